@@ -1,0 +1,111 @@
+//! Where the control-plane binaries built by `testenv/build` live.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+
+/// The version pins shared with `testenv/build`.
+const VERSIONS: &str = include_str!("../../versions.env");
+
+/// Every binary the control plane needs, as `testenv/build` names them.
+pub const REQUIRED: [&str; 5] = [
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+];
+
+/// The directory holding the built binaries and kwok's stage definitions.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    dir: PathBuf,
+}
+
+impl Binaries {
+    /// Locates the binaries: `$DRIFTLESS_TESTENV_DIR` when set, otherwise the cache directory that
+    /// `testenv/build` fills (`$DRIFTLESS_TESTENV_CACHE`, else `$XDG_CACHE_HOME/driftless/testenv`,
+    /// else `~/.cache/driftless/testenv`, then a folder named for the pinned versions).
+    ///
+    /// Fails with an error naming `testenv/build` when any binary is missing.
+    pub fn locate() -> Result<Self, Error> {
+        let dir = match std::env::var_os("DRIFTLESS_TESTENV_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => default_dir()?,
+        };
+        let binaries = Self { dir };
+        for name in REQUIRED {
+            let path = binaries.path(name);
+            if !path.is_file() {
+                return Err(Error::MissingBinary { path });
+            }
+        }
+        let stages = binaries.kwok_stages();
+        if !stages.is_file() {
+            return Err(Error::MissingBinary { path: stages });
+        }
+        Ok(binaries)
+    }
+
+    /// The directory itself.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of one binary.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join("bin").join(name)
+    }
+
+    /// kwok's stage definitions (node and pod lifecycles), copied from its module by the build.
+    pub fn kwok_stages(&self) -> PathBuf {
+        self.dir.join("kwok-stages.yaml")
+    }
+}
+
+/// Reads `KEY=value` from the pinned versions.
+fn version(key: &str) -> Option<&'static str> {
+    VERSIONS
+        .lines()
+        .filter_map(|line| line.trim().split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.trim())
+}
+
+fn default_dir() -> Result<PathBuf, Error> {
+    let root = if let Some(cache) = std::env::var_os("DRIFTLESS_TESTENV_CACHE") {
+        PathBuf::from(cache)
+    } else if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME") {
+        PathBuf::from(xdg).join("driftless/testenv")
+    } else if let Some(home) = std::env::var_os("HOME") {
+        PathBuf::from(home).join(".cache/driftless/testenv")
+    } else {
+        return Err(Error::NoCacheDir);
+    };
+    let (Some(k8s), Some(etcd), Some(kwok)) = (
+        version("KUBERNETES_VERSION"),
+        version("ETCD_VERSION"),
+        version("KWOK_VERSION"),
+    ) else {
+        return Err(Error::NoCacheDir);
+    };
+    Ok(root.join(format!("k8s-{k8s}-etcd-{etcd}-kwok-{kwok}")))
+}
+
+/// The Kubernetes release the binaries are built from, e.g. `v1.35.4`.
+pub fn kubernetes_version() -> &'static str {
+    version("KUBERNETES_VERSION").unwrap_or("unknown")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_file_pins_every_component() {
+        for key in ["KUBERNETES_VERSION", "ETCD_VERSION", "KWOK_VERSION"] {
+            let value = version(key).unwrap_or_default();
+            assert!(value.starts_with('v'), "{key} = {value:?}");
+        }
+    }
+}
