@@ -17,15 +17,15 @@ pub struct DuplicateObject {
 }
 
 /// Fails on the first object declared twice, naming both places.
-pub fn ensure_unique(manifests: &[Manifest]) -> Result<(), DuplicateObject> {
+pub fn ensure_unique(manifests: &[Manifest]) -> Result<(), Box<DuplicateObject>> {
     let mut seen: HashMap<&ResourceKey, &Provenance> = HashMap::with_capacity(manifests.len());
     for manifest in manifests {
         if let Some(first) = seen.insert(manifest.key(), manifest.provenance()) {
-            return Err(DuplicateObject {
+            return Err(Box::new(DuplicateObject {
                 key: manifest.key().clone(),
                 first: first.clone(),
                 second: manifest.provenance().clone(),
-            });
+            }));
         }
     }
     Ok(())
