@@ -1,0 +1,24 @@
+//! Resource keys and manifests with provenance, and Kubernetes-flavoured YAML parsing.
+//!
+//! This crate is pure: no I/O, no Git, no cluster. Every other stage of Driftless (render, diff,
+//! sync, kustomize) exchanges [`Manifest`]s and identifies objects by [`ResourceKey`].
+//!
+//! ```
+//! let manifests = driftless_resource::parse_manifests(
+//!     "app/cm.yaml",
+//!     b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: 0644\n",
+//! )?;
+//! assert_eq!(manifests[0].key().to_string(), "/ConfigMap//settings");
+//! assert_eq!(manifests[0].object()["data"]["mode"], 420);
+//! # Ok::<(), driftless_resource::ParseError>(())
+//! ```
+
+mod key;
+mod manifest;
+mod set;
+mod yaml;
+
+pub use key::ResourceKey;
+pub use manifest::{Manifest, ManifestError, Provenance};
+pub use set::{DuplicateObject, ensure_unique};
+pub use yaml::{ParseError, parse_manifests};

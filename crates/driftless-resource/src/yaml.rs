@@ -1,0 +1,287 @@
+//! Parsing manifest files (YAML or JSON) the way `kubectl` reads them.
+//!
+//! Kubernetes reads YAML with YAML 1.1 rules (`sigs.k8s.io/yaml`): `0644` is the octal integer
+//! 420, `yes`/`no`/`on`/`off` are booleans, anchors and merge keys (`<<`) work. Keys keep their
+//! file order. Duplicate mapping keys are an error, as they are for `kubectl`.
+
+use serde_json::Value;
+use serde_saphyr::{Spanned, options::DuplicateKeyPolicy};
+
+use crate::manifest::type_name;
+use crate::{Manifest, ManifestError, Provenance};
+
+/// Alias replay budget per file. A legitimate manifest file replays at most a few thousand events
+/// through aliases; an "alias bomb" (aliases of aliases, doubling at each level) needs millions.
+/// 100,000 events bound the expanded tree to a few megabytes of values.
+const MAX_REPLAYED_ALIAS_EVENTS: usize = 100_000;
+
+/// Why a manifest file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The file is not valid YAML (or JSON), exceeds a parser budget (alias expansion, nesting
+    /// depth, document count), or repeats a key in one mapping.
+    #[error("{file}:{line}: {message}")]
+    Yaml {
+        /// File path as given.
+        file: String,
+        /// 1-based line of the problem (0 when the parser could not tell).
+        line: u64,
+        /// The parser's message, on one line.
+        message: String,
+    },
+    /// A document, or an item of a `kind: List`, is not a valid Kubernetes object.
+    #[error(transparent)]
+    Object(#[from] ManifestError),
+    /// A `kind: List` has an `items` field that is not a sequence.
+    #[error("{at}: {kind} has items that are {found}, not a sequence")]
+    BadList {
+        /// Where the list is.
+        at: Provenance,
+        /// The list's kind.
+        kind: String,
+        /// What `items` is instead.
+        found: &'static str,
+    },
+}
+
+/// Parses one file (any number of YAML documents, or JSON) into manifests.
+///
+/// Empty documents and documents that are `null` are skipped, as `kubectl` does. A `kind: List`
+/// (or any `*List` kind with an `items` sequence) is replaced by its items. `file` is only used for
+/// provenance and error messages.
+///
+/// # Errors
+/// The first problem found, naming `file` and the line: invalid YAML, a duplicate key in one
+/// mapping, an exhausted budget (alias bomb), a document that is not an object, or one without
+/// `apiVersion`, `kind` or `metadata.name`.
+pub fn parse_manifests(file: &str, bytes: &[u8]) -> Result<Vec<Manifest>, ParseError> {
+    let options = serde_saphyr::options! {
+        legacy_octal_numbers: true,
+        strict_booleans: false,
+        duplicate_keys: DuplicateKeyPolicy::Error,
+        with_snippet: false,
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_REPLAYED_ALIAS_EVENTS,
+        },
+    };
+    let documents: Vec<Spanned<Value>> =
+        serde_saphyr::from_slice_multiple_with_options(bytes, options).map_err(|err| {
+            ParseError::Yaml {
+                file: file.to_owned(),
+                line: err.location().map_or(0, |l| l.line()),
+                message: one_line(&err.to_string()),
+            }
+        })?;
+    let mut manifests = Vec::with_capacity(documents.len());
+    for (document, spanned) in documents.into_iter().enumerate() {
+        let at = Provenance {
+            file: file.to_owned(),
+            document,
+            line: spanned.referenced.line(),
+            item: None,
+        };
+        push_document(spanned.value, at, &mut manifests)?;
+    }
+    Ok(manifests)
+}
+
+/// Adds one document's object(s) to `out`, flattening lists.
+fn push_document(value: Value, at: Provenance, out: &mut Vec<Manifest>) -> Result<(), ParseError> {
+    let list_kind = match &value {
+        Value::Null => return Ok(()),
+        Value::Object(map) => map
+            .get("kind")
+            .and_then(Value::as_str)
+            .filter(|kind| kind.ends_with("List") && map.contains_key("items"))
+            .map(str::to_owned),
+        _ => None,
+    };
+    let Some(kind) = list_kind else {
+        out.push(Manifest::new(value, at)?);
+        return Ok(());
+    };
+    let items = match value {
+        Value::Object(mut map) => map.remove("items").unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let items = match items {
+        Value::Array(items) => items,
+        Value::Null => Vec::new(),
+        other => {
+            return Err(ParseError::BadList {
+                at,
+                kind,
+                found: type_name(&other),
+            });
+        }
+    };
+    for (index, item) in items.into_iter().enumerate() {
+        let at = Provenance {
+            item: Some(index),
+            ..at.clone()
+        };
+        out.push(Manifest::new(item, at)?);
+    }
+    Ok(())
+}
+
+/// Collapses a multi-line parser message into one line.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Manifest>, ParseError> {
+        parse_manifests("dir/f.yaml", text.as_bytes())
+    }
+
+    fn objects(text: &str) -> Result<Vec<Value>, ParseError> {
+        Ok(parse(text)?.into_iter().map(|m| m.into_parts().0).collect())
+    }
+
+    #[test]
+    fn yaml_1_1_scalars_read_as_kubernetes_reads_them() -> Result<(), ParseError> {
+        let got = objects(
+            "apiVersion: v1\nkind: X\nmetadata: {name: web}\nspec:\n  mode: 0644\n  a: yes\n  b: no\n  c: on\n  d: off\n  e: 'yes'\n  f: 0x1F\n  g: 1e3\n  h: ~\n  i: \"0644\"\n",
+        )?;
+        assert_eq!(
+            got[0]["spec"],
+            json!({"mode": 420, "a": true, "b": false, "c": true, "d": false, "e": "yes", "f": 31, "g": 1000.0, "h": null, "i": "0644"})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn key_order_is_the_file_order() -> Result<(), ParseError> {
+        let got = objects("metadata: {name: web}\nkind: X\napiVersion: v1\nzeta: 1\nalpha: 2\n")?;
+        let keys: Vec<&String> = got[0]
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["metadata", "kind", "apiVersion", "zeta", "alpha"]);
+        Ok(())
+    }
+
+    #[test]
+    fn anchors_and_merge_keys_expand() -> Result<(), ParseError> {
+        let got = objects(
+            "apiVersion: v1\nkind: X\nmetadata:\n  name: web\n  labels: &l {app: web, tier: fe}\nspec:\n  selector: *l\n  template:\n    <<: *l\n    tier: be\n",
+        )?;
+        assert_eq!(
+            got[0]["spec"]["selector"],
+            json!({"app": "web", "tier": "fe"})
+        );
+        assert_eq!(
+            got[0]["spec"]["template"],
+            json!({"app": "web", "tier": "be"})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn documents_keep_index_and_line_and_empty_ones_are_skipped() -> Result<(), ParseError> {
+        let got = parse(
+            "# leading comment\n---\napiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n---\n\napiVersion: v1\nkind: B\nmetadata: {name: b}\n",
+        )?;
+        let places: Vec<(usize, u64)> = got
+            .iter()
+            .map(|m| (m.provenance().document, m.provenance().line))
+            .collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(places[0].1, 3);
+        assert_eq!(places[1].1, 9);
+        assert!(places[0].0 < places[1].0);
+        Ok(())
+    }
+
+    #[test]
+    fn json_files_parse_too() -> Result<(), ParseError> {
+        let got = objects(
+            r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}, "data": {"k": "v"}}"#,
+        )?;
+        assert_eq!(got[0]["data"]["k"], "v");
+        Ok(())
+    }
+
+    #[test]
+    fn lists_are_flattened_with_item_provenance() -> Result<(), ParseError> {
+        let got = parse(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: A\n  metadata: {name: a}\n- apiVersion: v1\n  kind: B\n  metadata: {name: b}\n",
+        )?;
+        let names: Vec<String> = got.iter().map(|m| m.key().to_string()).collect();
+        assert_eq!(names, ["/A//a", "/B//b"]);
+        assert_eq!(got[1].provenance().item, Some(1));
+        Ok(())
+    }
+
+    #[test]
+    fn list_item_without_name_is_reported_with_its_index() {
+        let err = parse("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: A\n")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("dir/f.yaml:1 (document 0, item 0): object has no metadata.name")
+        );
+    }
+
+    #[test]
+    fn bad_yaml_names_file_and_line() {
+        let err = parse("apiVersion: v1\nkind: X\nmetadata:\n  name: [unclosed\n").err();
+        let Some(ParseError::Yaml {
+            file,
+            line,
+            message,
+        }) = err
+        else {
+            panic!("expected a YAML error, got {err:?}");
+        };
+        assert_eq!(file, "dir/f.yaml");
+        assert!(line >= 4, "line {line}");
+        assert!(!message.contains('\n'));
+    }
+
+    #[test]
+    fn duplicate_key_in_a_mapping_is_an_error() {
+        let err = parse("apiVersion: v1\nkind: X\nmetadata:\n  name: a\n  name: b\n").err();
+        let Some(ParseError::Yaml { line, message, .. }) = err else {
+            panic!("expected a YAML error, got {err:?}");
+        };
+        assert_eq!(line, 5);
+        assert!(message.to_lowercase().contains("duplicate"), "{message}");
+    }
+
+    #[test]
+    fn missing_kind_names_file_and_line() {
+        let err = parse("apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("dir/f.yaml:5 (document 1): object has no kind")
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_by_the_budget() {
+        let mut text = String::from(
+            "apiVersion: v1\nkind: X\nmetadata: {name: web}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+        );
+        for level in 1..=9 {
+            let prev = level - 1;
+            text.push_str(&format!(
+                "a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = parse(&text).err();
+        let Some(ParseError::Yaml { message, .. }) = err else {
+            panic!("expected a budget error, got {err:?}");
+        };
+        assert!(message.to_lowercase().contains("alias"), "{message}");
+    }
+}
