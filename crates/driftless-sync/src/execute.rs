@@ -1,0 +1,550 @@
+//! Carrying out a plan: hooks, then wave by wave validate → apply → prune → wait for health,
+//! then the remaining hooks.
+
+use std::time::{Duration, Instant};
+
+use driftless_resource::ResourceKey;
+use serde_json::Value;
+
+use crate::cluster::{ApplyMode, Cluster, ClusterError, ErrorKind, api_version};
+use crate::hooks::HookPhase;
+use crate::options::SyncOptions;
+use crate::plan::{ApplyTask, HookTask, Plan, PruneTask};
+use crate::report::{Action, Outcome, ResourceResult, SyncReport};
+
+/// Whether an object is done rolling out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Healthy (or has no notion of health).
+    Ready,
+    /// Still progressing; the message says on what.
+    Waiting(String),
+    /// Degraded or failed; the message says why.
+    Failed(String),
+}
+
+/// Settings of one execution.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The application's name.
+    pub app: String,
+    /// The sync options.
+    pub options: SyncOptions,
+    /// The destination namespace (created first with `CreateNamespace=true`).
+    pub destination: String,
+    /// Validate everything with a server-side dry run and stop there.
+    pub dry_run: bool,
+    /// How long a wave or hook may take to become healthy.
+    pub health_timeout: Duration,
+    /// How often health is polled while waiting.
+    pub poll: Duration,
+}
+
+/// How long to keep retrying a custom resource whose CRD was applied moments ago but is not yet
+/// served. Establishing a CRD takes about a second on a healthy API server.
+const NEW_KIND_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Carries out `plan` against `cluster`, judging readiness with `health`.
+///
+/// # Guarantees
+/// * A wave is validated in full with a server-side dry run before any of it is applied; when
+///   validation fails, nothing of that wave or any later one is applied.
+/// * The next wave starts only when every object of the current one is ready.
+/// * Every object in the plan appears in the report exactly once.
+pub async fn execute<C, H>(cluster: &C, health: H, plan: &Plan, settings: &Settings) -> SyncReport
+where
+    C: Cluster + Sync,
+    H: Fn(&Value) -> Readiness,
+{
+    let mut run = Run {
+        cluster,
+        health,
+        settings,
+        plan,
+        report: SyncReport::default(),
+    };
+    run.all().await;
+    run.report
+}
+
+struct Run<'a, C, H> {
+    cluster: &'a C,
+    health: H,
+    settings: &'a Settings,
+    plan: &'a Plan,
+    report: SyncReport,
+}
+
+impl<C, H> Run<'_, C, H>
+where
+    C: Cluster + Sync,
+    H: Fn(&Value) -> Readiness,
+{
+    async fn all(&mut self) {
+        let plan = self.plan;
+        for untouched in &plan.untouched {
+            self.record(
+                &untouched.key,
+                None,
+                Action::None,
+                if untouched.conflict {
+                    Outcome::Conflict
+                } else {
+                    Outcome::Kept
+                },
+                untouched.reason.clone(),
+            );
+        }
+        let outcome = self.sync_phases().await;
+        if let Err(failure) = outcome {
+            self.report.failure = Some(failure);
+            if !self.settings.dry_run {
+                // SyncFail hooks report on their own; their failure does not hide the first one.
+                let _ = self.hooks(HookPhase::SyncFail).await;
+            }
+        }
+        self.skip_unhandled();
+    }
+
+    async fn sync_phases(&mut self) -> Result<(), String> {
+        let plan = self.plan;
+        if self.settings.options.create_namespace && !self.settings.dry_run {
+            self.ensure_namespace().await?;
+        }
+        if !self.settings.dry_run {
+            self.hooks(HookPhase::PreSync).await?;
+        }
+        for wave in &plan.waves {
+            self.validate(&wave.apply, wave.number).await?;
+            if self.settings.dry_run {
+                continue;
+            }
+            for task in &wave.apply {
+                self.apply(task, wave.number).await?;
+            }
+            if !self.settings.options.prune_last {
+                self.prune(&wave.prune, Some(wave.number)).await?;
+            }
+            let keys: Vec<&ApplyTask> = wave.apply.iter().collect();
+            self.wait_ready(&keys, wave.number).await?;
+        }
+        if self.settings.dry_run {
+            for task in plan
+                .waves
+                .iter()
+                .flat_map(|w| &w.prune)
+                .chain(&plan.prune_last)
+            {
+                self.record(
+                    &task.key,
+                    None,
+                    Action::Prune,
+                    Outcome::DryRun,
+                    String::new(),
+                );
+            }
+            return Ok(());
+        }
+        self.hooks(HookPhase::Sync).await?;
+        self.prune(&plan.prune_last, None).await?;
+        self.hooks(HookPhase::PostSync).await
+    }
+
+    async fn ensure_namespace(&mut self) -> Result<(), String> {
+        let namespace = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": self.settings.destination},
+        });
+        let key = ResourceKey::new("v1", "Namespace", "", &self.settings.destination);
+        match self.cluster.get(&key, "v1").await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => self
+                .cluster
+                .apply(&namespace, ApplyMode::default())
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("creating namespace {}: {e}", self.settings.destination)),
+            Err(e) => Err(format!(
+                "reading namespace {}: {e}",
+                self.settings.destination
+            )),
+        }
+    }
+
+    /// Server-side dry run of a whole wave. Objects that can only be validated once an earlier
+    /// object of this sync exists (a namespace, a CRD) are let through.
+    async fn validate(&mut self, tasks: &[ApplyTask], wave: i32) -> Result<(), String> {
+        let mut failures = Vec::new();
+        for task in tasks {
+            let sent = if task.replace {
+                self.cluster.replace(&task.object, true).await
+            } else {
+                self.cluster
+                    .apply(&task.object, self.mode(task, true))
+                    .await
+            };
+            match sent {
+                Ok(_) => {
+                    if self.settings.dry_run {
+                        self.record(
+                            &task.key,
+                            Some(wave),
+                            action(task),
+                            Outcome::DryRun,
+                            String::new(),
+                        );
+                    }
+                }
+                Err(e) if self.created_by_this_sync(task, &e) => {
+                    if self.settings.dry_run {
+                        let note = "validated once its namespace or CRD exists".to_owned();
+                        self.record(&task.key, Some(wave), action(task), Outcome::DryRun, note);
+                    }
+                }
+                Err(e) => {
+                    self.record(
+                        &task.key,
+                        Some(wave),
+                        action(task),
+                        Outcome::Failed,
+                        e.message.clone(),
+                    );
+                    failures.push(format!("{} ({}): {}", task.key, task.source, e.message));
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "wave {wave} failed validation, nothing of it was applied: {}",
+                failures.join("; ")
+            ))
+        }
+    }
+
+    /// Whether a dry-run failure is only because the namespace or the CRD the object needs is
+    /// created earlier in this same sync.
+    fn created_by_this_sync(&self, task: &ApplyTask, error: &ClusterError) -> bool {
+        let applied = || self.plan.waves.iter().flat_map(|w| &w.apply);
+        match error.kind {
+            ErrorKind::NotFound => {
+                (self.settings.options.create_namespace
+                    && task.key.namespace == self.settings.destination)
+                    || applied()
+                        .any(|t| t.key.kind == "Namespace" && t.key.name == task.key.namespace)
+            }
+            ErrorKind::UnknownKind => applied().any(|t| {
+                t.key.kind == "CustomResourceDefinition"
+                    && t.object.pointer("/spec/group").and_then(Value::as_str)
+                        == Some(&task.key.group)
+                    && t.object.pointer("/spec/names/kind").and_then(Value::as_str)
+                        == Some(&task.key.kind)
+            }),
+            _ => false,
+        }
+    }
+
+    async fn apply(&mut self, task: &ApplyTask, wave: i32) -> Result<(), String> {
+        let deadline = Instant::now() + NEW_KIND_PATIENCE;
+        let stored = loop {
+            let sent = if task.replace {
+                self.cluster.replace(&task.object, false).await
+            } else {
+                self.cluster
+                    .apply(&task.object, self.mode(task, false))
+                    .await
+            };
+            match sent {
+                Err(e) if e.kind == ErrorKind::UnknownKind && Instant::now() < deadline => {
+                    // Its CRD was applied moments ago: let discovery catch up.
+                    let _ = self.cluster.refresh_kinds().await;
+                    self.cluster.sleep(Duration::from_millis(500)).await;
+                }
+                other => break other,
+            }
+        };
+        match stored {
+            Ok(stored) => {
+                let outcome = if resource_version(task.live.as_ref()).is_some()
+                    && resource_version(task.live.as_ref()) == resource_version(Some(&stored))
+                {
+                    Outcome::Unchanged
+                } else {
+                    Outcome::Synced
+                };
+                self.record(&task.key, Some(wave), action(task), outcome, String::new());
+                if task.key.kind == "CustomResourceDefinition" {
+                    let _ = self.cluster.refresh_kinds().await;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.record(
+                    &task.key,
+                    Some(wave),
+                    action(task),
+                    Outcome::Failed,
+                    e.message.clone(),
+                );
+                Err(format!("{} ({}): {}", task.key, task.source, e.message))
+            }
+        }
+    }
+
+    async fn prune(&mut self, tasks: &[PruneTask], wave: Option<i32>) -> Result<(), String> {
+        let propagation = self.settings.options.prune_propagation;
+        let mut failures = Vec::new();
+        for task in tasks {
+            match self
+                .cluster
+                .delete(&task.key, api_version(&task.live), propagation)
+                .await
+            {
+                Ok(()) => self.record(
+                    &task.key,
+                    wave,
+                    Action::Prune,
+                    Outcome::Pruned,
+                    String::new(),
+                ),
+                Err(e) => {
+                    self.record(
+                        &task.key,
+                        wave,
+                        Action::Prune,
+                        Outcome::Failed,
+                        e.message.clone(),
+                    );
+                    failures.push(format!("pruning {}: {}", task.key, e.message));
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
+        }
+    }
+
+    /// Polls every object of a wave until all are ready, one fails, or time runs out.
+    async fn wait_ready(&mut self, tasks: &[&ApplyTask], wave: i32) -> Result<(), String> {
+        let deadline = Instant::now() + self.settings.health_timeout;
+        let mut pending: Vec<&ApplyTask> = tasks.to_vec();
+        loop {
+            let mut still = Vec::new();
+            for task in pending {
+                let live = self
+                    .cluster
+                    .get(&task.key, api_version(&task.object))
+                    .await
+                    .map_err(|e| format!("reading {}: {e}", task.key))?;
+                match live.as_ref().map(&self.health) {
+                    Some(Readiness::Ready) => {}
+                    Some(Readiness::Failed(why)) => {
+                        self.mark_failed(&task.key, &why);
+                        return Err(format!("wave {wave}: {} is unhealthy: {why}", task.key));
+                    }
+                    Some(Readiness::Waiting(why)) => still.push((task, why)),
+                    None => still.push((task, "not found after apply".to_owned())),
+                }
+            }
+            if still.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let waiting: Vec<String> = still
+                    .iter()
+                    .map(|(t, why)| format!("{}: {why}", t.key))
+                    .collect();
+                return Err(format!(
+                    "wave {wave} not healthy after {} s: {}",
+                    self.settings.health_timeout.as_secs(),
+                    waiting.join("; ")
+                ));
+            }
+            pending = still.into_iter().map(|(t, _)| t).collect();
+            self.cluster.sleep(self.settings.poll).await;
+        }
+    }
+
+    async fn hooks(&mut self, phase: HookPhase) -> Result<(), String> {
+        let plan = self.plan;
+        let Some(hooks) = plan.hooks.get(&phase) else {
+            return Ok(());
+        };
+        for hook in hooks {
+            self.run_hook(hook, phase).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_hook(&mut self, hook: &HookTask, phase: HookPhase) -> Result<(), String> {
+        let version = api_version(&hook.object);
+        let fail = |run: &mut Self, message: String| {
+            run.record(
+                &hook.key,
+                None,
+                Action::Hook(phase),
+                Outcome::Failed,
+                message.clone(),
+            );
+            Err(format!(
+                "{} hook {} ({}): {message}",
+                phase.as_str(),
+                hook.key,
+                hook.source
+            ))
+        };
+        if hook.policy.before_creation
+            && let Err(e) = self.delete_and_wait(&hook.key, version).await
+        {
+            return fail(self, format!("deleting the previous run: {e}"));
+        }
+        if let Err(e) = self.cluster.create(&hook.object).await {
+            return fail(self, e.message);
+        }
+        let deadline = Instant::now() + self.settings.health_timeout;
+        let verdict = loop {
+            match self.cluster.get(&hook.key, version).await {
+                Ok(Some(live)) => match (self.health)(&live) {
+                    Readiness::Ready => break Ok(()),
+                    Readiness::Failed(why) => break Err(why),
+                    Readiness::Waiting(_) => {}
+                },
+                Ok(None) => break Err("deleted while running".to_owned()),
+                Err(e) => break Err(e.message),
+            }
+            if Instant::now() > deadline {
+                break Err(format!(
+                    "not finished after {} s",
+                    self.settings.health_timeout.as_secs()
+                ));
+            }
+            self.cluster.sleep(self.settings.poll).await;
+        };
+        let delete = match &verdict {
+            Ok(()) => hook.policy.on_success,
+            Err(_) => hook.policy.on_failure,
+        };
+        if delete {
+            let _ = self
+                .cluster
+                .delete(&hook.key, version, crate::options::Propagation::Background)
+                .await;
+        }
+        match verdict {
+            Ok(()) => {
+                self.record(
+                    &hook.key,
+                    None,
+                    Action::Hook(phase),
+                    Outcome::Synced,
+                    String::new(),
+                );
+                Ok(())
+            }
+            Err(why) => fail(self, why),
+        }
+    }
+
+    /// Deletes an object and waits until it is gone (a Job's pods take a moment).
+    async fn delete_and_wait(&self, key: &ResourceKey, version: &str) -> Result<(), ClusterError> {
+        if self.cluster.get(key, version).await?.is_none() {
+            return Ok(());
+        }
+        self.cluster
+            .delete(key, version, crate::options::Propagation::Foreground)
+            .await?;
+        let deadline = Instant::now() + self.settings.health_timeout;
+        while self.cluster.get(key, version).await?.is_some() {
+            if Instant::now() > deadline {
+                return Err(ClusterError {
+                    kind: ErrorKind::Other,
+                    message: format!("{key} still exists after delete"),
+                });
+            }
+            self.cluster.sleep(self.settings.poll).await;
+        }
+        Ok(())
+    }
+
+    fn mode(&self, task: &ApplyTask, dry_run: bool) -> ApplyMode {
+        ApplyMode {
+            dry_run,
+            force: self.settings.options.force,
+            validate: task.validate,
+        }
+    }
+
+    fn mark_failed(&mut self, key: &ResourceKey, why: &str) {
+        if let Some(result) = self.report.results.iter_mut().rev().find(|r| &r.key == key) {
+            result.outcome = Outcome::Failed;
+            result.message = why.to_owned();
+        }
+    }
+
+    fn record(
+        &mut self,
+        key: &ResourceKey,
+        wave: Option<i32>,
+        action: Action,
+        outcome: Outcome,
+        message: String,
+    ) {
+        self.report.results.push(ResourceResult {
+            key: key.clone(),
+            wave,
+            action,
+            outcome,
+            message,
+        });
+    }
+
+    /// Every planned object without a result gets `Skipped`.
+    fn skip_unhandled(&mut self) {
+        let plan = self.plan;
+        let reason = match &self.report.failure {
+            Some(_) => "not attempted: an earlier step failed".to_owned(),
+            None => "not attempted".to_owned(),
+        };
+        let mut missing = Vec::new();
+        for wave in &plan.waves {
+            for task in &wave.apply {
+                missing.push((task.key.clone(), Some(wave.number), action(task)));
+            }
+            for task in &wave.prune {
+                missing.push((task.key.clone(), Some(wave.number), Action::Prune));
+            }
+        }
+        for task in &plan.prune_last {
+            missing.push((task.key.clone(), None, Action::Prune));
+        }
+        for (phase, hooks) in &plan.hooks {
+            if *phase == HookPhase::SyncFail && self.report.failure.is_none() {
+                continue;
+            }
+            for hook in hooks {
+                missing.push((hook.key.clone(), None, Action::Hook(*phase)));
+            }
+        }
+        for (key, wave, action) in missing {
+            if self.report.result(&key).is_none() {
+                self.record(&key, wave, action, Outcome::Skipped, reason.clone());
+            }
+        }
+    }
+}
+
+fn action(task: &ApplyTask) -> Action {
+    if task.live.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    }
+}
+
+fn resource_version(object: Option<&Value>) -> Option<&str> {
+    object?.pointer("/metadata/resourceVersion")?.as_str()
+}
