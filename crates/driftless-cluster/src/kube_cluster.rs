@@ -1,0 +1,300 @@
+//! [`KubeCluster`]: the sync engine's cluster operations over the Kubernetes API.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use driftless_resource::ResourceKey;
+use driftless_sync::{APP_LABEL, ApplyMode, Cluster, ClusterError, ErrorKind, Propagation};
+use futures::StreamExt;
+use kube::Client;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams,
+    ValidationDirective,
+};
+use serde_json::Value;
+use tokio::sync::RwLock;
+
+use crate::discovery::{Kind, Kinds};
+use crate::errors::cluster_error;
+
+/// The field manager of every server-side apply Driftless makes.
+pub const FIELD_MANAGER: &str = "driftless";
+
+/// How many list requests run at once when looking for an application's objects: enough to
+/// hide latency, few enough not to trip the API server's rate limits.
+const LIST_CONCURRENCY: usize = 8;
+
+/// A cluster reached through a [`kube::Client`], with a cache of its kinds.
+pub struct KubeCluster {
+    client: Client,
+    kinds: RwLock<Kinds>,
+}
+
+impl std::fmt::Debug for KubeCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeCluster").finish_non_exhaustive()
+    }
+}
+
+impl KubeCluster {
+    /// Connects: discovers the served kinds.
+    pub async fn new(client: Client) -> Result<Self, ClusterError> {
+        let kinds = Kinds::discover(client.clone())
+            .await
+            .map_err(cluster_error)?;
+        Ok(Self {
+            client,
+            kinds: RwLock::new(kinds),
+        })
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The API for `key` at `api_version` (the version the object is written in, so the body
+    /// and the URL agree).
+    async fn api(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+    ) -> Result<Api<DynamicObject>, ClusterError> {
+        let kind = self
+            .kinds
+            .read()
+            .await
+            .get(&key.group, &key.kind)
+            .cloned()
+            .ok_or_else(|| unknown_kind(key))?;
+        Ok(self.api_for(&kind, api_version, &key.namespace))
+    }
+
+    fn api_for(&self, kind: &Kind, api_version: &str, namespace: &str) -> Api<DynamicObject> {
+        let mut resource = kind.resource.clone();
+        if let Some(version) = version_of(api_version) {
+            resource.version = version.to_owned();
+            resource.api_version = api_version.to_owned();
+        }
+        if kind.namespaced {
+            Api::namespaced_with(self.client.clone(), namespace, &resource)
+        } else {
+            Api::all_with(self.client.clone(), &resource)
+        }
+    }
+
+    /// The API and name for an object body.
+    async fn api_of(&self, object: &Value) -> Result<(Api<DynamicObject>, String), ClusterError> {
+        let (key, api_version) = key_of(object)?;
+        let api = self.api(&key, &api_version).await?;
+        Ok((api, key.name))
+    }
+}
+
+fn unknown_kind(key: &ResourceKey) -> ClusterError {
+    ClusterError {
+        kind: ErrorKind::UnknownKind,
+        message: format!(
+            "the cluster serves no kind {} in group {:?}",
+            key.kind, key.group
+        ),
+    }
+}
+
+/// `apps/v1` → `v1`, `v1` → `v1`.
+fn version_of(api_version: &str) -> Option<&str> {
+    let version = api_version.rsplit('/').next()?;
+    (!version.is_empty()).then_some(version)
+}
+
+fn key_of(object: &Value) -> Result<(ResourceKey, String), ClusterError> {
+    let text = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let api_version = text("/apiVersion");
+    let key = ResourceKey::new(
+        api_version,
+        text("/kind"),
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+    );
+    if key.kind.is_empty() || key.name.is_empty() || api_version.is_empty() {
+        return Err(ClusterError {
+            kind: ErrorKind::Invalid,
+            message: "object has no apiVersion, kind or metadata.name".to_owned(),
+        });
+    }
+    Ok((key, api_version.to_owned()))
+}
+
+fn to_dynamic(object: &Value) -> Result<DynamicObject, ClusterError> {
+    serde_json::from_value(object.clone()).map_err(|e| ClusterError {
+        kind: ErrorKind::Invalid,
+        message: format!("not a Kubernetes object: {e}"),
+    })
+}
+
+fn to_value(object: &DynamicObject) -> Result<Value, ClusterError> {
+    serde_json::to_value(object).map_err(|e| ClusterError {
+        kind: ErrorKind::Other,
+        message: format!("encoding an object: {e}"),
+    })
+}
+
+impl Cluster for KubeCluster {
+    async fn get(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        let api = self.api(key, api_version).await?;
+        match api.get_opt(&key.name).await.map_err(cluster_error)? {
+            Some(object) => to_value(&object).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn apply(&self, object: &Value, mode: ApplyMode) -> Result<Value, ClusterError> {
+        let (api, name) = self.api_of(object).await?;
+        let params = PatchParams {
+            dry_run: mode.dry_run,
+            force: mode.force,
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            field_validation: Some(if mode.validate {
+                ValidationDirective::Strict
+            } else {
+                ValidationDirective::Ignore
+            }),
+        };
+        let stored = api
+            .patch(&name, &params, &Patch::Apply(object))
+            .await
+            .map_err(cluster_error)?;
+        to_value(&stored)
+    }
+
+    async fn replace(&self, object: &Value, dry_run: bool) -> Result<Value, ClusterError> {
+        let (api, name) = self.api_of(object).await?;
+        let params = PostParams {
+            dry_run,
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+        };
+        let mut body = to_dynamic(object)?;
+        let stored = match api.get_opt(&name).await.map_err(cluster_error)? {
+            Some(live) => {
+                // PUT needs the current version; everything else comes from Git.
+                body.metadata.resource_version = live.metadata.resource_version;
+                api.replace(&name, &params, &body).await
+            }
+            None => api.create(&params, &body).await,
+        }
+        .map_err(cluster_error)?;
+        to_value(&stored)
+    }
+
+    async fn create(&self, object: &Value) -> Result<Value, ClusterError> {
+        let (api, _) = self.api_of(object).await?;
+        let params = PostParams {
+            dry_run: false,
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+        };
+        let created = api
+            .create(&params, &to_dynamic(object)?)
+            .await
+            .map_err(cluster_error)?;
+        to_value(&created)
+    }
+
+    async fn delete(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+        propagation: Propagation,
+    ) -> Result<(), ClusterError> {
+        let api = self.api(key, api_version).await?;
+        let params = match propagation {
+            Propagation::Foreground => DeleteParams::foreground(),
+            Propagation::Background => DeleteParams::background(),
+            Propagation::Orphan => DeleteParams::orphan(),
+        };
+        match api.delete(&key.name, &params).await {
+            Ok(_) => Ok(()),
+            Err(e) => match cluster_error(e) {
+                gone if gone.kind == ErrorKind::NotFound => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn scopes(&self) -> Result<BTreeMap<(String, String), bool>, ClusterError> {
+        Ok(self.kinds.read().await.scopes())
+    }
+
+    async fn list_owned(&self, app: &str) -> Result<Vec<(ResourceKey, Value)>, ClusterError> {
+        let kinds: Vec<Kind> = self
+            .kinds
+            .read()
+            .await
+            .iter()
+            .filter(|k| k.listable)
+            .cloned()
+            .collect();
+        let selector = ListParams::default().labels(&format!("{APP_LABEL}={app}"));
+        let lists = futures::stream::iter(kinds)
+            .map(|kind| {
+                // Across all namespaces: an application may span several.
+                let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
+                let selector = selector.clone();
+                async move {
+                    // Metadata is all prune needs (ownership, options, wave): far less to transfer.
+                    let list = api.list_metadata(&selector).await;
+                    (kind, list)
+                }
+            })
+            .buffer_unordered(LIST_CONCURRENCY);
+        let results: Vec<(Kind, _)> = lists.collect().await;
+        let mut owned = Vec::new();
+        for (kind, list) in results {
+            let list = match list {
+                Ok(list) => list,
+                // A kind removed since discovery (its CRD deleted) has nothing left to prune.
+                Err(kube::Error::Api(status)) if status.code == 404 => continue,
+                Err(e) => return Err(cluster_error(e)),
+            };
+            for item in list.items {
+                let metadata = item.metadata;
+                let name = metadata.name.clone().unwrap_or_default();
+                let namespace = metadata.namespace.clone().unwrap_or_default();
+                let value = serde_json::json!({
+                    "apiVersion": kind.resource.api_version,
+                    "kind": kind.resource.kind,
+                    "metadata": metadata,
+                });
+                let key = ResourceKey::new(
+                    &kind.resource.api_version,
+                    &kind.resource.kind,
+                    &namespace,
+                    &name,
+                );
+                owned.push((key, value));
+            }
+        }
+        owned.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(owned)
+    }
+
+    async fn refresh_kinds(&self) -> Result<(), ClusterError> {
+        let kinds = Kinds::discover(self.client.clone())
+            .await
+            .map_err(cluster_error)?;
+        *self.kinds.write().await = kinds;
+        Ok(())
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
