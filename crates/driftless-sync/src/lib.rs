@@ -10,6 +10,7 @@ mod hooks;
 mod options;
 mod order;
 mod plan;
+mod readiness;
 mod report;
 mod retry;
 mod run;
@@ -29,6 +30,7 @@ pub use plan::{
     ApplyTask, Desired, HookTask, Plan, PlanError, PruneTask, Untouched, Wave, plan,
     resolve_namespaces,
 };
+pub use readiness::readiness;
 pub use report::{Action, Outcome, ResourceResult, SyncReport};
 pub use retry::RetryPolicy;
 pub use run::{PrepareError, prepare, sync};

@@ -1,0 +1,540 @@
+//! The sync engine against the real test control plane: one namespace (and one application
+//! named after it) per test.
+
+use std::time::Duration;
+
+use anyhow::{Context, ensure};
+use driftless_cluster::KubeCluster;
+use driftless_resource::{Manifest, ResourceKey, parse_manifests};
+use driftless_sync::{
+    Action, Cluster, Outcome, RetryPolicy, Settings, SyncOptions, SyncReport, readiness, sync,
+};
+use driftless_testenv::with_namespace;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Client;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::Value;
+
+fn manifests(yaml: &str) -> anyhow::Result<Vec<Manifest>> {
+    Ok(parse_manifests("app.yaml", yaml.as_bytes())?)
+}
+
+fn settings(ns: &str, options: &[&str]) -> anyhow::Result<Settings> {
+    Ok(Settings {
+        app: ns.to_owned(),
+        options: SyncOptions::parse(options)?,
+        destination: ns.to_owned(),
+        dry_run: false,
+        // A bound on liveness for a busy machine, not a performance figure.
+        health_timeout: Duration::from_secs(90),
+        poll: Duration::from_millis(200),
+    })
+}
+
+async fn run(client: &Client, yaml: &str, settings: &Settings) -> anyhow::Result<SyncReport> {
+    let cluster = KubeCluster::new(client.clone()).await?;
+    Ok(sync(
+        &cluster,
+        readiness,
+        manifests(yaml)?,
+        settings,
+        RetryPolicy::default(),
+    )
+    .await?)
+}
+
+fn outcome(report: &SyncReport, kind: &str, ns: &str, name: &str) -> Option<Outcome> {
+    report
+        .results
+        .iter()
+        .rev()
+        .find(|r| r.key.kind == kind && r.key.name == name && r.key.namespace == ns)
+        .map(|r| r.outcome)
+}
+
+async fn configmap(client: &Client, ns: &str, name: &str) -> anyhow::Result<Option<ConfigMap>> {
+    Ok(Api::<ConfigMap>::namespaced(client.clone(), ns)
+        .get_opt(name)
+        .await?)
+}
+
+fn resource_version(cm: &ConfigMap) -> String {
+    cm.metadata.resource_version.clone().unwrap_or_default()
+}
+
+const ONE_CONFIGMAP: &str = "
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: fast
+";
+
+#[tokio::test]
+async fn sync_creates_then_a_second_sync_changes_nothing() -> anyhow::Result<()> {
+    with_namespace("sync-idempotent", |client, ns| async move {
+        let settings = settings(&ns, &[])?;
+        let first = run(&client, ONE_CONFIGMAP, &settings).await?;
+        ensure!(first.succeeded(), "{first:?}");
+        ensure!(first.results[0].action == Action::Create, "{first:?}");
+        let created = configmap(&client, &ns, "settings")
+            .await?
+            .context("not created")?;
+        let annotations = created.metadata.annotations.clone().unwrap_or_default();
+        ensure!(
+            annotations.get("driftless.dev/tracking-id")
+                == Some(&format!("{ns}:/ConfigMap:{ns}/settings")),
+            "tracking annotation: {annotations:?}"
+        );
+
+        let second = run(&client, ONE_CONFIGMAP, &settings).await?;
+        ensure!(second.succeeded(), "{second:?}");
+        ensure!(
+            outcome(&second, "ConfigMap", &ns, "settings") == Some(Outcome::Unchanged),
+            "{second:?}"
+        );
+        let after = configmap(&client, &ns, "settings").await?.context("gone")?;
+        ensure!(
+            resource_version(&after) == resource_version(&created),
+            "resourceVersion changed"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn sync_updates_and_prunes_but_keeps_prune_false() -> anyhow::Result<()> {
+    with_namespace("sync-prune", |client, ns| async move {
+        let three = "
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: old}
+data: {a: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: keep
+  annotations: {driftless.dev/sync-options: Prune=false}
+data: {a: b}
+";
+        let settings = settings(&ns, &["Prune=true"])?;
+        ensure!(run(&client, three, &settings).await?.succeeded());
+
+        let one = "
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: slow}
+";
+        let report = run(&client, one, &settings).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "settings") == Some(Outcome::Synced),
+            "{report:?}"
+        );
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "old") == Some(Outcome::Pruned),
+            "{report:?}"
+        );
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "keep") == Some(Outcome::Kept),
+            "{report:?}"
+        );
+        let updated = configmap(&client, &ns, "settings").await?.context("gone")?;
+        ensure!(
+            updated
+                .data
+                .unwrap_or_default()
+                .get("mode")
+                .map(String::as_str)
+                == Some("slow")
+        );
+        ensure!(
+            configmap(&client, &ns, "old").await?.is_none(),
+            "old not pruned"
+        );
+        ensure!(
+            configmap(&client, &ns, "keep").await?.is_some(),
+            "Prune=false object deleted"
+        );
+
+        // Without Prune=true nothing is deleted, only reported.
+        let no_prune = settings_without_prune(&ns)?;
+        let report = run(&client, "", &no_prune).await?;
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "settings") == Some(Outcome::Kept),
+            "{report:?}"
+        );
+        ensure!(configmap(&client, &ns, "settings").await?.is_some());
+        Ok(())
+    })
+    .await?
+}
+
+fn settings_without_prune(ns: &str) -> anyhow::Result<Settings> {
+    settings(ns, &[])
+}
+
+#[tokio::test]
+async fn objects_owned_by_another_application_are_never_applied_or_pruned() -> anyhow::Result<()> {
+    with_namespace("sync-ownership", |client, ns| async move {
+        let api = Api::<ConfigMap>::namespaced(client.clone(), &ns);
+        // Owned by another application, but carrying our label (copied by hand).
+        let foreign: ConfigMap = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {
+                "name": "foreign",
+                "labels": {"driftless.dev/app": ns},
+                "annotations": {"driftless.dev/tracking-id": format!("other:/ConfigMap:{ns}/foreign")},
+            },
+            "data": {"owner": "other"},
+        }))?;
+        api.patch("foreign", &PatchParams::apply("other"), &Patch::Apply(&foreign)).await?;
+        // Same name as one we declare, owned by another application.
+        let taken: ConfigMap = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {
+                "name": "settings",
+                "annotations": {"driftless.dev/tracking-id": format!("other:/ConfigMap:{ns}/settings")},
+            },
+            "data": {"mode": "theirs"},
+        }))?;
+        api.patch("settings", &PatchParams::apply("other"), &Patch::Apply(&taken)).await?;
+
+        let report = run(&client, ONE_CONFIGMAP, &settings(&ns, &["Prune=true"])?).await?;
+        ensure!(outcome(&report, "ConfigMap", &ns, "foreign") == Some(Outcome::Conflict), "{report:?}");
+        ensure!(outcome(&report, "ConfigMap", &ns, "settings") == Some(Outcome::Conflict), "{report:?}");
+        ensure!(configmap(&client, &ns, "foreign").await?.is_some(), "foreign object pruned");
+        let kept = configmap(&client, &ns, "settings").await?.context("gone")?;
+        ensure!(kept.data.unwrap_or_default().get("mode").map(String::as_str) == Some("theirs"));
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_wave_waits_for_health_before_the_next_starts() -> anyhow::Result<()> {
+    with_namespace("sync-waves", |client, ns| async move {
+        // Wave 0: a Deployment that kwok makes Available. Wave 1: a ConfigMap.
+        let healthy = "
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: after
+  annotations: {driftless.dev/sync-wave: '1'}
+data: {a: b}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: registry.example/web:1}]}
+";
+        let report = run(&client, healthy, &settings(&ns, &[])?).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        let order: Vec<&str> = report.results.iter().map(|r| r.key.name.as_str()).collect();
+        ensure!(order == ["web", "after"], "order {order:?}");
+        ensure!(report.results[0].wave == Some(0) && report.results[1].wave == Some(1));
+
+        // A Deployment whose pods can never be scheduled never becomes healthy: wave 1 must
+        // not be applied at all.
+        let stuck = "
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: never
+  annotations: {driftless.dev/sync-wave: '1'}
+data: {a: b}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stuck}
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 600
+  selector: {matchLabels: {app: stuck}}
+  template:
+    metadata: {labels: {app: stuck}}
+    spec:
+      nodeSelector: {no-such-node: 'true'}
+      containers: [{name: web, image: registry.example/web:1}]
+";
+        let mut short = settings(&ns, &[])?;
+        short.app = format!("{ns}-stuck");
+        short.health_timeout = Duration::from_secs(5);
+        let report = run(&client, stuck, &short).await?;
+        ensure!(!report.succeeded(), "{report:?}");
+        let failure = report.failure.clone().unwrap_or_default();
+        ensure!(failure.contains("wave 0 not healthy"), "{failure}");
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "never") == Some(Outcome::Skipped),
+            "{report:?}"
+        );
+        ensure!(
+            configmap(&client, &ns, "never").await?.is_none(),
+            "wave 1 applied anyway"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn an_invalid_object_in_wave_two_stops_the_sync_before_wave_two() -> anyhow::Result<()> {
+    with_namespace("sync-invalid", |client, ns| async move {
+        let yaml = "
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: first
+  annotations: {driftless.dev/sync-wave: '1'}
+data: {a: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: second
+  annotations: {driftless.dev/sync-wave: '2'}
+data: {a: b}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: broken
+  annotations: {driftless.dev/sync-wave: '2'}
+spec:
+  ports: [{port: 99999}]
+";
+        let report = run(&client, yaml, &settings(&ns, &[])?).await?;
+        ensure!(!report.succeeded(), "{report:?}");
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "first") == Some(Outcome::Synced),
+            "{report:?}"
+        );
+        let broken = report
+            .results
+            .iter()
+            .find(|r| r.key.name == "broken")
+            .context("no result for broken")?;
+        ensure!(broken.outcome == Outcome::Failed, "{broken:?}");
+        // The API server's own words, naming the field.
+        ensure!(
+            broken.message.contains("spec.ports[0].port"),
+            "{}",
+            broken.message
+        );
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "second") == Some(Outcome::Skipped),
+            "{report:?}"
+        );
+        ensure!(configmap(&client, &ns, "first").await?.is_some());
+        ensure!(
+            configmap(&client, &ns, "second").await?.is_none(),
+            "wave 2 partly applied"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_crd_and_its_custom_resources_sync_together() -> anyhow::Result<()> {
+    with_namespace("sync-crd", |client, ns| async move {
+        let group = format!("{ns}.sync.driftless.dev");
+        let yaml = format!(
+            "
+apiVersion: {group}/v1
+kind: Gadget
+metadata: {{name: first}}
+spec: {{size: 3}}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: gadgets.{group}}}
+spec:
+  group: {group}
+  names: {{kind: Gadget, plural: gadgets, singular: gadget, listKind: GadgetList}}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {{type: object, properties: {{size: {{type: integer}}}}}}
+"
+        );
+        let report = run(&client, &yaml, &settings(&ns, &[])?).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        let order: Vec<&str> = report.results.iter().map(|r| r.key.kind.as_str()).collect();
+        ensure!(order == ["CustomResourceDefinition", "Gadget"], "{order:?}");
+        let cluster = KubeCluster::new(client.clone()).await?;
+        let key = ResourceKey::new(&format!("{group}/v1"), "Gadget", &ns, "first");
+        let gadget = cluster
+            .get(&key, &format!("{group}/v1"))
+            .await?
+            .context("no gadget")?;
+        ensure!(gadget["spec"]["size"] == 3, "{gadget}");
+        cluster
+            .delete(
+                &ResourceKey::new(
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    "",
+                    &format!("gadgets.{group}"),
+                ),
+                "apiextensions.k8s.io/v1",
+                driftless_sync::Propagation::Background,
+            )
+            .await?;
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn pre_and_post_sync_hooks_run_in_order() -> anyhow::Result<()> {
+    with_namespace("sync-hooks", |client, ns| async move {
+        let job = |name: &str, phase: &str| {
+            format!(
+                "
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  annotations: {{driftless.dev/hook: {phase}}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{{name: run, image: registry.example/job:1}}]
+"
+            )
+        };
+        let yaml = format!(
+            "{}---{}---{ONE_CONFIGMAP}",
+            job("migrate", "PreSync"),
+            job("smoke-test", "PostSync")
+        );
+        let report = run(&client, &yaml, &settings(&ns, &[])?).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        let order: Vec<(String, String)> = report
+            .results
+            .iter()
+            .map(|r| (r.key.name.clone(), r.action.to_string()))
+            .collect();
+        let expected = [
+            ("migrate", "hook PreSync"),
+            ("settings", "create"),
+            ("smoke-test", "hook PostSync"),
+        ];
+        ensure!(
+            order
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .eq(expected),
+            "order {order:?}"
+        );
+        ensure!(
+            report.results.iter().all(|r| r.outcome == Outcome::Synced),
+            "{report:?}"
+        );
+        // Hooks are not pruned as objects Git no longer declares.
+        let again = run(&client, ONE_CONFIGMAP, &settings(&ns, &["Prune=true"])?).await?;
+        ensure!(
+            again.results.iter().all(|r| r.action != Action::Prune),
+            "{again:?}"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_field_taken_by_another_manager_is_reported_then_reverted_with_force()
+-> anyhow::Result<()> {
+    with_namespace("sync-conflict", |client, ns| async move {
+        let settings_plain = settings(&ns, &[])?;
+        ensure!(
+            run(&client, ONE_CONFIGMAP, &settings_plain)
+                .await?
+                .succeeded()
+        );
+        let api = Api::<ConfigMap>::namespaced(client.clone(), &ns);
+        let edit: Value = serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "settings"}, "data": {"mode": "hacked"},
+        });
+        api.patch(
+            "settings",
+            &PatchParams::apply("intruder").force(),
+            &Patch::Apply(&edit),
+        )
+        .await?;
+
+        let report = run(&client, ONE_CONFIGMAP, &settings_plain).await?;
+        ensure!(!report.succeeded(), "{report:?}");
+        let message = report.failure.clone().unwrap_or_default();
+        ensure!(
+            message.contains("intruder"),
+            "conflict must name the manager: {message}"
+        );
+
+        let report = run(&client, ONE_CONFIGMAP, &settings(&ns, &["Force=true"])?).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        let reverted = configmap(&client, &ns, "settings").await?.context("gone")?;
+        ensure!(
+            reverted
+                .data
+                .unwrap_or_default()
+                .get("mode")
+                .map(String::as_str)
+                == Some("fast")
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn secret_values_never_appear_in_the_report() -> anyhow::Result<()> {
+    with_namespace("sync-secret", |client, ns| async move {
+        let yaml = "
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: hunter2-very-secret}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: broken}
+data: {token: 'not base64 hunter2-very-secret'}
+";
+        let report = run(&client, yaml, &settings(&ns, &[])?).await?;
+        ensure!(
+            !report.succeeded(),
+            "the malformed Secret must fail: {report:?}"
+        );
+        let everything = format!("{report:?} {report:#?}");
+        ensure!(
+            !everything.contains("hunter2"),
+            "secret value leaked: {everything}"
+        );
+        Ok(())
+    })
+    .await?
+}
