@@ -249,8 +249,9 @@ impl Cluster for KubeCluster {
                 let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
                 let selector = selector.clone();
                 async move {
-                    // Metadata is all prune needs (ownership, options, wave): far less to transfer.
-                    let list = api.list_metadata(&selector).await;
+                    // Whole objects: they serve as the live state of every desired object this
+                    // application already owns, so a steady-state sync reads no object twice.
+                    let list = api.list(&selector).await;
                     (kind, list)
                 }
             })
@@ -264,22 +265,19 @@ impl Cluster for KubeCluster {
                 Err(kube::Error::Api(status)) if status.code == 404 => continue,
                 Err(e) => return Err(cluster_error(e)),
             };
-            for item in list.items {
-                let metadata = item.metadata;
-                let name = metadata.name.clone().unwrap_or_default();
-                let namespace = metadata.namespace.clone().unwrap_or_default();
-                let value = serde_json::json!({
-                    "apiVersion": kind.resource.api_version,
-                    "kind": kind.resource.kind,
-                    "metadata": metadata,
+            for mut item in list.items {
+                // Items of a list carry no apiVersion and kind of their own.
+                item.types = Some(kube::api::TypeMeta {
+                    api_version: kind.resource.api_version.clone(),
+                    kind: kind.resource.kind.clone(),
                 });
                 let key = ResourceKey::new(
                     &kind.resource.api_version,
                     &kind.resource.kind,
-                    &namespace,
-                    &name,
+                    item.metadata.namespace.as_deref().unwrap_or_default(),
+                    item.metadata.name.as_deref().unwrap_or_default(),
                 );
-                owned.push((key, value));
+                owned.push((key, to_value(&item)?));
             }
         }
         owned.sort_by(|a, b| a.0.cmp(&b.0));

@@ -86,7 +86,7 @@ pub trait Cluster {
         &self,
     ) -> impl Future<Output = Result<BTreeMap<(String, String), bool>, ClusterError>> + Send;
 
-    /// Every live object carrying the label of application `app`, with its key.
+    /// Every live object carrying the label of application `app`, in full, with its key.
     fn list_owned(
         &self,
         app: &str,
