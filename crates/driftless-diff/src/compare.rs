@@ -1,0 +1,179 @@
+//! The comparison pipeline behind [`diff_object`].
+
+use serde_json::{Map, Value};
+
+use crate::fieldset::FieldSet;
+use crate::managed::fields_of;
+use crate::normalize::{fold_string_data, normalize};
+use crate::{Action, DiffOptions, Error, ObjectDiff, ObjectRef, mask, render};
+
+/// Compares the desired and live versions of one object.
+///
+/// - `desired`: the object as Git declares it (a rendered manifest), or the result of a
+///   server-side dry-run apply of it (then its own `managedFields` say which fields the apply
+///   claims); `None` when Git no longer declares it.
+/// - `live`: the object as read from the cluster, `managedFields` included; `None` when it does
+///   not exist.
+///
+/// See the crate documentation for exactly which fields are compared and how.
+///
+/// # Guarantees
+///
+/// - `changed` is `false` exactly when the compared fields are equal; `unified` is empty and
+///   `changed_paths` is empty then.
+/// - A Secret's `data`/`stringData` values never appear in the result or in an error: they are
+///   masked before any output is produced.
+///
+/// # Errors
+///
+/// Both sides `None`; a side that is not a Kubernetes object (no `apiVersion`, `kind` or
+/// `metadata.name`); sides naming different objects; malformed `managedFields`; a jq ignore
+/// expression failing on the object.
+pub fn diff_object(
+    desired: Option<&Value>,
+    live: Option<&Value>,
+    opts: &DiffOptions,
+) -> Result<ObjectDiff, Error> {
+    let desired_ref = desired
+        .map(|d| ObjectRef::of(d).ok_or(Error::NotAnObject { side: "desired" }))
+        .transpose()?;
+    let live_ref = live
+        .map(|l| ObjectRef::of(l).ok_or(Error::NotAnObject { side: "live" }))
+        .transpose()?;
+    let object = match (desired_ref, live_ref) {
+        (Some(d), Some(l)) if d != l => {
+            return Err(Error::Mismatch {
+                desired: Box::new(d),
+                live: Box::new(l),
+            });
+        }
+        (Some(d), _) => d,
+        (None, Some(l)) => l,
+        (None, None) => return Err(Error::NothingToCompare),
+    };
+    let managed_by = |obj: &Value| -> Result<Option<FieldSet>, Error> {
+        let mut set = fields_of(obj, &opts.manager).map_err(|source| Error::ManagedFields {
+            object: Box::new(object.clone()),
+            source,
+        })?;
+        if object.is_secret()
+            && let Some(set) = set.as_mut()
+        {
+            // The server stores stringData as data; ownership recorded for one covers the other.
+            set.rename_field("stringData", "data");
+        }
+        Ok(set)
+    };
+
+    let mut desired = desired.cloned();
+    if let Some(d) = desired.as_mut().filter(|_| object.is_secret()) {
+        fold_string_data(d);
+    }
+    let live_set = live.map(managed_by).transpose()?.flatten();
+    let desired_set = match (desired.as_ref(), desired.as_ref().map(managed_by)) {
+        (_, Some(Err(e))) => return Err(e),
+        (_, Some(Ok(Some(set)))) => Some(set),
+        (Some(d), _) => Some(FieldSet::from_value(d)),
+        (None, _) => None,
+    };
+    let mut compared_set = desired_set.unwrap_or_default();
+    if let Some(live_set) = &live_set {
+        compared_set.union_with(live_set);
+    }
+
+    let project = |obj: &Value| -> Value {
+        // A prune of an object Driftless never applied shows the whole object.
+        if compared_set == FieldSet::default() {
+            return obj.clone();
+        }
+        with_identity(compared_set.project(obj), obj)
+    };
+    let mut desired_view = desired.as_ref().map(&project);
+    let mut live_view = live.map(|l| {
+        let mut l = l.clone();
+        if object.is_secret() {
+            fold_string_data(&mut l);
+        }
+        project(&l)
+    });
+
+    for rule in opts
+        .compiled_rules()
+        .iter()
+        .filter(|r| r.rule().matches(&object))
+    {
+        for view in [desired_view.as_mut(), live_view.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            rule.remove_from(&object, view, live)?;
+        }
+    }
+    for view in [desired_view.as_mut(), live_view.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        normalize(view);
+    }
+    mask::mask_secret_values(desired_view.as_mut(), live_view.as_mut());
+
+    let action = match (&desired_view, &live_view) {
+        (Some(_), None) => Action::Create,
+        (None, Some(_)) => Action::Prune,
+        (d, l) if d == l => Action::Unchanged,
+        _ => Action::Update,
+    };
+    let changed = action != Action::Unchanged;
+    let (unified, changed_paths) = if changed {
+        let name = object.to_string();
+        let old = render::to_yaml(live_view.as_ref(), &name)?;
+        let new = render::to_yaml(desired_view.as_ref(), &name)?;
+        let unified = render::unified(
+            &old,
+            &new,
+            &format!("live {name}"),
+            &format!("desired {name}"),
+        );
+        let paths = render::changed_paths(live_view.as_ref(), desired_view.as_ref());
+        (unified, paths)
+    } else {
+        (String::new(), Vec::new())
+    };
+    Ok(ObjectDiff {
+        object,
+        action,
+        changed,
+        unified,
+        changed_paths,
+    })
+}
+
+/// `projected` with `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` taken from
+/// `original` and put first: managed field sets never list them, yet a diff must say which
+/// object it is about.
+fn with_identity(projected: Value, original: &Value) -> Value {
+    let Value::Object(mut rest) = projected else {
+        return projected;
+    };
+    let mut out = Map::new();
+    for key in ["apiVersion", "kind"] {
+        rest.shift_remove(key);
+        if let Some(value) = original.get(key) {
+            out.insert(key.to_owned(), value.clone());
+        }
+    }
+    let mut metadata = Map::new();
+    for key in ["name", "namespace"] {
+        if let Some(value) = original.get("metadata").and_then(|m| m.get(key)) {
+            metadata.insert(key.to_owned(), value.clone());
+        }
+    }
+    if let Some(Value::Object(projected_metadata)) = rest.shift_remove("metadata") {
+        for (key, value) in projected_metadata {
+            metadata.entry(key).or_insert(value);
+        }
+    }
+    out.insert("metadata".to_owned(), Value::Object(metadata));
+    out.extend(rest);
+    Value::Object(out)
+}
