@@ -70,13 +70,15 @@ pub fn diff_object(
         fold_string_data(d);
     }
     let live_set = live.map(managed_by).transpose()?.flatten();
-    let desired_set = match (desired.as_ref(), desired.as_ref().map(managed_by)) {
-        (_, Some(Err(e))) => return Err(e),
-        (_, Some(Ok(Some(set)))) => Some(set),
-        (Some(d), _) => Some(FieldSet::from_value(d)),
-        (None, _) => None,
+    // A server object (a dry-run result) says in its own managedFields which fields the apply
+    // claims; a manifest claims every field it sets.
+    let desired_server_set = desired.as_ref().map(managed_by).transpose()?.flatten();
+    let desired_claim = match (&desired_server_set, desired.as_ref()) {
+        (Some(set), _) => set.clone(),
+        (None, Some(d)) => FieldSet::claimed_by(d, live, live_set.as_ref()),
+        (None, None) => FieldSet::default(),
     };
-    let mut compared_set = desired_set.unwrap_or_default();
+    let mut compared_set = desired_claim;
     if let Some(live_set) = &live_set {
         compared_set.union_with(live_set);
     }
@@ -88,7 +90,13 @@ pub fn diff_object(
         }
         with_identity(compared_set.project(obj), obj)
     };
-    let mut desired_view = desired.as_ref().map(&project);
+    // A manifest is compared as written: projecting it onto the live object's detailed set
+    // would drop list items whose key fields the server defaults (a port's `protocol`).
+    let mut desired_view = match (&desired, &desired_server_set) {
+        (Some(d), Some(_)) => Some(project(d)),
+        (Some(d), None) => Some(d.clone()),
+        (None, _) => None,
+    };
     let mut live_view = live.map(|l| {
         let mut l = l.clone();
         if object.is_secret() {

@@ -121,11 +121,48 @@ impl FieldSet {
     /// each map key is a field, recursively; lists and scalars are leaves (without a schema a
     /// list's merge keys are unknown, so the whole list is claimed).
     pub fn from_value(value: &Value) -> FieldSet {
+        Self::claimed_by(value, None, None)
+    }
+
+    /// The fields a manifest claims, with its list items resolved against the live object.
+    ///
+    /// Like [`FieldSet::from_value`], except that a list of objects is described item by item
+    /// when each desired item can be paired with a live item: by an element of `live_set` (the
+    /// live object's managed set at this node) that selects a live item and agrees with the
+    /// desired item on every key field the desired item sets (key fields it leaves out are
+    /// assumed defaulted, like a port's `protocol`), or else by an equal `name`. Projecting the
+    /// live object onto the result then keeps the live values of fields the manifest sets even
+    /// where the manager lost their ownership (someone else changed them), so a diff shows the
+    /// old value and the new one. A list with an item that cannot be paired stays a leaf.
+    pub fn claimed_by(
+        desired: &Value,
+        live: Option<&Value>,
+        live_set: Option<&FieldSet>,
+    ) -> FieldSet {
         let mut set = FieldSet::default();
-        if let Value::Object(map) = value {
-            for (key, child) in map {
-                set.insert(PathElement::Field(key.clone()), Self::from_value(child));
+        match (desired, live) {
+            (Value::Object(map), _) => {
+                for (key, child) in map {
+                    let element = PathElement::Field(key.clone());
+                    let live_child = live.and_then(|l| l.get(key));
+                    let set_child = live_set.and_then(|s| s.child(&element));
+                    set.insert(element, Self::claimed_by(child, live_child, set_child));
+                }
             }
+            (Value::Array(items), Some(Value::Array(live_items))) => {
+                let mut children = Vec::with_capacity(items.len());
+                for item in items {
+                    let Some((element, live_item)) = pair_item(item, live_items, live_set) else {
+                        return FieldSet::default();
+                    };
+                    let set_child = live_set.and_then(|s| s.child(&element));
+                    children.push((element, Self::claimed_by(item, Some(live_item), set_child)));
+                }
+                for (element, child) in children {
+                    set.insert(element, child);
+                }
+            }
+            _ => {}
         }
         set
     }
@@ -198,8 +235,7 @@ impl FieldSet {
                     .iter()
                     .enumerate()
                     .filter_map(|(index, item)| {
-                        let set = self.item_set(index, item)?;
-                        Some(set.project(item))
+                        Some(self.item_set_merged(index, item)?.project(item))
                     })
                     .collect(),
             ),
@@ -245,13 +281,64 @@ impl FieldSet {
         }
     }
 
-    /// The child set selecting the list item `item` at `index`, if any.
+    /// The union of every child set selecting the list item `item` at `index` (two elements
+    /// can select the same item, e.g. `k:{"name":"web"}` and `i:0`), if any.
+    fn item_set_merged(&self, index: usize, item: &Value) -> Option<FieldSet> {
+        let mut matching = self
+            .children
+            .iter()
+            .filter(|(e, _)| e.selects_item(index, item))
+            .map(|(_, set)| set);
+        let mut union = matching.next()?.clone();
+        for set in matching {
+            union.union_with(set);
+        }
+        Some(union)
+    }
+
+    /// The first child set selecting the list item `item` at `index`, if any.
     pub(crate) fn item_set(&self, index: usize, item: &Value) -> Option<&FieldSet> {
         self.children
             .iter()
             .find(|(e, _)| e.selects_item(index, item))
             .map(|(_, set)| set)
     }
+}
+
+/// The path element and live item a desired list item corresponds to, if any.
+fn pair_item<'a>(
+    item: &Value,
+    live_items: &'a [Value],
+    live_set: Option<&FieldSet>,
+) -> Option<(PathElement, &'a Value)> {
+    let Value::Object(fields) = item else {
+        return None;
+    };
+    let agrees = |keys: &Map<String, Value>| {
+        keys.iter()
+            .all(|(k, v)| fields.get(k).is_none_or(|mine| mine == v))
+            && keys.keys().any(|k| fields.contains_key(k))
+    };
+    let by_key = live_set
+        .into_iter()
+        .flat_map(|s| &s.children)
+        .find_map(|(element, _)| {
+            let PathElement::Key(keys) = element else {
+                return None;
+            };
+            if !agrees(keys) {
+                return None;
+            }
+            let live_item = live_items.iter().find(|l| element.selects_item(0, l))?;
+            Some((element.clone(), live_item))
+        });
+    by_key.or_else(|| {
+        let name = fields.get("name")?;
+        let live_item = live_items.iter().find(|l| l.get("name") == Some(name))?;
+        let mut keys = Map::new();
+        keys.insert("name".to_owned(), name.clone());
+        Some((PathElement::Key(keys), live_item))
+    })
 }
 
 #[cfg(test)]
@@ -373,6 +460,27 @@ mod tests {
         assert_eq!(
             leafy.project(&live),
             json!({"spec": {"ports": [{"port": 80}]}})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_manifest_claim_pairs_items_with_defaulted_keys_and_lost_fields()
+    -> Result<(), FieldSetError> {
+        // The manager owns the port (keyed with the defaulted protocol) but lost the image.
+        let live_set = FieldSet::from_fields_v1(&json!({"f:containers": {
+            "k:{\"name\":\"web\"}": {".": {}, "f:name": {},
+                "f:ports": {"k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}}}}}}))?;
+        let live = json!({"containers": [
+            {"name": "web", "image": "nginx:2", "imagePullPolicy": "Always",
+             "ports": [{"containerPort": 80, "protocol": "TCP"}]}]});
+        let desired = json!({"containers": [
+            {"name": "web", "image": "nginx:1", "ports": [{"containerPort": 80}]}]});
+        let mut set = FieldSet::claimed_by(&desired, Some(&live), Some(&live_set));
+        set.union_with(&live_set);
+        assert_eq!(
+            set.project(&live),
+            json!({"containers": [{"name": "web", "image": "nginx:2", "ports": [{"containerPort": 80}]}]})
         );
         Ok(())
     }

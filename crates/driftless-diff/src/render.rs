@@ -18,19 +18,38 @@ pub struct RenderError {
     pub message: String,
 }
 
-/// `value` as a YAML document: keys in the object's own order, strings quoted only where YAML
-/// needs it, multi-line strings as literal blocks, long lines never folded (so a diff line
-/// is a whole value). `None` renders as the empty string.
+/// `value` as a YAML document: keys sorted at every level (as `kubectl get -o yaml` prints
+/// them, so key order in Git never shows as a difference), strings quoted only where YAML needs
+/// it, multi-line strings as literal blocks, long lines never folded (so a diff line is a whole
+/// value). `None` renders as the empty string.
 pub fn to_yaml(value: Option<&Value>, object: &str) -> Result<String, RenderError> {
     let Some(value) = value else {
         return Ok(String::new());
     };
     let mut options = serde_saphyr::SerializerOptions::default();
     options.folded_wrap_chars = usize::MAX;
-    serde_saphyr::to_string_with_options(value, options).map_err(|e| RenderError {
+    serde_saphyr::to_string_with_options(&sorted(value), options).map_err(|e| RenderError {
         object: object.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// A copy of `value` with every object's keys in sorted order.
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// A unified diff from `old` to `new`, with `old_name`/`new_name` in the `---`/`+++` headers;
