@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::fieldset::FieldSet;
 use crate::managed::fields_of;
 use crate::normalize::{fold_string_data, normalize};
-use crate::{Action, DiffOptions, Error, ObjectDiff, ObjectRef, mask, render};
+use crate::{Action, DiffOptions, Error, ObjectDiff, ObjectRef, mask, paths, pointer, render};
 
 /// Compares the desired and live versions of one object.
 ///
@@ -123,6 +123,9 @@ pub fn diff_object(
     {
         normalize(view);
     }
+    // Paths before masking (masks preserve equality, so they would be the same), because list
+    // indices are translated by matching the view against the unmasked live object.
+    let changed_paths = changed_paths(desired_view.as_ref(), live_view.as_ref(), live);
     mask::mask_secret_values(desired_view.as_mut(), live_view.as_mut());
 
     let action = match (&desired_view, &live_view) {
@@ -132,7 +135,7 @@ pub fn diff_object(
         _ => Action::Update,
     };
     let changed = action != Action::Unchanged;
-    let (unified, changed_paths) = if changed {
+    let unified = if changed {
         let name = object.to_string();
         let old = render::to_yaml(live_view.as_ref(), &name)?;
         let new = render::to_yaml(desired_view.as_ref(), &name)?;
@@ -142,10 +145,9 @@ pub fn diff_object(
             &format!("live {name}"),
             &format!("desired {name}"),
         );
-        let paths = render::changed_paths(live_view.as_ref(), desired_view.as_ref());
-        (unified, paths)
+        unified
     } else {
-        (String::new(), Vec::new())
+        String::new()
     };
     Ok(ObjectDiff {
         object,
@@ -154,6 +156,26 @@ pub fn diff_object(
         unified,
         changed_paths,
     })
+}
+
+/// The changed paths between the views, with list indices translated to the live object's.
+fn changed_paths(
+    desired: Option<&Value>,
+    live_view: Option<&Value>,
+    live: Option<&Value>,
+) -> Vec<String> {
+    let mut out: Vec<String> = paths::changed_paths(live_view, desired)
+        .into_iter()
+        .map(|path| match (live_view, live, pointer::parse(&path)) {
+            (Some(view), Some(live), Ok(segments)) => {
+                pointer::format(&paths::to_live_indices(&segments, view, live))
+            }
+            _ => path,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `projected` with `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` taken from

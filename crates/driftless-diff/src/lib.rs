@@ -49,6 +49,7 @@ pub mod ignore;
 pub mod managed;
 pub mod mask;
 pub mod normalize;
+pub mod paths;
 pub mod pointer;
 pub mod render;
 

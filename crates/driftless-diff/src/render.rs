@@ -1,9 +1,7 @@
-//! Output: deterministic YAML, unified diffs and the list of changed paths.
+//! Output: deterministic YAML and unified diffs.
 
 use serde_json::Value;
 use similar::TextDiff;
-
-use crate::pointer;
 
 /// Lines of context around each change in a unified diff (as `diff -u` and `kubectl diff`).
 const CONTEXT_LINES: usize = 3;
@@ -65,62 +63,10 @@ pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
         .to_string()
 }
 
-/// The JSON Pointers of every difference between `old` and `new`: the deepest path at which
-/// they differ (a field only one side has, a scalar that changed, a list whose length changed is
-/// compared item by item and its extra items named). Sorted and free of duplicates.
-pub fn changed_paths(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut at = Vec::new();
-    walk(old, new, &mut at, &mut out);
-    out.sort();
-    out.dedup();
-    out
-}
-
-fn walk(old: Option<&Value>, new: Option<&Value>, at: &mut Vec<String>, out: &mut Vec<String>) {
-    match (old, new) {
-        (Some(Value::Object(a)), Some(Value::Object(b))) => {
-            for (key, value) in a {
-                at.push(key.clone());
-                walk(Some(value), b.get(key), at, out);
-                at.pop();
-            }
-            for (key, value) in b {
-                if !a.contains_key(key) {
-                    at.push(key.clone());
-                    walk(None, Some(value), at, out);
-                    at.pop();
-                }
-            }
-        }
-        (Some(Value::Array(a)), Some(Value::Array(b))) => {
-            for index in 0..a.len().max(b.len()) {
-                at.push(index.to_string());
-                walk(a.get(index), b.get(index), at, out);
-                at.pop();
-            }
-        }
-        (a, b) if a == b => {}
-        _ => out.push(pointer::format(at)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn paths_name_the_deepest_difference() {
-        let old = json!({"a": {"b": 1, "c": [1, 2]}, "gone": true, "same": "x"});
-        let new = json!({"a": {"b": 2, "c": [1, 2, 3]}, "added": {"x": 1}, "same": "x"});
-        assert_eq!(
-            changed_paths(Some(&old), Some(&new)),
-            ["/a/b", "/a/c/2", "/added", "/gone"]
-        );
-        assert!(changed_paths(Some(&old), Some(&old)).is_empty());
-        assert_eq!(changed_paths(None, Some(&new)), [""]);
-    }
 
     #[test]
     fn long_strings_stay_on_one_line() -> Result<(), RenderError> {

@@ -57,6 +57,14 @@ const CASES: &[Case] = &[
         changed_paths: &["/spec/template/spec/containers/0/image"],
     },
     Case {
+        name: "deployment_edit_behind_an_injected_container_names_live_index",
+        desired: Some("deployment/manifest.yaml"),
+        live: Some("deployment/live-injected-and-edited.yaml"),
+        ignore: "[]",
+        action: Action::Update,
+        changed_paths: &["/spec/template/spec/containers/1/image"],
+    },
+    Case {
         name: "deployment_image_edit_ignored_by_jq",
         desired: Some("deployment/manifest.yaml"),
         live: Some("deployment/live-edited.yaml"),
@@ -215,6 +223,21 @@ fn the_manager_behind_a_drift_is_named() -> TestResult {
     let live = load("deployment/live-edited.yaml")?;
     let path = "/spec/template/spec/containers/0/image";
     assert_eq!(other_managers(&live, path, "driftless")?, ["kubectl-edit"]);
+    let injected = load("deployment/live-injected-and-edited.yaml")?;
+    let diff = run(CASES
+        .iter()
+        .find(|c| c.name == "deployment_edit_behind_an_injected_container_names_live_index")
+        .ok_or("case missing")?)?;
+    for path in &diff.changed_paths {
+        assert_eq!(
+            other_managers(&injected, path, "driftless")?,
+            ["kubectl-edit"]
+        );
+    }
+    assert_eq!(
+        other_managers(&injected, "/spec/template/spec/containers/0", "driftless")?,
+        ["injector"]
+    );
     let scaled = load("deployment/live-scaled.yaml")?;
     assert_eq!(
         other_managers(&scaled, "/spec/replicas", "driftless")?,
