@@ -139,13 +139,12 @@ pub fn diff_object(
         let name = object.to_string();
         let old = render::to_yaml(live_view.as_ref(), &name)?;
         let new = render::to_yaml(desired_view.as_ref(), &name)?;
-        let unified = render::unified(
+        render::unified(
             &old,
             &new,
             &format!("live {name}"),
             &format!("desired {name}"),
-        );
-        unified
+        )
     } else {
         String::new()
     };
