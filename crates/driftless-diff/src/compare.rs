@@ -5,7 +5,9 @@ use serde_json::{Map, Value};
 use crate::fieldset::FieldSet;
 use crate::managed::fields_of;
 use crate::normalize::{fold_string_data, normalize};
-use crate::{Action, DiffOptions, Error, ObjectDiff, ObjectRef, mask, paths, pointer, render};
+use crate::{
+    Action, DiffOptions, Error, ObjectDiff, ObjectRef, mask, paths, pointer, quantity, render,
+};
 
 /// Compares the desired and live versions of one object.
 ///
@@ -123,6 +125,11 @@ pub fn diff_object(
     {
         normalize(view);
     }
+    if is_built_in(&object.group)
+        && let (Some(d), Some(l)) = (desired_view.as_mut(), live_view.as_ref())
+    {
+        quantity::adopt_live_spelling(d, l);
+    }
     // Paths before masking (masks preserve equality, so they would be the same), because list
     // indices are translated by matching the view against the unmasked live object.
     let changed_paths = changed_paths(desired_view.as_ref(), live_view.as_ref(), live);
@@ -155,6 +162,12 @@ pub fn diff_object(
         unified,
         changed_paths,
     })
+}
+
+/// Whether `group` is served by Kubernetes itself (`""`, `apps`, `networking.k8s.io`), whose
+/// quantity fields the API server canonicalizes; custom resources keep what was applied.
+fn is_built_in(group: &str) -> bool {
+    !group.contains('.') || group.ends_with(".k8s.io")
 }
 
 /// The changed paths between the views, with list indices translated to the live object's.

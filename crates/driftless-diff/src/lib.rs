@@ -36,11 +36,15 @@
 //! 2. **Ignore rules** ([`IgnoreRule`]) matching the object remove their fields from both sides.
 //! 3. **Normalization** ([`normalize()`]) drops `status`, server-set metadata and the last-applied
 //!    annotation; a Secret's `stringData` is folded into `data` first, as the API server does.
+//!    For built-in kinds (API groups without a dot, or ending in `.k8s.io`), resource quantities
+//!    Git spells differently from the server's canonical form but with the same value
+//!    (`cpu: 0.5` / `500m`) take the live spelling ([`quantity`]).
 //! 4. **Masking** ([`mask_secret_values`]): a Secret's values become `++++++++`-style masks,
 //!    equal values equal masks, so the diff says which keys changed and nothing more.
 //!
 //! Comparing a manifest locally can still report differences that applying would not make
-//! (`cpu: 0.5` is stored as `500m`); the caller confirms a suspected drift by passing the
+//! (a defaulted field inside a list item Git declares, a value the server rewrites); the caller
+//! confirms a suspected drift by passing the
 //! server-side dry-run result of the apply as `desired`, which this crate compares the same way.
 
 mod compare;
@@ -51,6 +55,7 @@ pub mod mask;
 pub mod normalize;
 pub mod paths;
 pub mod pointer;
+pub mod quantity;
 pub mod render;
 
 use std::fmt;

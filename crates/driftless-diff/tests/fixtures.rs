@@ -113,6 +113,22 @@ const CASES: &[Case] = &[
         changed_paths: &["/metadata/labels/tier"],
     },
     Case {
+        name: "quantities_spelled_differently_are_not_drift",
+        desired: Some("quantities/manifest.yaml"),
+        live: Some("quantities/live.yaml"),
+        ignore: "[]",
+        action: Action::Unchanged,
+        changed_paths: &[],
+    },
+    Case {
+        name: "quantities_with_different_values_are_drift",
+        desired: Some("quantities/manifest-smaller.yaml"),
+        live: Some("quantities/live.yaml"),
+        ignore: "[]",
+        action: Action::Update,
+        changed_paths: &["/spec/template/spec/containers/0/resources/limits/cpu"],
+    },
+    Case {
         name: "service_defaults_are_not_drift",
         desired: Some("service/manifest.yaml"),
         live: Some("service/live.yaml"),
