@@ -13,7 +13,9 @@
 //! ```
 //!
 //! Every field a matching rule selects is removed from both sides before they are compared, so
-//! it can neither cause nor show a difference:
+//! it can neither cause nor show a difference. Rules run on the compared views (each side already
+//! restricted to the compared fields, not yet normalized or masked); a path to a field that is
+//! not compared selects nothing.
 //!
 //! - `jsonPointers`: RFC 6901 pointers; a pointer to an absent field selects nothing.
 //! - `jqPathExpressions`: jq path expressions, evaluated (with jaq) on each side separately;
