@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::fieldset::FieldSet;
 use crate::managed::fields_of;
-use crate::normalize::{fold_string_data, normalize};
+use crate::normalize::{align_manifest, fold_string_data, normalize};
 use crate::{
     Action, DiffOptions, Error, ObjectDiff, ObjectRef, mask, paths, pointer, quantity, render,
 };
@@ -106,6 +106,12 @@ pub fn diff_object(
         }
         project(&l)
     });
+
+    if desired_server_set.is_none()
+        && let Some(d) = desired_view.as_mut()
+    {
+        align_manifest(d, live_view.as_mut(), &compared_set);
+    }
 
     for rule in opts
         .compiled_rules()

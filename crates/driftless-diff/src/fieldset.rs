@@ -133,7 +133,9 @@ impl FieldSet {
     /// assumed defaulted, like a port's `protocol`), or else by an equal `name`. Projecting the
     /// live object onto the result then keeps the live values of fields the manifest sets even
     /// where the manager lost their ownership (someone else changed them), so a diff shows the
-    /// old value and the new one. A list with an item that cannot be paired stays a leaf.
+    /// old value and the new one. Desired items without a live counterpart are left out (there
+    /// is nothing of them to project); a list where no item pairs, or of scalars, stays a leaf
+    /// (claimed whole, as atomic lists such as `tolerations` are).
     pub fn claimed_by(
         desired: &Value,
         live: Option<&Value>,
@@ -150,16 +152,17 @@ impl FieldSet {
                 }
             }
             (Value::Array(items), Some(Value::Array(live_items))) => {
-                let mut children = Vec::with_capacity(items.len());
-                for item in items {
-                    let Some((element, live_item)) = pair_item(item, live_items, live_set) else {
-                        return FieldSet::default();
-                    };
-                    let set_child = live_set.and_then(|s| s.child(&element));
-                    children.push((element, Self::claimed_by(item, Some(live_item), set_child)));
+                if !items.iter().all(Value::is_object) {
+                    // A list of scalars is a set or atomic: claimed whole.
+                    return set;
                 }
-                for (element, child) in children {
-                    set.insert(element, child);
+                for item in items {
+                    // An item with no live counterpart is new: nothing of it to project.
+                    if let Some((element, live_item)) = pair_item(item, live_items, live_set) {
+                        let set_child = live_set.and_then(|s| s.child(&element));
+                        let child = Self::claimed_by(item, Some(live_item), set_child);
+                        set.insert(element, child);
+                    }
                 }
             }
             _ => {}

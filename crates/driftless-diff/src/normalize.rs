@@ -3,6 +3,8 @@
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use crate::fieldset::{FieldSet, PathElement};
+
 /// `metadata` fields the API server sets or that describe the object's storage, not its intent.
 const SERVER_METADATA: [&str; 8] = [
     "managedFields",
@@ -82,9 +84,66 @@ pub fn fold_string_data(obj: &mut Value) {
     }
 }
 
+/// Prepares a manifest (not a server object) for comparison with the live object's view, the way
+/// an apply of it would act:
+///
+/// - a field set to `null` in the manifest is absent (the server never stores a null field;
+///   `kubectl create --dry-run -o yaml` writes `creationTimestamp: null`);
+/// - a field set to `{}` claims the field, not its contents: server-side apply records it as
+///   one owned field (a leaf of `compared`) and leaves the defaults the server fills in
+///   (`strategy: {}` becomes a `RollingUpdate` with `25%` surge) to nobody, and re-applying
+///   `{}` changes none of them, so the live side's contents there are not compared. Where the
+///   manager owns fields inside (`compared` has children there), they are compared as usual:
+///   applying `{}` would remove them.
+pub fn align_manifest(manifest: &mut Value, live_view: Option<&mut Value>, compared: &FieldSet) {
+    drop_nulls(manifest);
+    if let Some(live_view) = live_view {
+        empty_maps_claim_nothing(manifest, live_view, compared);
+    }
+}
+
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+fn empty_maps_claim_nothing(manifest: &Value, live: &mut Value, compared: &FieldSet) {
+    match (manifest, live) {
+        (Value::Object(m), Value::Object(l)) => {
+            for (key, mv) in m {
+                let Some(lv) = l.get_mut(key) else { continue };
+                let Some(set) = compared.child(&PathElement::Field(key.clone())) else {
+                    continue;
+                };
+                if set.is_leaf() && mv.as_object().is_some_and(Map::is_empty) && lv.is_object() {
+                    *lv = Value::Object(Map::new());
+                } else {
+                    empty_maps_claim_nothing(mv, lv, set);
+                }
+            }
+        }
+        (Value::Array(m), Value::Array(l)) => {
+            for (index, (mv, lv)) in m.iter().zip(l.iter_mut()).enumerate() {
+                if let Some(set) = compared.item_set(index, lv) {
+                    let set = set.clone();
+                    empty_maps_claim_nothing(mv, lv, &set);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fieldset::FieldSetError;
     use serde_json::json;
 
     #[test]
@@ -110,6 +169,30 @@ mod tests {
                 "data": {"k": "v"},
             })
         );
+    }
+
+    #[test]
+    fn manifests_nulls_vanish_and_empty_maps_claim_only_the_field() -> Result<(), FieldSetError> {
+        let mut manifest = json!({"metadata": {"creationTimestamp": null, "name": "x"},
+            "spec": {"strategy": {}, "data": {}, "list": [{"a": null, "b": {}}]}});
+        let mut live = json!({"metadata": {"name": "x"}, "spec": {
+            "strategy": {"type": "RollingUpdate"}, "data": {"k": "owned"},
+            "list": [{"b": {"c": 1}}]}});
+        // strategy and list[0].b are owned as leaves; data's key k is owned by the manager.
+        let compared = FieldSet::from_fields_v1(&json!({"f:metadata": {"f:name": {}},
+            "f:spec": {"f:strategy": {}, "f:data": {"f:k": {}}, "f:list": {"i:0": {"f:b": {}}}}}))?;
+        align_manifest(&mut manifest, Some(&mut live), &compared);
+        assert_eq!(
+            manifest,
+            json!({"metadata": {"name": "x"},
+            "spec": {"strategy": {}, "data": {}, "list": [{"b": {}}]}})
+        );
+        assert_eq!(
+            live,
+            json!({"metadata": {"name": "x"}, "spec": {
+            "strategy": {}, "data": {"k": "owned"}, "list": [{"b": {}}]}})
+        );
+        Ok(())
     }
 
     #[test]

@@ -129,6 +129,22 @@ const CASES: &[Case] = &[
         changed_paths: &["/spec/template/spec/containers/0/resources/limits/cpu"],
     },
     Case {
+        name: "generated_manifest_with_empty_maps_and_nulls_is_in_sync",
+        desired: Some("generated/manifest.yaml"),
+        live: Some("generated/live.yaml"),
+        ignore: "[]",
+        action: Action::Unchanged,
+        changed_paths: &[],
+    },
+    Case {
+        name: "deployment_container_added_in_git_shows_only_the_new_item",
+        desired: Some("deployment/manifest-new-container.yaml"),
+        live: Some("deployment/live-applied.yaml"),
+        ignore: "[]",
+        action: Action::Update,
+        changed_paths: &["/spec/template/spec/containers/2"],
+    },
+    Case {
         name: "service_defaults_are_not_drift",
         desired: Some("service/manifest.yaml"),
         live: Some("service/live.yaml"),
