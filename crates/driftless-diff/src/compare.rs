@@ -6,7 +6,8 @@ use crate::fieldset::FieldSet;
 use crate::managed::fields_of;
 use crate::normalize::{align_manifest, fold_string_data, normalize};
 use crate::{
-    Action, DiffOptions, Error, ObjectDiff, ObjectRef, mask, paths, pointer, quantity, render,
+    Action, DiffOptions, Error, ObjectDiff, ObjectRef, defaults, mask, paths, pointer, quantity,
+    render,
 };
 
 /// Compares the desired and live versions of one object.
@@ -111,6 +112,9 @@ pub fn diff_object(
         && let Some(d) = desired_view.as_mut()
     {
         align_manifest(d, live_view.as_mut(), &compared_set);
+    }
+    if let (Some(d), Some(l)) = (desired_view.as_ref(), live_view.as_mut()) {
+        defaults::drop_atomic_list_defaults(&object, d, l);
     }
 
     for rule in opts

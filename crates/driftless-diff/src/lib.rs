@@ -38,7 +38,8 @@
 //!    annotation; a Secret's `stringData` is folded into `data` first, as the API server does.
 //!    For built-in kinds (API groups without a dot, or ending in `.k8s.io`), resource quantities
 //!    Git spells differently from the server's canonical form but with the same value
-//!    (`cpu: 0.5` / `500m`) take the live spelling ([`quantity`]).
+//!    (`cpu: 0.5` / `500m`) take the live spelling ([`quantity`]); known server defaults inside
+//!    atomic lists that Git leaves unset are dropped from the live side ([`defaults`]).
 //! 4. **Masking** ([`mask_secret_values`]): a Secret's values become `++++++++`-style masks,
 //!    equal values equal masks, so the diff says which keys changed and nothing more.
 //!
@@ -48,6 +49,7 @@
 //! server-side dry-run result of the apply as `desired`, which this crate compares the same way.
 
 mod compare;
+pub mod defaults;
 pub mod fieldset;
 pub mod ignore;
 pub mod managed;

@@ -145,6 +145,14 @@ const CASES: &[Case] = &[
         changed_paths: &["/spec/template/spec/containers/2"],
     },
     Case {
+        name: "statefulset_claim_template_defaults_are_not_drift",
+        desired: Some("statefulset/manifest.yaml"),
+        live: Some("statefulset/live.yaml"),
+        ignore: "[]",
+        action: Action::Unchanged,
+        changed_paths: &[],
+    },
+    Case {
         name: "service_defaults_are_not_drift",
         desired: Some("service/manifest.yaml"),
         live: Some("service/live.yaml"),
