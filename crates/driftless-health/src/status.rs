@@ -100,3 +100,9 @@ pub(crate) fn unobserved_generation(
         )),
     }
 }
+
+/// Progressing with "`have` of `want` `what`" while `have < want` (a rollout counting up).
+pub(crate) fn short_of(have: i64, want: i64, what: &str) -> Option<HealthStatus> {
+    (have < want)
+        .then(|| HealthStatus::new(Health::Progressing, format!("{have} of {want} {what}")))
+}

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::status::{int_at, str_at, unobserved_generation};
+use crate::status::{int_at, short_of, str_at, unobserved_generation};
 use crate::{Health, HealthStatus};
 
 /// Assesses a DaemonSet.
@@ -26,17 +26,7 @@ pub fn assess(obj: &Value) -> HealthStatus {
     let desired = int_at(obj, &["status", "desiredNumberScheduled"]).unwrap_or(0);
     let updated = int_at(obj, &["status", "updatedNumberScheduled"]).unwrap_or(0);
     let available = int_at(obj, &["status", "numberAvailable"]).unwrap_or(0);
-    if updated < desired {
-        return HealthStatus::new(
-            Health::Progressing,
-            format!("{updated} of {desired} scheduled pods updated"),
-        );
-    }
-    if available < desired {
-        return HealthStatus::new(
-            Health::Progressing,
-            format!("{available} of {desired} scheduled pods available"),
-        );
-    }
-    HealthStatus::healthy()
+    short_of(updated, desired, "scheduled pods updated")
+        .or_else(|| short_of(available, desired, "scheduled pods available"))
+        .unwrap_or_else(HealthStatus::healthy)
 }

@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use crate::status::{condition, flag_at, int_at, unobserved_generation};
+use crate::status::{condition, flag_at, int_at, short_of, unobserved_generation};
 use crate::{Health, HealthStatus};
 
 /// Assesses a Deployment.
@@ -38,11 +38,8 @@ pub fn assess(obj: &Value) -> HealthStatus {
     let total = int_at(obj, &["status", "replicas"]).unwrap_or(0);
     let updated = int_at(obj, &["status", "updatedReplicas"]).unwrap_or(0);
     let available = int_at(obj, &["status", "availableReplicas"]).unwrap_or(0);
-    if updated < desired {
-        return HealthStatus::new(
-            Health::Progressing,
-            format!("{updated} of {desired} replicas updated"),
-        );
+    if let Some(status) = short_of(updated, desired, "replicas updated") {
+        return status;
     }
     if total > updated {
         return HealthStatus::new(
@@ -50,11 +47,5 @@ pub fn assess(obj: &Value) -> HealthStatus {
             format!("{} old replicas pending termination", total - updated),
         );
     }
-    if available < updated {
-        return HealthStatus::new(
-            Health::Progressing,
-            format!("{available} of {updated} updated replicas available"),
-        );
-    }
-    HealthStatus::healthy()
+    short_of(available, updated, "updated replicas available").unwrap_or_else(HealthStatus::healthy)
 }

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::status::{condition, int_at, unobserved_generation};
+use crate::status::{condition, int_at, short_of, unobserved_generation};
 use crate::{Health, HealthStatus};
 
 /// Assesses a ReplicaSet.
@@ -24,11 +24,5 @@ pub fn assess(obj: &Value) -> HealthStatus {
     }
     let desired = int_at(obj, &["spec", "replicas"]).unwrap_or(1);
     let available = int_at(obj, &["status", "availableReplicas"]).unwrap_or(0);
-    if available < desired {
-        return HealthStatus::new(
-            Health::Progressing,
-            format!("{available} of {desired} replicas available"),
-        );
-    }
-    HealthStatus::healthy()
+    short_of(available, desired, "replicas available").unwrap_or_else(HealthStatus::healthy)
 }

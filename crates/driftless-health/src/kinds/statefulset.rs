@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use crate::status::{int_at, str_at, unobserved_generation};
+use crate::status::{int_at, short_of, str_at, unobserved_generation};
 use crate::{Health, HealthStatus};
 
 /// Assesses a StatefulSet.
@@ -23,11 +23,8 @@ pub fn assess(obj: &Value) -> HealthStatus {
     }
     let desired = int_at(obj, &["spec", "replicas"]).unwrap_or(1);
     let ready = int_at(obj, &["status", "readyReplicas"]).unwrap_or(0);
-    if ready < desired {
-        return HealthStatus::new(
-            Health::Progressing,
-            format!("{ready} of {desired} replicas ready"),
-        );
+    if let Some(status) = short_of(ready, desired, "replicas ready") {
+        return status;
     }
     if str_at(obj, &["spec", "updateStrategy", "type"]) == Some("OnDelete") {
         return HealthStatus::new(
