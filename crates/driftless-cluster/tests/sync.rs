@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use driftless_cluster::KubeCluster;
+use driftless_diff::DiffOptions;
 use driftless_resource::{Manifest, ResourceKey, parse_manifests};
 use driftless_sync::{
     Action, Cluster, Outcome, RetryPolicy, Settings, SyncOptions, SyncReport, readiness, sync,
@@ -39,6 +40,7 @@ async fn run(client: &Client, yaml: &str, settings: &Settings) -> anyhow::Result
         manifests(yaml)?,
         settings,
         RetryPolicy::default(),
+        &DiffOptions::default(),
     )
     .await?)
 }
@@ -534,6 +536,50 @@ data: {token: 'not base64 hunter2-very-secret'}
             !everything.contains("hunter2"),
             "secret value leaked: {everything}"
         );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn apply_out_of_sync_only_sends_only_what_differs() -> anyhow::Result<()> {
+    with_namespace("sync-out-of-sync-only", |client, ns| async move {
+        let two = "
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: same}
+data: {a: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: changing}
+data: {a: b}
+";
+        let options = settings(&ns, &["ApplyOutOfSyncOnly=true"])?;
+        ensure!(run(&client, two, &options).await?.succeeded());
+        let before = configmap(&client, &ns, "same").await?.context("gone")?;
+        let changed = two.replace(
+            "metadata: {name: changing}\ndata: {a: b}",
+            "metadata: {name: changing}\ndata: {a: c}",
+        );
+        ensure!(changed != two, "fixture must change one object");
+        let report = run(&client, &changed, &options).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        let same = report
+            .results
+            .iter()
+            .find(|r| r.key.name == "same")
+            .context("no result")?;
+        ensure!(
+            same.outcome == Outcome::Unchanged && same.message.contains("not sent"),
+            "{same:?}"
+        );
+        ensure!(
+            outcome(&report, "ConfigMap", &ns, "changing") == Some(Outcome::Synced),
+            "{report:?}"
+        );
+        let after = configmap(&client, &ns, "same").await?.context("gone")?;
+        ensure!(resource_version(&after) == resource_version(&before));
         Ok(())
     })
     .await?

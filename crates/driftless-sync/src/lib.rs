@@ -5,6 +5,7 @@
 //! crate needs neither a Kubernetes client nor an async runtime. [`sync`] does both, with retries.
 
 mod cluster;
+mod drift;
 mod execute;
 mod hooks;
 mod options;
@@ -17,6 +18,7 @@ mod run;
 mod tracking;
 
 pub use cluster::{ApplyMode, Cluster, ClusterError, ErrorKind, api_version};
+pub use drift::{Drift, DriftError, drift};
 pub use execute::{Readiness, Settings, execute};
 pub use hooks::{
     DeletePolicy, HOOK_ANNOTATION, HOOK_DELETE_POLICY_ANNOTATION, HookError, HookPhase, hook_phase,
