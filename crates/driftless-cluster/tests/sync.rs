@@ -8,7 +8,8 @@ use driftless_cluster::KubeCluster;
 use driftless_diff::DiffOptions;
 use driftless_resource::{Manifest, ResourceKey, parse_manifests};
 use driftless_sync::{
-    Action, Cluster, Outcome, RetryPolicy, Settings, SyncOptions, SyncReport, readiness, sync,
+    Action, ApplyMode, Cluster, ClusterError, Outcome, Propagation, RetryPolicy, Settings,
+    SyncOptions, SyncReport, drift, prepare, readiness, sync,
 };
 use driftless_testenv::with_namespace;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -580,6 +581,141 @@ data: {a: b}
         );
         let after = configmap(&client, &ns, "same").await?.context("gone")?;
         ensure!(resource_version(&after) == resource_version(&before));
+        Ok(())
+    })
+    .await?
+}
+
+/// Counts the calls that cost a request per object, delegating everything to the real cluster.
+struct Counting {
+    inner: KubeCluster,
+    gets: std::sync::atomic::AtomicUsize,
+    dry_runs: std::sync::atomic::AtomicUsize,
+}
+
+impl Counting {
+    fn count(counter: &std::sync::atomic::AtomicUsize) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn read(counter: &std::sync::atomic::AtomicUsize) -> usize {
+        counter.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Cluster for Counting {
+    async fn get(&self, key: &ResourceKey, v: &str) -> Result<Option<Value>, ClusterError> {
+        Self::count(&self.gets);
+        self.inner.get(key, v).await
+    }
+    async fn apply(&self, object: &Value, mode: ApplyMode) -> Result<Value, ClusterError> {
+        if mode.dry_run {
+            Self::count(&self.dry_runs);
+        }
+        self.inner.apply(object, mode).await
+    }
+    async fn replace(&self, object: &Value, dry_run: bool) -> Result<Value, ClusterError> {
+        self.inner.replace(object, dry_run).await
+    }
+    async fn create(&self, object: &Value) -> Result<Value, ClusterError> {
+        self.inner.create(object).await
+    }
+    async fn delete(&self, key: &ResourceKey, v: &str, p: Propagation) -> Result<(), ClusterError> {
+        self.inner.delete(key, v, p).await
+    }
+    async fn scopes(
+        &self,
+    ) -> Result<std::collections::BTreeMap<(String, String), bool>, ClusterError> {
+        self.inner.scopes().await
+    }
+    async fn list_owned(&self, app: &str) -> Result<Vec<(ResourceKey, Value)>, ClusterError> {
+        self.inner.list_owned(app).await
+    }
+    async fn refresh_kinds(&self) -> Result<(), ClusterError> {
+        self.inner.refresh_kinds().await
+    }
+    async fn sleep(&self, duration: Duration) {
+        self.inner.sleep(duration).await;
+    }
+}
+
+#[tokio::test]
+async fn drift_costs_no_request_per_object_in_steady_state_and_names_the_intruder()
+-> anyhow::Result<()> {
+    with_namespace("sync-drift", |client, ns| async move {
+        let app = "
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: fast}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: registry.example/web:1
+        ports: [{containerPort: 80}]
+        resources: {requests: {cpu: '0.5'}}
+";
+        let settings = settings(&ns, &[])?;
+        ensure!(run(&client, app, &settings).await?.succeeded());
+        let cluster = Counting {
+            inner: KubeCluster::new(client.clone()).await?,
+            gets: Default::default(),
+            dry_runs: Default::default(),
+        };
+        let options = DiffOptions::default();
+        let plan = prepare(&cluster, manifests(app)?, &settings).await?;
+        let steady = drift(&cluster, &plan, &options).await?;
+        ensure!(steady.iter().all(|d| !d.diff.changed), "{steady:?}");
+        ensure!(
+            Counting::read(&cluster.gets) == 0,
+            "steady state read objects one by one"
+        );
+        ensure!(
+            Counting::read(&cluster.dry_runs) == 0,
+            "steady state needed dry runs"
+        );
+
+        let edit = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 5},
+        });
+        Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(client.clone(), &ns)
+            .patch(
+                "web",
+                &PatchParams::apply("intruder").force(),
+                &Patch::Apply(&edit),
+            )
+            .await?;
+        let plan = prepare(&cluster, manifests(app)?, &settings).await?;
+        let drifted = drift(&cluster, &plan, &options).await?;
+        let web = drifted
+            .iter()
+            .find(|d| d.key.name == "web")
+            .context("no web")?;
+        ensure!(web.diff.changed, "{web:?}");
+        ensure!(
+            web.diff.changed_paths == ["/spec/replicas"],
+            "{:?}",
+            web.diff.changed_paths
+        );
+        ensure!(web.changed_by == ["intruder"], "{:?}", web.changed_by);
+        ensure!(
+            web.diff.unified.contains("+  replicas: 2"),
+            "{}",
+            web.diff.unified
+        );
+        ensure!(
+            Counting::read(&cluster.dry_runs) == 1,
+            "one dry run to confirm one suspect"
+        );
         Ok(())
     })
     .await?

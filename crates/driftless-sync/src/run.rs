@@ -65,11 +65,14 @@ pub async fn prepare<C: Cluster + Sync>(
     let desired = resolve_namespaces(manifests, &settings.destination, |group, kind| {
         scopes.get(&(group.to_owned(), kind.to_owned())).copied()
     })?;
-    let mut live: BTreeMap<ResourceKey, Value> = BTreeMap::new();
+    let owned = cluster.list_owned(&settings.app).await?;
+    // What this application already owns is its live state; only objects it does not own yet
+    // (new ones, or someone else's) are read one by one.
+    let mut live: BTreeMap<ResourceKey, Value> = owned.iter().cloned().collect();
     for object in &desired {
         let known = scopes.contains_key(&(object.key.group.clone(), object.key.kind.clone()));
-        if !known {
-            // Its CRD comes with this sync, so it cannot exist yet.
+        if !known || live.contains_key(&object.key) {
+            // Unknown: its CRD comes with this sync, so it cannot exist yet.
             continue;
         }
         if let Some(found) = cluster
@@ -79,7 +82,6 @@ pub async fn prepare<C: Cluster + Sync>(
             live.insert(object.key.clone(), found);
         }
     }
-    let owned = cluster.list_owned(&settings.app).await?;
     Ok(plan(
         &settings.app,
         desired,
