@@ -57,12 +57,17 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Credentials::None => f.write_str("None"),
-            Credentials::Basic { username, .. } => write!(f, "Basic {{ username: {username:?}, password: *** }}"),
+            Credentials::Basic { username, .. } => {
+                write!(f, "Basic {{ username: {username:?}, password: *** }}")
+            }
             Credentials::Token(_) => f.write_str("Token(***)"),
             Credentials::SshKey {
                 private_key,
                 known_hosts,
-            } => write!(f, "SshKey {{ private_key: {private_key:?}, known_hosts: {known_hosts:?} }}"),
+            } => write!(
+                f,
+                "SshKey {{ private_key: {private_key:?}, known_hosts: {known_hosts:?} }}"
+            ),
         }
     }
 }
@@ -76,13 +81,30 @@ impl fmt::Debug for Credentials {
 pub struct Source {
     url: String,
     credentials: Credentials,
+    ca_certificate: Option<Vec<u8>>,
 }
 
 impl Source {
     /// A source without credentials (or with credentials embedded in the URL).
     pub fn new(url: impl Into<String>) -> Self {
         let (url, credentials) = split_userinfo(&url.into());
-        Self { url, credentials }
+        Self {
+            url,
+            credentials,
+            ca_certificate: None,
+        }
+    }
+
+    /// Trusts this PEM certificate (a private CA) for HTTPS, in addition to the public roots.
+    #[must_use]
+    pub fn with_ca_certificate(mut self, pem: Vec<u8>) -> Self {
+        self.ca_certificate = Some(pem);
+        self
+    }
+
+    /// The extra CA certificate for HTTPS, PEM.
+    pub fn ca_certificate(&self) -> Option<&[u8]> {
+        self.ca_certificate.as_deref()
     }
 
     /// Sets the credentials (replacing any taken from the URL).
@@ -147,14 +169,18 @@ mod tests {
             Some(("bob".to_owned(), "s3cret".to_owned()))
         );
         assert!(!format!("{source:?}").contains("s3cret"));
-        assert_eq!(source.scrub("auth failed for s3cret"), "auth failed for ***");
+        assert_eq!(
+            source.scrub("auth failed for s3cret"),
+            "auth failed for ***"
+        );
         let ssh = Source::new("ssh://git@host/repo.git");
         assert_eq!(ssh.url(), "ssh://git@host/repo.git");
     }
 
     #[test]
     fn token_is_never_printed() {
-        let source = Source::new("https://h/r").with_credentials(Credentials::Token("tok-123".into()));
+        let source =
+            Source::new("https://h/r").with_credentials(Credentials::Token("tok-123".into()));
         assert!(!format!("{source:?}").contains("tok-123"));
         assert_eq!(source.scrub("x tok-123 y"), "x *** y");
     }

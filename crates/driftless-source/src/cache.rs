@@ -99,10 +99,17 @@ impl Cache {
     pub fn mirror_path(&self, url: &str) -> PathBuf {
         let readable: String = url
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(80)
             .collect();
-        self.root.join(format!("{readable}-{:016x}", fnv1a(url.as_bytes())))
+        self.root
+            .join(format!("{readable}-{:016x}", fnv1a(url.as_bytes())))
     }
 
     fn slot(&self, url: &str) -> Arc<Slot> {
@@ -121,7 +128,10 @@ impl Cache {
             let generation = state.generation;
             state.waiting += 1;
             while state.generation == generation {
-                state = slot.finished.wait(state).unwrap_or_else(PoisonError::into_inner);
+                state = slot
+                    .finished
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
             state.waiting -= 1;
             return state.last.clone().unwrap_or(Ok(()));
@@ -149,17 +159,29 @@ impl Cache {
 
     /// Completed fetches of `url` in this process (successful or not).
     pub fn fetches(&self, url: &str) -> u64 {
-        self.slot(url).state.lock().unwrap_or_else(PoisonError::into_inner).generation
+        self.slot(url)
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation
     }
 
     /// Callers currently waiting for a running fetch of `url`.
     pub fn waiting(&self, url: &str) -> usize {
-        self.slot(url).state.lock().unwrap_or_else(PoisonError::into_inner).waiting
+        self.slot(url)
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .waiting
     }
 
     /// Whether a fetch of `url` is running.
     pub fn fetching(&self, url: &str) -> bool {
-        self.slot(url).state.lock().unwrap_or_else(PoisonError::into_inner).fetching
+        self.slot(url)
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .fetching
     }
 
     /// Fetches, then resolves `revision` to a full commit id. When the fetch fails but an earlier
@@ -178,7 +200,10 @@ impl Cache {
             Err(err) => return Err(err.into()),
         };
         match self.resolve_cached(source, revision) {
-            Ok(commit) => Ok(Resolved { commit, fetch_error }),
+            Ok(commit) => Ok(Resolved {
+                commit,
+                fetch_error,
+            }),
             // The revision may exist on the remote we could not reach: report the outage.
             Err(_) if fetch_error.is_some() => Err(fetch_error.map_or_else(
                 || CacheError::Revision {
@@ -224,9 +249,11 @@ impl Cache {
             source: RevisionError::NotFound(commit.to_owned()),
         };
         let id = ObjectId::from_hex(commit.as_bytes()).map_err(|_| not_found())?;
-        files::read(&repo, id, dir.trim_matches('/'), *limits).map_err(|source_err| CacheError::Files {
-            url: source.url().to_owned(),
-            source: source_err,
+        files::read(&repo, id, dir.trim_matches('/'), *limits).map_err(|source_err| {
+            CacheError::Files {
+                url: source.url().to_owned(),
+                source: source_err,
+            }
         })
     }
 
@@ -253,7 +280,11 @@ mod tests {
         let a = cache.mirror_path("https://h/org/a.git");
         let b = cache.mirror_path("https://h/org/a_git");
         assert_ne!(a, b);
-        assert!(a.display().to_string().starts_with("/c/https___h_org_a.git-"));
+        assert!(
+            a.display()
+                .to_string()
+                .starts_with("/c/https___h_org_a.git-")
+        );
         assert_eq!(a, cache.mirror_path("https://h/org/a.git"));
     }
 }

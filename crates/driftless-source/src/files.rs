@@ -183,7 +183,10 @@ impl Reader<'_> {
         let decoded = tree.decode().map_err(|e| Self::git(path, &e))?;
         let mut children = Vec::with_capacity(decoded.entries.len());
         for entry in &decoded.entries {
-            let name = entry.filename.to_str().map_err(|_| FilesError::InvalidPath(join(path, &entry.filename.to_str_lossy())))?;
+            let name = entry
+                .filename
+                .to_str()
+                .map_err(|_| FilesError::InvalidPath(join(path, &entry.filename.to_str_lossy())))?;
             if name.is_empty() || name == "." || name == ".." || name.contains('/') {
                 return Err(FilesError::InvalidPath(join(path, name)));
             }
@@ -213,7 +216,11 @@ impl Reader<'_> {
             let Node::Tree(tree) = node else {
                 return Ok(None);
             };
-            let Some(child) = self.children(tree, &walked)?.into_iter().find(|c| c.name == part) else {
+            let Some(child) = self
+                .children(tree, &walked)?
+                .into_iter()
+                .find(|c| c.name == part)
+            else {
                 return Ok(None);
             };
             walked = join(&walked, part);
@@ -236,7 +243,12 @@ impl Reader<'_> {
     }
 
     /// Resolves the link at `path` inside the repository and loads its target under `path`.
-    fn follow(&mut self, path: &str, link: ObjectId, linked_depth: usize) -> Result<(), FilesError> {
+    fn follow(
+        &mut self,
+        path: &str,
+        link: ObjectId,
+        linked_depth: usize,
+    ) -> Result<(), FilesError> {
         let first_target = self.blob_text(path, link)?;
         let broken = |reason| FilesError::BrokenSymlink {
             path: path.to_owned(),
@@ -246,10 +258,11 @@ impl Reader<'_> {
         let mut at = path.to_owned();
         let mut target = first_target.clone();
         for _ in 0..MAX_LINK_HOPS {
-            let resolved = resolve_link(&at, &target).ok_or_else(|| FilesError::SymlinkEscapes {
-                path: at.clone(),
-                target: target.clone(),
-            })?;
+            let resolved =
+                resolve_link(&at, &target).ok_or_else(|| FilesError::SymlinkEscapes {
+                    path: at.clone(),
+                    target: target.clone(),
+                })?;
             match self.lookup(&resolved)? {
                 None | Some(Node::Submodule) => return Err(broken("dangling")),
                 Some(Node::Blob(id)) => return self.add(path, id),
@@ -281,7 +294,11 @@ impl Reader<'_> {
                 limit: self.limits.max_files,
             });
         }
-        let size = self.repo.find_header(id).map_err(|e| Self::git(path, &e))?.size();
+        let size = self
+            .repo
+            .find_header(id)
+            .map_err(|e| Self::git(path, &e))?
+            .size();
         if size > self.limits.max_file_size {
             return Err(FilesError::FileTooLarge {
                 path: path.to_owned(),
@@ -336,7 +353,10 @@ mod tests {
 
     #[test]
     fn link_targets_resolve_relative_to_the_link() {
-        assert_eq!(resolve_link("a/b/link", "../c.yaml").as_deref(), Some("a/c.yaml"));
+        assert_eq!(
+            resolve_link("a/b/link", "../c.yaml").as_deref(),
+            Some("a/c.yaml")
+        );
         assert_eq!(resolve_link("link", "./x/./y").as_deref(), Some("x/y"));
         assert_eq!(resolve_link("a/link", "../../etc/passwd"), None);
         assert_eq!(resolve_link("link", "/etc/passwd"), None);

@@ -3,6 +3,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use gix::protocol::transport::client::blocking_io::http;
 
 use gix::remote::Direction;
 
@@ -45,10 +48,10 @@ pub enum FetchError {
 /// The repository is opened isolated from the user's and system's Git configuration, so a
 /// `~/.gitconfig` cannot change what Driftless fetches or which credentials it sends.
 pub(crate) fn open(path: &Path, source: &Source) -> Result<gix::Repository, FetchError> {
-    let failed = |e: &dyn std::fmt::Display| FetchError::Mirror {
+    let failed = |e: &dyn std::error::Error| FetchError::Mirror {
         url: source.url().to_owned(),
         path: path.display().to_string(),
-        message: source.scrub(&e.to_string()),
+        message: source.scrub(&chain(e)),
     };
     if !path.join("HEAD").exists() {
         std::fs::create_dir_all(path).map_err(|e| failed(&e))?;
@@ -73,6 +76,24 @@ fn overrides(credentials: &Credentials) -> Vec<String> {
     }
 }
 
+/// An error and its causes on one line, `outer: inner: root`, without repeats.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(err) = next {
+        let text = err
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
 /// Single-quotes a word for `sh`.
 fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
@@ -82,9 +103,9 @@ fn shell_quote(word: &str) -> String {
 /// remote no longer has. On failure nothing already in the mirror is removed: refs are only
 /// updated after the pack has been received and indexed.
 pub(crate) fn fetch(repo: &gix::Repository, source: &Source) -> Result<(), FetchError> {
-    let failed = |e: &dyn std::fmt::Display| FetchError::Remote {
+    let failed = |e: &dyn std::error::Error| FetchError::Remote {
         url: source.url().to_owned(),
-        message: source.scrub(&e.to_string()),
+        message: source.scrub(&chain(e)),
     };
     let remote = repo
         .remote_at(source.url())
@@ -92,7 +113,17 @@ pub(crate) fn fetch(repo: &gix::Repository, source: &Source) -> Result<(), Fetch
         .map_err(|e| failed(&e))?
         .with_fetch_tags(gix::remote::fetch::Tags::None);
     let account = source.credentials().http_account();
-    let connection = remote.connect(Direction::Fetch).map_err(|e| failed(&e))?;
+    if account.is_some() && source.url().starts_with("http://") {
+        return Err(FetchError::Remote {
+            url: source.url().to_owned(),
+            message: "refusing to send credentials over plain http; use https".to_owned(),
+        });
+    }
+    let mut connection = remote.connect(Direction::Fetch).map_err(|e| failed(&e))?;
+    if let Some(pem) = source.ca_certificate() {
+        let options = with_ca_certificate(repo, source.url(), pem).map_err(|e| failed(&*e))?;
+        connection = connection.with_transport_options(options);
+    }
     let connection = connection.with_credentials(move |action| match (action, &account) {
         (gix::credentials::helper::Action::Get(context), Some((username, password))) => {
             Ok(Some(gix::credentials::protocol::Outcome {
@@ -119,6 +150,28 @@ pub(crate) fn fetch(repo: &gix::Repository, source: &Source) -> Result<(), Fetch
         .map(|r| r.unpack().0.to_string())
         .collect();
     prune(repo, &remote_names).map_err(|e| failed(&e))
+}
+
+/// HTTP transport options (as configured) whose client also trusts `pem`.
+fn with_ca_certificate(
+    repo: &gix::Repository,
+    url: &str,
+    pem: &[u8],
+) -> Result<Box<dyn std::any::Any>, Box<dyn std::error::Error + Send + Sync>> {
+    let certificate = reqwest::Certificate::from_pem(pem)?;
+    let mut options = repo
+        .transport_options(url, None)?
+        .and_then(|o| o.downcast::<http::Options>().ok())
+        .map(|o| *o)
+        .unwrap_or_default();
+    let backend = http::reqwest::Options {
+        configure_client: Some(Box::new(move |builder| {
+            Ok(builder.add_root_certificate(certificate.clone()))
+        })),
+        ..Default::default()
+    };
+    options.backend = Some(Arc::new(Mutex::new(backend)));
+    Ok(Box::new(options))
 }
 
 /// Deletes local branches and tags absent from the remote's advertisement.

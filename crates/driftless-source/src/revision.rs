@@ -55,7 +55,11 @@ pub(crate) fn resolve(repo: &gix::Repository, revision: &str) -> Result<ObjectId
         };
     }
     let candidates = [format!("refs/heads/{rev}"), format!("refs/tags/{rev}")];
-    for name in candidates.iter().map(String::as_str).chain(rev.starts_with("refs/").then_some(rev)) {
+    for name in candidates
+        .iter()
+        .map(String::as_str)
+        .chain(rev.starts_with("refs/").then_some(rev))
+    {
         if let Some(id) = peel(repo, name)? {
             return Ok(id);
         }
@@ -74,7 +78,11 @@ pub(crate) fn resolve(repo: &gix::Repository, revision: &str) -> Result<ObjectId
                 RevisionError::NotFound(rev.to_owned())
             }
         })?;
-        let commit = id.object().map_err(|e| not_a_commit(&e))?.peel_to_commit().map_err(|e| not_a_commit(&e))?;
+        let commit = id
+            .object()
+            .map_err(|e| not_a_commit(&e))?
+            .peel_to_commit()
+            .map_err(|e| not_a_commit(&e))?;
         return Ok(commit.id);
     }
     Err(RevisionError::NotFound(rev.to_owned()))
@@ -85,10 +93,12 @@ fn peel(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>, Revision
     let Ok(Some(mut reference)) = repo.try_find_reference(name) else {
         return Ok(None);
     };
-    let commit = reference.peel_to_commit().map_err(|e| RevisionError::NotACommit {
-        revision: name.to_owned(),
-        message: e.to_string(),
-    })?;
+    let commit = reference
+        .peel_to_commit()
+        .map_err(|e| RevisionError::NotACommit {
+            revision: name.to_owned(),
+            message: e.to_string(),
+        })?;
     Ok(Some(commit.id))
 }
 
@@ -122,14 +132,20 @@ fn looks_like_range(rev: &str) -> bool {
 ///
 /// # Errors
 /// [`RevisionError::InvalidRange`] or [`RevisionError::NoMatchingTag`].
-pub fn semver_range<'a>(range: &str, tags: impl IntoIterator<Item = &'a str>) -> Result<String, RevisionError> {
+pub fn semver_range<'a>(
+    range: &str,
+    tags: impl IntoIterator<Item = &'a str>,
+) -> Result<String, RevisionError> {
     let invalid = |message: String| RevisionError::InvalidRange {
         range: range.to_owned(),
         message,
     };
     let alternatives = range
         .split("||")
-        .map(|alternative| VersionReq::parse(&normalize_alternative(alternative)).map_err(|e| invalid(e.to_string())))
+        .map(|alternative| {
+            VersionReq::parse(&normalize_alternative(alternative))
+                .map_err(|e| invalid(e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut best: Option<(Version, &str)> = None;
     for tag in tags {
@@ -155,7 +171,10 @@ pub fn semver_range<'a>(range: &str, tags: impl IntoIterator<Item = &'a str>) ->
 fn normalize_alternative(alternative: &str) -> String {
     let mut comparators: Vec<String> = Vec::new();
     let mut pending_operator = String::new();
-    for token in alternative.split([' ', ',', '\t']).filter(|t| !t.is_empty()) {
+    for token in alternative
+        .split([' ', ',', '\t'])
+        .filter(|t| !t.is_empty())
+    {
         let token = without_v(token);
         if token.chars().all(|c| "<>=~^".contains(c)) {
             pending_operator.push_str(&token);
@@ -163,7 +182,9 @@ fn normalize_alternative(alternative: &str) -> String {
         }
         let operator = std::mem::take(&mut pending_operator);
         let has_operator = !operator.is_empty() || token.starts_with(['<', '>', '=', '~', '^']);
-        let wildcard = token.split('.').any(|p| p == "*" || p.eq_ignore_ascii_case("x"));
+        let wildcard = token
+            .split('.')
+            .any(|p| p == "*" || p.eq_ignore_ascii_case("x"));
         if has_operator || wildcard {
             comparators.push(format!("{operator}{token}"));
         } else {
@@ -177,14 +198,26 @@ fn normalize_alternative(alternative: &str) -> String {
 fn without_v(token: &str) -> String {
     let operators_end = token.find(|c| !"<>=~^".contains(c)).unwrap_or(token.len());
     let (operators, version) = token.split_at(operators_end);
-    format!("{operators}{}", version.strip_prefix('v').unwrap_or(version))
+    format!(
+        "{operators}{}",
+        version.strip_prefix('v').unwrap_or(version)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const TAGS: [&str; 8] = ["v1.0.0", "v1.2.0", "v1.2.5", "1.9.1", "v2.0.0", "v2.1.0-rc.1", "not-a-version", "v0.9.0"];
+    const TAGS: [&str; 8] = [
+        "v1.0.0",
+        "v1.2.0",
+        "v1.2.5",
+        "1.9.1",
+        "v2.0.0",
+        "v2.1.0-rc.1",
+        "not-a-version",
+        "v0.9.0",
+    ];
 
     fn pick(range: &str) -> Result<String, RevisionError> {
         semver_range(range, TAGS)
@@ -206,14 +239,26 @@ mod tests {
 
     #[test]
     fn no_match_and_invalid_range_are_distinct_errors() {
-        assert_eq!(pick(">=3.0.0"), Err(RevisionError::NoMatchingTag(">=3.0.0".into())));
-        assert!(matches!(pick(">=banana"), Err(RevisionError::InvalidRange { .. })));
+        assert_eq!(
+            pick(">=3.0.0"),
+            Err(RevisionError::NoMatchingTag(">=3.0.0".into()))
+        );
+        assert!(matches!(
+            pick(">=banana"),
+            Err(RevisionError::InvalidRange { .. })
+        ));
     }
 
     #[test]
     fn ties_go_to_the_greatest_tag_name() {
-        assert_eq!(semver_range("1.x", ["1.0.0", "v1.0.0"]).as_deref(), Ok("v1.0.0"));
-        assert_eq!(semver_range("1.x", ["v1.0.0", "1.0.0"]).as_deref(), Ok("v1.0.0"));
+        assert_eq!(
+            semver_range("1.x", ["1.0.0", "v1.0.0"]).as_deref(),
+            Ok("v1.0.0")
+        );
+        assert_eq!(
+            semver_range("1.x", ["v1.0.0", "1.0.0"]).as_deref(),
+            Ok("v1.0.0")
+        );
     }
 
     #[test]
