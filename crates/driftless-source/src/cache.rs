@@ -199,20 +199,11 @@ impl Cache {
             Err(err) if path.join(FETCHED_MARKER).exists() => Some(err),
             Err(err) => return Err(err.into()),
         };
-        match self.resolve_cached(source, revision) {
-            Ok(commit) => Ok(Resolved {
-                commit,
-                fetch_error,
-            }),
+        match (self.resolve_cached(source, revision), fetch_error) {
+            (Ok(commit), fetch_error) => Ok(Resolved { commit, fetch_error }),
             // The revision may exist on the remote we could not reach: report the outage.
-            Err(_) if fetch_error.is_some() => Err(fetch_error.map_or_else(
-                || CacheError::Revision {
-                    url: source.url().to_owned(),
-                    source: RevisionError::NotFound(revision.to_owned()),
-                },
-                CacheError::Fetch,
-            )),
-            Err(err) => Err(err),
+            (Err(_), Some(fetch_error)) => Err(CacheError::Fetch(fetch_error)),
+            (Err(err), None) => Err(err),
         }
     }
 
