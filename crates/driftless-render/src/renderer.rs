@@ -89,3 +89,49 @@ impl Renderers {
         Ok(manifests)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use driftless_resource::parse_manifests;
+
+    use super::*;
+    use crate::{MemoryTree, Plain, PlainOptions, TreeError};
+
+    /// Stands in for the Kustomize renderer: claims directories with a `kustomization.yaml`.
+    struct FakeKustomize;
+
+    impl Renderer for FakeKustomize {
+        fn name(&self) -> &'static str {
+            "kustomize"
+        }
+
+        fn claims(&self, tree: &dyn FileTree, dir: &str) -> bool {
+            tree.kind(&crate::join(dir, "kustomization.yaml")).is_some()
+        }
+
+        fn render(&self, _tree: &dyn FileTree, dir: &str) -> Result<Vec<Manifest>, RenderError> {
+            let doc = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-kustomize}\n";
+            Ok(parse_manifests(&crate::join(dir, "kustomization.yaml"), doc)?)
+        }
+    }
+
+    #[test]
+    fn the_first_renderer_that_claims_a_directory_renders_it() -> Result<(), RenderError> {
+        let mut tree = MemoryTree::default();
+        tree.insert("overlay/kustomization.yaml", "resources: []\n");
+        tree.insert("plain/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n");
+        let renderers = Renderers::new(vec![
+            Box::new(FakeKustomize),
+            Box::new(Plain::new(&PlainOptions::default())?),
+        ]);
+        assert_eq!(renderers.choose(&tree, "overlay").map(|r| r.name()), Some("kustomize"));
+        assert_eq!(renderers.choose(&tree, "plain").map(|r| r.name()), Some("plain"));
+        let names = |dir| -> Result<Vec<String>, RenderError> {
+            Ok(renderers.render(&tree, dir)?.iter().map(|m| m.key().name.clone()).collect())
+        };
+        assert_eq!(names("overlay")?, ["from-kustomize"]);
+        assert_eq!(names("plain")?, ["plain"]);
+        assert!(matches!(names("absent"), Err(RenderError::Tree(TreeError::NotFound(_)))));
+        Ok(())
+    }
+}

@@ -200,7 +200,10 @@ impl Cache {
             Err(err) => return Err(err.into()),
         };
         match (self.resolve_cached(source, revision), fetch_error) {
-            (Ok(commit), fetch_error) => Ok(Resolved { commit, fetch_error }),
+            (Ok(commit), fetch_error) => Ok(Resolved {
+                commit,
+                fetch_error,
+            }),
             // The revision may exist on the remote we could not reach: report the outage.
             (Err(_), Some(fetch_error)) => Err(CacheError::Fetch(fetch_error)),
             (Err(err), None) => Err(err),

@@ -140,14 +140,10 @@ pub(crate) fn read(
     dir: &str,
     limits: Limits,
 ) -> Result<BTreeMap<String, Vec<u8>>, FilesError> {
-    let git = |path: &str, e: &dyn std::fmt::Display| FilesError::Git {
-        path: path.to_owned(),
-        message: e.to_string(),
-    };
     let root = repo
         .find_commit(commit)
         .and_then(|c| c.tree_id())
-        .map_err(|e| git("commit", &e))?
+        .map_err(|e| Reader::git("commit", &e))?
         .detach();
     let mut reader = Reader {
         repo,

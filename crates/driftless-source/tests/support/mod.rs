@@ -197,43 +197,30 @@ pub fn certificates(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
         }
         Ok(())
     };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
+    // An EC key and a request (or, with -x509, a self-signed certificate).
+    let new_key = |extra: &[&str], key: &str, out: &str, subject: &str| {
+        let mut args = vec!["req"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ]);
+        args.extend_from_slice(&["-keyout", key, "-out", out, "-subj", subject]);
+        openssl(&args)
+    };
+    new_key(
+        &["-x509", "-days", "2"],
         "ca.key",
-        "-out",
         "ca.pem",
-        "-days",
-        "2",
-        "-subj",
         "/CN=driftless test CA",
-    ])?;
-    openssl(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ])?;
+    )?;
+    new_key(&[], "server.key", "server.csr", "/CN=127.0.0.1")?;
     std::fs::write(
         dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1
-basicConstraints=CA:FALSE
-extendedKeyUsage=serverAuth
-",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )?;
     openssl(&[
         "x509",
