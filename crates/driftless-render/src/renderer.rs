@@ -111,7 +111,10 @@ mod tests {
 
         fn render(&self, _tree: &dyn FileTree, dir: &str) -> Result<Vec<Manifest>, RenderError> {
             let doc = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-kustomize}\n";
-            Ok(parse_manifests(&crate::join(dir, "kustomization.yaml"), doc)?)
+            Ok(parse_manifests(
+                &crate::join(dir, "kustomization.yaml"),
+                doc,
+            )?)
         }
     }
 
@@ -119,19 +122,35 @@ mod tests {
     fn the_first_renderer_that_claims_a_directory_renders_it() -> Result<(), RenderError> {
         let mut tree = MemoryTree::default();
         tree.insert("overlay/kustomization.yaml", "resources: []\n");
-        tree.insert("plain/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n");
+        tree.insert(
+            "plain/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n",
+        );
         let renderers = Renderers::new(vec![
             Box::new(FakeKustomize),
             Box::new(Plain::new(&PlainOptions::default())?),
         ]);
-        assert_eq!(renderers.choose(&tree, "overlay").map(|r| r.name()), Some("kustomize"));
-        assert_eq!(renderers.choose(&tree, "plain").map(|r| r.name()), Some("plain"));
+        assert_eq!(
+            renderers.choose(&tree, "overlay").map(|r| r.name()),
+            Some("kustomize")
+        );
+        assert_eq!(
+            renderers.choose(&tree, "plain").map(|r| r.name()),
+            Some("plain")
+        );
         let names = |dir| -> Result<Vec<String>, RenderError> {
-            Ok(renderers.render(&tree, dir)?.iter().map(|m| m.key().name.clone()).collect())
+            Ok(renderers
+                .render(&tree, dir)?
+                .iter()
+                .map(|m| m.key().name.clone())
+                .collect())
         };
         assert_eq!(names("overlay")?, ["from-kustomize"]);
         assert_eq!(names("plain")?, ["plain"]);
-        assert!(matches!(names("absent"), Err(RenderError::Tree(TreeError::NotFound(_)))));
+        assert!(matches!(
+            names("absent"),
+            Err(RenderError::Tree(TreeError::NotFound(_)))
+        ));
         Ok(())
     }
 }
