@@ -125,9 +125,14 @@ fn push_document(value: Value, at: Provenance, out: &mut Vec<Manifest>) -> Resul
     Ok(())
 }
 
-/// Collapses a multi-line parser message into one line.
+/// Collapses a multi-line parser message into one line, without advice meant for programmers
+/// using the parser library.
 fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
+    message
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -1,0 +1,284 @@
+//! The mirror cache: one mirror per repository URL, fetches shared between concurrent callers,
+//! the last fetched state served when the remote is down.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use gix::ObjectId;
+
+use crate::auth::Source;
+use crate::files::{self, FilesError, Limits};
+use crate::mirror::{self, FetchError};
+use crate::revision::{self, RevisionError};
+
+/// Marks a mirror that has completed at least one fetch, so a later failed fetch can fall back to
+/// it. Written after the first successful fetch.
+const FETCHED_MARKER: &str = "driftless-fetched";
+
+/// Why a source operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CacheError {
+    /// The fetch failed and there is no earlier fetch to fall back to.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The revision does not resolve in the (freshly fetched) mirror.
+    #[error("{url}: {source}")]
+    Revision {
+        /// The remote URL (without credentials).
+        url: String,
+        /// Why.
+        #[source]
+        source: RevisionError,
+    },
+    /// The files of the commit could not be read.
+    #[error("{url}: {source}")]
+    Files {
+        /// The remote URL (without credentials).
+        url: String,
+        /// Why.
+        #[source]
+        source: FilesError,
+    },
+}
+
+/// A revision resolved to a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The full commit id, hexadecimal.
+    pub commit: String,
+    /// When the fetch failed and `commit` comes from the last successful fetch: why it failed.
+    pub fetch_error: Option<FetchError>,
+}
+
+/// Per-URL coordination of fetches.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    finished: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    /// A fetch is running.
+    fetching: bool,
+    /// Callers waiting for the running fetch.
+    waiting: usize,
+    /// Completed fetches (successful or not).
+    generation: u64,
+    /// The outcome of the last completed fetch.
+    last: Option<Result<(), FetchError>>,
+}
+
+/// Mirrors of remote repositories under one directory.
+///
+/// # Guarantees
+/// - A caller that asks for a fetch while one of the same URL is running waits for it and shares
+///   its outcome instead of starting another.
+/// - A failed fetch never removes anything from a mirror; [`Cache::resolve`] then answers from the
+///   last successful fetch and reports the error.
+///
+/// # Caveats
+/// Sharing is within one process; two processes on one cache directory rely on Git's lock files.
+pub struct Cache {
+    root: PathBuf,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+}
+
+impl Cache {
+    /// A cache keeping its mirrors under `root` (created on first use).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The directory of the mirror of `url`: a readable form of the URL plus a hash, so distinct
+    /// URLs never share a mirror.
+    pub fn mirror_path(&self, url: &str) -> PathBuf {
+        let readable: String = url
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(80)
+            .collect();
+        self.root
+            .join(format!("{readable}-{:016x}", fnv1a(url.as_bytes())))
+    }
+
+    fn slot(&self, url: &str) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(slots.entry(url.to_owned()).or_default())
+    }
+
+    /// Fetches all branches and tags of `source` into its mirror (cloning the first time).
+    ///
+    /// # Errors
+    /// [`FetchError`] without credentials in it.
+    pub fn fetch(&self, source: &Source) -> Result<(), FetchError> {
+        let slot = self.slot(source.url());
+        let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.fetching {
+            let generation = state.generation;
+            state.waiting += 1;
+            while state.generation == generation {
+                state = slot
+                    .finished
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            state.waiting -= 1;
+            return state.last.clone().unwrap_or(Ok(()));
+        }
+        state.fetching = true;
+        drop(state);
+        let outcome = self.fetch_now(source);
+        let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.fetching = false;
+        state.generation += 1;
+        state.last = Some(outcome.clone());
+        slot.finished.notify_all();
+        outcome
+    }
+
+    fn fetch_now(&self, source: &Source) -> Result<(), FetchError> {
+        let path = self.mirror_path(source.url());
+        let repo = mirror::open(&path, source)?;
+        mirror::fetch(&repo, source)?;
+        // Best effort: without the marker a later outage is reported as an error instead of
+        // served from this fetch, which is safe.
+        let _ = std::fs::write(path.join(FETCHED_MARKER), b"");
+        Ok(())
+    }
+
+    /// Completed fetches of `url` in this process (successful or not).
+    pub fn fetches(&self, url: &str) -> u64 {
+        self.slot(url)
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation
+    }
+
+    /// Callers currently waiting for a running fetch of `url`.
+    pub fn waiting(&self, url: &str) -> usize {
+        self.slot(url)
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .waiting
+    }
+
+    /// Whether a fetch of `url` is running.
+    pub fn fetching(&self, url: &str) -> bool {
+        self.slot(url)
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .fetching
+    }
+
+    /// Fetches, then resolves `revision` to a full commit id. When the fetch fails but an earlier
+    /// fetch succeeded, resolves against that and reports the error in
+    /// [`Resolved::fetch_error`].
+    ///
+    /// # Errors
+    /// [`CacheError::Fetch`] when the fetch failed and the mirror cannot answer;
+    /// [`CacheError::Revision`] when the revision does not exist.
+    pub fn resolve(&self, source: &Source, revision: &str) -> Result<Resolved, CacheError> {
+        let fetched = self.fetch(source);
+        let path = self.mirror_path(source.url());
+        let fetch_error = match fetched {
+            Ok(()) => None,
+            Err(err) if path.join(FETCHED_MARKER).exists() => Some(err),
+            Err(err) => return Err(err.into()),
+        };
+        match (self.resolve_cached(source, revision), fetch_error) {
+            (Ok(commit), fetch_error) => Ok(Resolved {
+                commit,
+                fetch_error,
+            }),
+            // The revision may exist on the remote we could not reach: report the outage.
+            (Err(_), Some(fetch_error)) => Err(CacheError::Fetch(fetch_error)),
+            (Err(err), None) => Err(err),
+        }
+    }
+
+    /// Resolves `revision` against the mirror as last fetched, without network.
+    ///
+    /// # Errors
+    /// [`CacheError::Fetch`] when the mirror cannot be opened, [`CacheError::Revision`].
+    pub fn resolve_cached(&self, source: &Source, revision: &str) -> Result<String, CacheError> {
+        let repo = mirror::open(&self.mirror_path(source.url()), source)?;
+        revision::resolve(&repo, revision)
+            .map(|id| id.to_string())
+            .map_err(|source_err| CacheError::Revision {
+                url: source.url().to_owned(),
+                source: source_err,
+            })
+    }
+
+    /// Reads the files under `dir` (`""` for the whole repository) at `commit` into memory,
+    /// keyed by path relative to the repository root.
+    ///
+    /// # Errors
+    /// [`CacheError::Files`]: limits exceeded, symbolic link leaving the repository, submodule,
+    /// missing path; [`CacheError::Revision`] when `commit` is not a commit of the mirror.
+    pub fn read_files(
+        &self,
+        source: &Source,
+        commit: &str,
+        dir: &str,
+        limits: &Limits,
+    ) -> Result<BTreeMap<String, Vec<u8>>, CacheError> {
+        let repo = mirror::open(&self.mirror_path(source.url()), source)?;
+        let not_found = || CacheError::Revision {
+            url: source.url().to_owned(),
+            source: RevisionError::NotFound(commit.to_owned()),
+        };
+        let id = ObjectId::from_hex(commit.as_bytes()).map_err(|_| not_found())?;
+        files::read(&repo, id, dir.trim_matches('/'), *limits).map_err(|source_err| {
+            CacheError::Files {
+                url: source.url().to_owned(),
+                source: source_err,
+            }
+        })
+    }
+
+    /// The root directory of the cache.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+/// FNV-1a, 64 bits: a stable, dependency-free hash for directory names (not for security).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_urls_get_distinct_readable_mirrors() {
+        let cache = Cache::new("/c");
+        let a = cache.mirror_path("https://h/org/a.git");
+        let b = cache.mirror_path("https://h/org/a_git");
+        assert_ne!(a, b);
+        assert!(
+            a.display()
+                .to_string()
+                .starts_with("/c/https___h_org_a.git-")
+        );
+        assert_eq!(a, cache.mirror_path("https://h/org/a.git"));
+    }
+}

@@ -1,0 +1,179 @@
+//! `driftless render` end to end: the real binary on a local directory and on a `file://` Git
+//! repository.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn driftless(args: &[&str], cwd: &Path) -> Result<Output> {
+    Ok(Command::new(env!("CARGO_BIN_EXE_driftless"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("DRIFTLESS_REPO")
+        .output()?)
+}
+
+fn write(root: &Path, path: &str, content: &str) -> Result {
+    let full = root.join(path);
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(full, content)?;
+    Ok(())
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git").args(args).current_dir(dir).output()?;
+    if !out.status.success() {
+        return Err(format!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
+#[test]
+fn renders_a_local_directory_as_yaml_and_json() -> Result {
+    let dir = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        "b.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  mode: 0644\n  enabled: on\n",
+    )?;
+    write(
+        dir.path(),
+        "a.yml",
+        "kind: Namespace\napiVersion: v1\nmetadata: {name: apps}\n",
+    )?;
+    write(
+        dir.path(),
+        "sub/c.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    )?;
+    let out = driftless(&["render", "."], dir.path())?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout)?,
+        "kind: Namespace\napiVersion: v1\nmetadata:\n  name: apps\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  mode: 420\n  enabled: true\n"
+    );
+    let out = driftless(
+        &["render", "-R", "-o", "json", "--exclude", "a.yml", "."],
+        dir.path(),
+    )?;
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(list["kind"], "List");
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["metadata"]["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(names, ["b", "c"]);
+    Ok(())
+}
+
+#[test]
+fn errors_exit_non_zero_with_one_line_naming_file_and_line() -> Result {
+    let dir = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        "ok.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n",
+    )?;
+    write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nkind: Secret\nmetadata: {name: s}\n",
+    )?;
+    let out = driftless(&["render", "."], dir.path())?;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8(out.stderr)?,
+        "error: bad.yaml:5 (document 1): object has no apiVersion\n"
+    );
+    Ok(())
+}
+
+#[test]
+fn renders_a_path_of_a_git_repository_at_a_revision() -> Result {
+    let upstream = tempfile::tempdir()?;
+    let work = upstream.path();
+    git(work, &["init", "-q", "-b", "main"])?;
+    git(work, &["config", "user.email", "t@example.com"])?;
+    git(work, &["config", "user.name", "T"])?;
+    write(
+        work,
+        "deploy/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v1}\n",
+    )?;
+    write(work, "other/x.yaml", "not: a manifest\n")?;
+    git(work, &["add", "-A"])?;
+    git(work, &["commit", "-q", "-m", "one"])?;
+    git(work, &["tag", "v1.0.0"])?;
+    let tagged = git(work, &["rev-parse", "HEAD"])?;
+    write(
+        work,
+        "deploy/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v2}\n",
+    )?;
+    git(work, &["commit", "-q", "-am", "two"])?;
+
+    let cache = tempfile::tempdir()?;
+    let url = format!("file://{}/.git", work.display());
+    let cache_dir = cache.path().display().to_string();
+    let out = driftless(
+        &[
+            "render",
+            "--repo",
+            &url,
+            "--revision",
+            "1.x",
+            "--path",
+            "deploy",
+            "--cache-dir",
+            &cache_dir,
+        ],
+        work,
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stderr)?, format!("commit {tagged}\n"));
+    assert_eq!(
+        String::from_utf8(out.stdout)?,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v1\n"
+    );
+
+    let out = driftless(
+        &[
+            "render",
+            "--repo",
+            &url,
+            "--path",
+            "nope",
+            "--cache-dir",
+            &cache_dir,
+        ],
+        work,
+    )?;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr)?;
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].starts_with("commit "));
+    assert!(
+        lines[1].starts_with(&format!("error: {url}: nope: not found at commit ")),
+        "{stderr}"
+    );
+    Ok(())
+}
