@@ -4,7 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod app_args;
+mod cluster_args;
+mod crd;
+mod diff;
+mod exit;
+mod input;
 mod render;
+mod sync;
+mod table;
 
 /// Driftless keeps Kubernetes clusters equal to what Git declares.
 #[derive(Debug, Parser)]
@@ -19,10 +27,19 @@ struct Cli {
 enum Command {
     /// Print the manifests a directory or a Git repository declares.
     Render(render::RenderArgs),
+    /// Show how the cluster differs from the manifests (exit 0 in sync, 1 differences, 2 error).
+    Diff(diff::DiffArgs),
+    /// Apply the manifests wave by wave with server-side apply; prune with --prune.
+    Sync(sync::SyncArgs),
+    /// Print the Application CustomResourceDefinition.
+    Crd,
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Render(args) => render::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Sync(args) => sync::run(args),
+        Command::Crd => crd::run(),
     }
 }

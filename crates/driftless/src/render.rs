@@ -1,39 +1,17 @@
 //! `driftless render`: prints the manifests a directory or a Git repository declares.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
-use driftless_render::{LocalDir, MemoryTree, Plain, PlainOptions, Renderers, normalize};
 use driftless_resource::Manifest;
-use driftless_source::{Cache, Credentials, Limits, Source};
+
+use crate::input::InputArgs;
 
 /// Render the manifests of a local directory, or of a path in a Git repository at a revision.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Local directory to render (instead of --repo).
-    #[arg(required_unless_present = "repo", conflicts_with = "repo")]
-    path: Option<PathBuf>,
-    /// Git repository URL: https://, http://, ssh://, git://, file://.
-    #[arg(long, env = "DRIFTLESS_REPO")]
-    repo: Option<String>,
-    /// Branch, tag, commit (full or short), HEAD, or a semver range over tags (">=1.2.0 <2.0.0").
-    #[arg(
-        long,
-        env = "DRIFTLESS_REVISION",
-        default_value = "HEAD",
-        requires = "repo"
-    )]
-    revision: String,
-    /// Directory inside the repository.
-    #[arg(
-        long = "path",
-        env = "DRIFTLESS_PATH",
-        default_value = "",
-        requires = "repo"
-    )]
-    repo_path: String,
+    #[command(flatten)]
+    input: InputArgs,
     /// Output format.
     #[arg(
         short,
@@ -43,41 +21,6 @@ pub struct RenderArgs {
         default_value = "yaml"
     )]
     output: Output,
-    /// Descend into subdirectories.
-    #[arg(short = 'R', long, env = "DRIFTLESS_RECURSIVE")]
-    recursive: bool,
-    /// Read only files matching this glob (a name pattern, or a path pattern with `/`); repeatable.
-    #[arg(long, env = "DRIFTLESS_INCLUDE", value_delimiter = ',')]
-    include: Vec<String>,
-    /// Skip files matching this glob; repeatable.
-    #[arg(long, env = "DRIFTLESS_EXCLUDE", value_delimiter = ',')]
-    exclude: Vec<String>,
-    /// Directory of the Git mirror cache [default: $XDG_CACHE_HOME/driftless/git or ~/.cache/driftless/git].
-    #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
-    cache_dir: Option<PathBuf>,
-    /// HTTP(S) user name (with --password).
-    #[arg(long, env = "DRIFTLESS_GIT_USERNAME", requires = "password")]
-    username: Option<String>,
-    /// HTTP(S) password; prefer the environment variable.
-    #[arg(long, env = "DRIFTLESS_GIT_PASSWORD", hide_env_values = true)]
-    password: Option<String>,
-    /// HTTP(S) access token; prefer the environment variable.
-    #[arg(
-        long,
-        env = "DRIFTLESS_GIT_TOKEN",
-        hide_env_values = true,
-        conflicts_with = "password"
-    )]
-    token: Option<String>,
-    /// SSH private key file (with --known-hosts).
-    #[arg(long, env = "DRIFTLESS_SSH_KEY", requires = "known_hosts")]
-    ssh_key: Option<PathBuf>,
-    /// SSH known_hosts file; unknown host keys are refused.
-    #[arg(long, env = "DRIFTLESS_SSH_KNOWN_HOSTS")]
-    known_hosts: Option<PathBuf>,
-    /// PEM file of a CA to trust for HTTPS, in addition to the public roots.
-    #[arg(long, env = "DRIFTLESS_CA_FILE")]
-    ca_file: Option<PathBuf>,
 }
 
 /// Output formats.
@@ -102,74 +45,8 @@ pub fn run(args: RenderArgs) -> ExitCode {
 }
 
 fn render(args: &RenderArgs) -> anyhow::Result<()> {
-    let options = PlainOptions {
-        recursive: args.recursive,
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-    };
-    let renderers = Renderers::new(vec![Box::new(Plain::new(&options)?)]);
-    let manifests = match (&args.repo, &args.path) {
-        (Some(url), _) => {
-            let source = source(url, args)?;
-            let cache = Cache::new(cache_dir(args)?);
-            let resolved = cache.resolve(&source, &args.revision)?;
-            if let Some(err) = &resolved.fetch_error {
-                eprintln!("warning: {err}; using the last fetched commit");
-            }
-            eprintln!("commit {}", resolved.commit);
-            let dir = normalize(&args.repo_path)?;
-            let files = cache.read_files(&source, &resolved.commit, &dir, &Limits::default())?;
-            renderers.render(&MemoryTree::from(files), &dir)?
-        }
-        (None, Some(path)) => {
-            let tree = LocalDir::new(path)?;
-            renderers.render(&tree, "")?
-        }
-        (None, None) => anyhow::bail!("give a PATH or --repo URL"),
-    };
+    let manifests = args.input.load()?;
     print(&manifests, args.output)
-}
-
-fn source(url: &str, args: &RenderArgs) -> anyhow::Result<Source> {
-    let mut source = Source::new(url);
-    let credentials = match (
-        &args.username,
-        &args.password,
-        &args.token,
-        &args.ssh_key,
-        &args.known_hosts,
-    ) {
-        (Some(username), Some(password), _, _, _) => Some(Credentials::Basic {
-            username: username.clone(),
-            password: password.clone(),
-        }),
-        (_, _, Some(token), _, _) => Some(Credentials::Token(token.clone())),
-        (_, _, _, Some(key), Some(known_hosts)) => Some(Credentials::SshKey {
-            private_key: key.clone(),
-            known_hosts: known_hosts.clone(),
-        }),
-        _ => None,
-    };
-    if let Some(credentials) = credentials {
-        source = source.with_credentials(credentials);
-    }
-    if let Some(ca_file) = &args.ca_file {
-        let pem =
-            std::fs::read(ca_file).with_context(|| format!("reading {}", ca_file.display()))?;
-        source = source.with_ca_certificate(pem);
-    }
-    Ok(source)
-}
-
-fn cache_dir(args: &RenderArgs) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = &args.cache_dir {
-        return Ok(dir.clone());
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .context("no --cache-dir, XDG_CACHE_HOME or HOME to keep the Git cache in")?;
-    Ok(base.join("driftless").join("git"))
 }
 
 fn print(manifests: &[Manifest], output: Output) -> anyhow::Result<()> {

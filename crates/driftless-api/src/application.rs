@@ -1,0 +1,181 @@
+//! `Application.spec`: where the desired state comes from, where it goes, and how to sync it.
+
+use kube_derive::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::status::ApplicationStatus;
+
+/// An application: a path in a Git repository at a revision, kept equal to a namespace of the
+/// cluster.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "driftless.dev",
+    version = "v1alpha1",
+    kind = "Application",
+    namespaced,
+    status = "ApplicationStatus",
+    shortname = "app",
+    category = "driftless",
+    crates(
+        kube_core = "::kube_core",
+        k8s_openapi = "::k8s_openapi",
+        schemars = "::schemars",
+        serde = "::serde",
+        serde_json = "::serde_json"
+    )
+)]
+#[kube(printcolumn = r#"{"name":"Sync","type":"string","jsonPath":".status.sync.status"}"#)]
+#[kube(printcolumn = r#"{"name":"Health","type":"string","jsonPath":".status.health.status"}"#)]
+#[kube(
+    printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".status.sync.revision","priority":1}"#
+)]
+#[kube(printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSpec {
+    /// Where the desired state comes from.
+    pub source: Source,
+    /// Where it is applied.
+    pub destination: Destination,
+    /// How and when to sync; without it, Driftless only reports drift (manual sync).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_policy: Option<SyncPolicy>,
+    /// Differences to ignore when comparing desired and live objects.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_differences: Vec<IgnoreDifference>,
+    /// How often the source is polled, as a Go-style duration (`90s`, `3m`, `1h`).
+    /// Default `3m`, with jitter; a webhook refreshes at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+}
+
+/// A Git source.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// Repository URL: `https://`, `ssh://`, `git://` or `file://`.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Branch, tag, commit, `HEAD`, or a semver range over tags. Default `HEAD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_revision: Option<String>,
+    /// Directory inside the repository. Default: the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Options for plain-manifest directories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<DirectorySource>,
+}
+
+/// How a directory of plain manifests is read.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectorySource {
+    /// Read subdirectories too.
+    #[serde(default)]
+    pub recurse: bool,
+    /// Only files matching this glob (or `{a,b}` list of globs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<String>,
+    /// Skip files matching this glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<String>,
+}
+
+/// Where objects go.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Destination {
+    /// API server URL; only the cluster Driftless runs in is supported for now
+    /// (`https://kubernetes.default.svc`, or empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Namespace for namespaced objects that name none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// Sync behaviour.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPolicy {
+    /// Sync automatically when Git or the cluster changes. Absent: manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<Automated>,
+    /// `KEY=VALUE` options: `CreateNamespace`, `Prune`, `PruneLast`, `PrunePropagationPolicy`,
+    /// `ApplyOutOfSyncOnly`, `Replace`, `Validate`, `Force`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sync_options: Vec<String>,
+    /// Retry of failed syncs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+}
+
+/// Automated sync.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Automated {
+    /// Delete objects Git no longer declares.
+    #[serde(default)]
+    pub prune: bool,
+    /// Revert changes made in the cluster (drift) as they happen.
+    #[serde(default)]
+    pub self_heal: bool,
+    /// Allow a sync that would leave the application empty (prune everything because Git
+    /// renders nothing).
+    #[serde(default)]
+    pub allow_empty: bool,
+}
+
+/// Retry with exponential backoff.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Retry {
+    /// Retries after the first attempt. Default 0; a negative value retries forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Delays between retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Backoff>,
+}
+
+/// Delays between retries: `duration`, then times `factor` each time, at most `maxDuration`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Backoff {
+    /// First delay, e.g. `5s` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// Multiplier. Default 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<i64>,
+    /// Longest delay, e.g. `3m` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<String>,
+}
+
+/// Fields to leave out of the comparison for matching objects.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IgnoreDifference {
+    /// API group; empty for the core group, `*` for any.
+    #[serde(default)]
+    pub group: String,
+    /// Kind, or `*` for any.
+    pub kind: String,
+    /// Only the object with this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Only objects in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// RFC 6901 pointers to ignore, e.g. `/spec/replicas`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub json_pointers: Vec<String>,
+    /// jq path expressions to ignore, e.g. `.spec.template.spec.containers[] | select(.name == "istio-proxy")`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jq_path_expressions: Vec<String>,
+    /// Ignore every field owned by these field managers (e.g. an autoscaler).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_fields_managers: Vec<String>,
+}

@@ -1,0 +1,72 @@
+//! Conditions: every type and reason an Application can carry, declared in one place.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A condition, in the shape of `metav1.Condition`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// One of [`condition_types`].
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: ConditionStatus,
+    /// One of [`reasons`], CamelCase.
+    pub reason: String,
+    /// For people.
+    #[serde(default)]
+    pub message: String,
+    /// RFC 3339 time of the last change of `status`.
+    pub last_transition_time: String,
+    /// The generation this condition was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// Condition status.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum ConditionStatus {
+    /// The condition holds.
+    True,
+    /// It does not.
+    False,
+    /// Not known.
+    Unknown,
+}
+
+/// Condition types.
+pub mod condition_types {
+    /// The application is synced and healthy at the desired revision.
+    pub const READY: &str = "Ready";
+    /// The source could be fetched and rendered.
+    pub const SOURCE_READY: &str = "SourceReady";
+    /// The last sync succeeded.
+    pub const SYNCED: &str = "Synced";
+    /// Every managed object is healthy.
+    pub const HEALTHY: &str = "Healthy";
+}
+
+/// Condition reasons.
+pub mod reasons {
+    /// Synced and healthy.
+    pub const RECONCILED: &str = "Reconciled";
+    /// Fetching the Git source failed (the last fetched commit is still used).
+    pub const FETCH_FAILED: &str = "FetchFailed";
+    /// Rendering failed; nothing was applied.
+    pub const RENDER_FAILED: &str = "RenderFailed";
+    /// The cluster differs from Git and the policy is manual.
+    pub const OUT_OF_SYNC: &str = "OutOfSync";
+    /// A sync is running.
+    pub const SYNCING: &str = "Syncing";
+    /// The last sync failed.
+    pub const SYNC_FAILED: &str = "SyncFailed";
+    /// Git renders nothing and `allowEmpty` is false: nothing was pruned.
+    pub const EMPTY_REFUSED: &str = "EmptyRefused";
+    /// An object is degraded.
+    pub const DEGRADED: &str = "Degraded";
+    /// Objects are still progressing.
+    pub const PROGRESSING: &str = "Progressing";
+    /// The spec is invalid (bad interval, bad sync option...).
+    pub const INVALID_SPEC: &str = "InvalidSpec";
+}

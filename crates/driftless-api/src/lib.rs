@@ -1,0 +1,32 @@
+//! Driftless custom resources: the `Application` (`driftless.dev/v1alpha1`), its status,
+//! conditions and reasons. Field names follow Argo CD where the concept is the same and Flux
+//! where Argo CD has none, so moving from either is mechanical.
+//!
+//! Pure types: no client, no runtime. [`crd_yaml`] renders the CustomResourceDefinition that
+//! `deploy/` ships.
+
+mod application;
+mod conditions;
+mod status;
+
+pub use application::{
+    Application, ApplicationSpec, Automated, Backoff, Destination, DirectorySource,
+    IgnoreDifference, Retry, Source, SyncPolicy,
+};
+pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
+pub use status::{
+    ApplicationStatus, HealthState, HistoryEntry, OperationPhase, OperationState, ResourceResult,
+    ResourceStatus, SyncState, SyncStatusCode,
+};
+
+use kube_core::CustomResourceExt;
+
+/// The API group of every Driftless resource.
+pub const GROUP: &str = "driftless.dev";
+/// The served version.
+pub const VERSION: &str = "v1alpha1";
+
+/// The Application CRD as YAML, as `deploy/crd.yaml` holds it.
+pub fn crd_yaml() -> Result<String, serde_saphyr::SerializeError> {
+    serde_saphyr::to_string(&Application::crd())
+}

@@ -1,0 +1,60 @@
+//! The committed CRD is the one the types generate, and Argo CD-shaped YAML reads as expected.
+
+use driftless_api::{Application, crd_yaml};
+
+#[test]
+fn deploy_crd_matches_the_types() {
+    let generated = crd_yaml().unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/crd.yaml");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "deploy/crd.yaml is stale: run `driftless crd > deploy/crd.yaml`"
+    );
+}
+
+#[test]
+fn argo_cd_field_names_read_as_expected() {
+    let yaml = r#"
+apiVersion: driftless.dev/v1alpha1
+kind: Application
+metadata: {name: guestbook, namespace: driftless}
+spec:
+  source:
+    repoURL: https://git.example/guestbook.git
+    targetRevision: main
+    path: overlays/prod
+    directory: {recurse: true}
+  destination: {namespace: guestbook}
+  syncPolicy:
+    automated: {prune: true, selfHeal: true}
+    syncOptions: [CreateNamespace=true]
+    retry: {limit: 5, backoff: {duration: 5s, factor: 2, maxDuration: 3m}}
+  ignoreDifferences:
+  - {group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}
+  interval: 1m
+"#;
+    let app: Application = serde_saphyr::from_str(yaml).unwrap();
+    assert_eq!(
+        app.spec.source.repo_url,
+        "https://git.example/guestbook.git"
+    );
+    assert_eq!(app.spec.source.target_revision.as_deref(), Some("main"));
+    let policy = app.spec.sync_policy.unwrap();
+    let automated = policy.automated.unwrap();
+    assert!(automated.prune && automated.self_heal && !automated.allow_empty);
+    assert_eq!(
+        policy
+            .retry
+            .unwrap()
+            .backoff
+            .unwrap()
+            .max_duration
+            .as_deref(),
+        Some("3m")
+    );
+    assert_eq!(
+        app.spec.ignore_differences[0].json_pointers,
+        ["/spec/replicas"]
+    );
+}

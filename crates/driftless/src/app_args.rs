@@ -1,0 +1,15 @@
+//! Which application a command acts for.
+
+use clap::Args;
+
+/// The application: its name (the tracking id) and where its namespaced objects go.
+#[derive(Debug, Args)]
+pub struct AppArgs {
+    /// Application name, written into every object's tracking id; prune touches only objects
+    /// carrying it.
+    #[arg(long, env = "DRIFTLESS_APP")]
+    pub app: String,
+    /// Namespace for namespaced objects that name none [default: the kubeconfig context's].
+    #[arg(long, env = "DRIFTLESS_DEST_NAMESPACE")]
+    pub dest_namespace: Option<String>,
+}

@@ -1,0 +1,42 @@
+//! Reaching the cluster: `--kubeconfig` / `KUBECONFIG`, `--context`, as kubectl does.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+/// Which cluster to talk to.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file [default: $KUBECONFIG, then ~/.kube/config, then in-cluster].
+    #[arg(long, env = "KUBECONFIG", global = true)]
+    kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context [default: the current context].
+    #[arg(long, env = "DRIFTLESS_CONTEXT", global = true)]
+    context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// A client, and the namespace of the chosen context (`default` when it names none).
+    pub async fn connect(&self) -> anyhow::Result<(Client, String)> {
+        let options = KubeConfigOptions {
+            context: self.context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let config = match &self.kubeconfig {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path)
+                    .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+                Config::from_custom_kubeconfig(kubeconfig, &options).await?
+            }
+            None if self.context.is_some() => Config::from_kubeconfig(&options).await?,
+            None => Config::infer()
+                .await
+                .context("finding a cluster (set KUBECONFIG or --kubeconfig)")?,
+        };
+        let namespace = config.default_namespace.clone();
+        Ok((Client::try_from(config)?, namespace))
+    }
+}

@@ -1,0 +1,97 @@
+//! `driftless diff`: what a sync would change, as unified YAML diffs. Exit codes follow
+//! `kubectl diff`: 0 in sync, 1 differences, 2 error. Run it on a branch in CI to preview a
+//! pull request's effect.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use driftless_cluster::KubeCluster;
+use driftless_diff::{Action, DiffOptions, Summary};
+use driftless_sync::{Settings, SyncOptions, drift, prepare};
+
+use crate::app_args::AppArgs;
+use crate::cluster_args::ClusterArgs;
+use crate::input::InputArgs;
+
+/// Show how the cluster differs from the manifests: objects to create, update and prune.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    app: AppArgs,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// Runs the command.
+pub fn run(args: DiffArgs) -> ExitCode {
+    crate::exit::run_async(async move {
+        let in_sync = diff_command(&args).await?;
+        Ok(if in_sync {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
+
+async fn diff_command(args: &DiffArgs) -> anyhow::Result<bool> {
+    let manifests = args.input.load()?;
+    let (client, context_namespace) = args.cluster.connect().await?;
+    // Everything Git no longer declares is a difference, whether or not a sync would prune it.
+    let settings = Settings {
+        app: args.app.app.clone(),
+        options: SyncOptions {
+            prune: true,
+            ..SyncOptions::default()
+        },
+        destination: args.app.dest_namespace.clone().unwrap_or(context_namespace),
+        dry_run: true,
+        health_timeout: std::time::Duration::ZERO,
+        poll: std::time::Duration::ZERO,
+    };
+    let cluster = KubeCluster::new(client)
+        .await
+        .context("reading the cluster's kinds")?;
+    let plan = prepare(&cluster, manifests, &settings).await?;
+    let drifts = drift(&cluster, &plan, &DiffOptions::default()).await?;
+    let mut summary = Summary::default();
+    let mut out = String::new();
+    for drift in &drifts {
+        summary.record(drift.diff.action);
+        if !drift.diff.changed {
+            continue;
+        }
+        let verb = match drift.diff.action {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Prune => "prune",
+            Action::Unchanged => "unchanged",
+        };
+        out.push_str(&format!("=== {verb} {}\n", drift.diff.object));
+        if !drift.changed_by.is_empty() {
+            out.push_str(&format!(
+                "# changed in the cluster by: {}\n",
+                drift.changed_by.join(", ")
+            ));
+        }
+        if let Some(error) = &drift.dry_run_error {
+            out.push_str(&format!("# applying it would fail: {error}\n"));
+        }
+        out.push_str(&drift.diff.unified);
+        if !drift.diff.unified.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    for untouched in &plan.untouched {
+        out.push_str(&format!(
+            "# left alone: {} ({})\n",
+            untouched.key, untouched.reason
+        ));
+    }
+    print!("{out}");
+    eprintln!("{summary}");
+    Ok(summary.in_sync())
+}
