@@ -720,3 +720,138 @@ spec:
     })
     .await?
 }
+
+#[tokio::test]
+async fn unknown_fields_are_refused_and_replace_sends_a_put() -> anyhow::Result<()> {
+    with_namespace("sync-replace-validate", |client, ns| async move {
+        // An unknown field is refused, naming it. (Server-side apply builds a typed patch, so
+        // the API server refuses fields outside the schema even with Validate=false.)
+        let unknown_field = "
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: loose}
+data: {a: b}
+notAField: true
+";
+        let strict = run(&client, unknown_field, &settings(&ns, &[])?).await?;
+        ensure!(!strict.succeeded(), "{strict:?}");
+        ensure!(
+            strict
+                .failure
+                .clone()
+                .unwrap_or_default()
+                .contains("notAField"),
+            "{strict:?}"
+        );
+
+        // Replace=true sends a PUT: the object is ours through an Update, not an Apply.
+        let replaced = "
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: replaced}
+data: {a: b}
+";
+        let options = settings(&ns, &["Replace=true"])?;
+        ensure!(run(&client, replaced, &options).await?.succeeded());
+        let report = run(&client, &replaced.replace("{a: b}", "{a: c}"), &options).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        let cm = configmap(&client, &ns, "replaced").await?.context("gone")?;
+        ensure!(
+            cm.data
+                .clone()
+                .unwrap_or_default()
+                .get("a")
+                .map(String::as_str)
+                == Some("c")
+        );
+        let managers = cm.metadata.managed_fields.unwrap_or_default();
+        ensure!(
+            managers
+                .iter()
+                .any(|m| m.manager.as_deref() == Some("driftless")
+                    && m.operation.as_deref() == Some("Update")),
+            "{managers:?}"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn sync_fail_hooks_run_on_failure_and_succeeded_hooks_are_deleted() -> anyhow::Result<()> {
+    with_namespace("sync-hook-policies", |client, ns| async move {
+        let job = |name: &str, phase: &str, policy: &str| {
+            format!(
+                "
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  annotations: {{driftless.dev/hook: {phase}, driftless.dev/hook-delete-policy: {policy}}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{{name: run, image: registry.example/job:1}}]
+"
+            )
+        };
+        let jobs = Api::<k8s_openapi::api::batch::v1::Job>::namespaced(client.clone(), &ns);
+
+        let succeeding = format!(
+            "{}---{ONE_CONFIGMAP}",
+            job("cleanup", "PostSync", "HookSucceeded")
+        );
+        let report = run(&client, &succeeding, &settings(&ns, &[])?).await?;
+        ensure!(report.succeeded(), "{report:?}");
+        let gone = driftless_testenv::eventually(
+            "the succeeded hook to be deleted",
+            Duration::from_secs(60),
+            || async {
+                jobs.get_opt("cleanup")
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
+                    .then_some(())
+            },
+        )
+        .await;
+        ensure!(gone.is_ok(), "HookSucceeded job still exists");
+
+        let failing = format!(
+            "{}---{}---
+apiVersion: v1
+kind: Service
+metadata: {{name: broken}}
+spec: {{ports: [{{port: 99999}}]}}
+",
+            job("notify", "SyncFail", "BeforeHookCreation"),
+            job("never", "PostSync", "BeforeHookCreation"),
+        );
+        let report = run(&client, &failing, &settings(&ns, &[])?).await?;
+        ensure!(!report.succeeded(), "{report:?}");
+        let notify = report
+            .results
+            .iter()
+            .find(|r| r.key.name == "notify")
+            .context("no notify")?;
+        ensure!(
+            notify.outcome == Outcome::Synced
+                && notify.action == Action::Hook(driftless_sync::HookPhase::SyncFail),
+            "{notify:?}"
+        );
+        let never = report
+            .results
+            .iter()
+            .find(|r| r.key.name == "never")
+            .context("no never")?;
+        ensure!(never.outcome == Outcome::Skipped, "{never:?}");
+        ensure!(
+            jobs.get_opt("never").await?.is_none(),
+            "PostSync hook ran after a failure"
+        );
+        Ok(())
+    })
+    .await?
+}

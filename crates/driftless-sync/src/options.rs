@@ -45,7 +45,12 @@ pub struct SyncOptions {
     pub apply_out_of_sync_only: bool,
     /// Replace (PUT, or delete and create when that is refused) instead of server-side apply.
     pub replace: bool,
-    /// Ask the API server to reject unknown and duplicate fields.
+    /// Ask the API server to reject unknown and duplicate fields (`fieldValidation=Strict`);
+    /// `false` sends `Ignore`.
+    ///
+    /// # Caveats
+    /// Server-side apply builds a typed patch, so the API server refuses fields outside the
+    /// schema whatever this says; it only changes what happens to duplicate fields.
     pub validate: bool,
     /// Take fields over from other field managers on conflict.
     pub force: bool,
