@@ -1,10 +1,164 @@
 //! The builtin transformers, in the order kustomize runs them.
 
-use crate::build::{Builder, Target};
+use crate::build::{Builder, Target, scalar_text};
 use crate::error::Error;
+use crate::fieldpath::ensure_object;
+use crate::fieldspecs::{self, Spec, is_namespaced};
+use crate::kustomization::Image;
 use crate::resource::Resource;
+use serde_json::Value;
 
 /// Runs the transformers of one kustomization.
-pub(crate) fn run(_b: &Builder<'_>, _t: &Target, _res: &mut [Resource]) -> Result<(), Error> {
+pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
+    let k = &t.k;
+    crate::patch::strategic_merge_entries(b, t, res)?;
+    crate::patch::patches(b, t, res)?;
+    if let Some(ns) = &k.namespace {
+        set_namespace(res, ns);
+    }
+    let prefix = k.name_prefix.as_deref().unwrap_or("");
+    let suffix = k.name_suffix.as_deref().unwrap_or("");
+    if !prefix.is_empty() || !suffix.is_empty() {
+        add_affixes(res, prefix, suffix);
+    }
+    if !k.common_labels.is_empty() {
+        let specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
+        set_map(res, &specs, "labels", &k.common_labels);
+    }
+    for l in &k.labels {
+        let mut specs = fieldspecs::parse("||metadata/labels|true");
+        if l.include_selectors {
+            specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
+        } else if l.include_templates {
+            specs.extend(fieldspecs::parse(fieldspecs::TEMPLATE_LABELS));
+        }
+        specs.extend(l.fields.iter().map(Spec::from_field_spec));
+        let pairs = l.pairs.iter().map(|(k, v)| (k.clone(), Value::String(scalar_text(v)))).collect();
+        set_map(res, &specs, "labels", &pairs);
+    }
+    if !k.common_annotations.is_empty() {
+        let specs = fieldspecs::parse(fieldspecs::COMMON_ANNOTATIONS);
+        set_map(res, &specs, "annotations", &k.common_annotations);
+    }
+    crate::patch::json6902_entries(b, t, res)?;
+    for r in &k.replicas {
+        let specs = fieldspecs::parse(fieldspecs::REPLICAS);
+        for res in res.iter_mut().filter(|x| x.had_name(&r.name)) {
+            for s in &specs {
+                s.apply(res, &mut |v| *v = Value::from(r.count));
+            }
+        }
+    }
+    for image in &k.images {
+        for r in res.iter_mut() {
+            let mut obj = Value::Object(std::mem::take(&mut r.obj));
+            walk_containers(&mut obj, image);
+            if let Value::Object(m) = obj {
+                r.obj = m;
+            }
+        }
+    }
+    crate::replacements::run(b, t, res)?;
     Ok(())
+}
+
+/// The `namespace` field: sets the namespace of every namespaced object, and of the
+/// ServiceAccount subjects named `default` in role bindings.
+pub(crate) fn set_namespace(res: &mut [Resource], ns: &str) {
+    for r in res.iter_mut() {
+        if is_namespaced(r.kind()) {
+            r.set_namespace(ns);
+        }
+        if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding") {
+            if let Some(Value::Array(subjects)) = r.obj.get_mut("subjects") {
+                for s in subjects.iter_mut() {
+                    if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+                        && s.get("name").and_then(Value::as_str) == Some("default")
+                    {
+                        ensure_object(s).insert("namespace".into(), Value::String(ns.to_string()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Kinds whose names never get a prefix or suffix.
+fn keeps_name(r: &Resource) -> bool {
+    matches!(r.kind(), "CustomResourceDefinition" | "Namespace")
+        || (r.kind() == "APIService" && r.group() == "apiregistration.k8s.io")
+}
+
+pub(crate) fn add_affixes(res: &mut [Resource], prefix: &str, suffix: &str) {
+    for r in res.iter_mut().filter(|r| !keeps_name(r)) {
+        let name = format!("{prefix}{}{suffix}", r.name());
+        r.set_name(&name);
+        r.affixes.push((prefix.to_string(), suffix.to_string()));
+    }
+}
+
+/// Sets the entries of `pairs` in the map fields the specs name.
+pub(crate) fn set_map(res: &mut [Resource], specs: &[Spec], _what: &str, pairs: &std::collections::BTreeMap<String, Value>) {
+    for r in res.iter_mut() {
+        for s in specs {
+            s.apply(r, &mut |v| {
+                let m = ensure_object(v);
+                for (k, val) in pairs {
+                    m.insert(k.clone(), Value::String(scalar_text(val)));
+                }
+            });
+        }
+    }
+}
+
+fn walk_containers(v: &mut Value, image: &Image) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                if matches!(k.as_str(), "containers" | "initContainers" | "ephemeralContainers") {
+                    if let Value::Array(items) = child {
+                        for c in items.iter_mut() {
+                            if let Some(Value::String(img)) = c.get_mut("image") {
+                                if let Some(new) = new_image(img, image) {
+                                    *img = new;
+                                }
+                            }
+                        }
+                    }
+                }
+                walk_containers(child, image);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| walk_containers(c, image)),
+        _ => {}
+    }
+}
+
+/// Splits an image reference into name and the `:tag` / `@digest` rest.
+pub(crate) fn split_image(img: &str) -> (&str, &str) {
+    if let Some(at) = img.find('@') {
+        return (&img[..at], &img[at..]);
+    }
+    let slash = img.rfind('/').map_or(0, |i| i + 1);
+    match img[slash..].rfind(':') {
+        Some(c) => (&img[..slash + c], &img[slash + c..]),
+        None => (img, ""),
+    }
+}
+
+fn new_image(img: &str, image: &Image) -> Option<String> {
+    let (name, rest) = split_image(img);
+    if name != image.name {
+        return None;
+    }
+    let name = image.new_name.as_deref().unwrap_or(name);
+    let tag = image.new_tag.as_ref().map(scalar_text);
+    let rest = if let Some(d) = &image.digest {
+        format!("@{d}")
+    } else if let Some(t) = tag {
+        format!(":{t}")
+    } else {
+        rest.to_string()
+    };
+    Some(format!("{name}{rest}"))
 }

@@ -1,0 +1,274 @@
+//! Strategic merge patch, as kustomize applies it to resources.
+//!
+//! Maps merge key by key (`null` deletes); lists of objects merge by their merge key, taken from
+//! the embedded schema of the core kinds or, for other lists, from the first of kustomize's
+//! well-known keys every element carries; other lists are replaced. Directives: `$patch:
+//! delete|replace|merge`, `$retainKeys`, `$setElementOrder/<list>`,
+//! `$deleteFromPrimitiveList/<list>`.
+
+use serde_json::{Map, Value};
+
+/// Keys that make a list of objects mergeable when the schema says nothing, in priority order.
+const ASSOCIATIVE_KEYS: &[&str] = &["mountPath", "devicePath", "ip", "type", "topologyKey", "name", "containerPort"];
+
+/// Kinds whose schema is embedded (their lists follow the Kubernetes merge keys).
+const POD_TEMPLATE_KINDS: &[&str] = &[
+    "Pod",
+    "PodTemplate",
+    "Deployment",
+    "ReplicaSet",
+    "DaemonSet",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+];
+
+/// How a list field merges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListStrategy {
+    /// Elements are objects matched by this key.
+    Key(String),
+    /// Primitive values united (`patchStrategy: merge` on a list of scalars).
+    Union,
+    /// The patch's list replaces the original.
+    Replace,
+}
+
+/// The merge strategy of the list at `path` (field names from the object root) in `kind`.
+pub fn list_strategy(kind: &str, path: &[String], orig: &[Value], patch: &[Value]) -> ListStrategy {
+    let field = path.last().map(String::as_str).unwrap_or("");
+    let parent = if path.len() >= 2 { path[path.len() - 2].as_str() } else { "" };
+    if let Some(s) = schema_strategy(kind, field, parent, path) {
+        return s;
+    }
+    let all: Vec<&Value> = orig.iter().chain(patch.iter()).filter(|v| !is_directive_elem(v)).collect();
+    if all.is_empty() || !all.iter().all(|v| v.is_object()) {
+        return ListStrategy::Replace;
+    }
+    for key in ASSOCIATIVE_KEYS {
+        if all.iter().all(|v| v.get(*key).is_some()) {
+            return ListStrategy::Key((*key).to_string());
+        }
+    }
+    ListStrategy::Replace
+}
+
+fn schema_strategy(kind: &str, field: &str, parent: &str, path: &[String]) -> Option<ListStrategy> {
+    let key = |k: &str| Some(ListStrategy::Key(k.to_string()));
+    if path.len() == 2 && path[0] == "metadata" {
+        return match field {
+            "finalizers" => Some(ListStrategy::Union),
+            "ownerReferences" => key("uid"),
+            _ => None,
+        };
+    }
+    if POD_TEMPLATE_KINDS.contains(&kind) {
+        let in_container = path.iter().any(|p| matches!(p.as_str(), "containers" | "initContainers" | "ephemeralContainers"));
+        return match field {
+            "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "imagePullSecrets"
+            | "resourceClaims" | "schedulingGates" => key("name"),
+            "env" if in_container => key("name"),
+            "volumeMounts" => key("mountPath"),
+            "volumeDevices" => key("devicePath"),
+            "ports" if in_container => key("containerPort"),
+            "hostAliases" => key("ip"),
+            "readinessGates" => key("conditionType"),
+            "topologySpreadConstraints" => key("topologyKey"),
+            "conditions" if parent == "status" => key("type"),
+            "args" | "command" | "tolerations" | "envFrom" | "volumeClaimTemplates" | "nodeSelectorTerms" => {
+                Some(ListStrategy::Replace)
+            }
+            _ => None,
+        };
+    }
+    match (kind, field) {
+        ("Service", "ports") if parent == "spec" => key("port"),
+        ("ServiceAccount", "secrets") => key("name"),
+        ("ServiceAccount", "imagePullSecrets") => key("name"),
+        _ => None,
+    }
+}
+
+fn is_directive_elem(v: &Value) -> bool {
+    v.as_object().is_some_and(|m| m.len() == 1 && m.contains_key("$patch"))
+}
+
+/// Applies `patch` to `orig` (both objects) for a resource of `kind`.
+pub fn merge(kind: &str, orig: &mut Value, patch: &Value) {
+    let mut path = Vec::new();
+    merge_value(kind, &mut path, orig, patch);
+}
+
+fn merge_value(kind: &str, path: &mut Vec<String>, orig: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if let Some(d) = p.get("$patch").and_then(Value::as_str) {
+                if d == "replace" {
+                    *orig = strip_directives(patch);
+                    return;
+                }
+            }
+            if !orig.is_object() {
+                *orig = Value::Object(Map::new());
+            }
+            if let Value::Object(o) = orig {
+                merge_map(kind, path, o, p);
+            }
+        }
+        _ => *orig = patch.clone(),
+    }
+}
+
+fn merge_map(kind: &str, path: &mut Vec<String>, o: &mut Map<String, Value>, p: &Map<String, Value>) {
+    let mut retain: Option<Vec<String>> = None;
+    for (k, pv) in p {
+        if k == "$patch" {
+            continue;
+        }
+        if k == "$retainKeys" {
+            retain = pv.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect());
+            continue;
+        }
+        if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
+            if let (Some(Value::Array(items)), Some(del)) = (o.get_mut(field), pv.as_array()) {
+                items.retain(|x| !del.contains(x));
+            }
+            continue;
+        }
+        if k.starts_with("$setElementOrder/") {
+            continue;
+        }
+        if pv.is_null() {
+            o.shift_remove(k);
+            continue;
+        }
+        path.push(k.clone());
+        match pv {
+            Value::Object(pm) if pm.get("$patch").and_then(Value::as_str) == Some("delete") => {
+                o.shift_remove(k);
+            }
+            Value::Array(pa) => {
+                let merged = {
+                    let oa = match o.get(k) {
+                        Some(Value::Array(a)) => a.clone(),
+                        _ => Vec::new(),
+                    };
+                    merge_list(kind, path, oa, pa)
+                };
+                o.insert(k.clone(), Value::Array(merged));
+            }
+            _ => {
+                let entry = o.entry(k.clone()).or_insert(Value::Null);
+                if pv.is_object() && !entry.is_object() {
+                    *entry = Value::Object(Map::new());
+                }
+                merge_value(kind, path, entry, pv);
+            }
+        }
+        path.pop();
+    }
+    for (k, pv) in p {
+        if let Some(field) = k.strip_prefix("$setElementOrder/") {
+            if let (Some(Value::Array(items)), Some(order)) = (o.get_mut(field), pv.as_array()) {
+                reorder(items, order);
+            }
+        }
+    }
+    if let Some(keep) = retain {
+        o.retain(|k, _| keep.contains(k));
+    }
+}
+
+fn merge_list(kind: &str, path: &mut Vec<String>, mut orig: Vec<Value>, patch: &[Value]) -> Vec<Value> {
+    if patch.iter().any(|v| v.get("$patch").and_then(Value::as_str) == Some("replace") && v.as_object().is_some_and(|m| m.len() == 1)) {
+        return patch.iter().filter(|v| !is_directive_elem(v)).map(strip_directives).collect();
+    }
+    match list_strategy(kind, path, &orig, patch) {
+        ListStrategy::Replace => patch.iter().filter(|v| !is_directive_elem(v)).map(strip_directives).collect(),
+        ListStrategy::Union => {
+            for v in patch {
+                if !orig.contains(v) {
+                    orig.push(v.clone());
+                }
+            }
+            orig
+        }
+        ListStrategy::Key(key) => {
+            for pv in patch {
+                let Some(kv) = pv.get(&key) else {
+                    continue;
+                };
+                let pos = orig.iter().position(|o| o.get(&key) == Some(kv));
+                let delete = pv.get("$patch").and_then(Value::as_str) == Some("delete");
+                match (pos, delete) {
+                    (Some(i), true) => {
+                        orig.remove(i);
+                    }
+                    (None, true) => {}
+                    (Some(i), false) => {
+                        if let Some(slot) = orig.get_mut(i) {
+                            merge_value(kind, path, slot, pv);
+                        }
+                    }
+                    (None, false) => orig.push(strip_directives(pv)),
+                }
+            }
+            orig
+        }
+    }
+}
+
+fn reorder(items: &mut [Value], order: &[Value]) {
+    let key_of = |v: &Value| -> Option<Value> {
+        if v.is_object() {
+            order.first().and_then(|o| o.as_object()).and_then(|o| o.keys().next().cloned()).and_then(|k| v.get(&k).cloned())
+        } else {
+            Some(v.clone())
+        }
+    };
+    let pos = |v: &Value| -> usize {
+        let k = key_of(v);
+        order
+            .iter()
+            .position(|o| if o.is_object() { o.as_object().and_then(|m| m.values().next()).cloned() == k } else { Some(o.clone()) == k })
+            .unwrap_or(usize::MAX)
+    };
+    items.sort_by_key(|v| pos(v));
+}
+
+/// Removes `$`-directives from a value (for elements added from a patch).
+pub fn strip_directives(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().filter(|v| !is_directive_elem(v)).map(strip_directives).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merges_containers_by_name_and_deletes_with_null() {
+        let mut o = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x", "args": ["1"]}]}}}, "x": 1});
+        let p = json!({"x": null, "spec": {"template": {"spec": {"containers": [{"name": "a", "image": "y"}, {"name": "b", "image": "z"}]}}}});
+        merge("Deployment", &mut o, &p);
+        assert_eq!(
+            o,
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "y", "args": ["1"]}, {"name": "b", "image": "z"}]}}}})
+        );
+    }
+
+    #[test]
+    fn honours_delete_and_replace_directives() {
+        let mut o = json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}, "m": {"k": 1, "j": 2}});
+        let p = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}}, "m": {"$patch": "replace", "z": 3}});
+        merge("Deployment", &mut o, &p);
+        assert_eq!(o, json!({"spec": {"template": {"spec": {"containers": [{"name": "b"}]}}}, "m": {"z": 3}}));
+    }
+}
