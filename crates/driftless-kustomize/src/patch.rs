@@ -69,7 +69,7 @@ fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<(), Error> {
     let id = id_text(&av, &kind, &name, &ns);
     match matches.as_slice() {
         [i] => {
-            apply_smp(res, *i, doc, false);
+            apply_smp(res, *i, doc, (true, true));
             Ok(())
         }
         [] => Err(Error::msg(format!("no matches for Id {id}; failed to find unique target for patch {id}"))),
@@ -78,18 +78,21 @@ fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<(), Error> {
 }
 
 /// Applies a strategic merge patch to resource `i`; a top-level `$patch: delete` removes it.
-fn apply_smp(res: &mut Vec<Resource>, i: usize, doc: &Value, keep_identity: bool) {
+fn apply_smp(res: &mut Vec<Resource>, i: usize, doc: &Value, keep_identity: (bool, bool)) {
     if doc.get("$patch").and_then(Value::as_str) == Some("delete") {
         res.remove(i);
         return;
     }
     let Some(r) = res.get_mut(i) else { return };
     let mut patch = doc.clone();
-    if keep_identity {
+    let (keep_name, keep_kind) = keep_identity;
+    if keep_name {
         if let Some(md) = patch.get_mut("metadata").and_then(Value::as_object_mut) {
             md.shift_remove("name");
             md.shift_remove("namespace");
         }
+    }
+    if keep_kind {
         if let Some(p) = patch.as_object_mut() {
             p.shift_remove("kind");
             p.shift_remove("apiVersion");
@@ -166,10 +169,11 @@ fn apply_patch_entry(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, p: &P
             None => apply_smp_by_id(res, &doc).map_err(|e| e.in_field(&t.file, field))?,
             Some(sel) => {
                 let allow_name = p.options.get("allowNameChange").copied().unwrap_or(false);
+                let allow_kind = p.options.get("allowKindChange").copied().unwrap_or(false);
                 let mut targets = select(res, sel)?;
                 targets.reverse();
                 for i in targets {
-                    apply_smp(res, i, &doc, !allow_name);
+                    apply_smp(res, i, &doc, (!allow_name, !allow_kind));
                 }
             }
         }
