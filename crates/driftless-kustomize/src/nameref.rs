@@ -148,7 +148,7 @@ pub fn fix(res: &mut [Resource]) -> Result<(), Error> {
             display: r.orig_id().to_string(),
         })
         .collect();
-    for (ri, r) in res.iter_mut().enumerate() {
+    for r in res.iter_mut() {
         let kind = r.kind().to_string();
         let r_ns = r.namespace().to_string();
         let r_affixes = r.affixes.clone();
@@ -159,7 +159,7 @@ pub fn fix(res: &mut [Resource]) -> Result<(), Error> {
             if targets.is_empty() {
                 continue;
             }
-            let ctx = Ctx { ri, targets: &targets, r_ns: &r_ns, r_affixes: &r_affixes };
+            let ctx = Ctx { targets: &targets, r_ns: &r_ns, r_affixes: &r_affixes };
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             visit(&mut obj, &rf.path, false, &mut |v| {
                 if let Err(e) = ctx.update(v, &rf.target) {
@@ -178,7 +178,6 @@ pub fn fix(res: &mut [Resource]) -> Result<(), Error> {
 }
 
 struct Ctx<'a> {
-    ri: usize,
     targets: &'a [(usize, &'a Candidate)],
     r_ns: &'a str,
     r_affixes: &'a [(String, String)],
@@ -223,7 +222,6 @@ impl Ctx<'_> {
         let mut found: Vec<&Candidate> = self
             .targets
             .iter()
-            .filter(|(i, c)| *i != self.ri || target != "ServiceAccount" || true)
             .map(|(_, c)| *c)
             .filter(|c| c.names.iter().any(|n| n == name) || (c.names.is_empty() && c.name == name))
             .collect();

@@ -26,13 +26,24 @@ fn options() -> serde_saphyr::Options {
 /// Parses every document of a YAML stream; empty documents are dropped.
 pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, YamlError> {
     let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options())
-        .map_err(|e| YamlError { file: file.to_string(), message: e.to_string() })?;
+        .map_err(|e| yaml_error(file, &e))?;
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
 
-/// Parses a single YAML document (an empty one reads as `null`).
+/// The parser's message on one line (it adds a source snippet below the first line).
+fn yaml_error(file: &str, e: &serde_saphyr::Error) -> YamlError {
+    let text = e.to_string();
+    let message = text.lines().next().unwrap_or("invalid YAML").trim_start_matches("error: ").to_string();
+    YamlError { file: file.to_string(), message }
+}
+
+/// Parses a single YAML document (an empty one reads as `null`); a repeated key keeps its last
+/// value, as kustomize's reader of kustomization files does.
 pub fn parse_one(text: &str, file: &str) -> Result<Value, YamlError> {
-    let mut docs = parse_documents(text, file)?;
+    let mut opts = options();
+    opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
+    let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.remove(0)),

@@ -1,13 +1,27 @@
 //! `driftless`: the command-line interface of the Driftless GitOps engine.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+mod kustomize;
 
 /// Driftless keeps Kubernetes clusters equal to what Git declares.
 #[derive(Debug, Parser)]
 #[command(name = "driftless", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render a Kustomize directory, byte-identical to `kubectl kustomize`.
+    Kustomize(kustomize::KustomizeArgs),
+}
 
 fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Kustomize(args)) => kustomize::run(&args),
+        None => Ok(()),
+    }
 }
