@@ -35,8 +35,8 @@ pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Va
     let mut ra = Accumulator::default();
     let k = b.accumulate(&dir, &mut ra, Expect::Kustomization)?;
     crate::generate::add_hashes(&mut ra.resources)?;
-    crate::nameref::fix(&mut ra.resources)?;
-    crate::vars::resolve(&mut ra.resources, &ra.vars)?;
+    crate::nameref::fix(&mut ra.resources, &ra.config.name_reference)?;
+    crate::vars::resolve(&mut ra.resources, &ra.vars, &ra.config.var_reference)?;
     ra.resources.retain(|r| {
         r.annotations().get("config.kubernetes.io/local-config").and_then(Value::as_str) != Some("true")
     });
@@ -54,6 +54,8 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<S
 pub(crate) struct Accumulator {
     pub(crate) resources: Vec<Resource>,
     pub(crate) vars: Vec<crate::kustomization::Var>,
+    /// Transformer configuration from `configurations` files.
+    pub(crate) config: crate::config::TransformerConfig,
 }
 
 impl Accumulator {
@@ -182,8 +184,13 @@ impl Builder<'_> {
             }
             self.accumulate(&path, ra, Expect::Component)?;
         }
+        for c in &t.k.configurations {
+            let text = self.read_in_root(&t, c).map_err(|e| e.in_field(&t.file, "configurations"))?;
+            let cfg = crate::config::TransformerConfig::parse(&text, &join(&t.dir, c))?;
+            ra.config.merge(cfg);
+        }
         crate::generate::run(self, &t, ra)?;
-        crate::transform::run(self, &t, &mut ra.resources)?;
+        crate::transform::run(self, &t, &mut ra.resources, &ra.config)?;
         for v in &t.k.vars {
             if ra.vars.iter().any(|x| x.name == v.name) {
                 return Err(Error::msg(format!("var '{}' already encountered", v.name)));
@@ -205,7 +212,13 @@ impl Builder<'_> {
             for r in sub.resources {
                 ra.append(r)?;
             }
-            ra.vars.extend(sub.vars);
+            for v in sub.vars {
+                if ra.vars.iter().any(|x| x.name == v.name) {
+                    return Err(Error::msg(format!("var '{}' already encountered", v.name)));
+                }
+                ra.vars.push(v);
+            }
+            ra.config.merge(sub.config);
             return Ok(());
         }
         if !self.fs.exists(&path) {
@@ -282,6 +295,11 @@ fn fix_legacy(mut v: Value) -> Value {
                 }
             }
         }
+        if let Some(Value::Array(vars)) = m.get_mut("vars") {
+            for v in vars.iter_mut() {
+                canonical_keys(v);
+            }
+        }
         for key in ["commonLabels", "commonAnnotations"] {
             if let Some(Value::Object(labels)) = m.get_mut(key) {
                 for val in labels.values_mut() {
@@ -291,6 +309,20 @@ fn fix_legacy(mut v: Value) -> Value {
         }
     }
     v
+}
+
+/// Field names of `vars` entries, which kustomize matches case-insensitively.
+const VAR_KEYS: &[&str] = &["name", "objRef", "fieldRef", "fieldPath", "apiVersion", "kind", "namespace", "group", "version"];
+
+fn canonical_keys(v: &mut Value) {
+    if let Value::Object(m) = v {
+        let old = std::mem::take(m);
+        for (k, mut val) in old {
+            canonical_keys(&mut val);
+            let key = VAR_KEYS.iter().find(|c| c.eq_ignore_ascii_case(&k)).map_or(k, |c| (*c).to_string());
+            m.insert(key, val);
+        }
+    }
 }
 
 /// Marks resources as generated with the given behavior (used by generators).

@@ -15,6 +15,7 @@
 mod build;
 pub mod conformance;
 pub mod emit;
+mod config;
 mod error;
 mod fieldpath;
 mod fieldspecs;

@@ -2,6 +2,7 @@
 //! suffixes, hashes, patches), as kustomize's name reference table lists them.
 
 use crate::build::ns_eq;
+use crate::config::NameRefEntry;
 use crate::error::Error;
 use crate::fieldpath::{split_path, visit};
 use crate::fieldspecs::is_namespaced;
@@ -134,8 +135,17 @@ struct Candidate {
 }
 
 /// Rewrites references to renamed objects.
-pub fn fix(res: &mut [Resource]) -> Result<(), Error> {
-    let refs = table();
+pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
+    let mut refs = table();
+    for e in extra {
+        for f in &e.field_specs {
+            refs.push(Ref {
+                target: e.kind.clone(),
+                referrer: f.kind.clone().unwrap_or_default(),
+                path: split_path(&f.path),
+            });
+        }
+    }
     let cands: Vec<Candidate> = res
         .iter()
         .map(|r| Candidate {
@@ -153,7 +163,7 @@ pub fn fix(res: &mut [Resource]) -> Result<(), Error> {
         let r_ns = r.namespace().to_string();
         let r_affixes = r.affixes.clone();
         let mut err: Option<Error> = None;
-        for rf in refs.iter().filter(|rf| rf.referrer == kind) {
+        for rf in refs.iter().filter(|rf| rf.referrer == kind || rf.referrer.is_empty()) {
             let targets: Vec<(usize, &Candidate)> =
                 cands.iter().enumerate().filter(|(_, c)| c.kind == rf.target).collect();
             if targets.is_empty() {

@@ -4,12 +4,13 @@ use crate::build::{Builder, Target, scalar_text};
 use crate::error::Error;
 use crate::fieldpath::ensure_object;
 use crate::fieldspecs::{self, Spec, is_namespaced};
+use crate::config::TransformerConfig;
 use crate::kustomization::Image;
 use crate::resource::Resource;
 use serde_json::Value;
 
 /// Runs the transformers of one kustomization.
-pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
+pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &TransformerConfig) -> Result<(), Error> {
     let k = &t.k;
     crate::patch::strategic_merge_entries(b, t, res)?;
     crate::patch::patches(b, t, res)?;
@@ -22,13 +23,15 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Resul
         add_affixes(res, prefix, suffix);
     }
     if !k.common_labels.is_empty() {
-        let specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
+        let mut specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
+        specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
         set_map(res, &specs, "labels", &k.common_labels);
     }
     for l in &k.labels {
         let mut specs = fieldspecs::parse("||metadata/labels|true");
         if l.include_selectors {
             specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
+            specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
         } else if l.include_templates {
             specs.extend(fieldspecs::parse(fieldspecs::TEMPLATE_LABELS));
         }
@@ -37,7 +40,8 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Resul
         set_map(res, &specs, "labels", &pairs);
     }
     if !k.common_annotations.is_empty() {
-        let specs = fieldspecs::parse(fieldspecs::COMMON_ANNOTATIONS);
+        let mut specs = fieldspecs::parse(fieldspecs::COMMON_ANNOTATIONS);
+        specs.extend(cfg.common_annotations.iter().map(Spec::from_field_spec));
         set_map(res, &specs, "annotations", &k.common_annotations);
     }
     crate::patch::json6902_entries(b, t, res)?;
@@ -53,6 +57,19 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Resul
         for r in res.iter_mut() {
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             walk_containers(&mut obj, image);
+            for f in &cfg.images {
+                let spec = Spec::from_field_spec(f);
+                if !spec.matches(r) {
+                    continue;
+                }
+                crate::fieldpath::visit(&mut obj, &spec.path, false, &mut |v| {
+                    if let Value::String(img) = v {
+                        if let Some(new) = new_image(img, image) {
+                            *img = new;
+                        }
+                    }
+                });
+            }
             if let Value::Object(m) = obj {
                 r.obj = m;
             }
