@@ -190,6 +190,7 @@ impl Builder<'_> {
             ra.config.merge(cfg);
         }
         crate::generate::run(self, &t, ra)?;
+        crate::plugins::run_generators(self, &t, ra)?;
         crate::transform::run(self, &t, &mut ra.resources, &ra.config)?;
         for v in &t.k.vars {
             if ra.vars.iter().any(|x| x.name == v.name) {
@@ -198,6 +199,13 @@ impl Builder<'_> {
             ra.vars.push(v.clone());
         }
         Ok(t.k)
+    }
+
+    /// Builds a kustomization directory on its own (for plugin configurations given as one).
+    pub(crate) fn build_dir(&self, dir: &str) -> Result<Vec<Resource>, Error> {
+        let mut sub = Accumulator::default();
+        self.accumulate(dir, &mut sub, Expect::Kustomization)?;
+        Ok(sub.resources)
     }
 
     fn accumulate_resource(&self, t: &Target, entry: &str, ra: &mut Accumulator) -> Result<(), Error> {

@@ -72,7 +72,7 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
     }
 }
 
-fn make(b: &Builder<'_>, t: &Target, g: &Generator, kind: &str) -> Result<Resource, Error> {
+pub(crate) fn make(b: &Builder<'_>, t: &Target, g: &Generator, kind: &str) -> Result<Resource, Error> {
     let name = g.name.clone().unwrap_or_default();
     let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
     for lit in &g.literals {

@@ -24,6 +24,7 @@ mod generate;
 pub mod kustomization;
 mod nameref;
 mod patch;
+mod plugins;
 pub mod parse;
 mod replacements;
 pub mod resource;

@@ -52,7 +52,7 @@ fn id_text(av: &str, kind: &str, name: &str, ns: &str) -> String {
 }
 
 /// Applies a strategic merge patch to the one resource it names.
-fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<(), Error> {
+pub(crate) fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<(), Error> {
     let (av, kind, name, ns) = patch_id(doc);
     let (group, _) = split_api_version(&av);
     let matches: Vec<usize> = res
@@ -132,7 +132,7 @@ pub(crate) fn json6902_entries(b: &Builder<'_>, t: &Target, res: &mut Vec<Resour
     Ok(())
 }
 
-fn apply_patch_entry(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, p: &Patch, field: &str) -> Result<(), Error> {
+pub(crate) fn apply_patch_entry(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, p: &Patch, field: &str) -> Result<(), Error> {
     let text = match (&p.path, &p.patch) {
         (Some(path), None) => b.read_in_root(t, path).map_err(|e| e.in_field(&t.file, field))?,
         (None, Some(inline)) => inline.clone(),

@@ -8,3 +8,8 @@ use crate::resource::Resource;
 pub(crate) fn run(_b: &Builder<'_>, _t: &Target, _res: &mut [Resource]) -> Result<(), Error> {
     Ok(())
 }
+
+/// Applies replacement entries (from a `ReplacementTransformer` configuration).
+pub(crate) fn apply(_b: &Builder<'_>, _t: &Target, _res: &mut [Resource], _reps: &[serde_json::Value]) -> Result<(), Error> {
+    Ok(())
+}

@@ -54,10 +54,20 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &Tr
         }
     }
     for image in &k.images {
+        apply_image(res, image, &cfg.images);
+    }
+    crate::replacements::run(b, t, res)?;
+    crate::plugins::run_transformers(b, t, res)?;
+    Ok(())
+}
+
+/// The `images` transformer for one image: containers anywhere, plus configured fields.
+pub(crate) fn apply_image(res: &mut [Resource], image: &Image, extra: &[crate::kustomization::FieldSpec]) {
+    {
         for r in res.iter_mut() {
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             walk_containers(&mut obj, image);
-            for f in &cfg.images {
+            for f in extra {
                 let spec = Spec::from_field_spec(f);
                 if !spec.matches(r) {
                     continue;
@@ -75,8 +85,6 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &Tr
             }
         }
     }
-    crate::replacements::run(b, t, res)?;
-    Ok(())
 }
 
 /// The `namespace` field: sets the namespace of every namespaced object, and of the
