@@ -191,9 +191,14 @@ fn r_ns(v: &Value) -> String {
 
 /// Indexes of the resources a selector picks.
 pub(crate) fn select(res: &[Resource], sel: &Selector) -> Result<Vec<usize>, Error> {
+    select_with(res, sel, true)
+}
+
+/// Like [`select`]; without `regex`, names and kinds compare exactly (replacements in v5.5).
+pub(crate) fn select_with(res: &[Resource], sel: &Selector, regex: bool) -> Result<Vec<usize>, Error> {
     let mut out = Vec::new();
     for (i, r) in res.iter().enumerate() {
-        if selects(r, sel)? {
+        if selects(r, sel, regex)? {
             out.push(i);
         }
     }
@@ -235,7 +240,8 @@ fn simple_regex(pattern: &str, value: &str) -> bool {
     p == value
 }
 
-fn selects(r: &Resource, sel: &Selector) -> Result<bool, Error> {
+fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
+    let anchored = |p: &str, v: &str| if regex { anchored(p, v) } else { p == v };
     if let Some(g) = &sel.group {
         if !anchored(g, r.group()) {
             return Ok(false);
