@@ -195,6 +195,9 @@ fn merge_list(kind: &str, path: &mut Vec<String>, mut orig: Vec<Value>, patch: &
             orig
         }
         ListStrategy::Key(key) => {
+            // Patch elements come first, in patch order (merged into their originals), then
+            // the original elements the patch does not mention, in their order.
+            let mut out = Vec::new();
             for pv in patch {
                 let Some(kv) = pv.get(&key) else {
                     continue;
@@ -207,14 +210,15 @@ fn merge_list(kind: &str, path: &mut Vec<String>, mut orig: Vec<Value>, patch: &
                     }
                     (None, true) => {}
                     (Some(i), false) => {
-                        if let Some(slot) = orig.get_mut(i) {
-                            merge_value(kind, path, slot, pv);
-                        }
+                        let mut slot = orig.remove(i);
+                        merge_value(kind, path, &mut slot, pv);
+                        out.push(slot);
                     }
-                    (None, false) => orig.push(strip_directives(pv)),
+                    (None, false) => out.push(strip_directives(pv)),
                 }
             }
-            orig
+            out.extend(orig);
+            out
         }
     }
 }
