@@ -192,6 +192,17 @@ impl Builder<'_> {
         crate::generate::run(self, &t, ra)?;
         crate::plugins::run_generators(self, &t, ra)?;
         crate::transform::run(self, &t, &mut ra.resources, &ra.config)?;
+        if t.k.build_metadata.iter().any(|m| m == "originAnnotations") {
+            for r in ra.resources.iter_mut() {
+                let Some(origin) = r.origin.clone() else { continue };
+                let key = "config.kubernetes.io/origin";
+                let md = r.metadata_mut();
+                let ann = crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
+                if !ann.contains_key(key) {
+                    ann.insert(key.into(), Value::String(origin.annotation(&t.dir)));
+                }
+            }
+        }
         for v in &t.k.vars {
             if ra.vars.iter().any(|x| x.name == v.name) {
                 return Err(Error::msg(format!("var '{}' already encountered", v.name)));
@@ -236,7 +247,8 @@ impl Builder<'_> {
         }
         self.check_root(t, &path)?;
         let text = self.read_text(&path)?;
-        for r in load_resources(&text, &path)? {
+        for mut r in load_resources(&text, &path)? {
+            r.origin = Some(crate::resource::Origin::File(path.clone()));
             ra.append(r)?;
         }
         Ok(())

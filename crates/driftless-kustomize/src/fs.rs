@@ -181,6 +181,16 @@ pub fn parent(path: &str) -> String {
     }
 }
 
+/// The path of `to` relative to directory `from` (both normalized), with `..` as needed.
+pub fn relative(from: &str, to: &str) -> String {
+    let f: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
+    let t: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
+    let common = f.iter().zip(t.iter()).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = std::iter::repeat_n("..", f.len() - common).collect();
+    parts.extend(&t[common..]);
+    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +211,7 @@ mod tests {
         assert_eq!(join("/app", "/x/y"), "/x/y");
         assert_eq!(parent("/app/base"), "/app");
         assert_eq!(parent("/app"), "/");
+        assert_eq!(relative("/app/prod", "/app/base/x.yaml"), "../base/x.yaml");
+        assert_eq!(relative("/app", "/app/x.yaml"), "x.yaml");
     }
 }

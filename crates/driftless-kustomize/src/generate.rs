@@ -3,7 +3,7 @@
 use crate::build::{Accumulator, Builder, Target, generated, ns_eq};
 use crate::error::Error;
 use crate::kustomization::{Generator, GeneratorOptions};
-use crate::resource::{Behavior, Resource};
+use crate::resource::{Behavior, Origin, Resource};
 use base64::Engine;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -11,11 +11,13 @@ use sha2::{Digest, Sha256};
 /// Runs the generators of one kustomization.
 pub(crate) fn run(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) -> Result<(), Error> {
     for (i, g) in t.k.config_map_generator.iter().enumerate() {
-        let r = make(b, t, g, "ConfigMap").map_err(|e| e.in_field(&t.file, &format!("configMapGenerator[{i}]")))?;
+        let mut r = make(b, t, g, "ConfigMap").map_err(|e| e.in_field(&t.file, &format!("configMapGenerator[{i}]")))?;
+        r.origin = Some(Origin::Generator { file: t.file.clone(), kind: "ConfigMapGenerator".into(), name: None });
         add(ra, r)?;
     }
     for (i, g) in t.k.secret_generator.iter().enumerate() {
-        let r = make(b, t, g, "Secret").map_err(|e| e.in_field(&t.file, &format!("secretGenerator[{i}]")))?;
+        let mut r = make(b, t, g, "Secret").map_err(|e| e.in_field(&t.file, &format!("secretGenerator[{i}]")))?;
+        r.origin = Some(Origin::Generator { file: t.file.clone(), kind: "SecretGenerator".into(), name: None });
         add(ra, r)?;
     }
     Ok(())

@@ -12,22 +12,24 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-fn load_configs(b: &Builder<'_>, t: &Target, entries: &[String], field: &str) -> Result<Vec<Value>, Error> {
+/// Plugin configurations with the file each came from (`None`: inline in the kustomization).
+fn load_configs(b: &Builder<'_>, t: &Target, entries: &[String], field: &str) -> Result<Vec<(Value, Option<String>)>, Error> {
     let mut out = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let at = format!("{field}[{i}]");
         if entry.contains('\n') || entry.trim_start().starts_with("apiVersion") {
-            out.extend(parse_documents(entry, &t.file).map_err(|e| Error::from(e).in_field(&t.file, &at))?);
+            let docs = parse_documents(entry, &t.file).map_err(|e| Error::from(e).in_field(&t.file, &at))?;
+            out.extend(docs.into_iter().map(|d| (d, None)));
             continue;
         }
         let path = crate::fs::join(&t.dir, entry);
         if b.fs.is_dir(&path) {
             let built = b.build_dir(&path).map_err(|e| e.in_field(&t.file, &at))?;
-            out.extend(built.into_iter().map(|r| Value::Object(r.obj)));
+            out.extend(built.into_iter().map(|r| (Value::Object(r.obj), Some(path.clone()))));
             continue;
         }
         let text = b.read_in_root(t, entry).map_err(|e| e.in_field(&t.file, &at))?;
-        out.extend(parse_documents(&text, &path)?);
+        out.extend(parse_documents(&text, &path)?.into_iter().map(|d| (d, Some(path.clone()))));
     }
     Ok(out)
 }
@@ -55,19 +57,25 @@ fn id_of(cfg: &Value) -> String {
 
 /// Runs the `generators:` entries of one kustomization.
 pub(crate) fn run_generators(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) -> Result<(), Error> {
-    for cfg in load_configs(b, t, &t.k.generators, "generators")? {
+    for (cfg, from) in load_configs(b, t, &t.k.generators, "generators")? {
         let kind = cfg.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
         match kind.as_str() {
             "ConfigMapGenerator" | "SecretGenerator" => {
                 let mut g: Generator = serde_json::from_value(cfg.clone())
                     .map_err(|e| Error::msg(format!("{}: invalid {kind}: {e}", t.file)))?;
                 let md = cfg.get("metadata");
-                g.name = md.and_then(|m| m.get("name")).and_then(Value::as_str).map(str::to_string).or(g.name);
+                let cfg_name = md.and_then(|m| m.get("name")).and_then(Value::as_str).map(str::to_string);
+                g.name = g.name.or_else(|| cfg_name.clone());
                 if let Some(ns) = md.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
                     g.namespace = Some(ns.to_string());
                 }
                 let target_kind = if kind == "ConfigMapGenerator" { "ConfigMap" } else { "Secret" };
-                let r = crate::generate::make(b, t, &g, target_kind)?;
+                let mut r = crate::generate::make(b, t, &g, target_kind)?;
+                r.origin = Some(crate::resource::Origin::Generator {
+                    file: from.clone().unwrap_or_else(|| t.file.clone()),
+                    kind: kind.clone(),
+                    name: from.as_ref().and(cfg_name),
+                });
                 crate::generate::add(ra, r)?;
             }
             _ => {
@@ -86,7 +94,7 @@ pub(crate) fn run_generators(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) 
 
 /// Runs the `transformers:` entries of one kustomization.
 pub(crate) fn run_transformers(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
-    for cfg in load_configs(b, t, &t.k.transformers, "transformers")? {
+    for (cfg, _) in load_configs(b, t, &t.k.transformers, "transformers")? {
         transform(b, t, res, &cfg)?;
     }
     Ok(())

@@ -54,6 +54,43 @@ pub struct Resource {
     pub behavior: Behavior,
     /// Name prefixes and suffixes applied to this resource, outermost last.
     pub affixes: Vec<(String, String)>,
+    /// Where the resource came from (for `buildMetadata: [originAnnotations]`).
+    pub origin: Option<Origin>,
+}
+
+/// Where a resource came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Read from this file.
+    File(String),
+    /// Made by a generator configured in `file`.
+    Generator {
+        /// The kustomization or plugin configuration file.
+        file: String,
+        /// The generator kind (`ConfigMapGenerator`...).
+        kind: String,
+        /// The plugin configuration's name, when configured by a separate file.
+        name: Option<String>,
+    },
+}
+
+impl Origin {
+    /// The annotation text, with paths relative to `dir`.
+    pub fn annotation(&self, dir: &str) -> String {
+        match self {
+            Origin::File(p) => format!("path: {}\n", crate::fs::relative(dir, p)),
+            Origin::Generator { file, kind, name } => {
+                let mut s = format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
+                    crate::fs::relative(dir, file)
+                );
+                if let Some(n) = name {
+                    s.push_str(&format!("  name: {n}\n"));
+                }
+                s
+            }
+        }
+    }
 }
 
 impl Resource {
@@ -66,6 +103,7 @@ impl Resource {
             needs_hash: false,
             behavior: Behavior::Create,
             affixes: Vec::new(),
+            origin: None,
         };
         r.orig_kind = r.kind().to_string();
         r
