@@ -227,8 +227,12 @@ pub fn add_hashes(res: &mut [Resource]) -> Result<(), Error> {
 pub fn content_hash(r: &Resource) -> String {
     let mut m = Map::new();
     let kind = r.kind().to_string();
-    let empty = Value::Object(Map::new());
-    m.insert("data".into(), r.obj.get("data").cloned().unwrap_or_else(|| empty.clone()));
+    // Empty data hashes as an empty string.
+    let data = match r.obj.get("data") {
+        Some(Value::Object(d)) if !d.is_empty() => Value::Object(d.clone()),
+        _ => Value::String(String::new()),
+    };
+    m.insert("data".into(), data);
     if let Some(b) = r.obj.get("binaryData") {
         m.insert("binaryData".into(), b.clone());
     }

@@ -247,9 +247,15 @@ impl Ctx<'_> {
         }
         if found.len() > 1 {
             let same_affixes: Vec<&Candidate> =
-                found.iter().copied().filter(|c| c.affixes == self.r_affixes).collect();
+                found.iter().copied().filter(|c| affixes_agree(&c.affixes, self.r_affixes)).collect();
             if !same_affixes.is_empty() {
                 found = same_affixes;
+            }
+            if found.len() > 1 {
+                let exact: Vec<&Candidate> = found.iter().copied().filter(|c| c.affixes == self.r_affixes).collect();
+                if exact.len() == 1 {
+                    found = exact;
+                }
             }
         }
         match found.as_slice() {
@@ -265,4 +271,15 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// Whether a candidate (affixes `a`) went through the referrer's (`b`) outer prefixes and
+/// suffixes: for prefixes and for suffixes separately, the referrer's list ends with the
+/// candidate's.
+fn affixes_agree(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    let part = |l: &[(String, String)], first: bool| -> Vec<String> {
+        l.iter().map(|(p, s)| if first { p.clone() } else { s.clone() }).filter(|x| !x.is_empty()).collect()
+    };
+    let ends = |cand: &[String], referrer: &[String]| referrer.ends_with(cand);
+    ends(&part(a, true), &part(b, true)) && ends(&part(a, false), &part(b, false))
 }
