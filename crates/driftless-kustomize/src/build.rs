@@ -38,10 +38,17 @@ pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Va
     crate::nameref::fix(&mut ra.resources, &ra.config.name_reference)?;
     crate::vars::resolve(&mut ra.resources, &ra.vars, &ra.config.var_reference)?;
     ra.resources.retain(|r| {
-        r.annotations().get("config.kubernetes.io/local-config").and_then(Value::as_str) != Some("true")
+        r.annotations()
+            .get("config.kubernetes.io/local-config")
+            .and_then(Value::as_str)
+            != Some("true")
     });
     crate::sort::sort(&mut ra.resources, k.sort_options.as_ref(), options.reorder)?;
-    Ok(ra.resources.into_iter().map(|r| Value::Object(r.obj)).collect())
+    Ok(ra
+        .resources
+        .into_iter()
+        .map(|r| Value::Object(r.obj))
+        .collect())
 }
 
 /// Builds and prints the way `kustomize build` does.
@@ -62,7 +69,9 @@ impl Accumulator {
     fn append(&mut self, r: Resource) -> Result<(), Error> {
         let id = r.id();
         if self.resources.iter().any(|x| same_id(&x.id(), &id)) {
-            return Err(Error::msg(format!("may not add resource with an already registered id: {id}")));
+            return Err(Error::msg(format!(
+                "may not add resource with an already registered id: {id}"
+            )));
         }
         self.resources.push(r);
         Ok(())
@@ -75,7 +84,13 @@ fn same_id(a: &crate::resource::ResId, b: &crate::resource::ResId) -> bool {
 
 /// Namespaces compare with the empty one equal to `default`.
 pub(crate) fn ns_eq(a: &str, b: &str) -> bool {
-    let n = |s: &str| if s.is_empty() { "default".to_string() } else { s.to_string() };
+    let n = |s: &str| {
+        if s.is_empty() {
+            "default".to_string()
+        } else {
+            s.to_string()
+        }
+    };
     n(a) == n(b)
 }
 
@@ -99,19 +114,34 @@ pub(crate) struct Target {
 
 impl Builder<'_> {
     fn load_kustomization(&self, dir: &str) -> Result<Target, Error> {
-        let found: Vec<String> =
-            FILE_NAMES.iter().map(|n| join(dir, n)).filter(|p| self.fs.exists(p) && !self.fs.is_dir(p)).collect();
+        let found: Vec<String> = FILE_NAMES
+            .iter()
+            .map(|n| join(dir, n))
+            .filter(|p| self.fs.exists(p) && !self.fs.is_dir(p))
+            .collect();
         let file = match found.as_slice() {
             [] => return Err(Error::MissingKustomization(dir.to_string())),
             [one] => one.clone(),
-            _ => return Err(Error::msg(format!("Found multiple kustomization files under: {dir}"))),
+            _ => {
+                return Err(Error::msg(format!(
+                    "Found multiple kustomization files under: {dir}"
+                )));
+            }
         };
         let text = self.read_text(&file)?;
         let value = parse_one(&text, &file)?;
-        let value = if value.is_null() { Value::Object(Map::new()) } else { value };
+        let value = if value.is_null() {
+            Value::Object(Map::new())
+        } else {
+            value
+        };
         let k: Kustomization = serde_json::from_value(fix_legacy(value))
             .map_err(|e| Error::msg(format!("{file}: invalid Kustomization: {e}")))?;
-        Ok(Target { dir: dir.to_string(), file, k })
+        Ok(Target {
+            dir: dir.to_string(),
+            file,
+            k,
+        })
     }
 
     pub(crate) fn read_text(&self, path: &str) -> Result<String, Error> {
@@ -135,16 +165,25 @@ impl Builder<'_> {
         if inside {
             Ok(())
         } else {
-            Err(Error::msg(format!("security; file '{path}' is not in or below '{root}'")))
+            Err(Error::msg(format!(
+                "security; file '{path}' is not in or below '{root}'"
+            )))
         }
     }
 
-    fn accumulate(&self, dir: &str, ra: &mut Accumulator, expect: Expect) -> Result<Kustomization, Error> {
+    fn accumulate(
+        &self,
+        dir: &str,
+        ra: &mut Accumulator,
+        expect: Expect,
+    ) -> Result<Kustomization, Error> {
         let t = self.load_kustomization(dir)?;
         let is_component = t.k.kind.as_deref() == Some("Component");
         match expect {
             Expect::Kustomization if is_component => {
-                return Err(Error::msg(format!("expected kind != 'Component' for path '{dir}'")));
+                return Err(Error::msg(format!(
+                    "expected kind != 'Component' for path '{dir}'"
+                )));
             }
             Expect::Component if !is_component => {
                 let kind = t.k.kind.clone().unwrap_or_else(|| "Kustomization".into());
@@ -164,15 +203,23 @@ impl Builder<'_> {
                 }
             }
         }
-        let entries: Vec<String> = t.k.bases.iter().chain(t.k.resources.iter()).cloned().collect();
+        let entries: Vec<String> =
+            t.k.bases
+                .iter()
+                .chain(t.k.resources.iter())
+                .cloned()
+                .collect();
         for entry in &entries {
-            self.accumulate_resource(&t, entry, ra)
-                .map_err(|e| Error::msg(format!("accumulating resources: {e}")).in_field(&t.file, "resources"))?;
+            self.accumulate_resource(&t, entry, ra).map_err(|e| {
+                Error::msg(format!("accumulating resources: {e}")).in_field(&t.file, "resources")
+            })?;
         }
         for crd in &t.k.crds {
             // CRD files only feed name reference configuration in kustomize; their content is
             // not part of the output.
-            let _ = self.read_in_root(&t, crd).map_err(|e| e.in_field(&t.file, "crds"))?;
+            let _ = self
+                .read_in_root(&t, crd)
+                .map_err(|e| e.in_field(&t.file, "crds"))?;
         }
         for comp in &t.k.components {
             let path = join(&t.dir, comp);
@@ -185,7 +232,9 @@ impl Builder<'_> {
             self.accumulate(&path, ra, Expect::Component)?;
         }
         for c in &t.k.configurations {
-            let text = self.read_in_root(&t, c).map_err(|e| e.in_field(&t.file, "configurations"))?;
+            let text = self
+                .read_in_root(&t, c)
+                .map_err(|e| e.in_field(&t.file, "configurations"))?;
             let cfg = crate::config::TransformerConfig::parse(&text, &join(&t.dir, c))?;
             ra.config.merge(cfg);
         }
@@ -194,10 +243,13 @@ impl Builder<'_> {
         crate::transform::run(self, &t, &mut ra.resources, &ra.config)?;
         if t.k.build_metadata.iter().any(|m| m == "originAnnotations") {
             for r in ra.resources.iter_mut() {
-                let Some(origin) = r.origin.clone() else { continue };
+                let Some(origin) = r.origin.clone() else {
+                    continue;
+                };
                 let key = "config.kubernetes.io/origin";
                 let md = r.metadata_mut();
-                let ann = crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
+                let ann =
+                    crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
                 if !ann.contains_key(key) {
                     ann.insert(key.into(), Value::String(origin.annotation(&t.dir)));
                 }
@@ -219,15 +271,26 @@ impl Builder<'_> {
         Ok(sub.resources)
     }
 
-    fn accumulate_resource(&self, t: &Target, entry: &str, ra: &mut Accumulator) -> Result<(), Error> {
+    fn accumulate_resource(
+        &self,
+        t: &Target,
+        entry: &str,
+        ra: &mut Accumulator,
+    ) -> Result<(), Error> {
         if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
-            return Err(Error::msg(format!("'{entry}': remote resources are not allowed")));
+            return Err(Error::msg(format!(
+                "'{entry}': remote resources are not allowed"
+            )));
         }
         let path = join(&t.dir, entry);
         if self.fs.is_dir(&path) {
             let mut sub = Accumulator::default();
             self.accumulate(&path, &mut sub, Expect::Kustomization)
-                .map_err(|e| Error::msg(format!("accumulation err='accumulating resources from '{entry}': {e}'")))?;
+                .map_err(|e| {
+                    Error::msg(format!(
+                        "accumulation err='accumulating resources from '{entry}': {e}'"
+                    ))
+                })?;
             for r in sub.resources {
                 ra.append(r)?;
             }
@@ -278,7 +341,9 @@ fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error
         return Ok(());
     }
     if kind.is_empty() {
-        return Err(Error::msg(format!("{file}: missing Resource metadata: kind not set")));
+        return Err(Error::msg(format!(
+            "{file}: missing Resource metadata: kind not set"
+        )));
     }
     stringify_annotations(&mut obj);
     out.push(Resource::new(obj));
@@ -287,7 +352,10 @@ fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error
 
 /// kustomize reads annotation values as strings whatever their YAML type.
 fn stringify_annotations(obj: &mut Map<String, Value>) {
-    if let Some(Value::Object(a)) = obj.get_mut("metadata").and_then(|m| m.get_mut("annotations")) {
+    if let Some(Value::Object(a)) = obj
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    {
         for v in a.values_mut() {
             *v = Value::String(scalar_text(v));
         }
@@ -332,14 +400,27 @@ fn fix_legacy(mut v: Value) -> Value {
 }
 
 /// Field names of `vars` entries, which kustomize matches case-insensitively.
-const VAR_KEYS: &[&str] = &["name", "objRef", "fieldRef", "fieldPath", "apiVersion", "kind", "namespace", "group", "version"];
+const VAR_KEYS: &[&str] = &[
+    "name",
+    "objRef",
+    "fieldRef",
+    "fieldPath",
+    "apiVersion",
+    "kind",
+    "namespace",
+    "group",
+    "version",
+];
 
 fn canonical_keys(v: &mut Value) {
     if let Value::Object(m) = v {
         let old = std::mem::take(m);
         for (k, mut val) in old {
             canonical_keys(&mut val);
-            let key = VAR_KEYS.iter().find(|c| c.eq_ignore_ascii_case(&k)).map_or(k, |c| (*c).to_string());
+            let key = VAR_KEYS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&k))
+                .map_or(k, |c| (*c).to_string());
             m.insert(key, val);
         }
     }

@@ -41,7 +41,8 @@ impl TransformerConfig {
         if v.is_null() {
             return Ok(Self::default());
         }
-        serde_json::from_value(v).map_err(|e| Error::msg(format!("{file}: invalid transformer configuration: {e}")))
+        serde_json::from_value(v)
+            .map_err(|e| Error::msg(format!("{file}: invalid transformer configuration: {e}")))
     }
 
     /// Adds another configuration's entries (duplicates dropped).

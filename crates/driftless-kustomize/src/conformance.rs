@@ -76,7 +76,10 @@ pub enum CorpusError {
 }
 
 fn read(path: &Path) -> Result<String, CorpusError> {
-    std::fs::read_to_string(path).map_err(|source| CorpusError::Io { path: path.display().to_string(), source })
+    std::fs::read_to_string(path).map_err(|source| CorpusError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 fn list(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
@@ -84,7 +87,10 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
     if !dir.is_dir() {
         return Ok(out);
     }
-    let entries = std::fs::read_dir(dir).map_err(|source| CorpusError::Io { path: dir.display().to_string(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| CorpusError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
     for e in entries.flatten() {
         if e.path().is_dir() {
             out.push(e.path());
@@ -107,16 +113,30 @@ pub fn load_cases(root: &Path) -> Result<Vec<Case>, CorpusError> {
 
 fn load_case(dir: &Path, group: &str, mismatch: bool) -> Result<Case, CorpusError> {
     let meta_path = dir.join("case.json");
-    let meta: Value = serde_json::from_str(&read(&meta_path)?)
-        .map_err(|e| CorpusError::Bad { path: meta_path.display().to_string(), message: e.to_string() })?;
-    let name = format!("{group}/{}", dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let meta: Value = serde_json::from_str(&read(&meta_path)?).map_err(|e| CorpusError::Bad {
+        path: meta_path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let name = format!(
+        "{group}/{}",
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
     let s = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
     let opts = meta.get("options");
-    let mut options = Options { reorder: Reorder::None, allow_outside_root: false };
+    let mut options = Options {
+        reorder: Reorder::None,
+        allow_outside_root: false,
+    };
     if opts.and_then(|o| o.get("reorder")).and_then(Value::as_str) == Some("legacy") {
         options.reorder = Reorder::Legacy;
     }
-    if opts.and_then(|o| o.get("loadRestrictions")).and_then(Value::as_str) == Some("LoadRestrictionsNone") {
+    if opts
+        .and_then(|o| o.get("loadRestrictions"))
+        .and_then(Value::as_str)
+        == Some("LoadRestrictionsNone")
+    {
         options.allow_outside_root = true;
     }
     let expect = if mismatch {
@@ -147,7 +167,10 @@ fn load_case(dir: &Path, group: &str, mismatch: bool) -> Result<Case, CorpusErro
 
 /// Loads the project's own cases (`<dir>/<name>/{input/, case.json, expected.yaml}`).
 pub fn load_own_cases(dir: &Path) -> Result<Vec<Case>, CorpusError> {
-    list(dir)?.iter().map(|d| load_case(d, "own", false)).collect()
+    list(dir)?
+        .iter()
+        .map(|d| load_case(d, "own", false))
+        .collect()
 }
 
 /// Reads `skipped.json`.
@@ -156,8 +179,10 @@ pub fn load_skipped(root: &Path) -> Result<Vec<Skipped>, CorpusError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let v: Value = serde_json::from_str(&read(&path)?)
-        .map_err(|e| CorpusError::Bad { path: path.display().to_string(), message: e.to_string() })?;
+    let v: Value = serde_json::from_str(&read(&path)?).map_err(|e| CorpusError::Bad {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     let mut out = Vec::new();
     for e in v.as_array().into_iter().flatten() {
         let g = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
@@ -168,7 +193,10 @@ pub fn load_skipped(root: &Path) -> Result<Vec<Skipped>, CorpusError> {
         if let Some(step) = e.get("step") {
             name = format!("{name}/step{step}");
         }
-        out.push(Skipped { name, category: g("category") });
+        out.push(Skipped {
+            name,
+            category: g("category"),
+        });
     }
     Ok(out)
 }
@@ -204,5 +232,9 @@ fn first_difference(want: &str, got: &str) -> String {
             return format!("line {}: want {w:?}, got {g:?}", i + 1);
         }
     }
-    format!("want {} lines, got {}", want.lines().count(), got.lines().count())
+    format!(
+        "want {} lines, got {}",
+        want.lines().count(),
+        got.lines().count()
+    )
 }

@@ -326,7 +326,11 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
     match requested {
         Style::Plain => {
             if !a.block_plain || (s.is_empty() && simple_key) {
-                if a.single_quoted { Style::Single } else { Style::Double }
+                if a.single_quoted {
+                    Style::Single
+                } else {
+                    Style::Double
+                }
             } else {
                 Style::Plain
             }
@@ -350,7 +354,11 @@ struct Analysis {
 
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { block_plain: false, single_quoted: true, block: false };
+        return Analysis {
+            block_plain: false,
+            single_quoted: true,
+            block: false,
+        };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
@@ -430,7 +438,11 @@ fn analyze(s: &str) -> Analysis {
         }
         preceded_by_whitespace = c == ' ' || c == '\t' || is_break(c);
     }
-    let mut a = Analysis { block_plain: true, single_quoted: true, block: true };
+    let mut a = Analysis {
+        block_plain: true,
+        single_quoted: true,
+        block: true,
+    };
     if leading_space || leading_break || trailing_space || trailing_break {
         a.block_plain = false;
     }
@@ -442,7 +454,11 @@ fn analyze(s: &str) -> Analysis {
         a.single_quoted = false;
     }
     if space_break || special {
-        a = Analysis { block_plain: false, single_quoted: false, block: false };
+        a = Analysis {
+            block_plain: false,
+            single_quoted: false,
+            block: false,
+        };
     }
     if line_breaks || block_indicators {
         a.block_plain = false;
@@ -455,8 +471,8 @@ pub(crate) fn resolves_as_string(s: &str) -> bool {
     const SPECIAL: &[&str] = &[
         "", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
         "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null",
-        "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
-        "-.inf", "-.Inf", "-.INF", "<<",
+        "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+        "-.Inf", "-.INF", "<<",
     ];
     if SPECIAL.contains(&s) {
         return false;
@@ -479,7 +495,10 @@ pub(crate) fn resolves_as_string(s: &str) -> bool {
     if parse_go_int(&plain).is_some() || is_yaml_float(&plain) {
         return false;
     }
-    if let Some(rest) = plain.strip_prefix("0b").or_else(|| plain.strip_prefix("-0b")) {
+    if let Some(rest) = plain
+        .strip_prefix("0b")
+        .or_else(|| plain.strip_prefix("-0b"))
+    {
         if !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '1') {
             return false;
         }
@@ -692,7 +711,11 @@ fn go_json_float(f: f64) -> String {
                     Some(d) => ('-', d),
                     None => ('+', e),
                 };
-                let digits = if digits.len() < 2 { format!("0{digits}") } else { digits.to_string() };
+                let digits = if digits.len() < 2 {
+                    format!("0{digits}")
+                } else {
+                    digits.to_string()
+                };
                 format!("{m}e{sign}{digits}")
             }
             None => s,
@@ -706,7 +729,11 @@ fn go_json_float(f: f64) -> String {
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
 fn go_format_g(f: f64) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let sci = format!("{:e}", f.abs());
     let (mant, exp) = match sci.split_once('e') {
@@ -721,7 +748,11 @@ fn go_format_g(f: f64) -> String {
     }
     let sign = if f < 0.0 { "-" } else { "" };
     if exp < -4 || exp >= eprec {
-        let m = if nd > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits.clone() };
+        let m = if nd > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits.clone()
+        };
         let (es, ev) = if exp < 0 { ('-', -exp) } else { ('+', exp) };
         format!("{sign}{m}e{es}{ev:02}")
     } else {
@@ -771,12 +802,16 @@ fn natural_less(a: &str, b: &str) -> bool {
         }
         let mut ai = i;
         while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -798,7 +833,10 @@ mod tests {
     #[test]
     fn quotes_what_yaml_1_1_would_misread() {
         let v = json!({"a": "yes", "b": "8080", "c": "a: b", "d": "", "e": "plain", "n": "x"});
-        assert_eq!(to_yaml(&v), "a: \"yes\"\nb: \"8080\"\nc: 'a: b'\nd: \"\"\ne: plain\n\"n\": x\n");
+        assert_eq!(
+            to_yaml(&v),
+            "a: \"yes\"\nb: \"8080\"\nc: 'a: b'\nd: \"\"\ne: plain\n\"n\": x\n"
+        );
     }
 
     #[test]
@@ -810,13 +848,19 @@ mod tests {
     #[test]
     fn writes_nested_collections_in_block_style() {
         let v = json!({"l": [{"a": 1, "b": [1, 2]}, [3]], "m": {"x": {}}, "e": []});
-        assert_eq!(to_yaml(&v), "e: []\nl:\n- a: 1\n  b:\n  - 1\n  - 2\n- - 3\nm:\n  x: {}\n");
+        assert_eq!(
+            to_yaml(&v),
+            "e: []\nl:\n- a: 1\n  b:\n  - 1\n  - 2\n- - 3\nm:\n  x: {}\n"
+        );
     }
 
     #[test]
     fn writes_literal_blocks_with_chomping() {
         let v = json!({"a": "x\ny", "b": "x\n", "c": "\nx\n", "d": "x\n\n"});
-        assert_eq!(to_yaml(&v), "a: |-\n  x\n  y\nb: |\n  x\nc: |2\n\n  x\nd: |+\n  x\n\n");
+        assert_eq!(
+            to_yaml(&v),
+            "a: |-\n  x\n  y\nb: |\n  x\nc: |2\n\n  x\nd: |+\n  x\n\n"
+        );
     }
 
     #[test]
@@ -825,6 +869,9 @@ mod tests {
         assert_eq!(n(1.0).as_deref(), Some("1"));
         assert_eq!(n(0.5).as_deref(), Some("0.5"));
         assert_eq!(n(1e30).as_deref(), Some("1e+30"));
-        assert_eq!(n(1.2345678901234568e20).as_deref(), Some("1.2345678901234568e+20"));
+        assert_eq!(
+            n(1.2345678901234568e20).as_deref(),
+            Some("1.2345678901234568e+20")
+        );
     }
 }

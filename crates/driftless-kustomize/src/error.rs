@@ -47,7 +47,11 @@ impl Error {
                 field: field.to_string(),
                 message: format!("accumulating {field}: {e}"),
             },
-            e => Self::Field { file: file.to_string(), field: field.to_string(), message: e.to_string() },
+            e => Self::Field {
+                file: file.to_string(),
+                field: field.to_string(),
+                message: e.to_string(),
+            },
         }
     }
 }

@@ -59,7 +59,11 @@ pub fn visit(v: &mut Value, segments: &[String], create: bool, f: &mut dyn FnMut
                 }
                 visit(child, rest, create, f);
             } else if create {
-                let mut child = if rest.is_empty() { Value::Null } else { Value::Object(Map::new()) };
+                let mut child = if rest.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(Map::new())
+                };
                 visit(&mut child, rest, create, f);
                 m.insert(key.to_string(), child);
             }
@@ -86,10 +90,20 @@ mod tests {
     fn visits_through_lists_and_creates_when_asked() {
         let mut v = json!({"spec": {"containers": [{"image": "a"}, {"image": "b"}]}});
         let mut seen = Vec::new();
-        visit(&mut v, &split_path("spec/containers[]/image"), false, &mut |x| seen.push(x.clone()));
+        visit(
+            &mut v,
+            &split_path("spec/containers[]/image"),
+            false,
+            &mut |x| seen.push(x.clone()),
+        );
         assert_eq!(seen, vec![json!("a"), json!("b")]);
-        visit(&mut v, &split_path("metadata/labels"), true, &mut |x| *x = json!({"k": "v"}));
+        visit(&mut v, &split_path("metadata/labels"), true, &mut |x| {
+            *x = json!({"k": "v"})
+        });
         assert_eq!(v["metadata"]["labels"]["k"], json!("v"));
-        assert_eq!(split_path("a/b\\/c"), vec!["a".to_string(), "b/c".to_string()]);
+        assert_eq!(
+            split_path("a/b\\/c"),
+            vec!["a".to_string(), "b/c".to_string()]
+        );
     }
 }

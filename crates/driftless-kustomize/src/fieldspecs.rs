@@ -134,7 +134,12 @@ pub fn parse(table: &str) -> Vec<Spec> {
             let group = p.next()?.to_string();
             let path = p.next()?.to_string();
             let create = p.next()? == "true";
-            Some(Spec { kind, group, path: split_path(&path), create })
+            Some(Spec {
+                kind,
+                group,
+                path: split_path(&path),
+                create,
+            })
         })
         .collect()
 }
@@ -152,7 +157,8 @@ impl Spec {
 
     /// Whether the spec applies to `r`.
     pub fn matches(&self, r: &Resource) -> bool {
-        (self.kind.is_empty() || self.kind == r.kind()) && (self.group.is_empty() || self.group == r.group())
+        (self.kind.is_empty() || self.kind == r.kind())
+            && (self.group.is_empty() || self.group == r.group())
     }
 
     /// Applies `f` at every place the path reaches in `r`.

@@ -86,7 +86,10 @@ fn io_error(path: &str, source: std::io::Error) -> FsError {
     if source.kind() == std::io::ErrorKind::NotFound {
         FsError::NotFound(path.to_string())
     } else {
-        FsError::Io { path: path.to_string(), source }
+        FsError::Io {
+            path: path.to_string(),
+            source,
+        }
     }
 }
 
@@ -124,7 +127,11 @@ impl FileSystem for MemFs {
 
     fn list_dir(&self, path: &str) -> Result<Vec<String>, FsError> {
         let dir = normalize(path);
-        let prefix = if dir == "/" { "/".to_string() } else { format!("{dir}/") };
+        let prefix = if dir == "/" {
+            "/".to_string()
+        } else {
+            format!("{dir}/")
+        };
         let mut names: Vec<String> = self
             .files
             .keys()
@@ -145,7 +152,10 @@ impl FileSystem for MemFs {
             return true;
         }
         let prefix = format!("{dir}/");
-        self.files.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix))
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
     }
 
     fn exists(&self, path: &str) -> bool {
@@ -170,7 +180,11 @@ pub fn normalize(path: &str) -> String {
 
 /// Joins `rel` onto directory `dir` (an absolute `rel` replaces it) and normalizes.
 pub fn join(dir: &str, rel: &str) -> String {
-    if rel.starts_with('/') { normalize(rel) } else { normalize(&format!("{dir}/{rel}")) }
+    if rel.starts_with('/') {
+        normalize(rel)
+    } else {
+        normalize(&format!("{dir}/{rel}"))
+    }
 }
 
 /// The parent directory of a normalized path (`/` for `/`).
@@ -188,7 +202,11 @@ pub fn relative(from: &str, to: &str) -> String {
     let common = f.iter().zip(t.iter()).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<&str> = std::iter::repeat_n("..", f.len() - common).collect();
     parts.extend(&t[common..]);
-    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
 }
 
 #[cfg(test)]
@@ -198,7 +216,10 @@ mod tests {
     #[test]
     fn memfs_lists_files_and_implied_directories() {
         let fs = MemFs::new().with("/a/b.yaml", "x").with("/a/c/d.yaml", "y");
-        assert_eq!(fs.list_dir("/a").ok(), Some(vec!["b.yaml".to_string(), "c".to_string()]));
+        assert_eq!(
+            fs.list_dir("/a").ok(),
+            Some(vec!["b.yaml".to_string(), "c".to_string()])
+        );
         assert!(fs.is_dir("/a/c"));
         assert!(!fs.is_dir("/a/b.yaml"));
         assert!(fs.exists("a/b.yaml"));

@@ -11,13 +11,23 @@ use sha2::{Digest, Sha256};
 /// Runs the generators of one kustomization.
 pub(crate) fn run(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) -> Result<(), Error> {
     for (i, g) in t.k.config_map_generator.iter().enumerate() {
-        let mut r = make(b, t, g, "ConfigMap").map_err(|e| e.in_field(&t.file, &format!("configMapGenerator[{i}]")))?;
-        r.origin = Some(Origin::Generator { file: t.file.clone(), kind: "ConfigMapGenerator".into(), name: None });
+        let mut r = make(b, t, g, "ConfigMap")
+            .map_err(|e| e.in_field(&t.file, &format!("configMapGenerator[{i}]")))?;
+        r.origin = Some(Origin::Generator {
+            file: t.file.clone(),
+            kind: "ConfigMapGenerator".into(),
+            name: None,
+        });
         add(ra, r)?;
     }
     for (i, g) in t.k.secret_generator.iter().enumerate() {
-        let mut r = make(b, t, g, "Secret").map_err(|e| e.in_field(&t.file, &format!("secretGenerator[{i}]")))?;
-        r.origin = Some(Origin::Generator { file: t.file.clone(), kind: "SecretGenerator".into(), name: None });
+        let mut r = make(b, t, g, "Secret")
+            .map_err(|e| e.in_field(&t.file, &format!("secretGenerator[{i}]")))?;
+        r.origin = Some(Origin::Generator {
+            file: t.file.clone(),
+            kind: "SecretGenerator".into(),
+            name: None,
+        });
         add(ra, r)?;
     }
     Ok(())
@@ -36,21 +46,33 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
             ra.resources.push(r);
             Ok(())
         }
-        (Behavior::Create, Some(_)) => {
-            Err(Error::msg(format!("id {id} exists; behavior must be merge or replace")))
-        }
-        (_, None) => Err(Error::msg(format!("id {id} does not exist; cannot merge or replace"))),
+        (Behavior::Create, Some(_)) => Err(Error::msg(format!(
+            "id {id} exists; behavior must be merge or replace"
+        ))),
+        (_, None) => Err(Error::msg(format!(
+            "id {id} does not exist; cannot merge or replace"
+        ))),
         (behavior, Some(i)) => {
-            let Some(old) = ra.resources.get_mut(i) else { return Ok(()) };
+            let Some(old) = ra.resources.get_mut(i) else {
+                return Ok(());
+            };
             for field in ["data", "binaryData"] {
-                let new = r.obj.get(field).and_then(Value::as_object).cloned().unwrap_or_default();
+                let new = r
+                    .obj
+                    .get(field)
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
                 if behavior == Behavior::Replace {
                     old.obj.shift_remove(field);
                 }
                 if new.is_empty() {
                     continue;
                 }
-                let slot = old.obj.entry(field.to_string()).or_insert_with(|| Value::Object(Map::new()));
+                let slot = old
+                    .obj
+                    .entry(field.to_string())
+                    .or_insert_with(|| Value::Object(Map::new()));
                 let m = crate::fieldpath::ensure_object(slot);
                 for (k, v) in new {
                     m.insert(k, v);
@@ -59,14 +81,21 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
             for field in ["labels", "annotations"] {
                 if let Some(Value::Object(new)) = r.obj.get("metadata").and_then(|m| m.get(field)) {
                     let md = old.metadata_mut();
-                    let m = crate::fieldpath::ensure_object(md.entry(field.to_string()).or_insert(Value::Null));
+                    let m = crate::fieldpath::ensure_object(
+                        md.entry(field.to_string()).or_insert(Value::Null),
+                    );
                     for (k, v) in new {
                         m.insert(k.clone(), v.clone());
                     }
                 }
             }
             old.needs_hash = old.needs_hash || r.needs_hash;
-            if r.obj.get("metadata").and_then(|m| m.get("annotations")).is_some() || !r.needs_hash {
+            if r.obj
+                .get("metadata")
+                .and_then(|m| m.get("annotations"))
+                .is_some()
+                || !r.needs_hash
+            {
                 old.needs_hash = r.needs_hash;
             }
             Ok(())
@@ -74,13 +103,18 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
     }
 }
 
-pub(crate) fn make(b: &Builder<'_>, t: &Target, g: &Generator, kind: &str) -> Result<Resource, Error> {
+pub(crate) fn make(
+    b: &Builder<'_>,
+    t: &Target,
+    g: &Generator,
+    kind: &str,
+) -> Result<Resource, Error> {
     let name = g.name.clone().unwrap_or_default();
     let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
     for lit in &g.literals {
-        let (k, v) = lit
-            .split_once('=')
-            .ok_or_else(|| Error::msg(format!("invalid literal source {lit}, expected key=value")))?;
+        let (k, v) = lit.split_once('=').ok_or_else(|| {
+            Error::msg(format!("invalid literal source {lit}, expected key=value"))
+        })?;
         pairs.push((k.to_string(), unquote(v).as_bytes().to_vec()));
     }
     let mut envs: Vec<&String> = g.envs.iter().collect();
@@ -120,16 +154,27 @@ pub(crate) fn make(b: &Builder<'_>, t: &Target, g: &Generator, kind: &str) -> Re
         }
         match (kind, String::from_utf8(v)) {
             ("Secret", Ok(s)) => {
-                data.insert(k, Value::String(wrap70(&base64::engine::general_purpose::STANDARD.encode(s))));
+                data.insert(
+                    k,
+                    Value::String(wrap70(&base64::engine::general_purpose::STANDARD.encode(s))),
+                );
             }
             ("Secret", Err(e)) => {
-                data.insert(k, Value::String(wrap70(&base64::engine::general_purpose::STANDARD.encode(e.into_bytes()))));
+                data.insert(
+                    k,
+                    Value::String(wrap70(
+                        &base64::engine::general_purpose::STANDARD.encode(e.into_bytes()),
+                    )),
+                );
             }
             (_, Ok(s)) => {
                 data.insert(k, Value::String(s));
             }
             (_, Err(e)) => {
-                binary.insert(k, Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())));
+                binary.insert(
+                    k,
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())),
+                );
             }
         }
     }
@@ -140,12 +185,25 @@ pub(crate) fn make(b: &Builder<'_>, t: &Target, g: &Generator, kind: &str) -> Re
         md.insert("namespace".into(), Value::String(ns.clone()));
     }
     if !opts.labels.is_empty() {
-        md.insert("labels".into(), Value::Object(opts.labels.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()));
+        md.insert(
+            "labels".into(),
+            Value::Object(
+                opts.labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
+        );
     }
     if !opts.annotations.is_empty() {
         md.insert(
             "annotations".into(),
-            Value::Object(opts.annotations.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
+            Value::Object(
+                opts.annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
         );
     }
     let mut obj = Map::new();
@@ -159,7 +217,10 @@ pub(crate) fn make(b: &Builder<'_>, t: &Target, g: &Generator, kind: &str) -> Re
         obj.insert("binaryData".into(), Value::Object(binary));
     }
     if kind == "Secret" {
-        obj.insert("type".into(), Value::String(g.type_.clone().unwrap_or_else(|| "Opaque".into())));
+        obj.insert(
+            "type".into(),
+            Value::String(g.type_.clone().unwrap_or_else(|| "Opaque".into())),
+        );
     }
     if opts.immutable == Some(true) {
         obj.insert("immutable".into(), Value::Bool(true));
@@ -170,10 +231,17 @@ pub(crate) fn make(b: &Builder<'_>, t: &Target, g: &Generator, kind: &str) -> Re
         Some("replace") => Behavior::Replace,
         Some(other) => return Err(Error::msg(format!("unknown generator behavior '{other}'"))),
     };
-    Ok(generated(obj, behavior, opts.disable_name_suffix_hash != Some(true)))
+    Ok(generated(
+        obj,
+        behavior,
+        opts.disable_name_suffix_hash != Some(true),
+    ))
 }
 
-fn merged_options(global: Option<&GeneratorOptions>, own: Option<&GeneratorOptions>) -> GeneratorOptions {
+fn merged_options(
+    global: Option<&GeneratorOptions>,
+    own: Option<&GeneratorOptions>,
+) -> GeneratorOptions {
     let mut o = global.cloned().unwrap_or_default();
     if let Some(own) = own {
         o.labels.extend(own.labels.clone());
@@ -239,7 +307,13 @@ pub fn content_hash(r: &Resource) -> String {
     m.insert("kind".into(), Value::String(kind.clone()));
     m.insert("name".into(), Value::String(String::new()));
     if kind == "Secret" {
-        m.insert("type".into(), r.obj.get("type").cloned().unwrap_or(Value::String(String::new())));
+        m.insert(
+            "type".into(),
+            r.obj
+                .get("type")
+                .cloned()
+                .unwrap_or(Value::String(String::new())),
+        );
     }
     let json = go_json(&Value::Object(m));
     let digest = Sha256::digest(json.as_bytes());
@@ -263,8 +337,16 @@ fn go_json(v: &Value) -> String {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            let parts: Vec<String> =
-                keys.iter().map(|k| format!("{}:{}", go_str(k), go_json(m.get(*k).unwrap_or(&Value::Null)))).collect();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        go_str(k),
+                        go_json(m.get(*k).unwrap_or(&Value::Null))
+                    )
+                })
+                .collect();
             format!("{{{}}}", parts.join(","))
         }
         Value::Array(a) => format!("[{}]", a.iter().map(go_json).collect::<Vec<_>>().join(",")),

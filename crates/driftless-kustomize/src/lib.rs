@@ -13,9 +13,9 @@
 //! ```
 
 mod build;
+mod config;
 pub mod conformance;
 pub mod emit;
-mod config;
 mod error;
 mod fieldpath;
 mod fieldspecs;
@@ -23,9 +23,9 @@ pub mod fs;
 mod generate;
 pub mod kustomization;
 mod nameref;
+pub mod parse;
 mod patch;
 mod plugins;
-pub mod parse;
 mod replacements;
 pub mod resource;
 pub mod smp;

@@ -101,23 +101,38 @@ fn table() -> Vec<Ref> {
     for (kind, at) in POD_SPEC_AT {
         for (target, fields) in [("ConfigMap", POD_CONFIGMAP), ("Secret", POD_SECRET)] {
             for f in fields {
-                out.push(Ref { target: target.into(), referrer: (*kind).into(), path: split_path(&format!("{at}/{f}")) });
+                out.push(Ref {
+                    target: target.into(),
+                    referrer: (*kind).into(),
+                    path: split_path(&format!("{at}/{f}")),
+                });
             }
         }
         if *kind != "ReplicaSet" && *kind != "PodTemplate" {
             for (target, f) in [
                 ("ServiceAccount", "serviceAccountName"),
-                ("PersistentVolumeClaim", "volumes/persistentVolumeClaim/claimName"),
+                (
+                    "PersistentVolumeClaim",
+                    "volumes/persistentVolumeClaim/claimName",
+                ),
                 ("PriorityClass", "priorityClassName"),
             ] {
-                out.push(Ref { target: target.into(), referrer: (*kind).into(), path: split_path(&format!("{at}/{f}")) });
+                out.push(Ref {
+                    target: target.into(),
+                    referrer: (*kind).into(),
+                    path: split_path(&format!("{at}/{f}")),
+                });
             }
         }
     }
     for line in OTHER_REFS.lines() {
         let mut p = line.splitn(3, '|');
         if let (Some(t), Some(r), Some(path)) = (p.next(), p.next(), p.next()) {
-            out.push(Ref { target: t.into(), referrer: r.into(), path: split_path(path) });
+            out.push(Ref {
+                target: t.into(),
+                referrer: r.into(),
+                path: split_path(path),
+            });
         }
     }
     out
@@ -163,13 +178,23 @@ pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
         let r_ns = r.namespace().to_string();
         let r_affixes = r.affixes.clone();
         let mut err: Option<Error> = None;
-        for rf in refs.iter().filter(|rf| rf.referrer == kind || rf.referrer.is_empty()) {
-            let targets: Vec<(usize, &Candidate)> =
-                cands.iter().enumerate().filter(|(_, c)| c.kind == rf.target).collect();
+        for rf in refs
+            .iter()
+            .filter(|rf| rf.referrer == kind || rf.referrer.is_empty())
+        {
+            let targets: Vec<(usize, &Candidate)> = cands
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.kind == rf.target)
+                .collect();
             if targets.is_empty() {
                 continue;
             }
-            let ctx = Ctx { targets: &targets, r_ns: &r_ns, r_affixes: &r_affixes };
+            let ctx = Ctx {
+                targets: &targets,
+                r_ns: &r_ns,
+                r_affixes: &r_affixes,
+            };
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             visit(&mut obj, &rf.path, false, &mut |v| {
                 if let Err(e) = ctx.update(v, &rf.target) {
@@ -215,7 +240,10 @@ impl Ctx<'_> {
                 let Some(name) = m.get("name").and_then(Value::as_str).map(str::to_string) else {
                     return Ok(());
                 };
-                let ns = m.get("namespace").and_then(Value::as_str).map(str::to_string);
+                let ns = m
+                    .get("namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 if let Some(c) = self.pick(&name, ns.as_deref(), target)? {
                     m.insert("name".into(), Value::String(c.name.clone()));
                     if m.contains_key("namespace") && !c.namespace.is_empty() {
@@ -228,7 +256,12 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn pick(&self, name: &str, ns: Option<&str>, target: &str) -> Result<Option<&Candidate>, Error> {
+    fn pick(
+        &self,
+        name: &str,
+        ns: Option<&str>,
+        target: &str,
+    ) -> Result<Option<&Candidate>, Error> {
         let mut found: Vec<&Candidate> = self
             .targets
             .iter()
@@ -246,13 +279,20 @@ impl Ctx<'_> {
             found.retain(|c| ns_eq(&c.namespace, self.r_ns));
         }
         if found.len() > 1 {
-            let same_affixes: Vec<&Candidate> =
-                found.iter().copied().filter(|c| affixes_agree(&c.affixes, self.r_affixes)).collect();
+            let same_affixes: Vec<&Candidate> = found
+                .iter()
+                .copied()
+                .filter(|c| affixes_agree(&c.affixes, self.r_affixes))
+                .collect();
             if !same_affixes.is_empty() {
                 found = same_affixes;
             }
             if found.len() > 1 {
-                let exact: Vec<&Candidate> = found.iter().copied().filter(|c| c.affixes == self.r_affixes).collect();
+                let exact: Vec<&Candidate> = found
+                    .iter()
+                    .copied()
+                    .filter(|c| c.affixes == self.r_affixes)
+                    .collect();
                 if exact.len() == 1 {
                     found = exact;
                 }
@@ -266,7 +306,10 @@ impl Ctx<'_> {
                     Ok(Some(first))
                 } else {
                     let ids: Vec<&str> = found.iter().map(|c| c.display.as_str()).collect();
-                    Err(Error::msg(format!("found multiple possible referrals: {}", ids.join(", "))))
+                    Err(Error::msg(format!(
+                        "found multiple possible referrals: {}",
+                        ids.join(", ")
+                    )))
                 }
             }
         }
@@ -278,7 +321,10 @@ impl Ctx<'_> {
 /// candidate's.
 fn affixes_agree(a: &[(String, String)], b: &[(String, String)]) -> bool {
     let part = |l: &[(String, String)], first: bool| -> Vec<String> {
-        l.iter().map(|(p, s)| if first { p.clone() } else { s.clone() }).filter(|x| !x.is_empty()).collect()
+        l.iter()
+            .map(|(p, s)| if first { p.clone() } else { s.clone() })
+            .filter(|x| !x.is_empty())
+            .collect()
     };
     let ends = |cand: &[String], referrer: &[String]| referrer.ends_with(cand);
     ends(&part(a, true), &part(b, true)) && ends(&part(a, false), &part(b, false))

@@ -33,8 +33,16 @@ pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, YamlError> 
 /// The parser's message on one line (it adds a source snippet below the first line).
 fn yaml_error(file: &str, e: &serde_saphyr::Error) -> YamlError {
     let text = e.to_string();
-    let message = text.lines().next().unwrap_or("invalid YAML").trim_start_matches("error: ").to_string();
-    YamlError { file: file.to_string(), message }
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim_start_matches("error: ")
+        .to_string();
+    YamlError {
+        file: file.to_string(),
+        message,
+    }
 }
 
 /// Parses a single YAML document (an empty one reads as `null`); a repeated key keeps its last
@@ -42,12 +50,16 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> YamlError {
 pub fn parse_one(text: &str, file: &str) -> Result<Value, YamlError> {
     let mut opts = options();
     opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
-    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
     let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.remove(0)),
-        n => Err(YamlError { file: file.to_string(), message: format!("expected one document, found {n}") }),
+        n => Err(YamlError {
+            file: file.to_string(),
+            message: format!("expected one document, found {n}"),
+        }),
     }
 }
 
@@ -59,7 +71,10 @@ mod tests {
     #[test]
     fn reads_like_kustomize() -> Result<(), YamlError> {
         let v = parse_one("a: yes\nb: 0644\nc: true\nd: ~\ne: 1.5\n", "x.yaml")?;
-        assert_eq!(v, json!({"a": "yes", "b": 420, "c": true, "d": null, "e": 1.5}));
+        assert_eq!(
+            v,
+            json!({"a": "yes", "b": 420, "c": true, "d": null, "e": 1.5})
+        );
         Ok(())
     }
 

@@ -10,7 +10,9 @@ use serde_json::Value;
 
 /// Reads a patch given as a file path or inline text.
 fn patch_text(b: &Builder<'_>, t: &Target, entry: &str) -> Result<String, Error> {
-    let looks_inline = entry.contains('\n') || entry.trim_start().starts_with('{') || entry.trim_start().starts_with('[');
+    let looks_inline = entry.contains('\n')
+        || entry.trim_start().starts_with('{')
+        || entry.trim_start().starts_with('[');
     if !looks_inline {
         let path = crate::fs::join(&t.dir, entry);
         if b.fs.exists(&path) {
@@ -24,13 +26,19 @@ fn patch_text(b: &Builder<'_>, t: &Target, entry: &str) -> Result<String, Error>
 }
 
 /// `patchesStrategicMerge`: each document patches the resource with its kind, name and namespace.
-pub(crate) fn strategic_merge_entries(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
+pub(crate) fn strategic_merge_entries(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+) -> Result<(), Error> {
     for (i, entry) in t.k.patches_strategic_merge.iter().enumerate() {
         let field = format!("patchesStrategicMerge[{i}]");
         let text = patch_text(b, t, entry).map_err(|e| e.in_field(&t.file, &field))?;
         let docs = parse_documents(&text, &t.file)?;
         if docs.is_empty() {
-            return Err(Error::msg(format!("patch appears to be empty; {entry}")).in_field(&t.file, &field));
+            return Err(
+                Error::msg(format!("patch appears to be empty; {entry}")).in_field(&t.file, &field)
+            );
         }
         for doc in docs {
             apply_smp_by_id(res, &doc)?;
@@ -40,8 +48,18 @@ pub(crate) fn strategic_merge_entries(b: &Builder<'_>, t: &Target, res: &mut Vec
 }
 
 fn patch_id(doc: &Value) -> (String, String, String, String) {
-    let s = |p: &[&str]| crate::fieldpath::get(doc, p).and_then(Value::as_str).unwrap_or("").to_string();
-    (s(&["apiVersion"]), s(&["kind"]), s(&["metadata", "name"]), s(&["metadata", "namespace"]))
+    let s = |p: &[&str]| {
+        crate::fieldpath::get(doc, p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (
+        s(&["apiVersion"]),
+        s(&["kind"]),
+        s(&["metadata", "name"]),
+        s(&["metadata", "namespace"]),
+    )
 }
 
 fn id_text(av: &str, kind: &str, name: &str, ns: &str) -> String {
@@ -72,8 +90,12 @@ pub(crate) fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<()
             apply_smp(res, *i, doc, (true, true));
             Ok(())
         }
-        [] => Err(Error::msg(format!("no matches for Id {id}; failed to find unique target for patch {id}"))),
-        _ => Err(Error::msg(format!("multiple matches for Id {id}; failed to find unique target for patch {id}"))),
+        [] => Err(Error::msg(format!(
+            "no matches for Id {id}; failed to find unique target for patch {id}"
+        ))),
+        _ => Err(Error::msg(format!(
+            "multiple matches for Id {id}; failed to find unique target for patch {id}"
+        ))),
     }
 }
 
@@ -124,7 +146,11 @@ pub(crate) fn patches(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> R
 }
 
 /// `patchesJson6902`.
-pub(crate) fn json6902_entries(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
+pub(crate) fn json6902_entries(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+) -> Result<(), Error> {
     for (i, p) in t.k.patches_json6902.iter().enumerate() {
         let field = format!("patchesJson6902[{i}]");
         apply_patch_entry(b, t, res, p, &field)?;
@@ -132,20 +158,35 @@ pub(crate) fn json6902_entries(b: &Builder<'_>, t: &Target, res: &mut Vec<Resour
     Ok(())
 }
 
-pub(crate) fn apply_patch_entry(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, p: &Patch, field: &str) -> Result<(), Error> {
+pub(crate) fn apply_patch_entry(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+    p: &Patch,
+    field: &str,
+) -> Result<(), Error> {
     let text = match (&p.path, &p.patch) {
-        (Some(path), None) => b.read_in_root(t, path).map_err(|e| e.in_field(&t.file, field))?,
+        (Some(path), None) => b
+            .read_in_root(t, path)
+            .map_err(|e| e.in_field(&t.file, field))?,
         (None, Some(inline)) => inline.clone(),
         (Some(_), Some(_)) => {
-            return Err(Error::msg("patch and path can't be set at the same time").in_field(&t.file, field));
+            return Err(
+                Error::msg("patch and path can't be set at the same time").in_field(&t.file, field)
+            );
         }
-        (None, None) => return Err(Error::msg("must specify one of patch and path").in_field(&t.file, field)),
+        (None, None) => {
+            return Err(Error::msg("must specify one of patch and path").in_field(&t.file, field));
+        }
     };
-    let docs = parse_documents(&text, &t.file).map_err(|e| Error::from(e).in_field(&t.file, field))?;
+    let docs =
+        parse_documents(&text, &t.file).map_err(|e| Error::from(e).in_field(&t.file, field))?;
     let is_json6902 = docs.len() == 1 && docs.first().is_some_and(Value::is_array);
     if is_json6902 {
-        let ops: json_patch::Patch = serde_json::from_value(docs.into_iter().next().unwrap_or(Value::Null))
-            .map_err(|e| Error::msg(format!("unable to parse JSON patch: {e}")).in_field(&t.file, field))?;
+        let ops: json_patch::Patch =
+            serde_json::from_value(docs.into_iter().next().unwrap_or(Value::Null)).map_err(
+                |e| Error::msg(format!("unable to parse JSON patch: {e}")).in_field(&t.file, field),
+            )?;
         let Some(sel) = &p.target else {
             return Err(Error::msg("must specify a target for JSON patch").in_field(&t.file, field));
         };
@@ -157,7 +198,10 @@ pub(crate) fn apply_patch_entry(b: &Builder<'_>, t: &Target, res: &mut Vec<Resou
             if let Value::Object(m) = obj {
                 r.obj = m;
             }
-            result.map_err(|e| Error::msg(format!("unable to apply JSON patch to {}: {e}", r.id())).in_field(&t.file, field))?;
+            result.map_err(|e| {
+                Error::msg(format!("unable to apply JSON patch to {}: {e}", r.id()))
+                    .in_field(&t.file, field)
+            })?;
             if r.name() != old_name || r.namespace() != old_ns {
                 r.history.push((old_name, old_ns));
             }
@@ -182,11 +226,17 @@ pub(crate) fn apply_patch_entry(b: &Builder<'_>, t: &Target, res: &mut Vec<Resou
 }
 
 fn r_name(v: &Value) -> String {
-    crate::fieldpath::get(v, &["metadata", "name"]).and_then(Value::as_str).unwrap_or("").to_string()
+    crate::fieldpath::get(v, &["metadata", "name"])
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn r_ns(v: &Value) -> String {
-    crate::fieldpath::get(v, &["metadata", "namespace"]).and_then(Value::as_str).unwrap_or("").to_string()
+    crate::fieldpath::get(v, &["metadata", "namespace"])
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Indexes of the resources a selector picks.
@@ -195,7 +245,11 @@ pub(crate) fn select(res: &[Resource], sel: &Selector) -> Result<Vec<usize>, Err
 }
 
 /// Like [`select`]; without `regex`, names and kinds compare exactly (replacements in v5.5).
-pub(crate) fn select_with(res: &[Resource], sel: &Selector, regex: bool) -> Result<Vec<usize>, Error> {
+pub(crate) fn select_with(
+    res: &[Resource],
+    sel: &Selector,
+    regex: bool,
+) -> Result<Vec<usize>, Error> {
     let mut out = Vec::new();
     for (i, r) in res.iter().enumerate() {
         if selects(r, sel, regex)? {
@@ -298,25 +352,34 @@ pub(crate) fn label_selector_matches(sel: &str, labels: &serde_json::Map<String,
         cur.push(c);
     }
     terms.push(cur);
-    terms.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).all(|t| {
-        if let Some((k, v)) = t.split_once("!=") {
-            return get(k.trim()).as_deref() != Some(v.trim());
-        }
-        if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
-            return get(k.trim()).as_deref() == Some(v.trim());
-        }
-        let set = |rest: &str| -> Vec<String> {
-            rest.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|s| s.trim().to_string()).collect()
-        };
-        if let Some((k, rest)) = t.split_once(" notin ") {
-            return get(k.trim()).is_none_or(|v| !set(rest).contains(&v));
-        }
-        if let Some((k, rest)) = t.split_once(" in ") {
-            return get(k.trim()).is_some_and(|v| set(rest).contains(&v));
-        }
-        if let Some(k) = t.strip_prefix('!') {
-            return get(k.trim()).is_none();
-        }
-        get(t).is_some()
-    })
+    terms
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .all(|t| {
+            if let Some((k, v)) = t.split_once("!=") {
+                return get(k.trim()).as_deref() != Some(v.trim());
+            }
+            if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
+                return get(k.trim()).as_deref() == Some(v.trim());
+            }
+            let set = |rest: &str| -> Vec<String> {
+                rest.trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect()
+            };
+            if let Some((k, rest)) = t.split_once(" notin ") {
+                return get(k.trim()).is_none_or(|v| !set(rest).contains(&v));
+            }
+            if let Some((k, rest)) = t.split_once(" in ") {
+                return get(k.trim()).is_some_and(|v| set(rest).contains(&v));
+            }
+            if let Some(k) = t.strip_prefix('!') {
+                return get(k.trim()).is_none();
+            }
+            get(t).is_some()
+        })
 }

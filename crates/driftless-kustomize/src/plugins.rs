@@ -13,23 +13,39 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Plugin configurations with the file each came from (`None`: inline in the kustomization).
-fn load_configs(b: &Builder<'_>, t: &Target, entries: &[String], field: &str) -> Result<Vec<(Value, Option<String>)>, Error> {
+fn load_configs(
+    b: &Builder<'_>,
+    t: &Target,
+    entries: &[String],
+    field: &str,
+) -> Result<Vec<(Value, Option<String>)>, Error> {
     let mut out = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let at = format!("{field}[{i}]");
         if entry.contains('\n') || entry.trim_start().starts_with("apiVersion") {
-            let docs = parse_documents(entry, &t.file).map_err(|e| Error::from(e).in_field(&t.file, &at))?;
+            let docs = parse_documents(entry, &t.file)
+                .map_err(|e| Error::from(e).in_field(&t.file, &at))?;
             out.extend(docs.into_iter().map(|d| (d, None)));
             continue;
         }
         let path = crate::fs::join(&t.dir, entry);
         if b.fs.is_dir(&path) {
             let built = b.build_dir(&path).map_err(|e| e.in_field(&t.file, &at))?;
-            out.extend(built.into_iter().map(|r| (Value::Object(r.obj), Some(path.clone()))));
+            out.extend(
+                built
+                    .into_iter()
+                    .map(|r| (Value::Object(r.obj), Some(path.clone()))),
+            );
             continue;
         }
-        let text = b.read_in_root(t, entry).map_err(|e| e.in_field(&t.file, &at))?;
-        out.extend(parse_documents(&text, &path)?.into_iter().map(|d| (d, Some(path.clone()))));
+        let text = b
+            .read_in_root(t, entry)
+            .map_err(|e| e.in_field(&t.file, &at))?;
+        out.extend(
+            parse_documents(&text, &path)?
+                .into_iter()
+                .map(|d| (d, Some(path.clone()))),
+        );
     }
     Ok(out)
 }
@@ -37,7 +53,8 @@ fn load_configs(b: &Builder<'_>, t: &Target, entries: &[String], field: &str) ->
 fn field<T: DeserializeOwned + Default>(cfg: &Value, key: &str) -> Result<T, Error> {
     match cfg.get(key) {
         None | Some(Value::Null) => Ok(T::default()),
-        Some(v) => serde_json::from_value(v.clone()).map_err(|e| Error::msg(format!("invalid `{key}` in plugin config: {e}"))),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| Error::msg(format!("invalid `{key}` in plugin config: {e}"))),
     }
 }
 
@@ -56,20 +73,35 @@ fn id_of(cfg: &Value) -> String {
 }
 
 /// Runs the `generators:` entries of one kustomization.
-pub(crate) fn run_generators(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) -> Result<(), Error> {
+pub(crate) fn run_generators(
+    b: &Builder<'_>,
+    t: &Target,
+    ra: &mut Accumulator,
+) -> Result<(), Error> {
     for (cfg, from) in load_configs(b, t, &t.k.generators, "generators")? {
-        let kind = cfg.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let kind = cfg
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         match kind.as_str() {
             "ConfigMapGenerator" | "SecretGenerator" => {
                 let mut g: Generator = serde_json::from_value(cfg.clone())
                     .map_err(|e| Error::msg(format!("{}: invalid {kind}: {e}", t.file)))?;
                 let md = cfg.get("metadata");
-                let cfg_name = md.and_then(|m| m.get("name")).and_then(Value::as_str).map(str::to_string);
+                let cfg_name = md
+                    .and_then(|m| m.get("name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 g.name = g.name.or_else(|| cfg_name.clone());
                 if let Some(ns) = md.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
                     g.namespace = Some(ns.to_string());
                 }
-                let target_kind = if kind == "ConfigMapGenerator" { "ConfigMap" } else { "Secret" };
+                let target_kind = if kind == "ConfigMapGenerator" {
+                    "ConfigMap"
+                } else {
+                    "Secret"
+                };
                 let mut r = crate::generate::make(b, t, &g, target_kind)?;
                 r.origin = Some(crate::resource::Origin::Generator {
                     file: from.clone().unwrap_or_else(|| t.file.clone()),
@@ -81,7 +113,10 @@ pub(crate) fn run_generators(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) 
             _ => {
                 // Anything else already is a resource (a kustomization directory's output).
                 if cfg.get("apiVersion").and_then(Value::as_str) == Some("builtin") {
-                    return Err(Error::msg(format!("unable to load builtin {}", id_of(&cfg))));
+                    return Err(Error::msg(format!(
+                        "unable to load builtin {}",
+                        id_of(&cfg)
+                    )));
                 }
                 if let Value::Object(m) = cfg {
                     ra.resources.push(Resource::new(m));
@@ -93,14 +128,23 @@ pub(crate) fn run_generators(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) 
 }
 
 /// Runs the `transformers:` entries of one kustomization.
-pub(crate) fn run_transformers(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
+pub(crate) fn run_transformers(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+) -> Result<(), Error> {
     for (cfg, _) in load_configs(b, t, &t.k.transformers, "transformers")? {
         transform(b, t, res, &cfg)?;
     }
     Ok(())
 }
 
-fn transform(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &Value) -> Result<(), Error> {
+fn transform(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+    cfg: &Value,
+) -> Result<(), Error> {
     let kind = cfg.get("kind").and_then(Value::as_str).unwrap_or("");
     match kind {
         "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
@@ -127,14 +171,26 @@ fn transform(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &Value) 
             }
         }
         "LabelTransformer" | "AnnotationsTransformer" => {
-            let key = if kind == "LabelTransformer" { "labels" } else { "annotations" };
+            let key = if kind == "LabelTransformer" {
+                "labels"
+            } else {
+                "annotations"
+            };
             let pairs: BTreeMap<String, Value> = field(cfg, key)?;
-            let default = if key == "labels" { fieldspecs::COMMON_LABELS } else { fieldspecs::COMMON_ANNOTATIONS };
+            let default = if key == "labels" {
+                fieldspecs::COMMON_LABELS
+            } else {
+                fieldspecs::COMMON_ANNOTATIONS
+            };
             let specs = specs_of(cfg, default)?;
             crate::transform::set_map(res, &specs, key, &pairs);
         }
         "NamespaceTransformer" => {
-            let ns = cfg.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or("");
+            let ns = cfg
+                .get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let unset_only: bool = field(cfg, "unsetOnly")?;
             let specs = specs_of(cfg, "||metadata/namespace|true")?;
             for r in res.iter_mut() {

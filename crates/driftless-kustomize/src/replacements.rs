@@ -49,9 +49,15 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut [Resource]) -> Result<(
 }
 
 /// Applies replacement entries (inline, or `path:` files holding one or a list).
-pub(crate) fn apply(b: &Builder<'_>, t: &Target, res: &mut [Resource], reps: &[Value]) -> Result<(), Error> {
+pub(crate) fn apply(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut [Resource],
+    reps: &[Value],
+) -> Result<(), Error> {
     for rep in reps {
-        let r: Replacement = serde_json::from_value(rep.clone()).map_err(|e| Error::msg(format!("invalid replacement: {e}")))?;
+        let r: Replacement = serde_json::from_value(rep.clone())
+            .map_err(|e| Error::msg(format!("invalid replacement: {e}")))?;
         if let Some(path) = &r.path {
             let text = b.read_in_root(t, path)?;
             let mut list = Vec::new();
@@ -76,20 +82,43 @@ fn one(res: &mut [Resource], r: &Replacement) -> Result<(), Error> {
     let found = select_with(res, &src.select, false)?;
     let i = match found.as_slice() {
         [i] => *i,
-        [] => return Err(Error::msg(format!("nothing selected by {}", describe(&src.select)))),
-        _ => return Err(Error::msg(format!("multiple matches for selector {}", describe(&src.select)))),
+        [] => {
+            return Err(Error::msg(format!(
+                "nothing selected by {}",
+                describe(&src.select)
+            )));
+        }
+        _ => {
+            return Err(Error::msg(format!(
+                "multiple matches for selector {}",
+                describe(&src.select)
+            )));
+        }
     };
-    let path = src.field_path.clone().unwrap_or_else(|| "metadata.name".into());
+    let path = src
+        .field_path
+        .clone()
+        .unwrap_or_else(|| "metadata.name".into());
     let obj = Value::Object(res.get(i).map(|r| r.obj.clone()).unwrap_or_default());
-    let mut value = lookup(&obj, &parse_path(&path))
-        .ok_or_else(|| Error::msg(format!("fieldPath `{path}` is missing for replacement source {}", describe(&src.select))))?;
+    let mut value = lookup(&obj, &parse_path(&path)).ok_or_else(|| {
+        Error::msg(format!(
+            "fieldPath `{path}` is missing for replacement source {}",
+            describe(&src.select)
+        ))
+    })?;
     if let Some(o) = &src.options {
         if let Some(d) = o.delimiter.as_deref().filter(|d| !d.is_empty()) {
             let text = scalar_text(&value);
             let parts: Vec<&str> = text.split(d).collect();
-            let part = usize::try_from(o.index).ok().and_then(|i| parts.get(i)).ok_or_else(|| {
-                Error::msg(format!("options.index {} is out of bounds for value {text}", o.index))
-            })?;
+            let part = usize::try_from(o.index)
+                .ok()
+                .and_then(|i| parts.get(i))
+                .ok_or_else(|| {
+                    Error::msg(format!(
+                        "options.index {} is out of bounds for value {text}",
+                        o.index
+                    ))
+                })?;
             value = Value::String((*part).to_string());
         }
     }
@@ -123,7 +152,13 @@ fn one(res: &mut [Resource], r: &Replacement) -> Result<(), Error> {
 
 fn describe(s: &Selector) -> String {
     let mut parts = Vec::new();
-    for (k, v) in [("group", &s.group), ("version", &s.version), ("kind", &s.kind), ("name", &s.name), ("namespace", &s.namespace)] {
+    for (k, v) in [
+        ("group", &s.group),
+        ("version", &s.version),
+        ("kind", &s.kind),
+        ("name", &s.name),
+        ("namespace", &s.namespace),
+    ] {
         if let Some(v) = v {
             parts.push(format!("{k}: {v}"));
         }
@@ -194,9 +229,11 @@ fn lookup(v: &Value, path: &[String]) -> Option<Value> {
         (Seg::Key(k), Value::Object(m)) => lookup(m.get(k)?, rest),
         (Seg::Index(i), Value::Array(a)) => lookup(a.get(i)?, rest),
         (Seg::Index(i), Value::Object(m)) => lookup(m.get(&i.to_string())?, rest),
-        (Seg::Match(k, val), Value::Array(a)) => {
-            lookup(a.iter().find(|e| e.get(k).map(scalar_text).as_deref() == Some(val))?, rest)
-        }
+        (Seg::Match(k, val), Value::Array(a)) => lookup(
+            a.iter()
+                .find(|e| e.get(k).map(scalar_text).as_deref() == Some(val))?,
+            rest,
+        ),
         _ => None,
     }
 }
@@ -212,7 +249,11 @@ fn set(v: &mut Value, path: &[String], value: &Value, o: &Opts) -> Result<(), St
                 if !o.create {
                     return Ok(());
                 }
-                let fresh = if rest.is_empty() { Value::Null } else { Value::Object(Map::new()) };
+                let fresh = if rest.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(Map::new())
+                };
                 m.insert(k.to_string(), fresh);
             }
             match m.get_mut(k) {
@@ -225,7 +266,10 @@ fn set(v: &mut Value, path: &[String], value: &Value, o: &Opts) -> Result<(), St
             None => Err(format!("index {i} out of range")),
         },
         (Seg::Match(k, val), Value::Array(a)) => {
-            for e in a.iter_mut().filter(|e| e.get(k).map(scalar_text).as_deref() == Some(val)) {
+            for e in a
+                .iter_mut()
+                .filter(|e| e.get(k).map(scalar_text).as_deref() == Some(val))
+            {
                 set(e, rest, value, o)?;
             }
             Ok(())
@@ -238,7 +282,11 @@ fn set(v: &mut Value, path: &[String], value: &Value, o: &Opts) -> Result<(), St
         }
         (Seg::Key(k), slot @ Value::Null) if o.create => {
             let mut m = Map::new();
-            let mut child = if rest.is_empty() { Value::Null } else { Value::Object(Map::new()) };
+            let mut child = if rest.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(Map::new())
+            };
             set(&mut child, rest, value, o)?;
             m.insert(k.to_string(), child);
             *slot = Value::Object(m);

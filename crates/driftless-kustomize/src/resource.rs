@@ -21,9 +21,21 @@ pub struct ResId {
 
 impl fmt::Display for ResId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let group = if self.group.is_empty() { "[noGrp]" } else { &self.group };
-        let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
-        write!(f, "{}.{}.{}/{}.{}", self.kind, self.version, group, self.name, ns)
+        let group = if self.group.is_empty() {
+            "[noGrp]"
+        } else {
+            &self.group
+        };
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
+        write!(
+            f,
+            "{}.{}.{}/{}.{}",
+            self.kind, self.version, group, self.name, ns
+        )
     }
 }
 
@@ -178,13 +190,15 @@ impl Resource {
     /// Records the current name and namespace, then renames.
     pub fn set_name(&mut self, name: &str) {
         self.remember();
-        self.metadata_mut().insert("name".into(), Value::String(name.to_string()));
+        self.metadata_mut()
+            .insert("name".into(), Value::String(name.to_string()));
     }
 
     /// Records the current name and namespace, then moves to `ns`.
     pub fn set_namespace(&mut self, ns: &str) {
         self.remember();
-        self.metadata_mut().insert("namespace".into(), Value::String(ns.to_string()));
+        self.metadata_mut()
+            .insert("namespace".into(), Value::String(ns.to_string()));
     }
 
     fn remember(&mut self) {

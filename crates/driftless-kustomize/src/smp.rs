@@ -9,7 +9,15 @@
 use serde_json::{Map, Value};
 
 /// Keys that make a list of objects mergeable when the schema says nothing, in priority order.
-const ASSOCIATIVE_KEYS: &[&str] = &["mountPath", "devicePath", "ip", "type", "topologyKey", "name", "containerPort"];
+const ASSOCIATIVE_KEYS: &[&str] = &[
+    "mountPath",
+    "devicePath",
+    "ip",
+    "type",
+    "topologyKey",
+    "name",
+    "containerPort",
+];
 
 /// Kinds whose schema is embedded (their lists follow the Kubernetes merge keys).
 const POD_TEMPLATE_KINDS: &[&str] = &[
@@ -38,11 +46,19 @@ pub enum ListStrategy {
 /// The merge strategy of the list at `path` (field names from the object root) in `kind`.
 pub fn list_strategy(kind: &str, path: &[String], orig: &[Value], patch: &[Value]) -> ListStrategy {
     let field = path.last().map(String::as_str).unwrap_or("");
-    let parent = if path.len() >= 2 { path[path.len() - 2].as_str() } else { "" };
+    let parent = if path.len() >= 2 {
+        path[path.len() - 2].as_str()
+    } else {
+        ""
+    };
     if let Some(s) = schema_strategy(kind, field, parent, path) {
         return s;
     }
-    let all: Vec<&Value> = orig.iter().chain(patch.iter()).filter(|v| !is_directive_elem(v)).collect();
+    let all: Vec<&Value> = orig
+        .iter()
+        .chain(patch.iter())
+        .filter(|v| !is_directive_elem(v))
+        .collect();
     if all.is_empty() || !all.iter().all(|v| v.is_object()) {
         return ListStrategy::Replace;
     }
@@ -64,10 +80,20 @@ fn schema_strategy(kind: &str, field: &str, parent: &str, path: &[String]) -> Op
         };
     }
     if POD_TEMPLATE_KINDS.contains(&kind) {
-        let in_container = path.iter().any(|p| matches!(p.as_str(), "containers" | "initContainers" | "ephemeralContainers"));
+        let in_container = path.iter().any(|p| {
+            matches!(
+                p.as_str(),
+                "containers" | "initContainers" | "ephemeralContainers"
+            )
+        });
         return match field {
-            "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "imagePullSecrets"
-            | "resourceClaims" | "schedulingGates" => key("name"),
+            "containers"
+            | "initContainers"
+            | "ephemeralContainers"
+            | "volumes"
+            | "imagePullSecrets"
+            | "resourceClaims"
+            | "schedulingGates" => key("name"),
             "env" if in_container => key("name"),
             "volumeMounts" => key("mountPath"),
             "volumeDevices" => key("devicePath"),
@@ -76,9 +102,12 @@ fn schema_strategy(kind: &str, field: &str, parent: &str, path: &[String]) -> Op
             "readinessGates" => key("conditionType"),
             "topologySpreadConstraints" => key("topologyKey"),
             "conditions" if parent == "status" => key("type"),
-            "args" | "command" | "tolerations" | "envFrom" | "volumeClaimTemplates" | "nodeSelectorTerms" => {
-                Some(ListStrategy::Replace)
-            }
+            "args"
+            | "command"
+            | "tolerations"
+            | "envFrom"
+            | "volumeClaimTemplates"
+            | "nodeSelectorTerms" => Some(ListStrategy::Replace),
             _ => None,
         };
     }
@@ -91,7 +120,8 @@ fn schema_strategy(kind: &str, field: &str, parent: &str, path: &[String]) -> Op
 }
 
 fn is_directive_elem(v: &Value) -> bool {
-    v.as_object().is_some_and(|m| m.len() == 1 && m.contains_key("$patch"))
+    v.as_object()
+        .is_some_and(|m| m.len() == 1 && m.contains_key("$patch"))
 }
 
 /// Applies `patch` to `orig` (both objects) for a resource of `kind`.
@@ -120,14 +150,24 @@ fn merge_value(kind: &str, path: &mut Vec<String>, orig: &mut Value, patch: &Val
     }
 }
 
-fn merge_map(kind: &str, path: &mut Vec<String>, o: &mut Map<String, Value>, p: &Map<String, Value>) {
+fn merge_map(
+    kind: &str,
+    path: &mut Vec<String>,
+    o: &mut Map<String, Value>,
+    p: &Map<String, Value>,
+) {
     let mut retain: Option<Vec<String>> = None;
     for (k, pv) in p {
         if k == "$patch" {
             continue;
         }
         if k == "$retainKeys" {
-            retain = pv.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect());
+            retain = pv.as_array().map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            });
             continue;
         }
         if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
@@ -180,12 +220,28 @@ fn merge_map(kind: &str, path: &mut Vec<String>, o: &mut Map<String, Value>, p: 
     }
 }
 
-fn merge_list(kind: &str, path: &mut Vec<String>, mut orig: Vec<Value>, patch: &[Value]) -> Vec<Value> {
-    if patch.iter().any(|v| v.get("$patch").and_then(Value::as_str) == Some("replace") && v.as_object().is_some_and(|m| m.len() == 1)) {
-        return patch.iter().filter(|v| !is_directive_elem(v)).map(strip_directives).collect();
+fn merge_list(
+    kind: &str,
+    path: &mut Vec<String>,
+    mut orig: Vec<Value>,
+    patch: &[Value],
+) -> Vec<Value> {
+    if patch.iter().any(|v| {
+        v.get("$patch").and_then(Value::as_str) == Some("replace")
+            && v.as_object().is_some_and(|m| m.len() == 1)
+    }) {
+        return patch
+            .iter()
+            .filter(|v| !is_directive_elem(v))
+            .map(strip_directives)
+            .collect();
     }
     match list_strategy(kind, path, &orig, patch) {
-        ListStrategy::Replace => patch.iter().filter(|v| !is_directive_elem(v)).map(strip_directives).collect(),
+        ListStrategy::Replace => patch
+            .iter()
+            .filter(|v| !is_directive_elem(v))
+            .map(strip_directives)
+            .collect(),
         ListStrategy::Union => {
             for v in patch {
                 if !orig.contains(v) {
@@ -226,7 +282,11 @@ fn merge_list(kind: &str, path: &mut Vec<String>, mut orig: Vec<Value>, patch: &
 fn reorder(items: &mut [Value], order: &[Value]) {
     let key_of = |v: &Value| -> Option<Value> {
         if v.is_object() {
-            order.first().and_then(|o| o.as_object()).and_then(|o| o.keys().next().cloned()).and_then(|k| v.get(&k).cloned())
+            order
+                .first()
+                .and_then(|o| o.as_object())
+                .and_then(|o| o.keys().next().cloned())
+                .and_then(|k| v.get(&k).cloned())
         } else {
             Some(v.clone())
         }
@@ -235,7 +295,13 @@ fn reorder(items: &mut [Value], order: &[Value]) {
         let k = key_of(v);
         order
             .iter()
-            .position(|o| if o.is_object() { o.as_object().and_then(|m| m.values().next()).cloned() == k } else { Some(o.clone()) == k })
+            .position(|o| {
+                if o.is_object() {
+                    o.as_object().and_then(|m| m.values().next()).cloned() == k
+                } else {
+                    Some(o.clone()) == k
+                }
+            })
             .unwrap_or(usize::MAX)
     };
     items.sort_by_key(|v| pos(v));
@@ -245,9 +311,17 @@ fn reorder(items: &mut [Value], order: &[Value]) {
 pub fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
-            m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect(),
+            m.iter()
+                .filter(|(k, _)| !k.starts_with('$'))
+                .map(|(k, v)| (k.clone(), strip_directives(v)))
+                .collect(),
         ),
-        Value::Array(a) => Value::Array(a.iter().filter(|v| !is_directive_elem(v)).map(strip_directives).collect()),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .filter(|v| !is_directive_elem(v))
+                .map(strip_directives)
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -273,6 +347,9 @@ mod tests {
         let mut o = json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}, "m": {"k": 1, "j": 2}});
         let p = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}}, "m": {"$patch": "replace", "z": 3}});
         merge("Deployment", &mut o, &p);
-        assert_eq!(o, json!({"spec": {"template": {"spec": {"containers": [{"name": "b"}]}}}, "m": {"z": 3}}));
+        assert_eq!(
+            o,
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "b"}]}}}, "m": {"z": 3}})
+        );
     }
 }

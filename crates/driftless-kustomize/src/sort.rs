@@ -33,10 +33,17 @@ const ORDER_FIRST: &[&str] = &[
 ];
 
 /// Kinds printed last in legacy order, in this order.
-const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+const ORDER_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 /// Sorts the resources as the kustomization (or the default) asks.
-pub fn sort(res: &mut [Resource], opts: Option<&SortOptions>, default: Reorder) -> Result<(), Error> {
+pub fn sort(
+    res: &mut [Resource],
+    opts: Option<&SortOptions>,
+    default: Reorder,
+) -> Result<(), Error> {
     let (legacy, first, last) = match opts {
         None => (default == Reorder::Legacy, None, None),
         Some(o) => match o.order.as_deref() {
@@ -50,16 +57,26 @@ pub fn sort(res: &mut [Resource], opts: Option<&SortOptions>, default: Reorder) 
             }
             Some("legacy") => {
                 let l = o.legacy_sort_options.as_ref();
-                (true, l.map(|l| l.order_first.clone()), l.map(|l| l.order_last.clone()))
+                (
+                    true,
+                    l.map(|l| l.order_first.clone()),
+                    l.map(|l| l.order_last.clone()),
+                )
             }
-            _ => return Err(Error::msg("the field 'sortOptions.order' must be one of [fifo, legacy]")),
+            _ => {
+                return Err(Error::msg(
+                    "the field 'sortOptions.order' must be one of [fifo, legacy]",
+                ));
+            }
         },
     };
     if !legacy {
         return Ok(());
     }
-    let first: Vec<String> = first.unwrap_or_else(|| ORDER_FIRST.iter().map(|s| s.to_string()).collect());
-    let last: Vec<String> = last.unwrap_or_else(|| ORDER_LAST.iter().map(|s| s.to_string()).collect());
+    let first: Vec<String> =
+        first.unwrap_or_else(|| ORDER_FIRST.iter().map(|s| s.to_string()).collect());
+    let last: Vec<String> =
+        last.unwrap_or_else(|| ORDER_LAST.iter().map(|s| s.to_string()).collect());
     let rank = |kind: &str| -> i64 {
         if let Some(i) = first.iter().position(|k| k == kind) {
             return i as i64 - first.len() as i64;
@@ -72,7 +89,11 @@ pub fn sort(res: &mut [Resource], opts: Option<&SortOptions>, default: Reorder) 
     res.sort_by(|a, b| {
         let (ia, ib) = (a.id(), b.id());
         let gvk = |id: &crate::resource::ResId| {
-            let g = if id.group.is_empty() { "[noGrp]" } else { &id.group };
+            let g = if id.group.is_empty() {
+                "[noGrp]"
+            } else {
+                &id.group
+            };
             format!("{}.{}.{}", id.kind, id.version, g)
         };
         match rank(&ia.kind).cmp(&rank(&ib.kind)) {

@@ -1,16 +1,21 @@
 //! The builtin transformers, in the order kustomize runs them.
 
 use crate::build::{Builder, Target, scalar_text};
+use crate::config::TransformerConfig;
 use crate::error::Error;
 use crate::fieldpath::ensure_object;
 use crate::fieldspecs::{self, Spec, is_namespaced};
-use crate::config::TransformerConfig;
 use crate::kustomization::Image;
 use crate::resource::Resource;
 use serde_json::Value;
 
 /// Runs the transformers of one kustomization.
-pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &TransformerConfig) -> Result<(), Error> {
+pub(crate) fn run(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+    cfg: &TransformerConfig,
+) -> Result<(), Error> {
     let k = &t.k;
     crate::patch::strategic_merge_entries(b, t, res)?;
     crate::patch::patches(b, t, res)?;
@@ -36,7 +41,11 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &Tr
             specs.extend(fieldspecs::parse(fieldspecs::TEMPLATE_LABELS));
         }
         specs.extend(l.fields.iter().map(Spec::from_field_spec));
-        let pairs = l.pairs.iter().map(|(k, v)| (k.clone(), Value::String(scalar_text(v)))).collect();
+        let pairs = l
+            .pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
+            .collect();
         set_map(res, &specs, "labels", &pairs);
     }
     if !k.common_annotations.is_empty() {
@@ -62,7 +71,11 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>, cfg: &Tr
 }
 
 /// The `images` transformer for one image: containers anywhere, plus configured fields.
-pub(crate) fn apply_image(res: &mut [Resource], image: &Image, extra: &[crate::kustomization::FieldSpec]) {
+pub(crate) fn apply_image(
+    res: &mut [Resource],
+    image: &Image,
+    extra: &[crate::kustomization::FieldSpec],
+) {
     {
         for r in res.iter_mut() {
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
@@ -123,7 +136,12 @@ pub(crate) fn add_affixes(res: &mut [Resource], prefix: &str, suffix: &str) {
 }
 
 /// Sets the entries of `pairs` in the map fields the specs name.
-pub(crate) fn set_map(res: &mut [Resource], specs: &[Spec], _what: &str, pairs: &std::collections::BTreeMap<String, Value>) {
+pub(crate) fn set_map(
+    res: &mut [Resource],
+    specs: &[Spec],
+    _what: &str,
+    pairs: &std::collections::BTreeMap<String, Value>,
+) {
     for r in res.iter_mut() {
         for s in specs {
             s.apply(r, &mut |v| {
@@ -140,7 +158,10 @@ fn walk_containers(v: &mut Value, image: &Image) {
     match v {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
-                if matches!(k.as_str(), "containers" | "initContainers" | "ephemeralContainers") {
+                if matches!(
+                    k.as_str(),
+                    "containers" | "initContainers" | "ephemeralContainers"
+                ) {
                     if let Value::Array(items) = child {
                         for c in items.iter_mut() {
                             if let Some(Value::String(img)) = c.get_mut("image") {

@@ -49,7 +49,11 @@ fn default_specs() -> Vec<(String, String, Vec<String>)> {
     let mut out = Vec::new();
     for (kind, at) in POD_SPEC_AT {
         for f in POD_FIELDS {
-            out.push(((*kind).to_string(), String::new(), split_path(&format!("{at}/{f}"))));
+            out.push((
+                (*kind).to_string(),
+                String::new(),
+                split_path(&format!("{at}/{f}")),
+            ));
         }
     }
     for line in OTHER_FIELDS.lines() {
@@ -71,7 +75,11 @@ pub fn resolve(res: &mut [Resource], vars: &[Var], extra: &[FieldSpec]) -> Resul
     }
     let mut specs = default_specs();
     for f in extra {
-        specs.push((f.kind.clone().unwrap_or_default(), f.group.clone().unwrap_or_default(), split_path(&f.path)));
+        specs.push((
+            f.kind.clone().unwrap_or_default(),
+            f.group.clone().unwrap_or_default(),
+            split_path(&f.path),
+        ));
     }
     for r in res.iter_mut() {
         let kind = r.kind().to_string();
@@ -103,22 +111,51 @@ fn lookup(res: &[Resource], v: &Var) -> Result<Value, Error> {
     let name = o.name.clone().unwrap_or_default();
     let matches: Vec<&Resource> = res
         .iter()
-        .filter(|r| o.kind.as_deref().is_none_or(|k| k == r.kind() || k == r.orig_kind))
-        .filter(|r| group.as_deref().is_none_or(|g| g.is_empty() || g == r.group()))
+        .filter(|r| {
+            o.kind
+                .as_deref()
+                .is_none_or(|k| k == r.kind() || k == r.orig_kind)
+        })
+        .filter(|r| {
+            group
+                .as_deref()
+                .is_none_or(|g| g.is_empty() || g == r.group())
+        })
         .filter(|r| r.had_name(&name) || r.orig_id().name == name)
         .filter(|r| {
-            o.namespace.as_deref().is_none_or(|ns| ns_eq(ns, r.namespace()) || ns_eq(ns, &r.orig_id().namespace))
+            o.namespace
+                .as_deref()
+                .is_none_or(|ns| ns_eq(ns, r.namespace()) || ns_eq(ns, &r.orig_id().namespace))
         })
         .collect();
     let r = match matches.as_slice() {
         [one] => *one,
-        [] => return Err(Error::msg(format!("var '{}' cannot be mapped to a field in the set of known resources", v.name))),
-        _ => return Err(Error::msg(format!("unable to disambiguate var '{}': more than one object matches {name}", v.name))),
+        [] => {
+            return Err(Error::msg(format!(
+                "var '{}' cannot be mapped to a field in the set of known resources",
+                v.name
+            )));
+        }
+        _ => {
+            return Err(Error::msg(format!(
+                "unable to disambiguate var '{}': more than one object matches {name}",
+                v.name
+            )));
+        }
     };
-    let path = v.field_ref.as_ref().map(|f| f.field_path.as_str()).filter(|p| !p.is_empty()).unwrap_or("metadata.name");
+    let path = v
+        .field_ref
+        .as_ref()
+        .map(|f| f.field_path.as_str())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("metadata.name");
     let obj = Value::Object(r.obj.clone());
     get_dotted(&obj, path).cloned().ok_or_else(|| {
-        Error::msg(format!("field specified in var '{}' ({path}) not found in {}", v.name, r.id()))
+        Error::msg(format!(
+            "field specified in var '{}' ({path}) not found in {}",
+            v.name,
+            r.id()
+        ))
     })
 }
 
@@ -135,7 +172,10 @@ pub(crate) fn get_dotted<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
         }
         if let Some(i) = idx {
             cur = match i.split_once('=') {
-                Some((k, val)) => cur.as_array()?.iter().find(|e| e.get(k).and_then(Value::as_str) == Some(val))?,
+                Some((k, val)) => cur
+                    .as_array()?
+                    .iter()
+                    .find(|e| e.get(k).and_then(Value::as_str) == Some(val))?,
                 None => cur.get(i.parse::<usize>().ok()?)?,
             };
         }

@@ -32,7 +32,10 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
         cases.extend(load_cases(&corpus)?);
         skipped = load_skipped(&corpus)?;
     } else {
-        println!("kustomize corpus not found at {} (set DRIFTLESS_KUSTOMIZE_CORPUS); running own cases only", corpus.display());
+        println!(
+            "kustomize corpus not found at {} (set DRIFTLESS_KUSTOMIZE_CORPUS); running own cases only",
+            corpus.display()
+        );
     }
     let own = driftless_kustomize::conformance::load_own_cases(&manifest.join("tests/cases"))?;
     cases.extend(own);
@@ -67,13 +70,18 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
         }
     }
     if std::env::var_os("DRIFTLESS_KUSTOMIZE_WRITE_BASELINE").is_some() {
-        let mut text = String::from("# Conformance cases known to fail; this list may only shrink.\n");
+        let mut text =
+            String::from("# Conformance cases known to fail; this list may only shrink.\n");
         for f in &failing {
             text.push_str(f);
             text.push('\n');
         }
         std::fs::write(&baseline_path, text)?;
-        println!("wrote {} known failures to {}", failing.len(), baseline_path.display());
+        println!(
+            "wrote {} known failures to {}",
+            failing.len(),
+            baseline_path.display()
+        );
         return Ok(true);
     }
     for s in &skipped {

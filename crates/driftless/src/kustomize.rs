@@ -3,7 +3,9 @@
 
 use anyhow::{Context, bail};
 use clap::Args;
-use driftless_kustomize::conformance::{Outcome, load_cases, load_own_cases, load_skipped, run_case};
+use driftless_kustomize::conformance::{
+    Outcome, load_cases, load_own_cases, load_skipped, run_case,
+};
 use driftless_kustomize::{DiskFs, Options, build_yaml};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,7 +25,11 @@ pub struct KustomizeArgs {
     #[arg(long, value_name = "CORPUS", num_args = 0..=1, default_missing_value = "../shared/conformance/kustomize")]
     conformance_report: Option<PathBuf>,
     /// The project's own cases, added to the report.
-    #[arg(long, value_name = "DIR", default_value = "crates/driftless-kustomize/tests/cases")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "crates/driftless-kustomize/tests/cases"
+    )]
     own_cases: PathBuf,
 }
 
@@ -32,10 +38,14 @@ pub fn run(args: &KustomizeArgs) -> anyhow::Result<()> {
     if let Some(corpus) = &args.conformance_report {
         return report(corpus, &args.own_cases);
     }
-    let dir = std::fs::canonicalize(&args.dir).with_context(|| format!("{}", args.dir.display()))?;
+    let dir =
+        std::fs::canonicalize(&args.dir).with_context(|| format!("{}", args.dir.display()))?;
     // The whole filesystem is visible; load restrictions keep reads inside the kustomization.
     let fs = DiskFs::new("/");
-    let options = Options { allow_outside_root: args.load_restrictions_none, ..Options::default() };
+    let options = Options {
+        allow_outside_root: args.load_restrictions_none,
+        ..Options::default()
+    };
     let out = build_yaml(&fs, &dir.to_string_lossy(), &options)?;
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(())
@@ -48,7 +58,10 @@ fn report(corpus: &Path, own: &Path) -> anyhow::Result<()> {
         cases = load_cases(corpus)?;
         skipped = load_skipped(corpus)?;
     } else {
-        println!("kustomize corpus not found at {}; reporting own cases only", corpus.display());
+        println!(
+            "kustomize corpus not found at {}; reporting own cases only",
+            corpus.display()
+        );
     }
     cases.extend(load_own_cases(own)?);
     let (mut pass, mut fail) = (0, 0);
@@ -67,7 +80,11 @@ fn report(corpus: &Path, own: &Path) -> anyhow::Result<()> {
     for s in &skipped {
         println!("skip {} ({})", s.name, s.category);
     }
-    println!("total: {pass} passed, {fail} failed, {} skipped, of {} cases", skipped.len(), cases.len());
+    println!(
+        "total: {pass} passed, {fail} failed, {} skipped, of {} cases",
+        skipped.len(),
+        cases.len()
+    );
     if cases.is_empty() {
         bail!("no cases found");
     }
