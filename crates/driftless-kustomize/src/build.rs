@@ -193,15 +193,14 @@ impl Builder<'_> {
             }
             _ => {}
         }
-        if is_component {
-            if let Some(av) = &t.k.api_version {
-                if av != "kustomize.config.k8s.io/v1alpha1" {
-                    return Err(Error::msg(format!(
-                        "{}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1",
-                        t.file
-                    )));
-                }
-            }
+        if is_component
+            && let Some(av) = &t.k.api_version
+            && av != "kustomize.config.k8s.io/v1alpha1"
+        {
+            return Err(Error::msg(format!(
+                "{}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1",
+                t.file
+            )));
         }
         let entries: Vec<String> =
             t.k.bases

@@ -375,29 +375,21 @@ fn analyze(s: &str) -> Analysis {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => block_indicators = true,
-                '?' | ':' => {
-                    if followed_by_whitespace {
-                        block_indicators = true;
-                    }
+                '?' | ':' if followed_by_whitespace => {
+                    block_indicators = true;
                 }
-                '-' => {
-                    if followed_by_whitespace {
-                        block_indicators = true;
-                    }
+                '-' if followed_by_whitespace => {
+                    block_indicators = true;
                 }
                 _ => {}
             }
         } else {
             match c {
-                ':' => {
-                    if followed_by_whitespace {
-                        block_indicators = true;
-                    }
+                ':' if followed_by_whitespace => {
+                    block_indicators = true;
                 }
-                '#' => {
-                    if preceded_by_whitespace {
-                        block_indicators = true;
-                    }
+                '#' if preceded_by_whitespace => {
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -498,10 +490,10 @@ pub(crate) fn resolves_as_string(s: &str) -> bool {
     if let Some(rest) = plain
         .strip_prefix("0b")
         .or_else(|| plain.strip_prefix("-0b"))
+        && !rest.is_empty()
+        && rest.chars().all(|c| c == '0' || c == '1')
     {
-        if !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '1') {
-            return false;
-        }
+        return false;
     }
     true
 }
@@ -691,10 +683,10 @@ pub(crate) fn format_number(n: &serde_json::Number) -> String {
     }
     let f = n.as_f64().unwrap_or(0.0);
     let json = go_json_float(f);
-    if let Some(i) = parse_go_int(&json) {
-        if !json.contains(['.', 'e', 'E']) {
-            return i.to_string();
-        }
+    if let Some(i) = parse_go_int(&json)
+        && !json.contains(['.', 'e', 'E'])
+    {
+        return i.to_string();
     }
     go_format_g(f)
 }
@@ -743,7 +735,7 @@ fn go_format_g(f: f64) -> String {
     let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
     let nd = digits.len() as i32;
     let mut eprec = 6;
-    if eprec > nd && nd >= exp + 1 {
+    if eprec > nd && nd > exp {
         eprec = nd;
     }
     let sign = if f < 0.0 { "-" } else { "" };
@@ -756,7 +748,7 @@ fn go_format_g(f: f64) -> String {
         let (es, ev) = if exp < 0 { ('-', -exp) } else { ('+', exp) };
         format!("{sign}{m}e{es}{ev:02}")
     } else {
-        format!("{sign}{}", format!("{}", f.abs()))
+        format!("{sign}{}", f.abs())
     }
 }
 

@@ -228,10 +228,11 @@ impl Ctx<'_> {
             }
             Value::Array(items) => {
                 for item in items.iter_mut() {
-                    if item.is_object() && target == "ServiceAccount" {
-                        if item.get("kind").and_then(Value::as_str) != Some("ServiceAccount") {
-                            continue;
-                        }
+                    if item.is_object()
+                        && target == "ServiceAccount"
+                        && item.get("kind").and_then(Value::as_str) != Some("ServiceAccount")
+                    {
+                        continue;
                     }
                     self.update(item, target)?;
                 }

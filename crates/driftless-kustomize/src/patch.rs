@@ -108,17 +108,13 @@ fn apply_smp(res: &mut Vec<Resource>, i: usize, doc: &Value, keep_identity: (boo
     let Some(r) = res.get_mut(i) else { return };
     let mut patch = doc.clone();
     let (keep_name, keep_kind) = keep_identity;
-    if keep_name {
-        if let Some(md) = patch.get_mut("metadata").and_then(Value::as_object_mut) {
-            md.shift_remove("name");
-            md.shift_remove("namespace");
-        }
+    if keep_name && let Some(md) = patch.get_mut("metadata").and_then(Value::as_object_mut) {
+        md.shift_remove("name");
+        md.shift_remove("namespace");
     }
-    if keep_kind {
-        if let Some(p) = patch.as_object_mut() {
-            p.shift_remove("kind");
-            p.shift_remove("apiVersion");
-        }
+    if keep_kind && let Some(p) = patch.as_object_mut() {
+        p.shift_remove("kind");
+        p.shift_remove("apiVersion");
     }
     let (old_name, old_ns) = (r.name().to_string(), r.namespace().to_string());
     let kind = r.kind().to_string();
@@ -296,40 +292,40 @@ fn simple_regex(pattern: &str, value: &str) -> bool {
 
 fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
     let anchored = |p: &str, v: &str| if regex { anchored(p, v) } else { p == v };
-    if let Some(g) = &sel.group {
-        if !anchored(g, r.group()) {
-            return Ok(false);
-        }
+    if let Some(g) = &sel.group
+        && !anchored(g, r.group())
+    {
+        return Ok(false);
     }
-    if let Some(v) = &sel.version {
-        if !anchored(v, r.version()) {
-            return Ok(false);
-        }
+    if let Some(v) = &sel.version
+        && !anchored(v, r.version())
+    {
+        return Ok(false);
     }
-    if let Some(k) = &sel.kind {
-        if !anchored(k, r.kind()) {
-            return Ok(false);
-        }
+    if let Some(k) = &sel.kind
+        && !anchored(k, r.kind())
+    {
+        return Ok(false);
     }
-    if let Some(n) = &sel.name {
-        if !(anchored(n, r.name()) || r.history.iter().any(|(h, _)| anchored(n, h))) {
-            return Ok(false);
-        }
+    if let Some(n) = &sel.name
+        && !(anchored(n, r.name()) || r.history.iter().any(|(h, _)| anchored(n, h)))
+    {
+        return Ok(false);
     }
-    if let Some(ns) = &sel.namespace {
-        if !anchored(ns, r.namespace()) {
-            return Ok(false);
-        }
+    if let Some(ns) = &sel.namespace
+        && !anchored(ns, r.namespace())
+    {
+        return Ok(false);
     }
-    if let Some(ls) = &sel.label_selector {
-        if !label_selector_matches(ls, &r.labels()) {
-            return Ok(false);
-        }
+    if let Some(ls) = &sel.label_selector
+        && !label_selector_matches(ls, &r.labels())
+    {
+        return Ok(false);
     }
-    if let Some(a) = &sel.annotation_selector {
-        if !label_selector_matches(a, &r.annotations()) {
-            return Ok(false);
-        }
+    if let Some(a) = &sel.annotation_selector
+        && !label_selector_matches(a, &r.annotations())
+    {
+        return Ok(false);
     }
     Ok(true)
 }

@@ -106,21 +106,21 @@ fn one(res: &mut [Resource], r: &Replacement) -> Result<(), Error> {
             describe(&src.select)
         ))
     })?;
-    if let Some(o) = &src.options {
-        if let Some(d) = o.delimiter.as_deref().filter(|d| !d.is_empty()) {
-            let text = scalar_text(&value);
-            let parts: Vec<&str> = text.split(d).collect();
-            let part = usize::try_from(o.index)
-                .ok()
-                .and_then(|i| parts.get(i))
-                .ok_or_else(|| {
-                    Error::msg(format!(
-                        "options.index {} is out of bounds for value {text}",
-                        o.index
-                    ))
-                })?;
-            value = Value::String((*part).to_string());
-        }
+    if let Some(o) = &src.options
+        && let Some(d) = o.delimiter.as_deref().filter(|d| !d.is_empty())
+    {
+        let text = scalar_text(&value);
+        let parts: Vec<&str> = text.split(d).collect();
+        let part = usize::try_from(o.index)
+            .ok()
+            .and_then(|i| parts.get(i))
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "options.index {} is out of bounds for value {text}",
+                    o.index
+                ))
+            })?;
+        value = Value::String((*part).to_string());
     }
     for tgt in &r.targets {
         let Some(sel) = &tgt.select else {

@@ -133,11 +133,11 @@ pub fn merge(kind: &str, orig: &mut Value, patch: &Value) {
 fn merge_value(kind: &str, path: &mut Vec<String>, orig: &mut Value, patch: &Value) {
     match patch {
         Value::Object(p) => {
-            if let Some(d) = p.get("$patch").and_then(Value::as_str) {
-                if d == "replace" {
-                    *orig = strip_directives(patch);
-                    return;
-                }
+            if let Some(d) = p.get("$patch").and_then(Value::as_str)
+                && d == "replace"
+            {
+                *orig = strip_directives(patch);
+                return;
             }
             if !orig.is_object() {
                 *orig = Value::Object(Map::new());
@@ -209,10 +209,10 @@ fn merge_map(
         path.pop();
     }
     for (k, pv) in p {
-        if let Some(field) = k.strip_prefix("$setElementOrder/") {
-            if let (Some(Value::Array(items)), Some(order)) = (o.get_mut(field), pv.as_array()) {
-                reorder(items, order);
-            }
+        if let Some(field) = k.strip_prefix("$setElementOrder/")
+            && let (Some(Value::Array(items)), Some(order)) = (o.get_mut(field), pv.as_array())
+        {
+            reorder(items, order);
         }
     }
     if let Some(keep) = retain {

@@ -86,10 +86,10 @@ pub(crate) fn apply_image(
                     continue;
                 }
                 crate::fieldpath::visit(&mut obj, &spec.path, false, &mut |v| {
-                    if let Value::String(img) = v {
-                        if let Some(new) = new_image(img, image) {
-                            *img = new;
-                        }
+                    if let Value::String(img) = v
+                        && let Some(new) = new_image(img, image)
+                    {
+                        *img = new;
                     }
                 });
             }
@@ -107,14 +107,14 @@ pub(crate) fn set_namespace(res: &mut [Resource], ns: &str) {
         if is_namespaced(r.kind()) {
             r.set_namespace(ns);
         }
-        if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding") {
-            if let Some(Value::Array(subjects)) = r.obj.get_mut("subjects") {
-                for s in subjects.iter_mut() {
-                    if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
-                        && s.get("name").and_then(Value::as_str) == Some("default")
-                    {
-                        ensure_object(s).insert("namespace".into(), Value::String(ns.to_string()));
-                    }
+        if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
+            && let Some(Value::Array(subjects)) = r.obj.get_mut("subjects")
+        {
+            for s in subjects.iter_mut() {
+                if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+                    && s.get("name").and_then(Value::as_str) == Some("default")
+                {
+                    ensure_object(s).insert("namespace".into(), Value::String(ns.to_string()));
                 }
             }
         }
@@ -161,14 +161,13 @@ fn walk_containers(v: &mut Value, image: &Image) {
                 if matches!(
                     k.as_str(),
                     "containers" | "initContainers" | "ephemeralContainers"
-                ) {
-                    if let Value::Array(items) = child {
-                        for c in items.iter_mut() {
-                            if let Some(Value::String(img)) = c.get_mut("image") {
-                                if let Some(new) = new_image(img, image) {
-                                    *img = new;
-                                }
-                            }
+                ) && let Value::Array(items) = child
+                {
+                    for c in items.iter_mut() {
+                        if let Some(Value::String(img)) = c.get_mut("image")
+                            && let Some(new) = new_image(img, image)
+                        {
+                            *img = new;
                         }
                     }
                 }

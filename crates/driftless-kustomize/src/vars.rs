@@ -218,15 +218,15 @@ fn expand(s: &str, values: &[(String, Value)]) -> Option<Value> {
             changed = true;
             continue;
         }
-        if let Some(body) = tail.strip_prefix("$(") {
-            if let Some(end) = body.find(')') {
-                let name = &body[..end];
-                if let Some((_, val)) = values.iter().find(|(n, _)| n == name) {
-                    out.push_str(&scalar_text(val));
-                    rest = &body[end + 1..];
-                    changed = true;
-                    continue;
-                }
+        if let Some(body) = tail.strip_prefix("$(")
+            && let Some(end) = body.find(')')
+        {
+            let name = &body[..end];
+            if let Some((_, val)) = values.iter().find(|(n, _)| n == name) {
+                out.push_str(&scalar_text(val));
+                rest = &body[end + 1..];
+                changed = true;
+                continue;
             }
         }
         out.push('$');
