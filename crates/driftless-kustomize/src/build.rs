@@ -137,6 +137,10 @@ impl Builder<'_> {
         };
         let k: Kustomization = serde_json::from_value(fix_legacy(value))
             .map_err(|e| Error::msg(format!("{file}: invalid Kustomization: {e}")))?;
+        let mut k = k;
+        // `imageTags` is the old name of `images`.
+        let tags = std::mem::take(&mut k.image_tags);
+        k.images.extend(tags);
         Ok(Target {
             dir: dir.to_string(),
             file,

@@ -9,7 +9,7 @@ pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "K
 
 /// A parsed `kustomization.yaml` (or a `kind: Component`).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)] // the fields are kustomize's, documented at kubectl.docs.kubernetes.io
 pub struct Kustomization {
     pub api_version: Option<String>,
@@ -44,12 +44,14 @@ pub struct Kustomization {
     pub validators: Vec<String>,
     pub helm_charts: Vec<Value>,
     pub helm_globals: Option<Value>,
+    pub helm_chart_inflation_generator: Vec<Value>,
+    pub image_tags: Vec<Image>,
     pub metadata: Option<Value>,
 }
 
 /// An entry of `labels`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Label {
     pub pairs: BTreeMap<String, Value>,
