@@ -25,6 +25,7 @@ pub struct TransformerConfig {
     pub name_reference: Vec<NameRefEntry>,
     pub var_reference: Vec<FieldSpec>,
     pub common_labels: Vec<FieldSpec>,
+    pub labels: Vec<FieldSpec>,
     pub common_annotations: Vec<FieldSpec>,
     pub namespace: Vec<FieldSpec>,
     pub name_prefix: Vec<FieldSpec>,
@@ -57,6 +58,7 @@ impl TransformerConfig {
         self.name_reference.extend(other.name_reference);
         add(&mut self.var_reference, other.var_reference);
         add(&mut self.common_labels, other.common_labels);
+        add(&mut self.labels, other.labels);
         add(&mut self.common_annotations, other.common_annotations);
         add(&mut self.namespace, other.namespace);
         add(&mut self.name_prefix, other.name_prefix);

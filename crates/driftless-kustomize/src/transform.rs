@@ -39,7 +39,9 @@ pub(crate) fn run(
             specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
         } else if l.include_templates {
             specs.extend(fieldspecs::parse(fieldspecs::TEMPLATE_LABELS));
+            specs.extend(cfg.templates.iter().map(Spec::from_field_spec));
         }
+        specs.extend(cfg.labels.iter().map(Spec::from_field_spec));
         specs.extend(l.fields.iter().map(Spec::from_field_spec));
         let pairs = l
             .pairs
