@@ -66,7 +66,7 @@ pub(crate) struct Accumulator {
 }
 
 impl Accumulator {
-    fn append(&mut self, r: Resource) -> Result<(), Error> {
+    pub(crate) fn append(&mut self, r: Resource) -> Result<(), Error> {
         let id = r.id();
         if self.resources.iter().any(|x| same_id(&x.id(), &id)) {
             return Err(Error::msg(format!(

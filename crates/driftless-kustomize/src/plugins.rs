@@ -110,6 +110,25 @@ pub(crate) fn run_generators(
                 });
                 crate::generate::add(ra, r)?;
             }
+            "IAMPolicyGenerator" => {
+                let g = |p: &[&str]| crate::fieldpath::get(&cfg, p).and_then(Value::as_str).unwrap_or("").to_string();
+                if g(&["cloud"]) != "gke" {
+                    return Err(Error::msg(format!("{}: IAMPolicyGenerator: only cloud gke is supported", t.file)));
+                }
+                let mut md = serde_json::Map::new();
+                let account = format!("{}@{}.iam.gserviceaccount.com", g(&["serviceAccount", "name"]), g(&["serviceAccount", "projectId"]));
+                md.insert("annotations".into(), serde_json::json!({"iam.gke.io/gcp-service-account": account}));
+                md.insert("name".into(), Value::String(g(&["kubernetesService", "name"])));
+                let ns = g(&["kubernetesService", "namespace"]);
+                if !ns.is_empty() {
+                    md.insert("namespace".into(), Value::String(ns));
+                }
+                let mut obj = serde_json::Map::new();
+                obj.insert("apiVersion".into(), Value::String("v1".into()));
+                obj.insert("kind".into(), Value::String("ServiceAccount".into()));
+                obj.insert("metadata".into(), Value::Object(md));
+                ra.append(Resource::new(obj))?;
+            }
             _ => {
                 // Anything else already is a resource (a kustomization directory's output).
                 if cfg.get("apiVersion").and_then(Value::as_str) == Some("builtin") {
