@@ -80,13 +80,11 @@ pub(crate) fn apply_image(
 ) {
     {
         for r in res.iter_mut() {
+            let specs: Vec<Spec> =
+                extra.iter().map(Spec::from_field_spec).filter(|s| s.matches(r)).collect();
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             walk_containers(&mut obj, image);
-            for f in extra {
-                let spec = Spec::from_field_spec(f);
-                if !spec.matches(r) {
-                    continue;
-                }
+            for spec in &specs {
                 crate::fieldpath::visit(&mut obj, &spec.path, false, &mut |v| {
                     if let Value::String(img) = v
                         && let Some(new) = new_image(img, image)

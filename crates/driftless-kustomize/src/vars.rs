@@ -35,6 +35,9 @@ const POD_SPEC_AT: &[(&str, &str)] = &[
 /// Other fields where vars are expanded: `kind|path` (empty kind: any).
 const OTHER_FIELDS: &str = "\
 |metadata/annotations
+|metadata/labels
+|spec/template/metadata/annotations
+|spec/template/metadata/labels
 Ingress|spec/rules/host
 Ingress|spec/tls/hosts
 Ingress|spec/tls/secretName
