@@ -89,15 +89,8 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
                     }
                 }
             }
-            old.needs_hash = old.needs_hash || r.needs_hash;
-            if r.obj
-                .get("metadata")
-                .and_then(|m| m.get("annotations"))
-                .is_some()
-                || !r.needs_hash
-            {
-                old.needs_hash = r.needs_hash;
-            }
+            // A merged or replaced resource keeps its hash suffix only if both sides want one.
+            old.needs_hash = old.needs_hash && r.needs_hash;
             Ok(())
         }
     }
