@@ -148,6 +148,27 @@ impl Builder<'_> {
         })
     }
 
+    /// The `openapi` field: a builtin version or a custom schema file, not both.
+    fn check_openapi(&self, t: &Target) -> Result<(), Error> {
+        let Some(openapi) = t.k.openapi.as_ref().and_then(Value::as_object) else {
+            return Ok(());
+        };
+        let path = openapi.get("path").and_then(Value::as_str);
+        let version = openapi.get("version").and_then(Value::as_str);
+        let err = |m: String| Err(Error::msg(m).in_field(&t.file, "openapi"));
+        match (path, version) {
+            (Some(_), Some(_)) => err("builtin version and custom schema provided, cannot use both".into()),
+            (Some(p), None) => {
+                let full = join(&t.dir, p);
+                if self.fs.exists(&full) { Ok(()) } else { err(format!("'{full}' doesn't exist")) }
+            }
+            (None, Some(v)) if v != "v1.21.2" => {
+                err(format!("the specified OpenAPI version {v} is not built in; only v1.21.2 is"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn read_text(&self, path: &str) -> Result<String, Error> {
         let bytes = self.fs.read(path)?;
         String::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))
@@ -206,6 +227,7 @@ impl Builder<'_> {
                 t.file
             )));
         }
+        self.check_openapi(&t)?;
         let entries: Vec<String> =
             t.k.bases
                 .iter()
@@ -386,6 +408,11 @@ fn fix_legacy(mut v: Value) -> Value {
                 }
             }
         }
+        let old = std::mem::take(m);
+        for (k, v) in old {
+            let key = TOP_KEYS.iter().find(|c| c.eq_ignore_ascii_case(&k)).map_or(k, |c| (*c).to_string());
+            m.insert(key, v);
+        }
         if let Some(Value::Array(vars)) = m.get_mut("vars") {
             for v in vars.iter_mut() {
                 canonical_keys(v);
@@ -401,6 +428,16 @@ fn fix_legacy(mut v: Value) -> Value {
     }
     v
 }
+
+/// Kustomization field names, which kustomize matches case-insensitively.
+const TOP_KEYS: &[&str] = &[
+    "apiVersion", "kind", "metadata", "resources", "bases", "components", "crds", "namespace",
+    "namePrefix", "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images",
+    "imageTags", "replicas", "patches", "patchesStrategicMerge", "patchesJson6902",
+    "configMapGenerator", "secretGenerator", "generatorOptions", "replacements", "vars",
+    "sortOptions", "buildMetadata", "openapi", "configurations", "transformers", "generators",
+    "validators", "helmCharts", "helmGlobals", "helmChartInflationGenerator",
+];
 
 /// Field names of `vars` entries, which kustomize matches case-insensitively.
 const VAR_KEYS: &[&str] = &[
