@@ -284,7 +284,9 @@ impl Builder<'_> {
             if ra.vars.iter().any(|x| x.name == v.name) {
                 return Err(Error::msg(format!("var '{}' already encountered", v.name)));
             }
-            ra.vars.push(v.clone());
+            let mut v = v.clone();
+            v.target = Some(crate::vars::bind(&ra.resources, &v)?);
+            ra.vars.push(v);
         }
         Ok(t.k)
     }

@@ -154,6 +154,9 @@ pub struct Var {
     pub name: String,
     pub obj_ref: VarTarget,
     pub field_ref: Option<VarField>,
+    /// The resource the var was bound to where it was declared (see `Resource::uid`).
+    #[serde(skip)]
+    pub target: Option<u64>,
 }
 
 /// The object a var reads from.

@@ -68,7 +68,11 @@ pub struct Resource {
     pub affixes: Vec<(String, String)>,
     /// Where the resource came from (for `buildMetadata: [originAnnotations]`).
     pub origin: Option<Origin>,
+    /// A number unique to this resource within the process (vars bind to it).
+    pub uid: u64,
 }
+
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Where a resource came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +120,7 @@ impl Resource {
             behavior: Behavior::Create,
             affixes: Vec::new(),
             origin: None,
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         r.orig_kind = r.kind().to_string();
         r

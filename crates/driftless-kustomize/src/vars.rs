@@ -35,6 +35,7 @@ const POD_SPEC_AT: &[(&str, &str)] = &[
 /// Other fields where vars are expanded: `kind|path` (empty kind: any).
 const OTHER_FIELDS: &str = "\
 |metadata/annotations
+CronJob|spec/jobTemplate/spec/template/volumes/nfs/server
 |metadata/labels
 |spec/template/metadata/annotations
 |spec/template/metadata/labels
@@ -101,7 +102,33 @@ pub fn resolve(res: &mut [Resource], vars: &[Var], extra: &[FieldSpec]) -> Resul
     Ok(())
 }
 
+/// Finds the one resource a var names among those accumulated where it is declared.
+pub(crate) fn bind(res: &[Resource], v: &Var) -> Result<u64, Error> {
+    find(res, v).map(|r| r.uid)
+}
+
 fn lookup(res: &[Resource], v: &Var) -> Result<Value, Error> {
+    let r = match v.target.and_then(|uid| res.iter().find(|r| r.uid == uid)) {
+        Some(r) => r,
+        None => find(res, v)?,
+    };
+    let path = v
+        .field_ref
+        .as_ref()
+        .map(|f| f.field_path.as_str())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("metadata.name");
+    let obj = Value::Object(r.obj.clone());
+    get_dotted(&obj, path).cloned().ok_or_else(|| {
+        Error::msg(format!(
+            "field specified in var '{}' ({path}) not found in {}",
+            v.name,
+            r.id()
+        ))
+    })
+}
+
+fn find<'a>(res: &'a [Resource], v: &Var) -> Result<&'a Resource, Error> {
     let o = &v.obj_ref;
     let (group, version) = match &o.api_version {
         Some(av) => {
@@ -132,7 +159,7 @@ fn lookup(res: &[Resource], v: &Var) -> Result<Value, Error> {
         })
         .collect();
     let r = match matches.as_slice() {
-        [one] => *one,
+        [one] => one,
         [] => {
             return Err(Error::msg(format!(
                 "var '{}' cannot be mapped to a field in the set of known resources",
@@ -146,20 +173,7 @@ fn lookup(res: &[Resource], v: &Var) -> Result<Value, Error> {
             )));
         }
     };
-    let path = v
-        .field_ref
-        .as_ref()
-        .map(|f| f.field_path.as_str())
-        .filter(|p| !p.is_empty())
-        .unwrap_or("metadata.name");
-    let obj = Value::Object(r.obj.clone());
-    get_dotted(&obj, path).cloned().ok_or_else(|| {
-        Error::msg(format!(
-            "field specified in var '{}' ({path}) not found in {}",
-            v.name,
-            r.id()
-        ))
-    })
+    Ok(r)
 }
 
 /// Reads `a.b[0].c` style paths.
