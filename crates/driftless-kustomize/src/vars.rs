@@ -47,6 +47,7 @@ Service|spec/ports/port
 Service|spec/ports/targetPort
 StatefulSet|spec/serviceName
 StatefulSet|spec/volumeClaimTemplates/spec/nfs/server
+PersistentVolume|spec/nfs/server
 ";
 
 fn default_specs() -> Vec<(String, String, Vec<String>)> {
