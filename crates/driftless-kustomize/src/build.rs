@@ -280,6 +280,14 @@ impl Builder<'_> {
                 }
             }
         }
+        if t.k.build_metadata.iter().any(|m| m == "transformerAnnotations") {
+            for r in ra.resources.iter_mut().filter(|r| !r.transformations.is_empty()) {
+                let text = crate::resource::transformations_annotation(&r.transformations, &t.dir);
+                let md = r.metadata_mut();
+                let ann = crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
+                ann.insert("alpha.config.kubernetes.io/transformations".into(), Value::String(text));
+            }
+        }
         for v in &t.k.vars {
             if ra.vars.iter().any(|x| x.name == v.name) {
                 return Err(Error::msg(format!("var '{}' already encountered", v.name)));

@@ -17,6 +17,7 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) -> Result<(
             file: t.file.clone(),
             kind: "ConfigMapGenerator".into(),
             name: None,
+            namespace: None,
         });
         add(ra, r)?;
     }
@@ -27,6 +28,7 @@ pub(crate) fn run(b: &Builder<'_>, t: &Target, ra: &mut Accumulator) -> Result<(
             file: t.file.clone(),
             kind: "SecretGenerator".into(),
             name: None,
+            namespace: None,
         });
         add(ra, r)?;
     }

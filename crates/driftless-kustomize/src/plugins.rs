@@ -107,6 +107,7 @@ pub(crate) fn run_generators(
                     file: from.clone().unwrap_or_else(|| t.file.clone()),
                     kind: kind.clone(),
                     name: from.as_ref().and(cfg_name),
+                    namespace: None,
                 });
                 crate::generate::add(ra, r)?;
             }
@@ -152,8 +153,18 @@ pub(crate) fn run_transformers(
     t: &Target,
     res: &mut Vec<Resource>,
 ) -> Result<(), Error> {
-    for (cfg, _) in load_configs(b, t, &t.k.transformers, "transformers")? {
+    for (cfg, from) in load_configs(b, t, &t.k.transformers, "transformers")? {
         transform(b, t, res, &cfg)?;
+        let md = |k: &str| cfg.get("metadata").and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_string);
+        let record = crate::resource::Origin::Generator {
+            file: from.unwrap_or_else(|| t.file.clone()),
+            kind: cfg.get("kind").and_then(Value::as_str).unwrap_or("").to_string(),
+            name: md("name"),
+            namespace: md("namespace"),
+        };
+        for r in res.iter_mut() {
+            r.transformations.push(record.clone());
+        }
     }
     Ok(())
 }

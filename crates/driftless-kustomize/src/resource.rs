@@ -70,6 +70,8 @@ pub struct Resource {
     pub origin: Option<Origin>,
     /// A number unique to this resource within the process (vars bind to it).
     pub uid: u64,
+    /// The transformers that ran over this resource (for `transformerAnnotations`).
+    pub transformations: Vec<Origin>,
 }
 
 static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -79,7 +81,8 @@ static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 pub enum Origin {
     /// Read from this file.
     File(String),
-    /// Made by a generator configured in `file`.
+    /// Made (or, in a transformations record, changed) by a builtin plugin configured in
+    /// `file`.
     Generator {
         /// The kustomization or plugin configuration file.
         file: String,
@@ -87,6 +90,8 @@ pub enum Origin {
         kind: String,
         /// The plugin configuration's name, when configured by a separate file.
         name: Option<String>,
+        /// The plugin configuration's namespace, when it has one.
+        namespace: Option<String>,
     },
 }
 
@@ -95,7 +100,7 @@ impl Origin {
     pub fn annotation(&self, dir: &str) -> String {
         match self {
             Origin::File(p) => format!("path: {}\n", crate::fs::relative(dir, p)),
-            Origin::Generator { file, kind, name } => {
+            Origin::Generator { file, kind, name, namespace } => {
                 let mut s = format!(
                     "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
                     crate::fs::relative(dir, file)
@@ -103,10 +108,31 @@ impl Origin {
                 if let Some(n) = name {
                     s.push_str(&format!("  name: {n}\n"));
                 }
+                if let Some(n) = namespace {
+                    s.push_str(&format!("  namespace: {n}\n"));
+                }
                 s
             }
         }
     }
+
+    /// A transformations record of a builtin transformer configured in a kustomization field.
+    pub fn builtin(file: &str, kind: &str) -> Self {
+        Origin::Generator { file: file.to_string(), kind: kind.to_string(), name: None, namespace: None }
+    }
+}
+
+/// The `alpha.config.kubernetes.io/transformations` text for a list of records.
+pub fn transformations_annotation(records: &[Origin], dir: &str) -> String {
+    let mut out = String::new();
+    for r in records {
+        for (i, line) in r.annotation(dir).lines().enumerate() {
+            out.push_str(if i == 0 { "- " } else { "  " });
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 impl Resource {
@@ -120,6 +146,7 @@ impl Resource {
             behavior: Behavior::Create,
             affixes: Vec::new(),
             origin: None,
+            transformations: Vec::new(),
             uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         r.orig_kind = r.kind().to_string();

@@ -18,19 +18,27 @@ pub(crate) fn run(
 ) -> Result<(), Error> {
     let k = &t.k;
     crate::patch::strategic_merge_entries(b, t, res)?;
+    record(res, t, !k.patches_strategic_merge.is_empty(), "PatchStrategicMergeTransformer");
     crate::patch::patches(b, t, res)?;
+    for _ in &k.patches {
+        record(res, t, true, "PatchTransformer");
+    }
     if let Some(ns) = &k.namespace {
         set_namespace(res, ns);
+        record(res, t, true, "NamespaceTransformer");
     }
     let prefix = k.name_prefix.as_deref().unwrap_or("");
     let suffix = k.name_suffix.as_deref().unwrap_or("");
     if !prefix.is_empty() || !suffix.is_empty() {
         add_affixes(res, prefix, suffix);
     }
+    record(res, t, !prefix.is_empty(), "PrefixTransformer");
+    record(res, t, !suffix.is_empty(), "SuffixTransformer");
     if !k.common_labels.is_empty() {
         let mut specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
         specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
         set_map(res, &specs, "labels", &k.common_labels);
+        record(res, t, true, "LabelTransformer");
     }
     for l in &k.labels {
         let mut specs = fieldspecs::parse("||metadata/labels|true");
@@ -49,13 +57,18 @@ pub(crate) fn run(
             .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
             .collect();
         set_map(res, &specs, "labels", &pairs);
+        record(res, t, true, "LabelTransformer");
     }
     if !k.common_annotations.is_empty() {
         let mut specs = fieldspecs::parse(fieldspecs::COMMON_ANNOTATIONS);
         specs.extend(cfg.common_annotations.iter().map(Spec::from_field_spec));
         set_map(res, &specs, "annotations", &k.common_annotations);
+        record(res, t, true, "AnnotationsTransformer");
     }
     crate::patch::json6902_entries(b, t, res)?;
+    for _ in &k.patches_json6902 {
+        record(res, t, true, "PatchJson6902Transformer");
+    }
     for r in &k.replicas {
         let specs = fieldspecs::parse(fieldspecs::REPLICAS);
         for res in res.iter_mut().filter(|x| x.had_name(&r.name)) {
@@ -63,13 +76,26 @@ pub(crate) fn run(
                 s.apply(res, &mut |v| *v = Value::from(r.count));
             }
         }
+        record(res, t, true, "ReplicaCountTransformer");
     }
     for image in &k.images {
         apply_image(res, image, &cfg.images);
+        record(res, t, true, "ImageTagTransformer");
     }
     crate::replacements::run(b, t, res)?;
+    record(res, t, !k.replacements.is_empty(), "ReplacementTransformer");
     crate::plugins::run_transformers(b, t, res)?;
     Ok(())
+}
+
+/// Notes on every resource that a builtin transformer of this kustomization ran over it.
+fn record(res: &mut [Resource], t: &Target, configured: bool, kind: &str) {
+    if configured {
+        let o = crate::resource::Origin::builtin(&t.file, kind);
+        for r in res.iter_mut() {
+            r.transformations.push(o.clone());
+        }
+    }
 }
 
 /// The `images` transformer for one image: containers anywhere, plus configured fields.
