@@ -33,7 +33,8 @@ pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Va
     let b = Builder { fs, options };
     let dir = normalize(dir);
     let mut ra = Accumulator::default();
-    let k = b.accumulate(&dir, &mut ra, Expect::Kustomization)?;
+    // The directory built may hold a Component; only `resources` entries may not.
+    let k = b.accumulate(&dir, &mut ra, Expect::Any)?;
     crate::generate::add_hashes(&mut ra.resources)?;
     crate::nameref::fix(&mut ra.resources, &ra.config.name_reference)?;
     crate::vars::resolve(&mut ra.resources, &ra.vars, &ra.config.var_reference)?;
@@ -98,6 +99,7 @@ pub(crate) fn ns_eq(a: &str, b: &str) -> bool {
 enum Expect {
     Kustomization,
     Component,
+    Any,
 }
 
 pub(crate) struct Builder<'a> {

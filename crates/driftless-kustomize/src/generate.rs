@@ -91,6 +91,9 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
                     }
                 }
             }
+            if behavior == Behavior::Replace {
+                old.origin = r.origin.clone();
+            }
             // A merged or replaced resource keeps its hash suffix only if both sides want one.
             old.needs_hash = old.needs_hash && r.needs_hash;
             Ok(())

@@ -245,6 +245,12 @@ impl Ctx<'_> {
                     .get("namespace")
                     .and_then(Value::as_str)
                     .map(str::to_string);
+                let blank = m.get("namespace").is_some_and(|n| n.is_null() || n.as_str() == Some(""));
+                if blank && self.targets.iter().any(|(_, c)| c.name == name || c.names.contains(&name)) {
+                    return Err(Error::msg(format!(
+                        "Invalid Input: namespace is blank for resource {target} {name:?}"
+                    )));
+                }
                 if let Some(c) = self.pick(&name, ns.as_deref(), target)? {
                     m.insert("name".into(), Value::String(c.name.clone()));
                     if m.contains_key("namespace") && !c.namespace.is_empty() {

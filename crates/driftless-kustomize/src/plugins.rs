@@ -106,7 +106,7 @@ pub(crate) fn run_generators(
                 r.origin = Some(crate::resource::Origin::Generator {
                     file: from.clone().unwrap_or_else(|| t.file.clone()),
                     kind: kind.clone(),
-                    name: from.as_ref().and(cfg_name),
+                    name: cfg_name,
                     namespace: None,
                 });
                 crate::generate::add(ra, r)?;

@@ -104,7 +104,7 @@ pub fn sort(
         if ga != gb {
             return ga.cmp(&gb);
         }
-        ia.to_string().cmp(&ib.to_string())
+        (&ia.namespace, &ia.name).cmp(&(&ib.namespace, &ib.name))
     });
     Ok(())
 }
