@@ -58,7 +58,7 @@ pub fn visit(v: &mut Value, segments: &[String], create: bool, f: &mut dyn FnMut
                     }
                 }
                 visit(child, rest, create, f);
-            } else if create {
+            } else if create && !first.ends_with("[]") {
                 let mut child = if rest.is_empty() {
                     Value::Null
                 } else {

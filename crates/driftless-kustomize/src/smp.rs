@@ -256,6 +256,9 @@ fn merge_list(
             let mut out = Vec::new();
             for pv in patch {
                 let Some(kv) = pv.get(&key) else {
+                    if !is_directive_elem(pv) {
+                        out.push(strip_directives(pv));
+                    }
                     continue;
                 };
                 let pos = orig.iter().position(|o| o.get(&key) == Some(kv));
