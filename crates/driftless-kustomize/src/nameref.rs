@@ -190,6 +190,13 @@ pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
             if targets.is_empty() {
                 continue;
             }
+            // A role reference names a Role or a ClusterRole, as its `kind` says.
+            if rf.path.first().map(String::as_str) == Some("roleRef") {
+                let ref_kind = r.obj.get("roleRef").and_then(|x| x.get("kind")).and_then(Value::as_str);
+                if ref_kind != Some(rf.target.as_str()) {
+                    continue;
+                }
+            }
             let ctx = Ctx {
                 targets: &targets,
                 r_ns: &r_ns,
