@@ -200,6 +200,7 @@ pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
             let ctx = Ctx {
                 targets: &targets,
                 r_ns: &r_ns,
+                cluster_scoped_referrer: !is_namespaced(&kind),
                 r_affixes: &r_affixes,
             };
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
@@ -222,6 +223,7 @@ pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
 struct Ctx<'a> {
     targets: &'a [(usize, &'a Candidate)],
     r_ns: &'a str,
+    cluster_scoped_referrer: bool,
     r_affixes: &'a [(String, String)],
 }
 
@@ -260,7 +262,7 @@ impl Ctx<'_> {
                 }
                 if let Some(c) = self.pick(&name, ns.as_deref(), target)? {
                     m.insert("name".into(), Value::String(c.name.clone()));
-                    if m.contains_key("namespace") && !c.namespace.is_empty() {
+                    if (m.contains_key("namespace") || target == "ServiceAccount") && !c.namespace.is_empty() {
                         m.insert("namespace".into(), Value::String(c.namespace.clone()));
                     }
                 }
@@ -290,7 +292,9 @@ impl Ctx<'_> {
         } else if let Some(ns) = ns {
             found.retain(|c| ns_eq(&c.namespace, ns) || c.namespaces.iter().any(|n| ns_eq(n, ns)));
         } else {
-            found.retain(|c| ns_eq(&c.namespace, self.r_ns));
+            if !self.cluster_scoped_referrer {
+                found.retain(|c| ns_eq(&c.namespace, self.r_ns));
+            }
         }
         if found.len() > 1 {
             let same_affixes: Vec<&Candidate> = found
