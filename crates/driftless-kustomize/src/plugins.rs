@@ -4,7 +4,7 @@
 
 use crate::build::{Accumulator, Builder, Target};
 use crate::error::Error;
-use crate::fieldspecs::{self, Spec, is_namespaced};
+use crate::fieldspecs::{self, Spec};
 use crate::kustomization::{FieldSpec, Generator, Image, Patch, Selector};
 use crate::parse::parse_documents;
 use crate::resource::Resource;
@@ -224,7 +224,7 @@ fn transform(
             let unset_only: bool = field(cfg, "unsetOnly")?;
             let specs = specs_of(cfg, "||metadata/namespace|true")?;
             for r in res.iter_mut() {
-                if !specs.iter().any(|s| s.matches(r)) || !is_namespaced(r.kind()) {
+                if !specs.iter().any(|s| s.matches(r)) || !fieldspecs::resource_is_namespaced(r) {
                     continue;
                 }
                 if unset_only && !r.namespace().is_empty() {

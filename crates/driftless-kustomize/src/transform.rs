@@ -4,7 +4,7 @@ use crate::build::{Builder, Target, scalar_text};
 use crate::config::TransformerConfig;
 use crate::error::Error;
 use crate::fieldpath::ensure_object;
-use crate::fieldspecs::{self, Spec, is_namespaced};
+use crate::fieldspecs::{self, Spec};
 use crate::kustomization::Image;
 use crate::resource::Resource;
 use serde_json::Value;
@@ -130,7 +130,7 @@ pub(crate) fn apply_image(
 /// ServiceAccount subjects named `default` in role bindings.
 pub(crate) fn set_namespace(res: &mut [Resource], ns: &str) {
     for r in res.iter_mut() {
-        if is_namespaced(r.kind()) {
+        if fieldspecs::resource_is_namespaced(r) {
             r.set_namespace(ns);
         }
         if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
