@@ -170,7 +170,7 @@ pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
             affixes: r.affixes.clone(),
-            display: r.orig_id().to_string(),
+            display: r.id().to_string(),
         })
         .collect();
     for r in res.iter_mut() {
@@ -231,7 +231,7 @@ impl Ctx<'_> {
     fn update(&self, v: &mut Value, target: &str) -> Result<(), Error> {
         match v {
             Value::String(s) => {
-                if let Some(c) = self.pick(s, None, target)? {
+                if let Some(c) = self.pick(s, None, target, false)? {
                     *s = c.name.clone();
                 }
             }
@@ -260,7 +260,7 @@ impl Ctx<'_> {
                         "Invalid Input: namespace is blank for resource {target} {name:?}"
                     )));
                 }
-                if let Some(c) = self.pick(&name, ns.as_deref(), target)? {
+                if let Some(c) = self.pick(&name, ns.as_deref(), target, true)? {
                     m.insert("name".into(), Value::String(c.name.clone()));
                     if (m.contains_key("namespace") || target == "ServiceAccount") && !c.namespace.is_empty() {
                         m.insert("namespace".into(), Value::String(c.namespace.clone()));
@@ -277,6 +277,7 @@ impl Ctx<'_> {
         name: &str,
         ns: Option<&str>,
         target: &str,
+        with_namespace: bool,
     ) -> Result<Option<&Candidate>, Error> {
         let mut found: Vec<&Candidate> = self
             .targets
@@ -320,7 +321,7 @@ impl Ctx<'_> {
             [] => Ok(None),
             [one] => Ok(Some(one)),
             [first, rest @ ..] => {
-                if rest.iter().all(|c| c.name == first.name) {
+                if rest.iter().all(|c| c.name == first.name && (!with_namespace || c.namespace == first.namespace)) {
                     Ok(Some(first))
                 } else {
                     let ids: Vec<&str> = found.iter().map(|c| c.display.as_str()).collect();
