@@ -159,14 +159,20 @@ impl Builder<'_> {
         let version = openapi.get("version").and_then(Value::as_str);
         let err = |m: String| Err(Error::msg(m).in_field(&t.file, "openapi"));
         match (path, version) {
-            (Some(_), Some(_)) => err("builtin version and custom schema provided, cannot use both".into()),
+            (Some(_), Some(_)) => {
+                err("builtin version and custom schema provided, cannot use both".into())
+            }
             (Some(p), None) => {
                 let full = join(&t.dir, p);
-                if self.fs.exists(&full) { Ok(()) } else { err(format!("'{full}' doesn't exist")) }
+                if self.fs.exists(&full) {
+                    Ok(())
+                } else {
+                    err(format!("'{full}' doesn't exist"))
+                }
             }
-            (None, Some(v)) if v != "v1.21.2" => {
-                err(format!("the specified OpenAPI version {v} is not built in; only v1.21.2 is"))
-            }
+            (None, Some(v)) if v != "v1.21.2" => err(format!(
+                "the specified OpenAPI version {v} is not built in; only v1.21.2 is"
+            )),
             _ => Ok(()),
         }
     }
@@ -282,12 +288,24 @@ impl Builder<'_> {
                 }
             }
         }
-        if t.k.build_metadata.iter().any(|m| m == "transformerAnnotations") {
-            for r in ra.resources.iter_mut().filter(|r| !r.transformations.is_empty()) {
+        if t.k
+            .build_metadata
+            .iter()
+            .any(|m| m == "transformerAnnotations")
+        {
+            for r in ra
+                .resources
+                .iter_mut()
+                .filter(|r| !r.transformations.is_empty())
+            {
                 let text = crate::resource::transformations_annotation(&r.transformations, &t.dir);
                 let md = r.metadata_mut();
-                let ann = crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
-                ann.insert("alpha.config.kubernetes.io/transformations".into(), Value::String(text));
+                let ann =
+                    crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
+                ann.insert(
+                    "alpha.config.kubernetes.io/transformations".into(),
+                    Value::String(text),
+                );
             }
         }
         for v in &t.k.vars {
@@ -422,7 +440,10 @@ fn fix_legacy(mut v: Value) -> Value {
         }
         let old = std::mem::take(m);
         for (k, v) in old {
-            let key = TOP_KEYS.iter().find(|c| c.eq_ignore_ascii_case(&k)).map_or(k, |c| (*c).to_string());
+            let key = TOP_KEYS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&k))
+                .map_or(k, |c| (*c).to_string());
             m.insert(key, v);
         }
         if let Some(Value::Array(vars)) = m.get_mut("vars") {
@@ -443,12 +464,40 @@ fn fix_legacy(mut v: Value) -> Value {
 
 /// Kustomization field names, which kustomize matches case-insensitively.
 const TOP_KEYS: &[&str] = &[
-    "apiVersion", "kind", "metadata", "resources", "bases", "components", "crds", "namespace",
-    "namePrefix", "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images",
-    "imageTags", "replicas", "patches", "patchesStrategicMerge", "patchesJson6902",
-    "configMapGenerator", "secretGenerator", "generatorOptions", "replacements", "vars",
-    "sortOptions", "buildMetadata", "openapi", "configurations", "transformers", "generators",
-    "validators", "helmCharts", "helmGlobals", "helmChartInflationGenerator",
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "images",
+    "imageTags",
+    "replicas",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "replacements",
+    "vars",
+    "sortOptions",
+    "buildMetadata",
+    "openapi",
+    "configurations",
+    "transformers",
+    "generators",
+    "validators",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
 ];
 
 /// Field names of `vars` entries, which kustomize matches case-insensitively.

@@ -129,7 +129,10 @@ fn load_case(dir: &Path, group: &str, mismatch: bool) -> Result<Case, CorpusErro
         reorder: Reorder::None,
         allow_outside_root: false,
     };
-    if matches!(opts.and_then(|o| o.get("reorder")).and_then(Value::as_str), Some("legacy" | "unspecified")) {
+    if matches!(
+        opts.and_then(|o| o.get("reorder")).and_then(Value::as_str),
+        Some("legacy" | "unspecified")
+    ) {
         options.reorder = Reorder::Legacy;
     }
     if opts

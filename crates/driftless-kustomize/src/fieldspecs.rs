@@ -114,7 +114,10 @@ pub fn is_namespaced(kind: &str) -> bool {
 /// Whether this resource lives in a namespace: cluster-scoped core kinds count only in the core
 /// group (a `Namespace` of another API group is an ordinary namespaced object).
 pub fn resource_is_namespaced(r: &Resource) -> bool {
-    let core_only = matches!(r.kind(), "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus");
+    let core_only = matches!(
+        r.kind(),
+        "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus"
+    );
     if core_only && !r.group().is_empty() {
         return true;
     }

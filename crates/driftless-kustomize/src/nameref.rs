@@ -192,7 +192,11 @@ pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
             }
             // A role reference names a Role or a ClusterRole, as its `kind` says.
             if rf.path.first().map(String::as_str) == Some("roleRef") {
-                let ref_kind = r.obj.get("roleRef").and_then(|x| x.get("kind")).and_then(Value::as_str);
+                let ref_kind = r
+                    .obj
+                    .get("roleRef")
+                    .and_then(|x| x.get("kind"))
+                    .and_then(Value::as_str);
                 if ref_kind != Some(rf.target.as_str()) {
                     continue;
                 }
@@ -254,15 +258,24 @@ impl Ctx<'_> {
                     .get("namespace")
                     .and_then(Value::as_str)
                     .map(str::to_string);
-                let blank = m.get("namespace").is_some_and(|n| n.is_null() || n.as_str() == Some(""));
-                if blank && self.targets.iter().any(|(_, c)| c.name == name || c.names.contains(&name)) {
+                let blank = m
+                    .get("namespace")
+                    .is_some_and(|n| n.is_null() || n.as_str() == Some(""));
+                if blank
+                    && self
+                        .targets
+                        .iter()
+                        .any(|(_, c)| c.name == name || c.names.contains(&name))
+                {
                     return Err(Error::msg(format!(
                         "Invalid Input: namespace is blank for resource {target} {name:?}"
                     )));
                 }
                 if let Some(c) = self.pick(&name, ns.as_deref(), target, true)? {
                     m.insert("name".into(), Value::String(c.name.clone()));
-                    if (m.contains_key("namespace") || target == "ServiceAccount") && !c.namespace.is_empty() {
+                    if (m.contains_key("namespace") || target == "ServiceAccount")
+                        && !c.namespace.is_empty()
+                    {
                         m.insert("namespace".into(), Value::String(c.namespace.clone()));
                     }
                 }
@@ -321,7 +334,9 @@ impl Ctx<'_> {
             [] => Ok(None),
             [one] => Ok(Some(one)),
             [first, rest @ ..] => {
-                if rest.iter().all(|c| c.name == first.name && (!with_namespace || c.namespace == first.namespace)) {
+                if rest.iter().all(|c| {
+                    c.name == first.name && (!with_namespace || c.namespace == first.namespace)
+                }) {
                     Ok(Some(first))
                 } else {
                     let ids: Vec<&str> = found.iter().map(|c| c.display.as_str()).collect();

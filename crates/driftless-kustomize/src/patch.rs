@@ -77,9 +77,9 @@ pub(crate) fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<()
         .iter()
         .enumerate()
         .filter(|(_, r)| {
-            (r.kind() == kind || r.orig_kind == kind)
+            ((r.kind() == kind && r.had_name(&name))
+                || (r.orig_kind == kind && r.orig_id().name == name))
                 && r.group() == group
-                && r.had_name(&name)
                 && (ns_eq(r.namespace(), &ns) || r.history.iter().any(|(_, n)| ns_eq(n, &ns)))
         })
         .map(|(i, _)| i)

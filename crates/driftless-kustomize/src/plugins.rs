@@ -112,14 +112,32 @@ pub(crate) fn run_generators(
                 crate::generate::add(ra, r)?;
             }
             "IAMPolicyGenerator" => {
-                let g = |p: &[&str]| crate::fieldpath::get(&cfg, p).and_then(Value::as_str).unwrap_or("").to_string();
+                let g = |p: &[&str]| {
+                    crate::fieldpath::get(&cfg, p)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                };
                 if g(&["cloud"]) != "gke" {
-                    return Err(Error::msg(format!("{}: IAMPolicyGenerator: only cloud gke is supported", t.file)));
+                    return Err(Error::msg(format!(
+                        "{}: IAMPolicyGenerator: only cloud gke is supported",
+                        t.file
+                    )));
                 }
                 let mut md = serde_json::Map::new();
-                let account = format!("{}@{}.iam.gserviceaccount.com", g(&["serviceAccount", "name"]), g(&["serviceAccount", "projectId"]));
-                md.insert("annotations".into(), serde_json::json!({"iam.gke.io/gcp-service-account": account}));
-                md.insert("name".into(), Value::String(g(&["kubernetesService", "name"])));
+                let account = format!(
+                    "{}@{}.iam.gserviceaccount.com",
+                    g(&["serviceAccount", "name"]),
+                    g(&["serviceAccount", "projectId"])
+                );
+                md.insert(
+                    "annotations".into(),
+                    serde_json::json!({"iam.gke.io/gcp-service-account": account}),
+                );
+                md.insert(
+                    "name".into(),
+                    Value::String(g(&["kubernetesService", "name"])),
+                );
                 let ns = g(&["kubernetesService", "namespace"]);
                 if !ns.is_empty() {
                     md.insert("namespace".into(), Value::String(ns));
@@ -155,10 +173,19 @@ pub(crate) fn run_transformers(
 ) -> Result<(), Error> {
     for (cfg, from) in load_configs(b, t, &t.k.transformers, "transformers")? {
         transform(b, t, res, &cfg)?;
-        let md = |k: &str| cfg.get("metadata").and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_string);
+        let md = |k: &str| {
+            cfg.get("metadata")
+                .and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         let record = crate::resource::Origin::Generator {
             file: from.unwrap_or_else(|| t.file.clone()),
-            kind: cfg.get("kind").and_then(Value::as_str).unwrap_or("").to_string(),
+            kind: cfg
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             name: md("name"),
             namespace: md("namespace"),
         };

@@ -100,7 +100,12 @@ impl Origin {
     pub fn annotation(&self, dir: &str) -> String {
         match self {
             Origin::File(p) => format!("path: {}\n", crate::fs::relative(dir, p)),
-            Origin::Generator { file, kind, name, namespace } => {
+            Origin::Generator {
+                file,
+                kind,
+                name,
+                namespace,
+            } => {
                 let mut s = format!(
                     "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
                     crate::fs::relative(dir, file)
@@ -118,7 +123,12 @@ impl Origin {
 
     /// A transformations record of a builtin transformer configured in a kustomization field.
     pub fn builtin(file: &str, kind: &str) -> Self {
-        Origin::Generator { file: file.to_string(), kind: kind.to_string(), name: None, namespace: None }
+        Origin::Generator {
+            file: file.to_string(),
+            kind: kind.to_string(),
+            name: None,
+            namespace: None,
+        }
     }
 }
 

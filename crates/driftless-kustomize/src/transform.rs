@@ -18,7 +18,12 @@ pub(crate) fn run(
 ) -> Result<(), Error> {
     let k = &t.k;
     crate::patch::strategic_merge_entries(b, t, res)?;
-    record(res, t, !k.patches_strategic_merge.is_empty(), "PatchStrategicMergeTransformer");
+    record(
+        res,
+        t,
+        !k.patches_strategic_merge.is_empty(),
+        "PatchStrategicMergeTransformer",
+    );
     crate::patch::patches(b, t, res)?;
     for _ in &k.patches {
         record(res, t, true, "PatchTransformer");
@@ -106,8 +111,11 @@ pub(crate) fn apply_image(
 ) {
     {
         for r in res.iter_mut() {
-            let specs: Vec<Spec> =
-                extra.iter().map(Spec::from_field_spec).filter(|s| s.matches(r)).collect();
+            let specs: Vec<Spec> = extra
+                .iter()
+                .map(Spec::from_field_spec)
+                .filter(|s| s.matches(r))
+                .collect();
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             walk_containers(&mut obj, image);
             for spec in &specs {

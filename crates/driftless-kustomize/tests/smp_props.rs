@@ -13,20 +13,30 @@ fn containers() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn deployment(cs: &[(String, String)], args: &[String]) -> Value {
-    let list: Vec<Value> = cs.iter().map(|(n, i)| json!({"name": n, "image": i, "args": args})).collect();
+    let list: Vec<Value> = cs
+        .iter()
+        .map(|(n, i)| json!({"name": n, "image": i, "args": args}))
+        .collect();
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
            "spec": {"template": {"spec": {"containers": list}}}})
 }
 
 fn patch_of(cs: &[(String, String)]) -> Value {
-    let list: Vec<Value> = cs.iter().map(|(n, i)| json!({"name": n, "image": i})).collect();
+    let list: Vec<Value> = cs
+        .iter()
+        .map(|(n, i)| json!({"name": n, "image": i}))
+        .collect();
     json!({"spec": {"template": {"spec": {"containers": list}}}})
 }
 
 fn names(v: &Value) -> Vec<String> {
     v["spec"]["template"]["spec"]["containers"]
         .as_array()
-        .map(|a| a.iter().filter_map(|c| c["name"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
