@@ -75,6 +75,19 @@ ReplicaSet||spec/replicas|true
 StatefulSet||spec/replicas|true
 ";
 
+/// Where a pod spec sits in each kind that carries one.
+pub const POD_SPEC_AT: &[(&str, &str)] = &[
+    ("Pod", "spec"),
+    ("PodTemplate", "template/spec"),
+    ("Deployment", "spec/template/spec"),
+    ("ReplicaSet", "spec/template/spec"),
+    ("DaemonSet", "spec/template/spec"),
+    ("StatefulSet", "spec/template/spec"),
+    ("Job", "spec/template/spec"),
+    ("CronJob", "spec/jobTemplate/spec/template/spec"),
+    ("ReplicationController", "spec/template/spec"),
+];
+
 /// Kinds that are not namespaced (kustomize assumes unknown kinds are).
 pub const CLUSTER_SCOPED: &[&str] = &[
     "APIService",

@@ -5,22 +5,9 @@ use crate::build::ns_eq;
 use crate::config::NameRefEntry;
 use crate::error::Error;
 use crate::fieldpath::{split_path, visit};
-use crate::fieldspecs::is_namespaced;
+use crate::fieldspecs::{POD_SPEC_AT, is_namespaced};
 use crate::resource::Resource;
 use serde_json::Value;
-
-/// Where a pod spec sits in each kind that carries one.
-const POD_SPEC_AT: &[(&str, &str)] = &[
-    ("Pod", "spec"),
-    ("PodTemplate", "template/spec"),
-    ("Deployment", "spec/template/spec"),
-    ("ReplicaSet", "spec/template/spec"),
-    ("DaemonSet", "spec/template/spec"),
-    ("StatefulSet", "spec/template/spec"),
-    ("Job", "spec/template/spec"),
-    ("CronJob", "spec/jobTemplate/spec/template/spec"),
-    ("ReplicationController", "spec/template/spec"),
-];
 
 /// Pod spec fields naming a ConfigMap.
 const POD_CONFIGMAP: &[&str] = &[

@@ -3,6 +3,7 @@
 use crate::build::{ns_eq, scalar_text};
 use crate::error::Error;
 use crate::fieldpath::{split_path, visit};
+use crate::fieldspecs::POD_SPEC_AT;
 use crate::kustomization::{FieldSpec, Var};
 use crate::resource::{Resource, split_api_version};
 use serde_json::Value;
@@ -18,18 +19,6 @@ const POD_FIELDS: &[&str] = &[
     "initContainers/env/value",
     "initContainers/volumeMounts/mountPath",
     "volumes/nfs/server",
-];
-
-/// Pod spec locations per kind.
-const POD_SPEC_AT: &[(&str, &str)] = &[
-    ("Pod", "spec"),
-    ("Deployment", "spec/template/spec"),
-    ("ReplicaSet", "spec/template/spec"),
-    ("DaemonSet", "spec/template/spec"),
-    ("StatefulSet", "spec/template/spec"),
-    ("Job", "spec/template/spec"),
-    ("CronJob", "spec/jobTemplate/spec/template/spec"),
-    ("ReplicationController", "spec/template/spec"),
 ];
 
 /// Other fields where vars are expanded: `kind|path` (empty kind: any).
@@ -52,7 +41,8 @@ PersistentVolume|spec/nfs/server
 
 fn default_specs() -> Vec<(String, String, Vec<String>)> {
     let mut out = Vec::new();
-    for (kind, at) in POD_SPEC_AT {
+    // kustomize expands vars in every pod spec except a PodTemplate's.
+    for (kind, at) in POD_SPEC_AT.iter().filter(|(k, _)| *k != "PodTemplate") {
         for f in POD_FIELDS {
             out.push((
                 (*kind).to_string(),
