@@ -111,7 +111,7 @@ pub(crate) fn make(
     let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
     for lit in &g.literals {
         let (k, v) = lit.split_once('=').ok_or_else(|| {
-            Error::msg(format!("invalid literal source {lit}, expected key=value"))
+            Error::msg("invalid literal source (the value is not shown), expected key=value")
         })?;
         pairs.push((k.to_string(), unquote(v).as_bytes().to_vec()));
     }
