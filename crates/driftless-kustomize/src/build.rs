@@ -254,6 +254,16 @@ impl Builder<'_> {
                 .read_in_root(&t, crd)
                 .map_err(|e| e.in_field(&t.file, "crds"))?;
         }
+        for c in &t.k.configurations {
+            let text = self
+                .read_in_root(&t, c)
+                .map_err(|e| e.in_field(&t.file, "configurations"))?;
+            let cfg = crate::config::TransformerConfig::parse(&text, &join(&t.dir, c))?;
+            ra.config.merge(cfg);
+        }
+        // The kustomization's own generators run before its components are accumulated.
+        crate::generate::run(self, &t, ra)?;
+        crate::plugins::run_generators(self, &t, ra)?;
         for comp in &t.k.components {
             let path = join(&t.dir, comp);
             if !self.fs.is_dir(&path) {
@@ -264,15 +274,6 @@ impl Builder<'_> {
             }
             self.accumulate(&path, ra, Expect::Component)?;
         }
-        for c in &t.k.configurations {
-            let text = self
-                .read_in_root(&t, c)
-                .map_err(|e| e.in_field(&t.file, "configurations"))?;
-            let cfg = crate::config::TransformerConfig::parse(&text, &join(&t.dir, c))?;
-            ra.config.merge(cfg);
-        }
-        crate::generate::run(self, &t, ra)?;
-        crate::plugins::run_generators(self, &t, ra)?;
         crate::transform::run(self, &t, &mut ra.resources, &ra.config)?;
         if t.k.build_metadata.iter().any(|m| m == "originAnnotations") {
             for r in ra.resources.iter_mut() {
