@@ -35,7 +35,7 @@ pub(crate) fn run(
     let prefix = k.name_prefix.as_deref().unwrap_or("");
     let suffix = k.name_suffix.as_deref().unwrap_or("");
     if !prefix.is_empty() || !suffix.is_empty() {
-        add_affixes(res, prefix, suffix);
+        add_affixes(res, prefix, suffix, cfg);
     }
     record(res, t, !prefix.is_empty(), "PrefixTransformer");
     record(res, t, !suffix.is_empty(), "SuffixTransformer");
@@ -161,11 +161,25 @@ fn keeps_name(r: &Resource) -> bool {
         || (r.kind() == "APIService" && r.group() == "apiregistration.k8s.io")
 }
 
-pub(crate) fn add_affixes(res: &mut [Resource], prefix: &str, suffix: &str) {
-    for r in res.iter_mut().filter(|r| !keeps_name(r)) {
-        let name = format!("{prefix}{}{suffix}", r.name());
+/// `namePrefix` / `nameSuffix`. Field specs from `configurations`, when given, replace the
+/// default (every kind but a few) for that affix.
+pub(crate) fn add_affixes(res: &mut [Resource], prefix: &str, suffix: &str, cfg: &TransformerConfig) {
+    let applies = |r: &Resource, specs: &[crate::kustomization::FieldSpec]| {
+        if specs.is_empty() {
+            !keeps_name(r)
+        } else {
+            specs.iter().map(Spec::from_field_spec).any(|s| s.matches(r))
+        }
+    };
+    for r in res.iter_mut() {
+        let p = if applies(r, &cfg.name_prefix) { prefix } else { "" };
+        let s = if applies(r, &cfg.name_suffix) { suffix } else { "" };
+        if p.is_empty() && s.is_empty() {
+            continue;
+        }
+        let name = format!("{p}{}{s}", r.name());
         r.set_name(&name);
-        r.affixes.push((prefix.to_string(), suffix.to_string()));
+        r.affixes.push((p.to_string(), s.to_string()));
     }
 }
 
