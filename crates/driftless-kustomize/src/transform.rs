@@ -30,6 +30,15 @@ pub(crate) fn run(
     }
     if let Some(ns) = &k.namespace {
         set_namespace(res, ns);
+        let namespaces: Vec<&Resource> =
+            res.iter().filter(|r| r.kind() == "Namespace" && r.group().is_empty()).collect();
+        if namespaces.len() > 1 {
+            return Err(Error::msg(format!(
+                "namespace transformation produces ID conflict: {} Namespace objects become {ns}",
+                namespaces.len()
+            ))
+            .in_field(&t.file, "namespace"));
+        }
         record(res, t, true, "NamespaceTransformer");
     }
     let prefix = k.name_prefix.as_deref().unwrap_or("");
@@ -140,6 +149,9 @@ pub(crate) fn set_namespace(res: &mut [Resource], ns: &str) {
     for r in res.iter_mut() {
         if fieldspecs::resource_is_namespaced(r) {
             r.set_namespace(ns);
+        } else if r.kind() == "Namespace" && r.group().is_empty() {
+            // The namespace object itself becomes the namespace everything moves to.
+            r.set_name(ns);
         }
         if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
             && let Some(Value::Array(subjects)) = r.obj.get_mut("subjects")
