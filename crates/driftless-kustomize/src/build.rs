@@ -248,11 +248,16 @@ impl Builder<'_> {
             })?;
         }
         for crd in &t.k.crds {
-            // CRD files only feed name reference configuration in kustomize; their content is
-            // not part of the output.
-            let _ = self
+            // CRD definitions only feed name reference configuration; they are not output.
+            let text = self
                 .read_in_root(&t, crd)
                 .map_err(|e| e.in_field(&t.file, "crds"))?;
+            let doc = parse_one(&text, &join(&t.dir, crd))?;
+            let refs = crate::crds::name_references(&doc);
+            ra.config.merge(crate::config::TransformerConfig {
+                name_reference: refs,
+                ..Default::default()
+            });
         }
         for c in &t.k.configurations {
             let text = self

@@ -15,6 +15,7 @@
 mod build;
 mod config;
 pub mod conformance;
+mod crds;
 pub mod emit;
 mod error;
 mod fieldpath;

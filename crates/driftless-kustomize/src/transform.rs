@@ -30,8 +30,10 @@ pub(crate) fn run(
     }
     if let Some(ns) = &k.namespace {
         set_namespace(res, ns);
-        let namespaces: Vec<&Resource> =
-            res.iter().filter(|r| r.kind() == "Namespace" && r.group().is_empty()).collect();
+        let namespaces: Vec<&Resource> = res
+            .iter()
+            .filter(|r| r.kind() == "Namespace" && r.group().is_empty())
+            .collect();
         if namespaces.len() > 1 {
             return Err(Error::msg(format!(
                 "namespace transformation produces ID conflict: {} Namespace objects become {ns}",
@@ -175,17 +177,33 @@ fn keeps_name(r: &Resource) -> bool {
 
 /// `namePrefix` / `nameSuffix`. Field specs from `configurations`, when given, replace the
 /// default (every kind but a few) for that affix.
-pub(crate) fn add_affixes(res: &mut [Resource], prefix: &str, suffix: &str, cfg: &TransformerConfig) {
+pub(crate) fn add_affixes(
+    res: &mut [Resource],
+    prefix: &str,
+    suffix: &str,
+    cfg: &TransformerConfig,
+) {
     let applies = |r: &Resource, specs: &[crate::kustomization::FieldSpec]| {
         if specs.is_empty() {
             !keeps_name(r)
         } else {
-            specs.iter().map(Spec::from_field_spec).any(|s| s.matches(r))
+            specs
+                .iter()
+                .map(Spec::from_field_spec)
+                .any(|s| s.matches(r))
         }
     };
     for r in res.iter_mut() {
-        let p = if applies(r, &cfg.name_prefix) { prefix } else { "" };
-        let s = if applies(r, &cfg.name_suffix) { suffix } else { "" };
+        let p = if applies(r, &cfg.name_prefix) {
+            prefix
+        } else {
+            ""
+        };
+        let s = if applies(r, &cfg.name_suffix) {
+            suffix
+        } else {
+            ""
+        };
         if p.is_empty() && s.is_empty() {
             continue;
         }
