@@ -155,6 +155,19 @@ pub(crate) fn set_namespace(res: &mut [Resource], ns: &str) {
             // The namespace object itself becomes the namespace everything moves to.
             r.set_name(ns);
         }
+        if r.kind() == "CustomResourceDefinition" {
+            // A conversion webhook's service lives in the namespace too.
+            let path = crate::fieldpath::split_path(
+                "spec/conversion/webhook/clientConfig/service/namespace",
+            );
+            let mut obj = Value::Object(std::mem::take(&mut r.obj));
+            crate::fieldpath::visit(&mut obj, &path, false, &mut |v| {
+                *v = Value::String(ns.to_string())
+            });
+            if let Value::Object(m) = obj {
+                r.obj = m;
+            }
+        }
         if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
             && let Some(Value::Array(subjects)) = r.obj.get_mut("subjects")
         {
