@@ -343,6 +343,11 @@ impl Builder<'_> {
                 "'{entry}': remote resources are not allowed"
             )));
         }
+        if crate::fs::escapes_root(&t.dir, entry) {
+            return Err(Error::msg(format!(
+                "accumulation err='accumulating resources from '{entry}': '{entry}' lies outside the root of the tree being built'"
+            )));
+        }
         let path = join(&t.dir, entry);
         if self.fs.is_dir(&path) {
             let mut sub = Accumulator::default();

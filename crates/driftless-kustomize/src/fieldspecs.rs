@@ -88,7 +88,8 @@ pub const POD_SPEC_AT: &[(&str, &str)] = &[
     ("ReplicationController", "spec/template/spec"),
 ];
 
-/// Kinds that are not namespaced (kustomize assumes unknown kinds are).
+/// Kinds that are not namespaced (kustomize assumes unknown kinds are). kustomize v5.5 does not
+/// know `ValidatingAdmissionPolicy` and its binding, so they get a namespace like unknown kinds.
 pub const CLUSTER_SCOPED: &[&str] = &[
     "APIService",
     "CertificateSigningRequest",
@@ -113,8 +114,6 @@ pub const CLUSTER_SCOPED: &[&str] = &[
     "StorageClass",
     "SubjectAccessReview",
     "TokenReview",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
     "ValidatingWebhookConfiguration",
     "VolumeAttachment",
 ];

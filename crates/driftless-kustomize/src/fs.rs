@@ -178,6 +178,30 @@ pub fn normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
+/// Whether joining `rel` onto `dir` climbs above the filesystem root with `..`.
+pub fn escapes_root(dir: &str, rel: &str) -> bool {
+    let mut depth: i64 = if rel.starts_with('/') {
+        0
+    } else {
+        dir.split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .count() as i64
+    };
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
 /// Joins `rel` onto directory `dir` (an absolute `rel` replaces it) and normalizes.
 pub fn join(dir: &str, rel: &str) -> String {
     if rel.starts_with('/') {
@@ -234,5 +258,8 @@ mod tests {
         assert_eq!(parent("/app"), "/");
         assert_eq!(relative("/app/prod", "/app/base/x.yaml"), "../base/x.yaml");
         assert_eq!(relative("/app", "/app/x.yaml"), "x.yaml");
+        assert!(escapes_root("/", "../x"));
+        assert!(escapes_root("/app", "../../x"));
+        assert!(!escapes_root("/app/overlay", "../base"));
     }
 }
