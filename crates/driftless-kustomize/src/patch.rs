@@ -177,6 +177,14 @@ pub(crate) fn apply_patch_entry(
     };
     let docs =
         parse_documents(&text, &t.file).map_err(|e| Error::from(e).in_field(&t.file, field))?;
+    if docs.is_empty() {
+        // Neither a strategic merge patch nor a JSON patch (kustomize v5.5 refuses it too).
+        let what = p.path.as_deref().unwrap_or("inline patch");
+        return Err(Error::msg(format!(
+            "trouble configuring builtin PatchTransformer: {what}: illegally qualifies as both an SM and JSON patch"
+        ))
+        .in_field(&t.file, field));
+    }
     let is_json6902 = docs.len() == 1 && docs.first().is_some_and(Value::is_array);
     if is_json6902 {
         let ops: json_patch::Patch =

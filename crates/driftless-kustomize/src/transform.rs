@@ -94,7 +94,11 @@ pub(crate) fn run(
         }
         record(res, t, true, "ReplicaCountTransformer");
     }
-    for image in &k.images {
+    for (i, image) in k.images.iter().enumerate() {
+        if !balanced(&image.name) {
+            return Err(Error::msg(format!("invalid image name {:?}", image.name))
+                .in_field(&t.file, &format!("images[{i}]")));
+        }
         apply_image(res, image, &cfg.images);
         record(res, t, true, "ImageTagTransformer");
     }
@@ -102,6 +106,13 @@ pub(crate) fn run(
     record(res, t, !k.replacements.is_empty(), "ReplacementTransformer");
     crate::plugins::run_transformers(b, t, res)?;
     Ok(())
+}
+
+/// kustomize matches image names as regular expressions; unbalanced brackets make an invalid
+/// one (v5.5 crashes on it), so such names are refused.
+fn balanced(name: &str) -> bool {
+    let count = |c: char| name.chars().filter(|x| *x == c).count();
+    count('[') == count(']') && count('(') == count(')')
 }
 
 /// Notes on every resource that a builtin transformer of this kustomization ran over it.
