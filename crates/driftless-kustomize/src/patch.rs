@@ -41,7 +41,7 @@ pub(crate) fn strategic_merge_entries(
             );
         }
         for doc in docs {
-            apply_smp_by_id(res, &doc)?;
+            apply_smp_by_id(res, &doc, infer_keys(t))?;
         }
     }
     Ok(())
@@ -69,8 +69,21 @@ fn id_text(av: &str, kind: &str, name: &str, ns: &str) -> String {
     format!("{kind}.{v}.{g}/{name}.{ns}")
 }
 
+/// Whether list merge keys may be inferred for kinds outside the schema: not when the
+/// kustomization names a builtin OpenAPI version explicitly.
+pub(crate) fn infer_keys(t: &Target) -> bool {
+    t.k.openapi
+        .as_ref()
+        .and_then(|o| o.get("version"))
+        .is_none()
+}
+
 /// Applies a strategic merge patch to the one resource it names.
-pub(crate) fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<(), Error> {
+pub(crate) fn apply_smp_by_id(
+    res: &mut Vec<Resource>,
+    doc: &Value,
+    infer_keys: bool,
+) -> Result<(), Error> {
     let (av, kind, name, ns) = patch_id(doc);
     let (group, _) = split_api_version(&av);
     let matches: Vec<usize> = res
@@ -87,7 +100,7 @@ pub(crate) fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<()
     let id = id_text(&av, &kind, &name, &ns);
     match matches.as_slice() {
         [i] => {
-            apply_smp(res, *i, doc, (true, true));
+            apply_smp(res, *i, doc, (true, true), infer_keys);
             Ok(())
         }
         [] => Err(Error::msg(format!(
@@ -100,7 +113,13 @@ pub(crate) fn apply_smp_by_id(res: &mut Vec<Resource>, doc: &Value) -> Result<()
 }
 
 /// Applies a strategic merge patch to resource `i`; a top-level `$patch: delete` removes it.
-fn apply_smp(res: &mut Vec<Resource>, i: usize, doc: &Value, keep_identity: (bool, bool)) {
+fn apply_smp(
+    res: &mut Vec<Resource>,
+    i: usize,
+    doc: &Value,
+    keep_identity: (bool, bool),
+    infer_keys: bool,
+) {
     if doc.get("$patch").and_then(Value::as_str) == Some("delete") {
         res.remove(i);
         return;
@@ -119,7 +138,7 @@ fn apply_smp(res: &mut Vec<Resource>, i: usize, doc: &Value, keep_identity: (boo
     let (old_name, old_ns) = (r.name().to_string(), r.namespace().to_string());
     let kind = r.kind().to_string();
     let mut obj = Value::Object(std::mem::take(&mut r.obj));
-    crate::smp::merge(&kind, &mut obj, &patch);
+    crate::smp::merge_with(&kind, infer_keys, &mut obj, &patch);
     if let Value::Object(m) = obj {
         r.obj = m;
     }
@@ -214,14 +233,16 @@ pub(crate) fn apply_patch_entry(
     }
     for doc in docs {
         match &p.target {
-            None => apply_smp_by_id(res, &doc).map_err(|e| e.in_field(&t.file, field))?,
+            None => {
+                apply_smp_by_id(res, &doc, infer_keys(t)).map_err(|e| e.in_field(&t.file, field))?
+            }
             Some(sel) => {
                 let allow_name = p.options.get("allowNameChange").copied().unwrap_or(false);
                 let allow_kind = p.options.get("allowKindChange").copied().unwrap_or(false);
                 let mut targets = select(res, sel)?;
                 targets.reverse();
                 for i in targets {
-                    apply_smp(res, i, &doc, (!allow_name, !allow_kind));
+                    apply_smp(res, i, &doc, (!allow_name, !allow_kind), infer_keys(t));
                 }
             }
         }

@@ -43,6 +43,25 @@ pub enum ListStrategy {
     Replace,
 }
 
+/// The merge strategy of a list for the patch target `t`.
+fn list_strategy_with(
+    t: &Target<'_>,
+    path: &[String],
+    orig: &[Value],
+    patch: &[Value],
+) -> ListStrategy {
+    if !t.infer_keys {
+        let field = path.last().map(String::as_str).unwrap_or("");
+        let parent = if path.len() >= 2 {
+            path[path.len() - 2].as_str()
+        } else {
+            ""
+        };
+        return schema_strategy(t.kind, field, parent, path).unwrap_or(ListStrategy::Replace);
+    }
+    list_strategy(t.kind, path, orig, patch)
+}
+
 /// The merge strategy of the list at `path` (field names from the object root) in `kind`.
 pub fn list_strategy(kind: &str, path: &[String], orig: &[Value], patch: &[Value]) -> ListStrategy {
     let field = path.last().map(String::as_str).unwrap_or("");
@@ -126,11 +145,25 @@ fn is_directive_elem(v: &Value) -> bool {
 
 /// Applies `patch` to `orig` (both objects) for a resource of `kind`.
 pub fn merge(kind: &str, orig: &mut Value, patch: &Value) {
-    let mut path = Vec::new();
-    merge_value(kind, &mut path, orig, patch);
+    merge_with(kind, true, orig, patch);
 }
 
-fn merge_value(kind: &str, path: &mut Vec<String>, orig: &mut Value, patch: &Value) {
+/// The kind being patched and whether list merge keys may be inferred for kinds the schema
+/// does not know.
+struct Target<'a> {
+    kind: &'a str,
+    infer_keys: bool,
+}
+
+/// Like [`merge`]; without `infer_keys`, lists of kinds outside the embedded schema are
+/// replaced instead of merged by a well-known key (kustomize does this when a kustomization
+/// names a builtin OpenAPI version explicitly).
+pub fn merge_with(kind: &str, infer_keys: bool, orig: &mut Value, patch: &Value) {
+    let mut path = Vec::new();
+    merge_value(&Target { kind, infer_keys }, &mut path, orig, patch);
+}
+
+fn merge_value(kind: &Target<'_>, path: &mut Vec<String>, orig: &mut Value, patch: &Value) {
     match patch {
         Value::Object(p) => {
             if let Some(d) = p.get("$patch").and_then(Value::as_str)
@@ -151,7 +184,7 @@ fn merge_value(kind: &str, path: &mut Vec<String>, orig: &mut Value, patch: &Val
 }
 
 fn merge_map(
-    kind: &str,
+    kind: &Target<'_>,
     path: &mut Vec<String>,
     o: &mut Map<String, Value>,
     p: &Map<String, Value>,
@@ -221,7 +254,7 @@ fn merge_map(
 }
 
 fn merge_list(
-    kind: &str,
+    kind: &Target<'_>,
     path: &mut Vec<String>,
     mut orig: Vec<Value>,
     patch: &[Value],
@@ -236,7 +269,7 @@ fn merge_list(
             .map(strip_directives)
             .collect();
     }
-    match list_strategy(kind, path, &orig, patch) {
+    match list_strategy_with(kind, path, &orig, patch) {
         ListStrategy::Replace => patch
             .iter()
             .filter(|v| !is_directive_elem(v))
