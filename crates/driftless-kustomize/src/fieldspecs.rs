@@ -49,6 +49,7 @@ Deployment||spec/template/metadata/labels|true
 ReplicaSet||spec/template/metadata/labels|true
 DaemonSet||spec/template/metadata/labels|true
 StatefulSet|apps|spec/template/metadata/labels|true
+StatefulSet|apps|spec/volumeClaimTemplates[]/metadata/labels|true
 Job|batch|spec/template/metadata/labels|true
 CronJob|batch|spec/jobTemplate/metadata/labels|true
 CronJob|batch|spec/jobTemplate/spec/template/metadata/labels|true

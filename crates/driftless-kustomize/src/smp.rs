@@ -2,9 +2,11 @@
 //!
 //! Maps merge key by key (`null` deletes); lists of objects merge by their merge key, taken from
 //! the embedded schema of the core kinds or, for other lists, from the first of kustomize's
-//! well-known keys every element carries; other lists are replaced. Directives: `$patch:
-//! delete|replace|merge`, `$retainKeys`, `$setElementOrder/<list>`,
-//! `$deleteFromPrimitiveList/<list>`.
+//! well-known keys every element carries; other lists are replaced. Patch elements come first
+//! in a merged list. `$patch: delete|replace|merge` directives are honoured. kustomize v5.5
+//! (kyaml's merge) does not implement `$retainKeys`, `$setElementOrder/<list>` or
+//! `$deleteFromPrimitiveList/<list>`: it copies them into the output as ordinary fields, and so
+//! does this module, since the output must be byte-identical (verified with `kubectl kustomize`).
 
 use serde_json::{Map, Value};
 
@@ -189,27 +191,8 @@ fn merge_map(
     o: &mut Map<String, Value>,
     p: &Map<String, Value>,
 ) {
-    let mut retain: Option<Vec<String>> = None;
     for (k, pv) in p {
         if k == "$patch" {
-            continue;
-        }
-        if k == "$retainKeys" {
-            retain = pv.as_array().map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            });
-            continue;
-        }
-        if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
-            if let (Some(Value::Array(items)), Some(del)) = (o.get_mut(field), pv.as_array()) {
-                items.retain(|x| !del.contains(x));
-            }
-            continue;
-        }
-        if k.starts_with("$setElementOrder/") {
             continue;
         }
         if pv.is_null() {
@@ -241,16 +224,6 @@ fn merge_map(
         }
         path.pop();
     }
-    for (k, pv) in p {
-        if let Some(field) = k.strip_prefix("$setElementOrder/")
-            && let (Some(Value::Array(items)), Some(order)) = (o.get_mut(field), pv.as_array())
-        {
-            reorder(items, order);
-        }
-    }
-    if let Some(keep) = retain {
-        o.retain(|k, _| keep.contains(k));
-    }
 }
 
 fn merge_list(
@@ -276,12 +249,10 @@ fn merge_list(
             .map(strip_directives)
             .collect(),
         ListStrategy::Union => {
-            for v in patch {
-                if !orig.contains(v) {
-                    orig.push(v.clone());
-                }
-            }
-            orig
+            // The patch's values first, then the original values it does not repeat.
+            let mut out: Vec<Value> = patch.to_vec();
+            out.extend(orig.into_iter().filter(|v| !patch.contains(v)));
+            out
         }
         ListStrategy::Key(key) => {
             // Patch elements come first, in patch order (merged into their originals), then
@@ -315,40 +286,12 @@ fn merge_list(
     }
 }
 
-fn reorder(items: &mut [Value], order: &[Value]) {
-    let key_of = |v: &Value| -> Option<Value> {
-        if v.is_object() {
-            order
-                .first()
-                .and_then(|o| o.as_object())
-                .and_then(|o| o.keys().next().cloned())
-                .and_then(|k| v.get(&k).cloned())
-        } else {
-            Some(v.clone())
-        }
-    };
-    let pos = |v: &Value| -> usize {
-        let k = key_of(v);
-        order
-            .iter()
-            .position(|o| {
-                if o.is_object() {
-                    o.as_object().and_then(|m| m.values().next()).cloned() == k
-                } else {
-                    Some(o.clone()) == k
-                }
-            })
-            .unwrap_or(usize::MAX)
-    };
-    items.sort_by_key(|v| pos(v));
-}
-
-/// Removes `$`-directives from a value (for elements added from a patch).
+/// Removes `$patch` directives from a value (for elements added from a patch).
 pub fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(k, _)| !k.starts_with('$'))
+                .filter(|(k, _)| k.as_str() != "$patch")
                 .map(|(k, v)| (k.clone(), strip_directives(v)))
                 .collect(),
         ),

@@ -3,7 +3,6 @@
 use driftless_kustomize::smp::merge;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 
 /// Containers with distinct names (from a small alphabet, so patches overlap originals).
 fn containers() -> impl Strategy<Value = Vec<(String, String)>> {
@@ -102,25 +101,34 @@ proptest! {
         prop_assert!(c.get("tty").is_none());
     }
 
-    /// `$setElementOrder` orders the merged list by the given keys.
+    /// Finalizers (a merged list of scalars) put the patch's values first, then the original
+    /// values the patch does not repeat, each once (as `kubectl kustomize` v5.5 does).
     #[test]
-    fn set_element_order_orders_the_list(orig in containers()) {
-        let mut doc = deployment(&orig, &[]);
-        let mut order: Vec<String> = orig.iter().map(|(n, _)| n.clone()).collect();
-        order.reverse();
-        let directive: Vec<Value> = order.iter().map(|n| json!({"name": n})).collect();
-        merge("Deployment", &mut doc, &json!({"spec": {"template": {"spec": {"$setElementOrder/containers": directive}}}}));
-        prop_assert_eq!(names(&doc), order);
+    fn primitive_merge_lists_unite_patch_first(orig in proptest::collection::btree_set("[a-e]", 0..5), patch in proptest::collection::btree_set("[a-e]", 0..5)) {
+        let orig: Vec<String> = orig.into_iter().collect();
+        let patch: Vec<String> = patch.into_iter().rev().collect();
+        let mut doc = json!({"kind": "Deployment", "metadata": {"finalizers": orig}});
+        merge("Deployment", &mut doc, &json!({"metadata": {"finalizers": patch}}));
+        let mut want = patch.clone();
+        want.extend(orig.iter().filter(|v| !patch.contains(v)).cloned());
+        prop_assert_eq!(&doc["metadata"]["finalizers"], &json!(want));
     }
 
-    /// `$deleteFromPrimitiveList` removes the given values from a list of scalars.
+    /// kustomize v5.5 does not implement `$retainKeys`, `$setElementOrder` or
+    /// `$deleteFromPrimitiveList`: they are copied as ordinary fields and change nothing else.
     #[test]
-    fn delete_from_primitive_list(values in proptest::collection::btree_set("[a-e]", 0..5), del in proptest::collection::btree_set("[a-e]", 0..3)) {
-        let list: Vec<String> = values.iter().cloned().collect();
-        let mut doc = json!({"kind": "Deployment", "metadata": {"finalizers": list}});
-        merge("Deployment", &mut doc, &json!({"metadata": {"$deleteFromPrimitiveList/finalizers": del.iter().collect::<Vec<_>>()}}));
-        let want: BTreeSet<String> = values.difference(&del).cloned().collect();
-        let got: BTreeSet<String> = doc["metadata"]["finalizers"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
-        prop_assert_eq!(got, want);
+    fn unsupported_directives_pass_through(orig in containers(), order in proptest::collection::vec("[a-f]", 0..4)) {
+        let mut doc = deployment(&orig, &[]);
+        let before = names(&doc);
+        let directive: Vec<Value> = order.iter().map(|n| json!({"name": n})).collect();
+        let patch = json!({"spec": {"template": {"spec": {
+            "$setElementOrder/containers": directive,
+            "$retainKeys": ["containers"],
+        }}}, "metadata": {"$deleteFromPrimitiveList/finalizers": ["x"]}});
+        merge("Deployment", &mut doc, &patch);
+        prop_assert_eq!(names(&doc), before);
+        prop_assert_eq!(&doc["spec"]["template"]["spec"]["$retainKeys"], &json!(["containers"]));
+        prop_assert_eq!(&doc["metadata"]["$deleteFromPrimitiveList/finalizers"], &json!(["x"]));
+        prop_assert!(doc["spec"]["template"]["spec"].get("$setElementOrder/containers").is_some());
     }
 }
