@@ -77,7 +77,15 @@ impl Writer {
                     self.pad(indent);
                 }
             }
-            self.key(k);
+            // Keys longer than 128 characters cannot be simple keys: `? key` / `: value`.
+            let complex = k.chars().count() > 128;
+            if complex {
+                self.push("? ");
+                self.key(k);
+                self.newline_indent(indent);
+            } else {
+                self.key(k);
+            }
             self.push(":");
             let v = m.get(k).unwrap_or(&Value::Null);
             match v {
@@ -124,6 +132,15 @@ impl Writer {
                 self.push(&s);
             }
             Value::String(s) => {
+                // kustomize's JSON round trip leaves U+0085 unescaped inside a quoted scalar,
+                // where the YAML reader folds that line break into a space.
+                let folded;
+                let s = if s.contains('\u{85}') {
+                    folded = s.replace('\u{85}', " ");
+                    folded.as_str()
+                } else {
+                    s.as_str()
+                };
                 let style = choose_style(s, false);
                 self.string(s, style, indent, true);
             }
@@ -170,6 +187,7 @@ impl Writer {
         let chars: Vec<char> = s.chars().collect();
         let last = chars.len().saturating_sub(1);
         let mut spaces = false;
+        let mut breaks = false;
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
@@ -185,7 +203,18 @@ impl Writer {
                     self.put(c);
                 }
                 spaces = true;
+            } else if is_break(c) {
+                // Only U+2028 / U+2029 get here (strings with newlines use other styles): the
+                // break is written as is and the text continues on the next line.
+                self.out.push(c);
+                self.column = 0;
+                breaks = true;
+                spaces = false;
             } else {
+                if breaks {
+                    self.pad(indent);
+                    breaks = false;
+                }
                 if c == '\'' {
                     self.put('\'');
                 }
@@ -198,11 +227,14 @@ impl Writer {
 
     fn double_quoted(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         self.put('"');
+        let bom_string = s.starts_with('\u{feff}');
         let chars: Vec<char> = s.chars().collect();
         let last = chars.len().saturating_sub(1);
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
-            if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
+            // The encoder tests for a byte order mark at the start of the string rather than at
+            // each character, so a string that starts with one is escaped throughout.
+            if bom_string || !is_printable(c) || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 match c {
                     '\0' => self.put('0'),
@@ -296,14 +328,15 @@ fn is_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
+/// The encoder's notion of printable: the Basic Multilingual Plane minus controls, surrogates,
+/// U+FEFF, U+FFFE and U+FFFF. NEL (U+0085) and characters beyond U+FFFF are not, so strings
+/// holding them are double quoted with escapes.
 fn is_printable(c: char) -> bool {
     let u = c as u32;
     u == 0x0a
         || (0x20..=0x7e).contains(&u)
-        || u == 0x85
         || (0xa0..=0xd7ff).contains(&u)
         || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
-        || (0x10000..=0x10ffff).contains(&u)
 }
 
 fn is_blank_or_end(c: Option<char>) -> bool {
