@@ -64,6 +64,8 @@ pub(crate) struct Accumulator {
     pub(crate) vars: Vec<crate::kustomization::Var>,
     /// Transformer configuration from `configurations` files.
     pub(crate) config: crate::config::TransformerConfig,
+    /// The custom OpenAPI document (`openapi.path`) in effect, inherited from bases.
+    pub(crate) schema: Option<std::sync::Arc<Value>>,
 }
 
 impl Accumulator {
@@ -112,6 +114,8 @@ pub(crate) struct Target {
     pub(crate) dir: String,
     pub(crate) file: String,
     pub(crate) k: Kustomization,
+    /// The custom OpenAPI document for this kustomization's patches (its own or a base's).
+    pub(crate) schema: Option<std::sync::Arc<Value>>,
 }
 
 impl Builder<'_> {
@@ -147,11 +151,14 @@ impl Builder<'_> {
             dir: dir.to_string(),
             file,
             k,
+            schema: None,
         })
     }
 
     /// The `openapi` field: a builtin version or a custom schema file, not both.
-    fn check_openapi(&self, t: &Target) -> Result<(), Error> {
+    /// Checks the `openapi` field and applies it to the schema in effect: a custom document
+    /// replaces it, a builtin version clears it.
+    fn apply_openapi(&self, t: &Target, ra: &mut Accumulator) -> Result<(), Error> {
         let Some(openapi) = t.k.openapi.as_ref().and_then(Value::as_object) else {
             return Ok(());
         };
@@ -164,16 +171,21 @@ impl Builder<'_> {
             }
             (Some(p), None) => {
                 let full = join(&t.dir, p);
-                if self.fs.exists(&full) {
-                    Ok(())
-                } else {
-                    err(format!("'{full}' doesn't exist"))
+                if !self.fs.exists(&full) {
+                    return err(format!("'{full}' doesn't exist"));
                 }
+                let doc = parse_one(&self.read_text(&full)?, &full)?;
+                ra.schema = Some(std::sync::Arc::new(doc));
+                Ok(())
             }
             (None, Some(v)) if v != "v1.21.2" => err(format!(
                 "the specified OpenAPI version {v} is not built in; only v1.21.2 is"
             )),
-            _ => Ok(()),
+            (None, Some(_)) => {
+                ra.schema = None;
+                Ok(())
+            }
+            (None, None) => Ok(()),
         }
     }
 
@@ -210,7 +222,7 @@ impl Builder<'_> {
         ra: &mut Accumulator,
         expect: Expect,
     ) -> Result<Kustomization, Error> {
-        let t = self.load_kustomization(dir)?;
+        let mut t = self.load_kustomization(dir)?;
         let is_component = t.k.kind.as_deref() == Some("Component");
         match expect {
             Expect::Kustomization if is_component => {
@@ -235,7 +247,6 @@ impl Builder<'_> {
                 t.file
             )));
         }
-        self.check_openapi(&t)?;
         let entries: Vec<String> =
             t.k.bases
                 .iter()
@@ -266,6 +277,8 @@ impl Builder<'_> {
             let cfg = crate::config::TransformerConfig::parse(&text, &join(&t.dir, c))?;
             ra.config.merge(cfg);
         }
+        self.apply_openapi(&t, ra)?;
+        t.schema = ra.schema.clone();
         // The kustomization's own generators run before its components are accumulated.
         crate::generate::run(self, &t, ra)?;
         crate::plugins::run_generators(self, &t, ra)?;
@@ -367,6 +380,9 @@ impl Builder<'_> {
                 ra.vars.push(v);
             }
             ra.config.merge(sub.config);
+            if sub.schema.is_some() {
+                ra.schema = sub.schema;
+            }
             return Ok(());
         }
         if !self.fs.exists(&path) {

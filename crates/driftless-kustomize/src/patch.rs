@@ -41,7 +41,7 @@ pub(crate) fn strategic_merge_entries(
             );
         }
         for doc in docs {
-            apply_smp_by_id(res, &doc, infer_keys(t))?;
+            apply_smp_by_id(res, &doc, custom_schema(t))?;
         }
     }
     Ok(())
@@ -69,20 +69,16 @@ fn id_text(av: &str, kind: &str, name: &str, ns: &str) -> String {
     format!("{kind}.{v}.{g}/{name}.{ns}")
 }
 
-/// Whether list merge keys may be inferred for kinds outside the schema: not when the
-/// kustomization names a builtin OpenAPI version explicitly.
-pub(crate) fn infer_keys(t: &Target) -> bool {
-    t.k.openapi
-        .as_ref()
-        .and_then(|o| o.get("version"))
-        .is_none()
+/// The custom OpenAPI document in effect for this kustomization's patches.
+pub(crate) fn custom_schema(t: &Target) -> Option<&Value> {
+    t.schema.as_deref()
 }
 
 /// Applies a strategic merge patch to the one resource it names.
 pub(crate) fn apply_smp_by_id(
     res: &mut Vec<Resource>,
     doc: &Value,
-    infer_keys: bool,
+    schema: Option<&Value>,
 ) -> Result<(), Error> {
     let (av, kind, name, ns) = patch_id(doc);
     let (group, _) = split_api_version(&av);
@@ -100,7 +96,7 @@ pub(crate) fn apply_smp_by_id(
     let id = id_text(&av, &kind, &name, &ns);
     match matches.as_slice() {
         [i] => {
-            apply_smp(res, *i, doc, (true, true), infer_keys);
+            apply_smp(res, *i, doc, (true, true), schema);
             Ok(())
         }
         [] => Err(Error::msg(format!(
@@ -118,7 +114,7 @@ fn apply_smp(
     i: usize,
     doc: &Value,
     keep_identity: (bool, bool),
-    infer_keys: bool,
+    schema: Option<&Value>,
 ) {
     if doc.get("$patch").and_then(Value::as_str) == Some("delete") {
         res.remove(i);
@@ -137,8 +133,9 @@ fn apply_smp(
     }
     let (old_name, old_ns) = (r.name().to_string(), r.namespace().to_string());
     let kind = r.kind().to_string();
+    let api_version = r.api_version().to_string();
     let mut obj = Value::Object(std::mem::take(&mut r.obj));
-    crate::smp::merge_with(&kind, infer_keys, &mut obj, &patch);
+    crate::smp::merge_with(&kind, &api_version, schema, &mut obj, &patch);
     if let Value::Object(m) = obj {
         r.obj = m;
     }
@@ -233,16 +230,15 @@ pub(crate) fn apply_patch_entry(
     }
     for doc in docs {
         match &p.target {
-            None => {
-                apply_smp_by_id(res, &doc, infer_keys(t)).map_err(|e| e.in_field(&t.file, field))?
-            }
+            None => apply_smp_by_id(res, &doc, custom_schema(t))
+                .map_err(|e| e.in_field(&t.file, field))?,
             Some(sel) => {
                 let allow_name = p.options.get("allowNameChange").copied().unwrap_or(false);
                 let allow_kind = p.options.get("allowKindChange").copied().unwrap_or(false);
                 let mut targets = select(res, sel)?;
                 targets.reverse();
                 for i in targets {
-                    apply_smp(res, i, &doc, (!allow_name, !allow_kind), infer_keys(t));
+                    apply_smp(res, i, &doc, (!allow_name, !allow_kind), custom_schema(t));
                 }
             }
         }

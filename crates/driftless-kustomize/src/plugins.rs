@@ -291,7 +291,7 @@ fn transform(
                 docs.extend(parse_documents(&text, &t.file)?);
             }
             for d in docs {
-                crate::patch::apply_smp_by_id(res, &d, crate::patch::infer_keys(t))?;
+                crate::patch::apply_smp_by_id(res, &d, crate::patch::custom_schema(t))?;
             }
         }
         "ImageTagTransformer" => {

@@ -1,25 +1,13 @@
 //! Strategic merge patch, as kustomize applies it to resources.
 //!
-//! Maps merge key by key (`null` deletes); lists of objects merge by their merge key, taken from
-//! the embedded schema of the core kinds or, for other lists, from the first of kustomize's
-//! well-known keys every element carries; other lists are replaced. Patch elements come first
-//! in a merged list. `$patch: delete|replace|merge` directives are honoured. kustomize v5.5
+//! Maps merge key by key (`null` deletes); lists of objects merge by their merge key or list map
+//! keys, taken from a custom OpenAPI document (`openapi.path`) or the embedded schema of the
+//! core kinds; other lists are replaced. `$patch: delete|replace|merge` directives are honoured. kustomize v5.5
 //! (kyaml's merge) does not implement `$retainKeys`, `$setElementOrder/<list>` or
 //! `$deleteFromPrimitiveList/<list>`: it copies them into the output as ordinary fields, and so
 //! does this module, since the output must be byte-identical (verified with `kubectl kustomize`).
 
 use serde_json::{Map, Value};
-
-/// Keys that make a list of objects mergeable when the schema says nothing, in priority order.
-const ASSOCIATIVE_KEYS: &[&str] = &[
-    "mountPath",
-    "devicePath",
-    "ip",
-    "type",
-    "topologyKey",
-    "name",
-    "containerPort",
-];
 
 /// Kinds whose schema is embedded (their lists follow the Kubernetes merge keys).
 const POD_TEMPLATE_KINDS: &[&str] = &[
@@ -37,62 +25,47 @@ const POD_TEMPLATE_KINDS: &[&str] = &[
 /// How a list field merges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListStrategy {
-    /// Elements are objects matched by this key.
+    /// Elements are objects matched by this key (`x-kubernetes-patch-merge-key`): the merged
+    /// list follows the patch's order, then the original elements it does not mention.
     Key(String),
+    /// Elements are objects identified by these keys together (`x-kubernetes-list-map-keys`):
+    /// new elements first, then the original elements (merged) in their order.
+    MapKeys(Vec<String>),
     /// Primitive values united (`patchStrategy: merge` on a list of scalars).
     Union,
     /// The patch's list replaces the original.
     Replace,
 }
 
-/// The merge strategy of a list for the patch target `t`.
-fn list_strategy_with(
-    t: &Target<'_>,
-    path: &[String],
-    orig: &[Value],
-    patch: &[Value],
-) -> ListStrategy {
-    if !t.infer_keys {
-        let field = path.last().map(String::as_str).unwrap_or("");
-        let parent = if path.len() >= 2 {
-            path[path.len() - 2].as_str()
-        } else {
-            ""
-        };
-        return schema_strategy(t.kind, field, parent, path).unwrap_or(ListStrategy::Replace);
+/// The merge strategy of a list for the patch target `t`: the custom schema first (when the
+/// kustomization gives one and it knows the kind), then the embedded one; lists the schema
+/// says nothing about are replaced.
+fn list_strategy_with(t: &Target<'_>, path: &[String]) -> ListStrategy {
+    if let Some(s) = t.schema.and_then(|defs| custom_strategy(defs, t, path)) {
+        return s;
     }
-    list_strategy(t.kind, path, orig, patch)
+    list_strategy(t.kind, path)
 }
 
-/// The merge strategy of the list at `path` (field names from the object root) in `kind`.
-pub fn list_strategy(kind: &str, path: &[String], orig: &[Value], patch: &[Value]) -> ListStrategy {
+/// The merge strategy of the list at `path` (field names from the object root) in `kind`,
+/// from the embedded schema of the core kinds.
+pub fn list_strategy(kind: &str, path: &[String]) -> ListStrategy {
     let field = path.last().map(String::as_str).unwrap_or("");
     let parent = if path.len() >= 2 {
         path[path.len() - 2].as_str()
     } else {
         ""
     };
-    if let Some(s) = schema_strategy(kind, field, parent, path) {
-        return s;
-    }
-    let all: Vec<&Value> = orig
-        .iter()
-        .chain(patch.iter())
-        .filter(|v| !is_directive_elem(v))
-        .collect();
-    if all.is_empty() || !all.iter().all(|v| v.is_object()) {
-        return ListStrategy::Replace;
-    }
-    for key in ASSOCIATIVE_KEYS {
-        if all.iter().all(|v| v.get(*key).is_some()) {
-            return ListStrategy::Key((*key).to_string());
-        }
-    }
-    ListStrategy::Replace
+    schema_strategy(kind, field, parent, path).unwrap_or(ListStrategy::Replace)
 }
 
 fn schema_strategy(kind: &str, field: &str, parent: &str, path: &[String]) -> Option<ListStrategy> {
     let key = |k: &str| Some(ListStrategy::Key(k.to_string()));
+    let map_keys = |ks: &[&str]| {
+        Some(ListStrategy::MapKeys(
+            ks.iter().map(|k| (*k).to_string()).collect(),
+        ))
+    };
     if path.len() == 2 && path[0] == "metadata" {
         return match field {
             "finalizers" => Some(ListStrategy::Union),
@@ -112,32 +85,104 @@ fn schema_strategy(kind: &str, field: &str, parent: &str, path: &[String]) -> Op
             | "initContainers"
             | "ephemeralContainers"
             | "volumes"
-            | "imagePullSecrets"
-            | "resourceClaims"
-            | "schedulingGates" => key("name"),
+            | "imagePullSecrets" => key("name"),
             "env" if in_container => key("name"),
             "volumeMounts" => key("mountPath"),
             "volumeDevices" => key("devicePath"),
-            "ports" if in_container => key("containerPort"),
+            "ports" if in_container => map_keys(&["containerPort", "protocol"]),
             "hostAliases" => key("ip"),
             "readinessGates" => key("conditionType"),
-            "topologySpreadConstraints" => key("topologyKey"),
+            "topologySpreadConstraints" => map_keys(&["topologyKey", "whenUnsatisfiable"]),
             "conditions" if parent == "status" => key("type"),
-            "args"
-            | "command"
-            | "tolerations"
-            | "envFrom"
-            | "volumeClaimTemplates"
-            | "nodeSelectorTerms" => Some(ListStrategy::Replace),
             _ => None,
         };
     }
     match (kind, field) {
-        ("Service", "ports") if parent == "spec" => key("port"),
+        ("Service", "ports") if parent == "spec" => map_keys(&["port", "protocol"]),
         ("ServiceAccount", "secrets") => key("name"),
-        ("ServiceAccount", "imagePullSecrets") => key("name"),
         _ => None,
     }
+}
+
+/// Follows `$ref`s (at most 32, against cycles) to the definition they name.
+fn resolve_ref(defs: &Map<String, Value>, v: &Value) -> Option<Value> {
+    let mut cur = v;
+    for _ in 0..32 {
+        match cur.get("$ref").and_then(Value::as_str) {
+            Some(r) => cur = defs.get(r.trim_start_matches("#/definitions/"))?,
+            None => return Some(cur.clone()),
+        }
+    }
+    None
+}
+
+/// Reads the merge strategy of the list at `path` from a custom OpenAPI document (the
+/// kustomization's `openapi.path`): the definition whose `x-kubernetes-group-version-kind`
+/// names the resource, followed property by property through `$ref`s.
+fn custom_strategy(doc: &Value, t: &Target<'_>, path: &[String]) -> Option<ListStrategy> {
+    let defs = doc.get("definitions")?.as_object()?;
+    let root = defs.values().find(|d| {
+        d.get("x-kubernetes-group-version-kind")
+            .and_then(Value::as_array)
+            .is_some_and(|gvks| {
+                gvks.iter().any(|g| {
+                    g.get("kind").and_then(Value::as_str) == Some(t.kind)
+                        && g.get("group").and_then(Value::as_str).unwrap_or("") == t.group
+                        && g.get("version").and_then(Value::as_str).unwrap_or("") == t.version
+                })
+            })
+    })?;
+    let resolve = |v: &Value| -> Option<Value> { resolve_ref(defs, v) };
+    // A `$ref` to a Kubernetes type the document does not define leads into the builtin schema
+    // (kustomize adds the custom document to it), which the embedded tables stand for.
+    let builtin = |v: &Value| {
+        v.get("$ref").and_then(Value::as_str).is_some_and(|r| {
+            r.trim_start_matches("#/definitions/")
+                .starts_with("io.k8s.api.")
+        })
+    };
+    let mut cur = resolve(root)?;
+    let mut field = Value::Null;
+    for (i, name) in path.iter().enumerate() {
+        field = cur.get("properties")?.get(name)?.clone();
+        if i + 1 < path.len() {
+            let items = if field.get("type").and_then(Value::as_str) == Some("array") {
+                field.get("items")?.clone()
+            } else {
+                field.clone()
+            };
+            if builtin(&items) && resolve(&items).is_none() {
+                return Some(list_strategy("Pod", path));
+            }
+            let mut next = resolve(&items)?;
+            if next.get("type").and_then(Value::as_str) == Some("array") {
+                next = resolve(next.get("items")?)?;
+            }
+            cur = next;
+        }
+    }
+    let strategy = field
+        .get("x-kubernetes-patch-strategy")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let merge_key = field
+        .get("x-kubernetes-patch-merge-key")
+        .and_then(Value::as_str);
+    let map_keys: Option<Vec<String>> = field
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        });
+    Some(match (map_keys, merge_key) {
+        (Some(keys), _) if !keys.is_empty() => ListStrategy::MapKeys(keys),
+        (_, Some(k)) if strategy.contains("merge") => ListStrategy::Key(k.to_string()),
+        _ if strategy.contains("merge") => ListStrategy::Union,
+        _ => ListStrategy::Replace,
+    })
 }
 
 fn is_directive_elem(v: &Value) -> bool {
@@ -147,22 +192,39 @@ fn is_directive_elem(v: &Value) -> bool {
 
 /// Applies `patch` to `orig` (both objects) for a resource of `kind`.
 pub fn merge(kind: &str, orig: &mut Value, patch: &Value) {
-    merge_with(kind, true, orig, patch);
+    merge_with(kind, "", None, orig, patch);
 }
 
-/// The kind being patched and whether list merge keys may be inferred for kinds the schema
-/// does not know.
+/// The resource being patched and the custom schema in effect.
 struct Target<'a> {
     kind: &'a str,
-    infer_keys: bool,
+    group: &'a str,
+    version: &'a str,
+    schema: Option<&'a Value>,
 }
 
-/// Like [`merge`]; without `infer_keys`, lists of kinds outside the embedded schema are
-/// replaced instead of merged by a well-known key (kustomize does this when a kustomization
-/// names a builtin OpenAPI version explicitly).
-pub fn merge_with(kind: &str, infer_keys: bool, orig: &mut Value, patch: &Value) {
+/// Like [`merge`], for a resource of `api_version` with an optional custom OpenAPI document
+/// (`openapi.path`) that gives merge keys for kinds the embedded schema does not know.
+pub fn merge_with(
+    kind: &str,
+    api_version: &str,
+    schema: Option<&Value>,
+    orig: &mut Value,
+    patch: &Value,
+) {
+    let (group, version) = crate::resource::split_api_version(api_version);
     let mut path = Vec::new();
-    merge_value(&Target { kind, infer_keys }, &mut path, orig, patch);
+    merge_value(
+        &Target {
+            kind,
+            group,
+            version,
+            schema,
+        },
+        &mut path,
+        orig,
+        patch,
+    );
 }
 
 fn merge_value(kind: &Target<'_>, path: &mut Vec<String>, orig: &mut Value, patch: &Value) {
@@ -229,7 +291,7 @@ fn merge_map(
 fn merge_list(
     kind: &Target<'_>,
     path: &mut Vec<String>,
-    mut orig: Vec<Value>,
+    orig: Vec<Value>,
     patch: &[Value],
 ) -> Vec<Value> {
     if patch.iter().any(|v| {
@@ -242,7 +304,7 @@ fn merge_list(
             .map(strip_directives)
             .collect();
     }
-    match list_strategy_with(kind, path, &orig, patch) {
+    match list_strategy_with(kind, path) {
         ListStrategy::Replace => patch
             .iter()
             .filter(|v| !is_directive_elem(v))
@@ -254,36 +316,92 @@ fn merge_list(
             out.extend(orig.into_iter().filter(|v| !patch.contains(v)));
             out
         }
-        ListStrategy::Key(key) => {
-            // Patch elements come first, in patch order (merged into their originals), then
-            // the original elements the patch does not mention, in their order.
-            let mut out = Vec::new();
-            for pv in patch {
-                let Some(kv) = pv.get(&key) else {
-                    if !is_directive_elem(pv) {
-                        out.push(strip_directives(pv));
-                    }
-                    continue;
-                };
-                let pos = orig.iter().position(|o| o.get(&key) == Some(kv));
-                let delete = pv.get("$patch").and_then(Value::as_str) == Some("delete");
-                match (pos, delete) {
-                    (Some(i), true) => {
-                        orig.remove(i);
-                    }
-                    (None, true) => {}
-                    (Some(i), false) => {
-                        let mut slot = orig.remove(i);
-                        merge_value(kind, path, &mut slot, pv);
-                        out.push(slot);
-                    }
-                    (None, false) => out.push(strip_directives(pv)),
-                }
+        // kustomize v5.5 identifies elements by all the list map keys only when the patch uses
+        // the secondary ones; otherwise by the first, like a merge key.
+        ListStrategy::MapKeys(keys)
+            if patch
+                .iter()
+                .any(|p| keys.iter().skip(1).any(|k| p.get(k).is_some())) =>
+        {
+            merge_map_list(kind, path, orig, patch, &keys)
+        }
+        ListStrategy::MapKeys(keys) => {
+            let first = keys.first().cloned().unwrap_or_default();
+            merge_keyed(kind, path, orig, patch, &first)
+        }
+        ListStrategy::Key(key) => merge_keyed(kind, path, orig, patch, &key),
+    }
+}
+
+/// Merges a list by one merge key: patch elements first in patch order (merged into their
+/// originals), then the original elements the patch does not mention, in their order.
+fn merge_keyed(
+    kind: &Target<'_>,
+    path: &mut Vec<String>,
+    mut orig: Vec<Value>,
+    patch: &[Value],
+    key: &str,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    for pv in patch {
+        let Some(kv) = pv.get(key) else {
+            if !is_directive_elem(pv) {
+                out.push(strip_directives(pv));
             }
-            out.extend(orig);
-            out
+            continue;
+        };
+        let pos = orig.iter().position(|o| o.get(key) == Some(kv));
+        let delete = pv.get("$patch").and_then(Value::as_str) == Some("delete");
+        match (pos, delete) {
+            (Some(i), true) => {
+                orig.remove(i);
+            }
+            (None, true) => {}
+            (Some(i), false) => {
+                let mut slot = orig.remove(i);
+                merge_value(kind, path, &mut slot, pv);
+                out.push(slot);
+            }
+            (None, false) => out.push(strip_directives(pv)),
         }
     }
+    out.extend(orig);
+    out
+}
+
+/// Merges a list whose elements are identified by several keys together. New patch elements
+/// come first, then the original elements, merged, in their order. A patch element that agrees
+/// with an original on the keys both carry but not on which keys are present is dropped, as
+/// kustomize v5.5 does (`containerPort: 80` against `containerPort: 80, protocol: TCP`).
+fn merge_map_list(
+    kind: &Target<'_>,
+    path: &mut Vec<String>,
+    mut orig: Vec<Value>,
+    patch: &[Value],
+    keys: &[String],
+) -> Vec<Value> {
+    let id = |v: &Value| -> Vec<Option<Value>> { keys.iter().map(|k| v.get(k).cloned()).collect() };
+    let partial = |a: &[Option<Value>], b: &[Option<Value>]| {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| x.is_none() || y.is_none() || x == y)
+    };
+    let mut fresh = Vec::new();
+    for pv in patch.iter().filter(|v| !is_directive_elem(v)) {
+        let pid = id(pv);
+        let delete = pv.get("$patch").and_then(Value::as_str) == Some("delete");
+        if let Some(i) = orig.iter().position(|o| id(o) == pid) {
+            if delete {
+                orig.remove(i);
+            } else if let Some(slot) = orig.get_mut(i) {
+                merge_value(kind, path, slot, pv);
+            }
+        } else if !delete && !orig.iter().any(|o| partial(&id(o), &pid)) {
+            fresh.push(strip_directives(pv));
+        }
+    }
+    fresh.extend(orig);
+    fresh
 }
 
 /// Removes `$patch` directives from a value (for elements added from a patch).
