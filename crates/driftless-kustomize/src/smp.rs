@@ -100,6 +100,10 @@ fn schema_strategy(kind: &str, field: &str, parent: &str, path: &[String]) -> Op
     match (kind, field) {
         ("Service", "ports") if parent == "spec" => map_keys(&["port", "protocol"]),
         ("ServiceAccount", "secrets") => key("name"),
+        ("MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration", "webhooks") => {
+            key("name")
+        }
+        (_, "conditions") if parent == "status" => key("type"),
         _ => None,
     }
 }
