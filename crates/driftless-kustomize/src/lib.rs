@@ -29,6 +29,7 @@ mod patch;
 mod plugins;
 mod replacements;
 pub mod resource;
+mod scalar;
 pub mod smp;
 mod sort;
 mod transform;
