@@ -307,6 +307,18 @@ impl Builder<'_> {
                 }
             }
         }
+        if t.k.build_metadata.iter().any(|m| m == "managedByLabel") {
+            // kubectl's bundled kustomize reports its version as `(devel)`.
+            for r in ra.resources.iter_mut() {
+                let md = r.metadata_mut();
+                let labels =
+                    crate::fieldpath::ensure_object(md.entry("labels").or_insert(Value::Null));
+                labels.insert(
+                    "app.kubernetes.io/managed-by".into(),
+                    Value::String("kustomize-(devel)".into()),
+                );
+            }
+        }
         if t.k
             .build_metadata
             .iter()
