@@ -10,6 +10,7 @@ mod crd;
 mod diff;
 mod exit;
 mod input;
+mod kustomize;
 mod render;
 mod sync;
 mod table;
@@ -31,6 +32,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Apply the manifests wave by wave with server-side apply; prune with --prune.
     Sync(sync::SyncArgs),
+    /// Render a Kustomize directory, byte-identical to `kubectl kustomize`.
+    Kustomize(kustomize::KustomizeArgs),
     /// Print the Application CustomResourceDefinition.
     Crd,
 }
@@ -40,6 +43,13 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Sync(args) => sync::run(args),
+        Command::Kustomize(args) => match kustomize::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                exit::report(&error);
+                ExitCode::FAILURE
+            }
+        },
         Command::Crd => crd::run(),
     }
 }

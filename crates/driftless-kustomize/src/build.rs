@@ -1,0 +1,575 @@
+//! The build: reads a kustomization, accumulates its resources, bases and components, runs the
+//! generators and transformers, and finishes with name suffix hashes and name references.
+
+use crate::error::Error;
+use crate::fs::{FileSystem, join, normalize};
+use crate::kustomization::{FILE_NAMES, Kustomization};
+use crate::parse::{parse_documents, parse_one};
+use crate::resource::{Behavior, Resource};
+use serde_json::{Map, Value};
+
+/// The order of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reorder {
+    /// kustomize's legacy order (by kind, then id) unless `sortOptions` says otherwise; what
+    /// `kubectl kustomize` does.
+    #[default]
+    Legacy,
+    /// Input order unless `sortOptions` says otherwise (kustomize's library default).
+    None,
+}
+
+/// Build options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Output order when the kustomization has no `sortOptions`.
+    pub reorder: Reorder,
+    /// Allow files outside a kustomization's directory (`--load-restrictor LoadRestrictionsNone`).
+    pub allow_outside_root: bool,
+}
+
+/// Builds the kustomization in `dir` and returns the resulting objects.
+pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Value>, Error> {
+    let b = Builder { fs, options };
+    let dir = normalize(dir);
+    let mut ra = Accumulator::default();
+    // The directory built may hold a Component; only `resources` entries may not.
+    let k = b.accumulate(&dir, &mut ra, Expect::Any)?;
+    crate::generate::add_hashes(&mut ra.resources)?;
+    crate::nameref::fix(&mut ra.resources, &ra.config.name_reference)?;
+    crate::vars::resolve(&mut ra.resources, &ra.vars, &ra.config.var_reference)?;
+    ra.resources.retain(|r| {
+        r.annotations()
+            .get("config.kubernetes.io/local-config")
+            .and_then(Value::as_str)
+            != Some("true")
+    });
+    crate::sort::sort(&mut ra.resources, k.sort_options.as_ref(), options.reorder)?;
+    Ok(ra
+        .resources
+        .into_iter()
+        .map(|r| Value::Object(r.obj))
+        .collect())
+}
+
+/// Builds and prints the way `kustomize build` does.
+pub fn build_yaml(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<String, Error> {
+    Ok(crate::emit::to_yaml_stream(&build(fs, dir, options)?))
+}
+
+/// Resources and vars collected so far.
+#[derive(Debug, Default)]
+pub(crate) struct Accumulator {
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) vars: Vec<crate::kustomization::Var>,
+    /// Transformer configuration from `configurations` files.
+    pub(crate) config: crate::config::TransformerConfig,
+    /// The custom OpenAPI document (`openapi.path`) in effect, inherited from bases.
+    pub(crate) schema: Option<std::sync::Arc<Value>>,
+}
+
+impl Accumulator {
+    pub(crate) fn append(&mut self, r: Resource) -> Result<(), Error> {
+        let id = r.id();
+        if self.resources.iter().any(|x| same_id(&x.id(), &id)) {
+            return Err(Error::msg(format!(
+                "may not add resource with an already registered id: {id}"
+            )));
+        }
+        self.resources.push(r);
+        Ok(())
+    }
+}
+
+fn same_id(a: &crate::resource::ResId, b: &crate::resource::ResId) -> bool {
+    a.kind == b.kind && a.group == b.group && a.name == b.name && ns_eq(&a.namespace, &b.namespace)
+}
+
+/// Namespaces compare with the empty one equal to `default`.
+pub(crate) fn ns_eq(a: &str, b: &str) -> bool {
+    let n = |s: &str| {
+        if s.is_empty() {
+            "default".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    n(a) == n(b)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Kustomization,
+    Component,
+    Any,
+}
+
+pub(crate) struct Builder<'a> {
+    pub(crate) fs: &'a dyn FileSystem,
+    pub(crate) options: &'a Options,
+}
+
+/// A loaded kustomization with its location.
+pub(crate) struct Target {
+    pub(crate) dir: String,
+    pub(crate) file: String,
+    pub(crate) k: Kustomization,
+    /// The custom OpenAPI document for this kustomization's patches (its own or a base's).
+    pub(crate) schema: Option<std::sync::Arc<Value>>,
+}
+
+impl Builder<'_> {
+    fn load_kustomization(&self, dir: &str) -> Result<Target, Error> {
+        let found: Vec<String> = FILE_NAMES
+            .iter()
+            .map(|n| join(dir, n))
+            .filter(|p| self.fs.exists(p) && !self.fs.is_dir(p))
+            .collect();
+        let file = match found.as_slice() {
+            [] => return Err(Error::MissingKustomization(dir.to_string())),
+            [one] => one.clone(),
+            _ => {
+                return Err(Error::msg(format!(
+                    "Found multiple kustomization files under: {dir}"
+                )));
+            }
+        };
+        let text = self.read_text(&file)?;
+        let value = parse_one(&text, &file)?;
+        let value = if value.is_null() {
+            Value::Object(Map::new())
+        } else {
+            value
+        };
+        let k: Kustomization = serde_json::from_value(fix_legacy(value))
+            .map_err(|e| Error::msg(format!("{file}: invalid Kustomization: {e}")))?;
+        let mut k = k;
+        // `imageTags` is the old name of `images`.
+        let tags = std::mem::take(&mut k.image_tags);
+        k.images.extend(tags);
+        Ok(Target {
+            dir: dir.to_string(),
+            file,
+            k,
+            schema: None,
+        })
+    }
+
+    /// The `openapi` field: a builtin version or a custom schema file, not both.
+    /// Checks the `openapi` field and applies it to the schema in effect: a custom document
+    /// replaces it, a builtin version clears it.
+    fn apply_openapi(&self, t: &Target, ra: &mut Accumulator) -> Result<(), Error> {
+        let Some(openapi) = t.k.openapi.as_ref().and_then(Value::as_object) else {
+            return Ok(());
+        };
+        let path = openapi.get("path").and_then(Value::as_str);
+        let version = openapi.get("version").and_then(Value::as_str);
+        let err = |m: String| Err(Error::msg(m).in_field(&t.file, "openapi"));
+        match (path, version) {
+            (Some(_), Some(_)) => {
+                err("builtin version and custom schema provided, cannot use both".into())
+            }
+            (Some(p), None) => {
+                let full = join(&t.dir, p);
+                if !self.fs.exists(&full) {
+                    return err(format!("'{full}' doesn't exist"));
+                }
+                let doc = parse_one(&self.read_text(&full)?, &full)?;
+                ra.schema = Some(std::sync::Arc::new(doc));
+                Ok(())
+            }
+            (None, Some(v)) if v != "v1.21.2" => err(format!(
+                "the specified OpenAPI version {v} is not built in; only v1.21.2 is"
+            )),
+            (None, Some(_)) => {
+                ra.schema = None;
+                Ok(())
+            }
+            (None, None) => Ok(()),
+        }
+    }
+
+    pub(crate) fn read_text(&self, path: &str) -> Result<String, Error> {
+        let bytes = self.fs.read(path)?;
+        String::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))
+    }
+
+    /// Reads a file named in a kustomization, enforcing the load restrictions.
+    pub(crate) fn read_in_root(&self, t: &Target, rel: &str) -> Result<String, Error> {
+        let path = join(&t.dir, rel);
+        self.check_root(t, &path)?;
+        self.read_text(&path)
+    }
+
+    pub(crate) fn check_root(&self, t: &Target, path: &str) -> Result<(), Error> {
+        if self.options.allow_outside_root {
+            return Ok(());
+        }
+        let root = &t.dir;
+        let inside = root == "/" || path == root || path.starts_with(&format!("{root}/"));
+        if inside {
+            Ok(())
+        } else {
+            Err(Error::msg(format!(
+                "security; file '{path}' is not in or below '{root}'"
+            )))
+        }
+    }
+
+    fn accumulate(
+        &self,
+        dir: &str,
+        ra: &mut Accumulator,
+        expect: Expect,
+    ) -> Result<Kustomization, Error> {
+        let mut t = self.load_kustomization(dir)?;
+        let is_component = t.k.kind.as_deref() == Some("Component");
+        match expect {
+            Expect::Kustomization if is_component => {
+                return Err(Error::msg(format!(
+                    "expected kind != 'Component' for path '{dir}'"
+                )));
+            }
+            Expect::Component if !is_component => {
+                let kind = t.k.kind.clone().unwrap_or_else(|| "Kustomization".into());
+                return Err(Error::msg(format!(
+                    "accumulating components: accumulateDirectory: \"expected kind 'Component' for path '{dir}' but got '{kind}'"
+                )));
+            }
+            _ => {}
+        }
+        if is_component
+            && let Some(av) = &t.k.api_version
+            && av != "kustomize.config.k8s.io/v1alpha1"
+        {
+            return Err(Error::msg(format!(
+                "{}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1",
+                t.file
+            )));
+        }
+        let entries: Vec<String> =
+            t.k.bases
+                .iter()
+                .chain(t.k.resources.iter())
+                .cloned()
+                .collect();
+        for entry in &entries {
+            self.accumulate_resource(&t, entry, ra).map_err(|e| {
+                Error::msg(format!("accumulating resources: {e}")).in_field(&t.file, "resources")
+            })?;
+        }
+        for crd in &t.k.crds {
+            // CRD definitions only feed name reference configuration; they are not output.
+            let text = self
+                .read_in_root(&t, crd)
+                .map_err(|e| e.in_field(&t.file, "crds"))?;
+            let doc = parse_one(&text, &join(&t.dir, crd))?;
+            let refs = crate::crds::name_references(&doc);
+            ra.config.merge(crate::config::TransformerConfig {
+                name_reference: refs,
+                ..Default::default()
+            });
+        }
+        for c in &t.k.configurations {
+            let text = self
+                .read_in_root(&t, c)
+                .map_err(|e| e.in_field(&t.file, "configurations"))?;
+            let cfg = crate::config::TransformerConfig::parse(&text, &join(&t.dir, c))?;
+            ra.config.merge(cfg);
+        }
+        self.apply_openapi(&t, ra)?;
+        t.schema = ra.schema.clone();
+        // The kustomization's own generators run before its components are accumulated.
+        crate::generate::run(self, &t, ra)?;
+        crate::plugins::run_generators(self, &t, ra)?;
+        for comp in &t.k.components {
+            let path = join(&t.dir, comp);
+            if !self.fs.is_dir(&path) {
+                return Err(Error::msg(format!(
+                    "accumulating components: accumulateDirectory: \"'{path}' must build at directory: '{path}'\""
+                ))
+                .in_field(&t.file, "components"));
+            }
+            self.accumulate(&path, ra, Expect::Component)?;
+        }
+        crate::transform::run(self, &t, &mut ra.resources, &ra.config)?;
+        if t.k.build_metadata.iter().any(|m| m == "originAnnotations") {
+            for r in ra.resources.iter_mut() {
+                let Some(origin) = r.origin.clone() else {
+                    continue;
+                };
+                let key = "config.kubernetes.io/origin";
+                let md = r.metadata_mut();
+                let ann =
+                    crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
+                if !ann.contains_key(key) {
+                    ann.insert(key.into(), Value::String(origin.annotation(&t.dir)));
+                }
+            }
+        }
+        if t.k.build_metadata.iter().any(|m| m == "managedByLabel") {
+            // kubectl's bundled kustomize reports its version as `(devel)`.
+            for r in ra.resources.iter_mut() {
+                let md = r.metadata_mut();
+                let labels =
+                    crate::fieldpath::ensure_object(md.entry("labels").or_insert(Value::Null));
+                labels.insert(
+                    "app.kubernetes.io/managed-by".into(),
+                    Value::String("kustomize-(devel)".into()),
+                );
+            }
+        }
+        if t.k
+            .build_metadata
+            .iter()
+            .any(|m| m == "transformerAnnotations")
+        {
+            for r in ra
+                .resources
+                .iter_mut()
+                .filter(|r| !r.transformations.is_empty())
+            {
+                let text = crate::resource::transformations_annotation(&r.transformations, &t.dir);
+                let md = r.metadata_mut();
+                let ann =
+                    crate::fieldpath::ensure_object(md.entry("annotations").or_insert(Value::Null));
+                ann.insert(
+                    "alpha.config.kubernetes.io/transformations".into(),
+                    Value::String(text),
+                );
+            }
+        }
+        for v in &t.k.vars {
+            if ra.vars.iter().any(|x| x.name == v.name) {
+                return Err(Error::msg(format!("var '{}' already encountered", v.name)));
+            }
+            let mut v = v.clone();
+            v.target = Some(crate::vars::bind(&ra.resources, &v)?);
+            ra.vars.push(v);
+        }
+        Ok(t.k)
+    }
+
+    /// Builds a kustomization directory on its own (for plugin configurations given as one).
+    pub(crate) fn build_dir(&self, dir: &str) -> Result<Vec<Resource>, Error> {
+        let mut sub = Accumulator::default();
+        self.accumulate(dir, &mut sub, Expect::Kustomization)?;
+        Ok(sub.resources)
+    }
+
+    fn accumulate_resource(
+        &self,
+        t: &Target,
+        entry: &str,
+        ra: &mut Accumulator,
+    ) -> Result<(), Error> {
+        if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
+            return Err(Error::msg(format!(
+                "'{entry}': remote resources are not allowed"
+            )));
+        }
+        if crate::fs::escapes_root(&t.dir, entry) {
+            return Err(Error::msg(format!(
+                "accumulation err='accumulating resources from '{entry}': '{entry}' lies outside the root of the tree being built'"
+            )));
+        }
+        let path = join(&t.dir, entry);
+        if self.fs.is_dir(&path) {
+            let mut sub = Accumulator::default();
+            self.accumulate(&path, &mut sub, Expect::Kustomization)
+                .map_err(|e| {
+                    Error::msg(format!(
+                        "accumulation err='accumulating resources from '{entry}': {e}'"
+                    ))
+                })?;
+            for r in sub.resources {
+                ra.append(r)?;
+            }
+            for v in sub.vars {
+                if ra.vars.iter().any(|x| x.name == v.name) {
+                    return Err(Error::msg(format!("var '{}' already encountered", v.name)));
+                }
+                ra.vars.push(v);
+            }
+            ra.config.merge(sub.config);
+            if sub.schema.is_some() {
+                ra.schema = sub.schema;
+            }
+            return Ok(());
+        }
+        if !self.fs.exists(&path) {
+            return Err(Error::msg(format!(
+                "accumulation err='accumulating resources from '{entry}': evalsymlink failure on '{path}' : lstat {path}: no such file or directory'"
+            )));
+        }
+        self.check_root(t, &path)?;
+        let text = self.read_text(&path)?;
+        for mut r in load_resources(&text, &path)? {
+            r.origin = Some(crate::resource::Origin::File(path.clone()));
+            ra.append(r)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the resources of a YAML file (expanding `kind: List`).
+pub(crate) fn load_resources(text: &str, file: &str) -> Result<Vec<Resource>, Error> {
+    let mut out = Vec::new();
+    for doc in parse_documents(text, file)? {
+        push_doc(doc, file, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error> {
+    let Value::Object(mut obj) = doc else {
+        return Err(Error::msg(format!("{file}: a resource must be a mapping")));
+    };
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind.ends_with("List") && obj.get("items").is_some_and(Value::is_array) {
+        if let Some(Value::Array(items)) = obj.remove("items") {
+            for item in items {
+                push_doc(item, file, out)?;
+            }
+        }
+        return Ok(());
+    }
+    if kind.is_empty() {
+        return Err(Error::msg(format!(
+            "{file}: missing Resource metadata: kind not set"
+        )));
+    }
+    stringify_annotations(&mut obj);
+    out.push(Resource::new(obj));
+    Ok(())
+}
+
+/// kustomize reads annotation values as strings whatever their YAML type.
+fn stringify_annotations(obj: &mut Map<String, Value>) {
+    if let Some(Value::Object(a)) = obj
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    {
+        for v in a.values_mut() {
+            *v = Value::String(scalar_text(v));
+        }
+    }
+}
+
+/// The text of a scalar as a string.
+pub(crate) fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Number(n) => crate::scalar::format_number(n),
+        other => other.to_string(),
+    }
+}
+
+/// Moves legacy spellings into their current fields before the typed read.
+fn fix_legacy(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        // `patchesStrategicMerge` entries may be inline objects in older files.
+        if let Some(Value::Array(items)) = m.get_mut("patchesStrategicMerge") {
+            for item in items.iter_mut() {
+                if !item.is_string() {
+                    *item = Value::String(crate::emit::to_yaml(item));
+                }
+            }
+        }
+        let old = std::mem::take(m);
+        for (k, v) in old {
+            let key = TOP_KEYS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&k))
+                .map_or(k, |c| (*c).to_string());
+            m.insert(key, v);
+        }
+        if let Some(Value::Array(vars)) = m.get_mut("vars") {
+            for v in vars.iter_mut() {
+                canonical_keys(v);
+            }
+        }
+        for key in ["commonLabels", "commonAnnotations"] {
+            if let Some(Value::Object(labels)) = m.get_mut(key) {
+                for val in labels.values_mut() {
+                    *val = Value::String(scalar_text(val));
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Kustomization field names, which kustomize matches case-insensitively.
+const TOP_KEYS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "components",
+    "crds",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "images",
+    "imageTags",
+    "replicas",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "replacements",
+    "vars",
+    "sortOptions",
+    "buildMetadata",
+    "openapi",
+    "configurations",
+    "transformers",
+    "generators",
+    "validators",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
+];
+
+/// Field names of `vars` entries, which kustomize matches case-insensitively.
+const VAR_KEYS: &[&str] = &[
+    "name",
+    "objRef",
+    "fieldRef",
+    "fieldPath",
+    "apiVersion",
+    "kind",
+    "namespace",
+    "group",
+    "version",
+];
+
+fn canonical_keys(v: &mut Value) {
+    if let Value::Object(m) = v {
+        let old = std::mem::take(m);
+        for (k, mut val) in old {
+            canonical_keys(&mut val);
+            let key = VAR_KEYS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&k))
+                .map_or(k, |c| (*c).to_string());
+            m.insert(key, val);
+        }
+    }
+}
+
+/// Marks resources as generated with the given behavior (used by generators).
+pub(crate) fn generated(obj: Map<String, Value>, behavior: Behavior, hash: bool) -> Resource {
+    let mut r = Resource::new(obj);
+    r.behavior = behavior;
+    r.needs_hash = hash;
+    r
+}

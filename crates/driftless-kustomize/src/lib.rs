@@ -1,0 +1,40 @@
+//! Native Kustomize: a filesystem in, manifests out, byte-identical to `kustomize build`.
+//!
+//! No network, no cluster: everything a build reads comes through [`FileSystem`].
+//!
+//! ```
+//! use driftless_kustomize::{MemFs, Options, build_yaml};
+//! let fs = MemFs::new()
+//!     .with("/app/kustomization.yaml", "namePrefix: dev-\nresources:\n- cm.yaml\n")
+//!     .with("/app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n");
+//! let out = build_yaml(&fs, "/app", &Options::default())?;
+//! assert_eq!(out, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dev-cfg\n");
+//! # Ok::<(), driftless_kustomize::Error>(())
+//! ```
+
+mod build;
+mod config;
+pub mod conformance;
+mod crds;
+pub mod emit;
+mod error;
+mod fieldpath;
+mod fieldspecs;
+pub mod fs;
+mod generate;
+pub mod kustomization;
+mod nameref;
+pub mod parse;
+mod patch;
+mod plugins;
+mod replacements;
+pub mod resource;
+mod scalar;
+pub mod smp;
+mod sort;
+mod transform;
+mod vars;
+
+pub use build::{Options, Reorder, build, build_yaml};
+pub use error::Error;
+pub use fs::{DiskFs, FileSystem, MemFs};

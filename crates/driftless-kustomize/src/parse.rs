@@ -1,0 +1,241 @@
+//! Reading YAML documents into JSON values the way kustomize's reader sees them.
+//!
+//! kustomize reads with a YAML 1.2-style resolver: only `true`/`false` are booleans (`yes`
+//! stays a string), while `0644` is still an octal integer. Keys keep their order; the writer
+//! sorts them on output anyway.
+
+use serde_json::Value;
+
+/// A YAML document that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct YamlError {
+    /// The file the document came from.
+    pub file: String,
+    /// What was wrong, with the parser's line and column.
+    pub message: String,
+}
+
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        legacy_octal_numbers: true,
+        strict_booleans: true,
+    }
+}
+
+/// Parses every document of a YAML stream; empty documents are dropped.
+pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, YamlError> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options())
+        .map_err(|e| yaml_error(file, &e))?;
+    let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    if text.contains('-') {
+        for d in docs.iter_mut() {
+            convert_timestamps(d, text);
+        }
+    }
+    Ok(docs)
+}
+
+/// kustomize's reader turns unquoted YAML timestamps into times, which it writes back in RFC
+/// 3339 form (`2020-01-01` becomes `2020-01-01T00:00:00Z`). The parser here hands back strings
+/// without saying whether they were quoted, so a timestamp-shaped string is converted when the
+/// source holds it unquoted.
+fn convert_timestamps(v: &mut Value, text: &str) {
+    match v {
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                if let Value::String(s) = x {
+                    convert_one(s, text, None);
+                } else {
+                    convert_timestamps(x, text);
+                }
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if let Value::String(s) = x {
+                    convert_one(s, text, Some(k));
+                } else {
+                    convert_timestamps(x, text);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn convert_one(s: &mut String, text: &str, key: Option<&str>) {
+    if let Some(t) = rfc3339(s)
+        && appears_unquoted(text, s, key)
+    {
+        *s = t;
+    }
+}
+
+/// Whether `s` occurs unquoted in `text`, after `key:` on its line when the key is known.
+fn appears_unquoted(text: &str, s: &str, key: Option<&str>) -> bool {
+    text.match_indices(s).any(|(i, _)| {
+        let line_start = text[..i].rfind('\n').map_or(0, |p| p + 1);
+        let head = text[line_start..i].trim_end_matches([' ', '\t']);
+        let after = text[i + s.len()..].chars().next();
+        let unquoted_end = matches!(
+            after,
+            None | Some('\n' | '\r' | ' ' | '\t' | '#' | ',' | ']' | '}')
+        );
+        let keyed = match key {
+            Some(k) => head.strip_suffix(':').is_some_and(|h| {
+                h.trim_start()
+                    .trim_start_matches("- ")
+                    .trim_matches(['"', '\''])
+                    == k
+            }),
+            None => head.ends_with('-') || head.ends_with('[') || head.ends_with(','),
+        };
+        keyed && unquoted_end && head.len() < i - line_start
+    })
+}
+
+/// A YAML timestamp (`2006-1-2`, `2006-1-2T15:4:5.999Z07:00`, `2006-1-2t…`, `2006-1-2 15:4:5`)
+/// in Go's RFC 3339 output form, or `None` when `s` is not one.
+fn rfc3339(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let expect = |c: u8, i: &mut usize| -> Option<()> { (b.get(*i) == Some(&c)).then(|| *i += 1) };
+    let num2 = |i: &mut usize, min: usize, max: usize| -> Option<u32> {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() && *i - start < max {
+            *i += 1;
+        }
+        if *i - start < min {
+            return None;
+        }
+        s.get(start..*i)?.parse().ok()
+    };
+    let year = num2(&mut i, 4, 4)?;
+    expect(b'-', &mut i)?;
+    let month = num2(&mut i, 1, 2)?;
+    expect(b'-', &mut i)?;
+    let day = num2(&mut i, 1, 2)?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let sep = *b.get(i)?;
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return None;
+    }
+    i += 1;
+    let hour = num2(&mut i, 1, 2)?;
+    expect(b':', &mut i)?;
+    let minute = num2(&mut i, 1, 2)?;
+    expect(b':', &mut i)?;
+    let second = num2(&mut i, 1, 2)?;
+    let mut frac = String::new();
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac = s.get(start..i)?.trim_end_matches('0').to_string();
+    }
+    let zone = match s.get(i..)? {
+        "" => "Z".to_string(),
+        "Z" if sep != b' ' => "Z".to_string(),
+        z if sep != b' '
+            && (z.starts_with('+') || z.starts_with('-'))
+            && z.len() == 6
+            && z.as_bytes().get(3) == Some(&b':') =>
+        {
+            if &z[1..] == "00:00" {
+                "Z".to_string()
+            } else {
+                z.to_string()
+            }
+        }
+        _ => return None,
+    };
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    Some(format!(
+        "{date}T{hour:02}:{minute:02}:{second:02}{frac}{zone}"
+    ))
+}
+
+/// The parser's message on one line (it adds a source snippet below the first line).
+fn yaml_error(file: &str, e: &serde_saphyr::Error) -> YamlError {
+    let text = e.to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim_start_matches("error: ")
+        .to_string();
+    YamlError {
+        file: file.to_string(),
+        message,
+    }
+}
+
+/// Parses a single YAML document (an empty one reads as `null`); a repeated key keeps its last
+/// value, as kustomize's reader of kustomization files does.
+pub fn parse_one(text: &str, file: &str) -> Result<Value, YamlError> {
+    let mut opts = options();
+    opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
+    let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    match docs.len() {
+        0 => Ok(Value::Null),
+        1 => Ok(docs.remove(0)),
+        n => Err(YamlError {
+            file: file.to_string(),
+            message: format!("expected one document, found {n}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_like_kustomize() -> Result<(), YamlError> {
+        let v = parse_one("a: yes\nb: 0644\nc: true\nd: ~\ne: 1.5\n", "x.yaml")?;
+        assert_eq!(
+            v,
+            json!({"a": "yes", "b": 420, "c": true, "d": null, "e": 1.5})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn converts_unquoted_timestamps_only() -> Result<(), YamlError> {
+        let v = parse_documents(
+            "a: 2020-01-01\nb: \"2020-01-02\"\nc: 2001-12-14t21:59:43.10-05:00\n",
+            "x.yaml",
+        )?;
+        assert_eq!(
+            v[0],
+            json!({"a": "2020-01-01T00:00:00Z", "b": "2020-01-02", "c": "2001-12-14T21:59:43.1-05:00"})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn drops_empty_documents() -> Result<(), YamlError> {
+        let v = parse_documents("---\na: 1\n---\n---\nb: 2\n", "x.yaml")?;
+        assert_eq!(v, vec![json!({"a": 1}), json!({"b": 2})]);
+        Ok(())
+    }
+}

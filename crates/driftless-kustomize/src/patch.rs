@@ -1,0 +1,406 @@
+//! The patch transformers: `patchesStrategicMerge`, `patches` and `patchesJson6902`, and the
+//! target selection they share.
+
+use crate::build::{Builder, Target, ns_eq};
+use crate::error::Error;
+use crate::kustomization::{Patch, Selector};
+use crate::parse::parse_documents;
+use crate::resource::{Resource, split_api_version};
+use serde_json::Value;
+
+/// Reads a patch given as a file path or inline text.
+fn patch_text(b: &Builder<'_>, t: &Target, entry: &str) -> Result<String, Error> {
+    let looks_inline = entry.contains('\n')
+        || entry.trim_start().starts_with('{')
+        || entry.trim_start().starts_with('[');
+    if !looks_inline {
+        let path = crate::fs::join(&t.dir, entry);
+        if b.fs.exists(&path) {
+            return b.read_in_root(t, entry);
+        }
+        if !entry.contains(':') {
+            return Err(Error::msg(format!("'{path}' doesn't exist")));
+        }
+    }
+    Ok(entry.to_string())
+}
+
+/// `patchesStrategicMerge`: each document patches the resource with its kind, name and namespace.
+pub(crate) fn strategic_merge_entries(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+) -> Result<(), Error> {
+    for (i, entry) in t.k.patches_strategic_merge.iter().enumerate() {
+        let field = format!("patchesStrategicMerge[{i}]");
+        let text = patch_text(b, t, entry).map_err(|e| e.in_field(&t.file, &field))?;
+        let docs = parse_documents(&text, &t.file)?;
+        if docs.is_empty() {
+            return Err(
+                Error::msg(format!("patch appears to be empty; {entry}")).in_field(&t.file, &field)
+            );
+        }
+        for doc in docs {
+            apply_smp_by_id(res, &doc, custom_schema(t))?;
+        }
+    }
+    Ok(())
+}
+
+fn patch_id(doc: &Value) -> (String, String, String, String) {
+    let s = |p: &[&str]| {
+        crate::fieldpath::get(doc, p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (
+        s(&["apiVersion"]),
+        s(&["kind"]),
+        s(&["metadata", "name"]),
+        s(&["metadata", "namespace"]),
+    )
+}
+
+fn id_text(av: &str, kind: &str, name: &str, ns: &str) -> String {
+    let (g, v) = split_api_version(av);
+    let g = if g.is_empty() { "[noGrp]" } else { g };
+    let ns = if ns.is_empty() { "[noNs]" } else { ns };
+    format!("{kind}.{v}.{g}/{name}.{ns}")
+}
+
+/// The custom OpenAPI document in effect for this kustomization's patches.
+pub(crate) fn custom_schema(t: &Target) -> Option<&Value> {
+    t.schema.as_deref()
+}
+
+/// Applies a strategic merge patch to the one resource it names.
+pub(crate) fn apply_smp_by_id(
+    res: &mut Vec<Resource>,
+    doc: &Value,
+    schema: Option<&Value>,
+) -> Result<(), Error> {
+    let (av, kind, name, ns) = patch_id(doc);
+    let (group, _) = split_api_version(&av);
+    let matches: Vec<usize> = res
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            ((r.kind() == kind && r.had_name(&name))
+                || (r.orig_kind == kind && r.orig_id().name == name))
+                && r.group() == group
+                && (ns_eq(r.namespace(), &ns) || r.history.iter().any(|(_, n)| ns_eq(n, &ns)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let id = id_text(&av, &kind, &name, &ns);
+    match matches.as_slice() {
+        [i] => {
+            apply_smp(res, *i, doc, (true, true), schema);
+            Ok(())
+        }
+        [] => Err(Error::msg(format!(
+            "no matches for Id {id}; failed to find unique target for patch {id}"
+        ))),
+        _ => Err(Error::msg(format!(
+            "multiple matches for Id {id}; failed to find unique target for patch {id}"
+        ))),
+    }
+}
+
+/// Applies a strategic merge patch to resource `i`; a top-level `$patch: delete` removes it.
+fn apply_smp(
+    res: &mut Vec<Resource>,
+    i: usize,
+    doc: &Value,
+    keep_identity: (bool, bool),
+    schema: Option<&Value>,
+) {
+    if doc.get("$patch").and_then(Value::as_str) == Some("delete") {
+        res.remove(i);
+        return;
+    }
+    let Some(r) = res.get_mut(i) else { return };
+    let mut patch = doc.clone();
+    let (keep_name, keep_kind) = keep_identity;
+    if keep_name && let Some(md) = patch.get_mut("metadata").and_then(Value::as_object_mut) {
+        md.shift_remove("name");
+        md.shift_remove("namespace");
+    }
+    if keep_kind && let Some(p) = patch.as_object_mut() {
+        p.shift_remove("kind");
+        p.shift_remove("apiVersion");
+    }
+    let (old_name, old_ns) = (r.name().to_string(), r.namespace().to_string());
+    let kind = r.kind().to_string();
+    let api_version = r.api_version().to_string();
+    let mut obj = Value::Object(std::mem::take(&mut r.obj));
+    crate::smp::merge_with(&kind, &api_version, schema, &mut obj, &patch);
+    if let Value::Object(m) = obj {
+        r.obj = m;
+    }
+    if r.name() != old_name || r.namespace() != old_ns {
+        let (n, ns) = (r.name().to_string(), r.namespace().to_string());
+        r.history.push((old_name, old_ns));
+        r.history.dedup();
+        let _ = (n, ns);
+    }
+}
+
+/// `patches`: strategic merge or JSON 6902 patches, each for the resources its target selects
+/// (or, without a target, for the resource a strategic merge patch names).
+pub(crate) fn patches(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
+    for (i, p) in t.k.patches.iter().enumerate() {
+        let field = format!("patches[{i}]");
+        apply_patch_entry(b, t, res, p, &field)?;
+    }
+    Ok(())
+}
+
+/// `patchesJson6902`.
+pub(crate) fn json6902_entries(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+) -> Result<(), Error> {
+    for (i, p) in t.k.patches_json6902.iter().enumerate() {
+        let field = format!("patchesJson6902[{i}]");
+        apply_patch_entry(b, t, res, p, &field)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn apply_patch_entry(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+    p: &Patch,
+    field: &str,
+) -> Result<(), Error> {
+    let text = match (&p.path, &p.patch) {
+        (Some(path), None) => b
+            .read_in_root(t, path)
+            .map_err(|e| e.in_field(&t.file, field))?,
+        (None, Some(inline)) => inline.clone(),
+        (Some(_), Some(_)) => {
+            return Err(
+                Error::msg("patch and path can't be set at the same time").in_field(&t.file, field)
+            );
+        }
+        (None, None) => {
+            return Err(Error::msg("must specify one of patch and path").in_field(&t.file, field));
+        }
+    };
+    let docs =
+        parse_documents(&text, &t.file).map_err(|e| Error::from(e).in_field(&t.file, field))?;
+    if docs.is_empty() {
+        // Neither a strategic merge patch nor a JSON patch (kustomize v5.5 refuses it too).
+        let what = p.path.as_deref().unwrap_or("inline patch");
+        return Err(Error::msg(format!(
+            "trouble configuring builtin PatchTransformer: {what}: illegally qualifies as both an SM and JSON patch"
+        ))
+        .in_field(&t.file, field));
+    }
+    let is_json6902 = docs.len() == 1 && docs.first().is_some_and(Value::is_array);
+    if is_json6902 {
+        let ops: json_patch::Patch =
+            serde_json::from_value(docs.into_iter().next().unwrap_or(Value::Null)).map_err(
+                |e| Error::msg(format!("unable to parse JSON patch: {e}")).in_field(&t.file, field),
+            )?;
+        let Some(sel) = &p.target else {
+            return Err(Error::msg("must specify a target for JSON patch").in_field(&t.file, field));
+        };
+        for i in select(res, sel)? {
+            let Some(r) = res.get_mut(i) else { continue };
+            let mut obj = Value::Object(std::mem::take(&mut r.obj));
+            let (old_name, old_ns) = (r_name(&obj), r_ns(&obj));
+            let result = json_patch::patch(&mut obj, &ops);
+            if let Value::Object(m) = obj {
+                r.obj = m;
+            }
+            result.map_err(|e| {
+                Error::msg(format!("unable to apply JSON patch to {}: {e}", r.id()))
+                    .in_field(&t.file, field)
+            })?;
+            if r.name() != old_name || r.namespace() != old_ns {
+                r.history.push((old_name, old_ns));
+            }
+        }
+        return Ok(());
+    }
+    for doc in docs {
+        match &p.target {
+            None => apply_smp_by_id(res, &doc, custom_schema(t))
+                .map_err(|e| e.in_field(&t.file, field))?,
+            Some(sel) => {
+                let allow_name = p.options.get("allowNameChange").copied().unwrap_or(false);
+                let allow_kind = p.options.get("allowKindChange").copied().unwrap_or(false);
+                let mut targets = select(res, sel)?;
+                targets.reverse();
+                for i in targets {
+                    apply_smp(res, i, &doc, (!allow_name, !allow_kind), custom_schema(t));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn r_name(v: &Value) -> String {
+    crate::fieldpath::get(v, &["metadata", "name"])
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn r_ns(v: &Value) -> String {
+    crate::fieldpath::get(v, &["metadata", "namespace"])
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Indexes of the resources a selector picks.
+pub(crate) fn select(res: &[Resource], sel: &Selector) -> Result<Vec<usize>, Error> {
+    select_with(res, sel, true)
+}
+
+/// Like [`select`]; without `regex`, names and kinds compare exactly (replacements in v5.5).
+pub(crate) fn select_with(
+    res: &[Resource],
+    sel: &Selector,
+    regex: bool,
+) -> Result<Vec<usize>, Error> {
+    let mut out = Vec::new();
+    for (i, r) in res.iter().enumerate() {
+        if selects(r, sel, regex)? {
+            out.push(i);
+        }
+    }
+    Ok(out)
+}
+
+fn anchored(pattern: &str, value: &str) -> bool {
+    // Selectors are anchored regular expressions; plain names (the common case) compare
+    // directly, and a few regex forms are supported without a regex engine.
+    if pattern == value {
+        return true;
+    }
+    if pattern.contains(['*', '.', '|', '(', '[', '^', '$', '+', '?']) {
+        return simple_regex(pattern, value);
+    }
+    false
+}
+
+fn simple_regex(pattern: &str, value: &str) -> bool {
+    let p = pattern.trim_start_matches('^').trim_end_matches('$');
+    if p.contains('|') && !p.contains('(') {
+        return p.split('|').any(|alt| simple_regex(alt, value));
+    }
+    if let Some(inner) = p.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+        return inner.split('|').any(|alt| simple_regex(alt, value));
+    }
+    if p == ".*" {
+        return true;
+    }
+    if let Some(prefix) = p.strip_suffix(".*") {
+        if let Some(rest) = prefix.strip_prefix(".*") {
+            return value.contains(rest);
+        }
+        return value.starts_with(prefix);
+    }
+    if let Some(suffix) = p.strip_prefix(".*") {
+        return value.ends_with(suffix);
+    }
+    p == value
+}
+
+fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
+    let anchored = |p: &str, v: &str| if regex { anchored(p, v) } else { p == v };
+    if let Some(g) = &sel.group
+        && !anchored(g, r.group())
+    {
+        return Ok(false);
+    }
+    if let Some(v) = &sel.version
+        && !anchored(v, r.version())
+    {
+        return Ok(false);
+    }
+    if let Some(k) = &sel.kind
+        && !anchored(k, r.kind())
+    {
+        return Ok(false);
+    }
+    if let Some(n) = &sel.name
+        && !(anchored(n, r.name()) || r.history.iter().any(|(h, _)| anchored(n, h)))
+    {
+        return Ok(false);
+    }
+    if let Some(ns) = &sel.namespace
+        && !anchored(ns, r.namespace())
+    {
+        return Ok(false);
+    }
+    if let Some(ls) = &sel.label_selector
+        && !label_selector_matches(ls, &r.labels())
+    {
+        return Ok(false);
+    }
+    if let Some(a) = &sel.annotation_selector
+        && !label_selector_matches(a, &r.annotations())
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Kubernetes label selector syntax: `k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (a,b)`, `k notin (a)`.
+pub(crate) fn label_selector_matches(sel: &str, labels: &serde_json::Map<String, Value>) -> bool {
+    let get = |k: &str| labels.get(k).map(crate::build::scalar_text);
+    let mut terms = Vec::new();
+    let (mut depth, mut cur) = (0, String::new());
+    for c in sel.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                terms.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    terms.push(cur);
+    terms
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .all(|t| {
+            if let Some((k, v)) = t.split_once("!=") {
+                return get(k.trim()).as_deref() != Some(v.trim());
+            }
+            if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
+                return get(k.trim()).as_deref() == Some(v.trim());
+            }
+            let set = |rest: &str| -> Vec<String> {
+                rest.trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect()
+            };
+            if let Some((k, rest)) = t.split_once(" notin ") {
+                return get(k.trim()).is_none_or(|v| !set(rest).contains(&v));
+            }
+            if let Some((k, rest)) = t.split_once(" in ") {
+                return get(k.trim()).is_some_and(|v| set(rest).contains(&v));
+            }
+            if let Some(k) = t.strip_prefix('!') {
+                return get(k.trim()).is_none();
+            }
+            get(t).is_some()
+        })
+}

@@ -1,0 +1,285 @@
+//! A resource being built: the object plus what kustomize remembers about it (earlier names,
+//! generator settings).
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Group, version, kind, namespace and name: how kustomize identifies a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ResId {
+    /// API group (empty for the core group).
+    pub group: String,
+    /// API version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Namespace (empty when none).
+    pub namespace: String,
+}
+
+impl fmt::Display for ResId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let group = if self.group.is_empty() {
+            "[noGrp]"
+        } else {
+            &self.group
+        };
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
+        write!(
+            f,
+            "{}.{}.{}/{}.{}",
+            self.kind, self.version, group, self.name, ns
+        )
+    }
+}
+
+/// How a generated resource combines with one of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Behavior {
+    /// A new resource (an existing one of the same id is an error).
+    #[default]
+    Create,
+    /// Merged into the existing one.
+    Merge,
+    /// Replaces the existing one.
+    Replace,
+}
+
+/// One resource in the build.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The object (a JSON object).
+    pub obj: Map<String, Value>,
+    /// Names and namespaces this resource had before, oldest first (its original id first).
+    pub history: Vec<(String, String)>,
+    /// The kind the resource was loaded with (patches may change it).
+    pub orig_kind: String,
+    /// Whether a content hash is appended to the name at the end of the build.
+    pub needs_hash: bool,
+    /// Generator behavior (only for generated resources).
+    pub behavior: Behavior,
+    /// Name prefixes and suffixes applied to this resource, outermost last.
+    pub affixes: Vec<(String, String)>,
+    /// Where the resource came from (for `buildMetadata: [originAnnotations]`).
+    pub origin: Option<Origin>,
+    /// A number unique to this resource within the process (vars bind to it).
+    pub uid: u64,
+    /// The transformers that ran over this resource (for `transformerAnnotations`).
+    pub transformations: Vec<Origin>,
+}
+
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Where a resource came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Read from this file.
+    File(String),
+    /// Made (or, in a transformations record, changed) by a builtin plugin configured in
+    /// `file`.
+    Generator {
+        /// The kustomization or plugin configuration file.
+        file: String,
+        /// The generator kind (`ConfigMapGenerator`...).
+        kind: String,
+        /// The plugin configuration's name, when configured by a separate file.
+        name: Option<String>,
+        /// The plugin configuration's namespace, when it has one.
+        namespace: Option<String>,
+    },
+}
+
+impl Origin {
+    /// The annotation text, with paths relative to `dir`.
+    pub fn annotation(&self, dir: &str) -> String {
+        match self {
+            Origin::File(p) => format!("path: {}\n", crate::fs::relative(dir, p)),
+            Origin::Generator {
+                file,
+                kind,
+                name,
+                namespace,
+            } => {
+                let mut s = format!(
+                    "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
+                    crate::fs::relative(dir, file)
+                );
+                if let Some(n) = name {
+                    s.push_str(&format!("  name: {n}\n"));
+                }
+                if let Some(n) = namespace {
+                    s.push_str(&format!("  namespace: {n}\n"));
+                }
+                s
+            }
+        }
+    }
+
+    /// A transformations record of a builtin transformer configured in a kustomization field.
+    pub fn builtin(file: &str, kind: &str) -> Self {
+        Origin::Generator {
+            file: file.to_string(),
+            kind: kind.to_string(),
+            name: None,
+            namespace: None,
+        }
+    }
+}
+
+/// The `alpha.config.kubernetes.io/transformations` text for a list of records.
+pub fn transformations_annotation(records: &[Origin], dir: &str) -> String {
+    let mut out = String::new();
+    for r in records {
+        for (i, line) in r.annotation(dir).lines().enumerate() {
+            out.push_str(if i == 0 { "- " } else { "  " });
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+impl Resource {
+    /// Wraps an object loaded from a file or a generator.
+    pub fn new(obj: Map<String, Value>) -> Self {
+        let mut r = Self {
+            obj,
+            history: Vec::new(),
+            orig_kind: String::new(),
+            needs_hash: false,
+            behavior: Behavior::Create,
+            affixes: Vec::new(),
+            origin: None,
+            transformations: Vec::new(),
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        };
+        r.orig_kind = r.kind().to_string();
+        r
+    }
+
+    /// A string field at a top-level path such as `["metadata", "name"]`.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        let mut cur = self.obj.get(*path.first()?)?;
+        for p in &path[1..] {
+            cur = cur.get(*p)?;
+        }
+        cur.as_str()
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        self.str_at(&["kind"]).unwrap_or("")
+    }
+
+    /// `apiVersion`.
+    pub fn api_version(&self) -> &str {
+        self.str_at(&["apiVersion"]).unwrap_or("")
+    }
+
+    /// The group part of `apiVersion`.
+    pub fn group(&self) -> &str {
+        split_api_version(self.api_version()).0
+    }
+
+    /// The version part of `apiVersion`.
+    pub fn version(&self) -> &str {
+        split_api_version(self.api_version()).1
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.str_at(&["metadata", "name"]).unwrap_or("")
+    }
+
+    /// `metadata.namespace`.
+    pub fn namespace(&self) -> &str {
+        self.str_at(&["metadata", "namespace"]).unwrap_or("")
+    }
+
+    /// The current id.
+    pub fn id(&self) -> ResId {
+        ResId {
+            group: self.group().to_string(),
+            version: self.version().to_string(),
+            kind: self.kind().to_string(),
+            name: self.name().to_string(),
+            namespace: self.namespace().to_string(),
+        }
+    }
+
+    /// The id the resource was loaded with (original name and namespace).
+    pub fn orig_id(&self) -> ResId {
+        let mut id = self.id();
+        if let Some((n, ns)) = self.history.first() {
+            id.name = n.clone();
+            id.namespace = ns.clone();
+        }
+        id.kind = self.orig_kind.clone();
+        id
+    }
+
+    /// The mutable `metadata` object, created when missing.
+    pub fn metadata_mut(&mut self) -> &mut Map<String, Value> {
+        crate::fieldpath::ensure_object(self.obj.entry("metadata").or_insert(Value::Null))
+    }
+
+    /// Records the current name and namespace, then renames.
+    pub fn set_name(&mut self, name: &str) {
+        self.remember();
+        self.metadata_mut()
+            .insert("name".into(), Value::String(name.to_string()));
+    }
+
+    /// Records the current name and namespace, then moves to `ns`.
+    pub fn set_namespace(&mut self, ns: &str) {
+        self.remember();
+        self.metadata_mut()
+            .insert("namespace".into(), Value::String(ns.to_string()));
+    }
+
+    fn remember(&mut self) {
+        let cur = (self.name().to_string(), self.namespace().to_string());
+        if self.history.last() != Some(&cur) {
+            self.history.push(cur);
+        }
+    }
+
+    /// Whether this resource once had (or has) the given name.
+    pub fn had_name(&self, name: &str) -> bool {
+        self.name() == name || self.history.iter().any(|(n, _)| n == name)
+    }
+
+    /// `metadata.labels` as strings.
+    pub fn labels(&self) -> Map<String, Value> {
+        self.obj
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// `metadata.annotations`.
+    pub fn annotations(&self) -> Map<String, Value> {
+        self.obj
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// Splits `apps/v1` into (`apps`, `v1`) and `v1` into (``, `v1`).
+pub fn split_api_version(av: &str) -> (&str, &str) {
+    match av.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", av),
+    }
+}

@@ -1,0 +1,102 @@
+//! Build errors and restrictions, on in-memory trees: what is refused, and that messages name
+//! the kustomization file and field without leaking secret values.
+
+use driftless_kustomize::{MemFs, Options, build_yaml};
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n")
+}
+
+#[test]
+fn files_outside_the_kustomization_root_are_refused_unless_allowed() {
+    let fs = MemFs::new()
+        .with(
+            "/app/overlay/kustomization.yaml",
+            "resources:\n- ../shared/cm.yaml\n",
+        )
+        .with("/app/shared/cm.yaml", cm("c"));
+    let err = build_yaml(&fs, "/app/overlay", &Options::default())
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some(
+            "/app/overlay/kustomization.yaml: resources: accumulating resources: security; file '/app/shared/cm.yaml' is not in or below '/app/overlay'"
+        )
+    );
+    let open = Options {
+        allow_outside_root: true,
+        ..Options::default()
+    };
+    assert_eq!(build_yaml(&fs, "/app/overlay", &open).ok(), Some(cm("c")));
+}
+
+#[test]
+fn remote_resources_are_refused() {
+    let fs = MemFs::new().with(
+        "/k/kustomization.yaml",
+        "resources:\n- https://github.com/org/repo//base?ref=v1\n",
+    );
+    let err = build_yaml(&fs, "/k", &Options::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.starts_with("/k/kustomization.yaml: resources: "),
+        "{err}"
+    );
+    assert!(err.contains("remote resources are not allowed"), "{err}");
+}
+
+#[test]
+fn resources_may_not_climb_above_the_tree() {
+    let fs = MemFs::new().with("/kustomization.yaml", "resources:\n- ../elsewhere\n");
+    let err = build_yaml(&fs, "/", &Options::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("outside the root"), "{err}");
+}
+
+#[test]
+fn generator_errors_name_the_field_and_hide_the_value() {
+    let fs = MemFs::new().with(
+        "/k/kustomization.yaml",
+        "secretGenerator:\n- name: s\n  literals:\n  - hunter2-no-equals\n",
+    );
+    let err = build_yaml(&fs, "/k", &Options::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.starts_with("/k/kustomization.yaml: secretGenerator[0]: "),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn unknown_kustomization_fields_are_errors() {
+    let fs = MemFs::new().with("/k/kustomization.yaml", "resourcez:\n- a.yaml\n");
+    let err = build_yaml(&fs, "/k", &Options::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("/k/kustomization.yaml: invalid Kustomization: unknown field `resourcez`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_without_a_kustomization_is_an_error() {
+    let fs = MemFs::new().with("/k/cm.yaml", cm("c"));
+    let err = build_yaml(&fs, "/k", &Options::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("unable to find one of 'kustomization.yaml'"),
+        "{err}"
+    );
+}

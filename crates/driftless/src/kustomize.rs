@@ -1,0 +1,92 @@
+//! `driftless kustomize`: renders a Kustomize directory exactly as `kubectl kustomize` does, or
+//! reports conformance against the kustomize test corpus.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use driftless_kustomize::conformance::{
+    Outcome, load_cases, load_own_cases, load_skipped, run_case,
+};
+use driftless_kustomize::{DiskFs, Options, build_yaml};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `driftless kustomize`.
+#[derive(Debug, Args)]
+pub struct KustomizeArgs {
+    /// The directory holding the kustomization file.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Allow files outside the kustomization's directory (like `--load-restrictor
+    /// LoadRestrictionsNone`).
+    #[arg(long, env = "DRIFTLESS_KUSTOMIZE_LOAD_RESTRICTIONS_NONE")]
+    load_restrictions_none: bool,
+    /// Instead of building, run every case of the conformance corpus in DIR (default
+    /// `../shared/conformance/kustomize`) and print pass, fail and skip per case and totals.
+    #[arg(long, value_name = "CORPUS", num_args = 0..=1, default_missing_value = "../shared/conformance/kustomize")]
+    conformance_report: Option<PathBuf>,
+    /// The project's own cases, added to the report.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "crates/driftless-kustomize/tests/cases"
+    )]
+    own_cases: PathBuf,
+}
+
+/// Runs the command.
+pub fn run(args: &KustomizeArgs) -> anyhow::Result<()> {
+    if let Some(corpus) = &args.conformance_report {
+        return report(corpus, &args.own_cases);
+    }
+    let dir =
+        std::fs::canonicalize(&args.dir).with_context(|| format!("{}", args.dir.display()))?;
+    // The whole filesystem is visible; load restrictions keep reads inside the kustomization.
+    let fs = DiskFs::new("/");
+    let options = Options {
+        allow_outside_root: args.load_restrictions_none,
+        ..Options::default()
+    };
+    let out = build_yaml(&fs, &dir.to_string_lossy(), &options)?;
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(())
+}
+
+fn report(corpus: &Path, own: &Path) -> anyhow::Result<()> {
+    let mut cases = Vec::new();
+    let mut skipped = Vec::new();
+    if corpus.join("cases").is_dir() {
+        cases = load_cases(corpus)?;
+        skipped = load_skipped(corpus)?;
+    } else {
+        println!(
+            "kustomize corpus not found at {}; reporting own cases only",
+            corpus.display()
+        );
+    }
+    cases.extend(load_own_cases(own)?);
+    let (mut pass, mut fail) = (0, 0);
+    for case in &cases {
+        match run_case(case) {
+            Outcome::Pass => {
+                pass += 1;
+                println!("pass {}", case.name);
+            }
+            Outcome::Fail(why) => {
+                fail += 1;
+                println!("FAIL {}: {why}", case.name);
+            }
+        }
+    }
+    for s in &skipped {
+        println!("skip {} ({})", s.name, s.category);
+    }
+    println!(
+        "total: {pass} passed, {fail} failed, {} skipped, of {} cases",
+        skipped.len(),
+        cases.len()
+    );
+    if cases.is_empty() {
+        bail!("no cases found");
+    }
+    Ok(())
+}
