@@ -2,17 +2,19 @@
 //!
 //! The input is a [`FileTree`]: an in-memory tree read from a Git commit ([`MemoryTree`]) or a
 //! local directory ([`LocalDir`]). A [`Renderer`] is chosen per directory by [`Renderers`]: plain
-//! YAML/JSON manifests now; Kustomize and Helm plug in as further renderers that detect their
-//! directories (a `kustomization.yaml`, a `Chart.yaml`).
+//! YAML/JSON manifests, and [`Kustomize`] for directories holding a kustomization file; Helm will
+//! plug in the same way (a `Chart.yaml`).
 //!
 //! This crate does no network, Git or cluster I/O; [`LocalDir`] reads the local disk with `std`.
 
+mod kustomize;
 mod local;
 mod memory;
 mod plain;
 mod renderer;
 mod tree;
 
+pub use kustomize::Kustomize;
 pub use local::LocalDir;
 pub use memory::MemoryTree;
 pub use plain::{Plain, PlainOptions};

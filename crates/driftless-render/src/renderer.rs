@@ -25,7 +25,7 @@ pub enum RenderError {
         message: String,
     },
     /// An error from a renderer plugged in from another crate (Kustomize, Helm).
-    #[error("{renderer}: {source}")]
+    #[error("{renderer}")]
     Plugin {
         /// The renderer's name.
         renderer: &'static str,

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use driftless_render::{LocalDir, MemoryTree, Plain, PlainOptions, Renderers, normalize};
+use driftless_render::{
+    Kustomize, LocalDir, MemoryTree, Plain, PlainOptions, Renderers, normalize,
+};
 use driftless_resource::Manifest;
 use driftless_source::{Cache, Credentials, Limits, Source};
 
@@ -80,7 +82,11 @@ impl InputArgs {
             include: args.include.clone(),
             exclude: args.exclude.clone(),
         };
-        let renderers = Renderers::new(vec![Box::new(Plain::new(&options)?)]);
+        // Kustomize first: a directory with a kustomization file is a Kustomize directory.
+        let renderers = Renderers::new(vec![
+            Box::new(Kustomize::new()),
+            Box::new(Plain::new(&options)?),
+        ]);
         let manifests = match (&args.repo, &args.path) {
             (Some(url), _) => {
                 let source = source(url, args)?;
@@ -96,8 +102,9 @@ impl InputArgs {
                 renderers.render(&MemoryTree::from(files), &dir)?
             }
             (None, Some(path)) => {
-                let tree = LocalDir::new(path)?;
-                renderers.render(&tree, "")?
+                let (root, dir) = local_root(path)?;
+                let tree = LocalDir::new(&root)?;
+                renderers.render(&tree, &dir)?
             }
             (None, None) => anyhow::bail!("give a PATH or --repo URL"),
         };
@@ -145,4 +152,20 @@ fn cache_dir(args: &InputArgs) -> anyhow::Result<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .context("no --cache-dir, XDG_CACHE_HOME or HOME to keep the Git cache in")?;
     Ok(base.join("driftless").join("git"))
+}
+
+/// The tree a local PATH is rendered in, and PATH inside it: the enclosing Git work tree (so a
+/// Kustomize overlay reaches its `../base` as it would in the repository), else PATH itself.
+fn local_root(path: &std::path::Path) -> anyhow::Result<(PathBuf, String)> {
+    let path = std::fs::canonicalize(path).with_context(|| format!("{}", path.display()))?;
+    let root = path
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(&path)
+        .to_owned();
+    let dir = path
+        .strip_prefix(&root)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((root, normalize(&dir)?))
 }

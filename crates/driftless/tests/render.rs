@@ -177,3 +177,51 @@ fn renders_a_path_of_a_git_repository_at_a_revision() -> Result {
     );
     Ok(())
 }
+
+#[test]
+fn a_kustomize_overlay_renders_like_kustomize_and_reaches_its_base() -> Result {
+    let repo = tempfile::tempdir()?;
+    let r = repo.path();
+    git(r, &["init", "-q"])?;
+    write(
+        r,
+        "base/kustomization.yaml",
+        "resources: [deploy.yaml]\nconfigMapGenerator:\n- name: settings\n  literals: [mode=fast]\n",
+    )?;
+    write(
+        r,
+        "base/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - {name: web, image: nginx, envFrom: [{configMapRef: {name: settings}}]}\n",
+    )?;
+    write(
+        r,
+        "overlay/kustomization.yaml",
+        "resources: [../base]\nnamePrefix: prod-\nimages: [{name: nginx, newTag: '1.27'}]\n",
+    )?;
+
+    let rendered = driftless(&["render", "overlay", "-o", "json"], r)?;
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&rendered.stdout)?;
+    let kustomized = driftless(&["kustomize", "overlay"], r)?;
+    assert!(
+        kustomized.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kustomized.stderr)
+    );
+    let text = String::from_utf8(kustomized.stdout)?;
+    let expected: Vec<serde_json::Value> = text
+        .split("\n---\n")
+        .map(serde_saphyr::from_str)
+        .collect::<std::result::Result<_, _>>()?;
+    assert_eq!(
+        list["items"].as_array().cloned().unwrap_or_default(),
+        expected
+    );
+    // The generated ConfigMap's hashed name reached the Deployment through the base.
+    assert!(text.contains("name: prod-settings-"), "{text}");
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! The Kustomize renderer: any directory holding a kustomization file is built natively by
+//! `driftless-kustomize`, confined to the file tree (a Git commit or a local directory).
+
+use driftless_kustomize::fs::FsError;
+use driftless_kustomize::{FileSystem, Options, build};
+use driftless_resource::{Manifest, Provenance};
+
+use crate::renderer::{RenderError, Renderer};
+use crate::tree::{EntryKind, FileTree, join};
+
+/// The names kustomize looks for, in its order.
+const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Renders Kustomize directories, with the output `kubectl kustomize` gives.
+#[derive(Debug, Default)]
+pub struct Kustomize {
+    options: Options,
+}
+
+impl Kustomize {
+    /// A renderer with kustomize's defaults (legacy order, load restrictions on).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Renderer for Kustomize {
+    fn name(&self) -> &'static str {
+        "kustomize"
+    }
+
+    fn claims(&self, tree: &dyn FileTree, dir: &str) -> bool {
+        kustomization_file(tree, dir).is_some()
+    }
+
+    fn render(&self, tree: &dyn FileTree, dir: &str) -> Result<Vec<Manifest>, RenderError> {
+        let file =
+            kustomization_file(tree, dir).unwrap_or_else(|| join(dir, KUSTOMIZATION_FILES[0]));
+        let objects = build(&TreeFs(tree), &format!("/{dir}"), &self.options).map_err(|e| {
+            RenderError::Plugin {
+                renderer: "kustomize",
+                source: Box::new(e),
+            }
+        })?;
+        objects
+            .into_iter()
+            .enumerate()
+            .map(|(document, object)| {
+                let at = Provenance {
+                    file: file.clone(),
+                    document,
+                    line: 0,
+                    item: None,
+                };
+                Manifest::new(object, at).map_err(|e| RenderError::Plugin {
+                    renderer: "kustomize",
+                    source: Box::new(e),
+                })
+            })
+            .collect()
+    }
+}
+
+fn kustomization_file(tree: &dyn FileTree, dir: &str) -> Option<String> {
+    KUSTOMIZATION_FILES
+        .iter()
+        .map(|name| join(dir, name))
+        .find(|path| tree.kind(path) == Some(EntryKind::File))
+}
+
+/// A [`FileTree`] seen as kustomize's file system, whose `/` is the tree's root: nothing outside
+/// the tree can be read, whatever a kustomization asks for.
+struct TreeFs<'a>(&'a dyn FileTree);
+
+impl TreeFs<'_> {
+    fn relative(path: &str) -> String {
+        path.split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+impl FileSystem for TreeFs<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        let relative = Self::relative(path);
+        if self.0.kind(&relative).is_none() {
+            return Err(FsError::NotFound(path.to_owned()));
+        }
+        self.0
+            .read_file(&relative)
+            .map(|bytes| bytes.into_owned())
+            .map_err(|e| FsError::Io {
+                path: path.to_owned(),
+                source: std::io::Error::other(e.to_string()),
+            })
+    }
+
+    fn list_dir(&self, path: &str) -> Result<Vec<String>, FsError> {
+        let relative = Self::relative(path);
+        if self.0.kind(&relative).is_none() {
+            return Err(FsError::NotFound(path.to_owned()));
+        }
+        self.0.read_dir(&relative).map_err(|e| FsError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.0.kind(&Self::relative(path)) == Some(EntryKind::Dir)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.0.kind(&Self::relative(path)).is_some()
+    }
+}
