@@ -74,6 +74,20 @@ with open(os.path.join(out, "app.yaml"), "w") as f:
 PY
 }
 
+# Room for every pod of the workload: kwok nodes are cheap (110 pods each).
+for n in $(seq 1 "${EXTRA_NODES:-4}"); do
+  "$kubectl" apply -f - >/dev/null <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-bench-$n
+  annotations: {kwok.x-k8s.io/node: fake}
+  labels: {type: kwok, kubernetes.io/hostname: kwok-bench-$n}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+NODE
+done
 "$kubectl" create namespace bench-sync >/dev/null
 gen_app "$work/big" "$objects" obj
 echo "== one application, $objects objects"

@@ -293,15 +293,9 @@ pub fn plan(
                 });
                 continue;
             }
-            Owner::Nobody => {
-                plan.untouched.push(Untouched {
-                    key: key.clone(),
-                    reason: "carries this application's label but no tracking id; not pruned"
-                        .to_owned(),
-                    conflict: true,
-                });
-                continue;
-            }
+            // Labels are copied onto derived objects (a Service's onto its Endpoints and
+            // EndpointSlices): without our tracking id an object is simply not ours.
+            Owner::Nobody => continue,
         }
         if !options.prune {
             plan.untouched.push(Untouched {

@@ -248,3 +248,16 @@ fn a_desired_object_owned_by_another_app_is_a_conflict_not_an_apply() {
     assert_eq!(plan.apply_count(), 0);
     assert!(plan.untouched[0].conflict && plan.untouched[0].reason.contains("\"other\""));
 }
+
+#[test]
+fn labelled_objects_without_a_tracking_id_are_not_ours_and_not_reported() {
+    // The endpoints controllers copy a Service's labels onto its Endpoints.
+    let mut endpoints =
+        desired("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n").remove(0);
+    endpoints.object["metadata"]["labels"] = serde_json::json!({"driftless.dev/app": "app"});
+    let owned = vec![(endpoints.key.clone(), endpoints.object)];
+    let options = SyncOptions::parse(&["Prune=true"]).unwrap();
+    let plan = plan("app", vec![], &BTreeMap::new(), &owned, &options).unwrap();
+    assert_eq!(plan.prune_count(), 0);
+    assert!(plan.untouched.is_empty(), "{:?}", plan.untouched);
+}
