@@ -128,7 +128,9 @@ impl ControlPlane {
                     "--service-account-signing-key-file={}",
                     creds.sa_key.display()
                 ),
-                "--service-cluster-ip-range=10.0.0.0/24".to_owned(),
+                // Virtual ClusterIPs only (nothing routes to them here); a /16 leaves room for
+                // benchmarks with thousands of Services.
+                "--service-cluster-ip-range=10.96.0.0/16".to_owned(),
                 "--authorization-mode=RBAC".to_owned(),
                 "--allow-privileged=true".to_owned(),
                 // Neither is needed on one loopback API server, and both slow start-up.
