@@ -65,6 +65,24 @@ fn resource_version(cm: &ConfigMap) -> String {
     cm.metadata.resource_version.clone().unwrap_or_default()
 }
 
+/// A Job that kwok completes, run as a hook of `phase`.
+fn hook_job(name: &str, phase: &str, policy: &str) -> String {
+    format!(
+        "
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  annotations: {{driftless.dev/hook: {phase}, driftless.dev/hook-delete-policy: {policy}}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{{name: run, image: registry.example/job:1}}]
+"
+    )
+}
+
 const ONE_CONFIGMAP: &str = "
 apiVersion: v1
 kind: ConfigMap
@@ -412,26 +430,10 @@ spec:
 #[tokio::test]
 async fn pre_and_post_sync_hooks_run_in_order() -> anyhow::Result<()> {
     with_namespace("sync-hooks", |client, ns| async move {
-        let job = |name: &str, phase: &str| {
-            format!(
-                "
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {name}
-  annotations: {{driftless.dev/hook: {phase}}}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{{name: run, image: registry.example/job:1}}]
-"
-            )
-        };
         let yaml = format!(
             "{}---{}---{ONE_CONFIGMAP}",
-            job("migrate", "PreSync"),
-            job("smoke-test", "PostSync")
+            hook_job("migrate", "PreSync", "BeforeHookCreation"),
+            hook_job("smoke-test", "PostSync", "BeforeHookCreation")
         );
         let report = run(&client, &yaml, &settings(&ns, &[])?).await?;
         ensure!(report.succeeded(), "{report:?}");
@@ -780,27 +782,11 @@ data: {a: b}
 #[tokio::test]
 async fn sync_fail_hooks_run_on_failure_and_succeeded_hooks_are_deleted() -> anyhow::Result<()> {
     with_namespace("sync-hook-policies", |client, ns| async move {
-        let job = |name: &str, phase: &str, policy: &str| {
-            format!(
-                "
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: {name}
-  annotations: {{driftless.dev/hook: {phase}, driftless.dev/hook-delete-policy: {policy}}}
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{{name: run, image: registry.example/job:1}}]
-"
-            )
-        };
         let jobs = Api::<k8s_openapi::api::batch::v1::Job>::namespaced(client.clone(), &ns);
 
         let succeeding = format!(
             "{}---{ONE_CONFIGMAP}",
-            job("cleanup", "PostSync", "HookSucceeded")
+            hook_job("cleanup", "PostSync", "HookSucceeded")
         );
         let report = run(&client, &succeeding, &settings(&ns, &[])?).await?;
         ensure!(report.succeeded(), "{report:?}");
@@ -826,8 +812,8 @@ kind: Service
 metadata: {{name: broken}}
 spec: {{ports: [{{port: 99999}}]}}
 ",
-            job("notify", "SyncFail", "BeforeHookCreation"),
-            job("never", "PostSync", "BeforeHookCreation"),
+            hook_job("notify", "SyncFail", "BeforeHookCreation"),
+            hook_job("never", "PostSync", "BeforeHookCreation"),
         );
         let report = run(&client, &failing, &settings(&ns, &[])?).await?;
         ensure!(!report.succeeded(), "{report:?}");

@@ -177,13 +177,7 @@ where
     async fn validate(&mut self, tasks: &[ApplyTask], wave: i32) -> Result<(), String> {
         let mut failures = Vec::new();
         for task in tasks {
-            let sent = if task.replace {
-                self.cluster.replace(&task.object, true).await
-            } else {
-                self.cluster
-                    .apply(&task.object, self.mode(task, true))
-                    .await
-            };
+            let sent = self.send(task, true).await;
             match sent {
                 Ok(_) => {
                     if self.settings.dry_run {
@@ -249,13 +243,7 @@ where
     async fn apply(&mut self, task: &ApplyTask, wave: i32) -> Result<(), String> {
         let deadline = Instant::now() + NEW_KIND_PATIENCE;
         let stored = loop {
-            let sent = if task.replace {
-                self.cluster.replace(&task.object, false).await
-            } else {
-                self.cluster
-                    .apply(&task.object, self.mode(task, false))
-                    .await
-            };
+            let sent = self.send(task, false).await;
             match sent {
                 Err(e) if e.kind == ErrorKind::UnknownKind && Instant::now() < deadline => {
                     // Its CRD was applied moments ago: let discovery catch up.
@@ -468,6 +456,17 @@ where
             self.cluster.sleep(self.settings.poll).await;
         }
         Ok(())
+    }
+
+    /// Sends one object: replace or server-side apply, as the task says.
+    async fn send(&self, task: &ApplyTask, dry_run: bool) -> Result<Value, ClusterError> {
+        if task.replace {
+            self.cluster.replace(&task.object, dry_run).await
+        } else {
+            self.cluster
+                .apply(&task.object, self.mode(task, dry_run))
+                .await
+        }
     }
 
     fn mode(&self, task: &ApplyTask, dry_run: bool) -> ApplyMode {
