@@ -63,6 +63,18 @@ async fn diff_and_sync_report_with_kubectl_exit_codes_and_never_print_secrets() 
         assert_eq!(before.status.code(), Some(1), "{}", text(&before));
         assert!(text(&before).contains("2 to create"), "{}", text(&before));
 
+        // --dry-run validates with the API server and changes nothing.
+        let mut dry = with("sync");
+        dry.push("--dry-run".to_owned());
+        let dry_run = run(dry)?;
+        assert_eq!(dry_run.status.code(), Some(0), "{}", text(&dry_run));
+        assert!(text(&dry_run).contains("dry-run ok"), "{}", text(&dry_run));
+        let configmaps = Api::<ConfigMap>::namespaced(client.clone(), &ns);
+        assert!(
+            configmaps.get_opt("settings").await?.is_none(),
+            "--dry-run created objects"
+        );
+
         let sync = run(with("sync"))?;
         assert_eq!(sync.status.code(), Some(0), "{}", text(&sync));
         assert!(
@@ -75,7 +87,6 @@ async fn diff_and_sync_report_with_kubectl_exit_codes_and_never_print_secrets() 
         assert_eq!(steady.status.code(), Some(0), "{}", text(&steady));
 
         // Someone edits the ConfigMap and the Secret in the cluster.
-        let configmaps = Api::<ConfigMap>::namespaced(client.clone(), &ns);
         let edit = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "settings"}, "data": {"mode": "hand-edited"}});
         configmaps
@@ -105,7 +116,7 @@ async fn diff_and_sync_report_with_kubectl_exit_codes_and_never_print_secrets() 
         assert_eq!(healed.status.code(), Some(0), "{}", text(&healed));
         assert_eq!(run(with("diff"))?.status.code(), Some(0));
 
-        for output in [&before, &sync, &steady, &drifted, &healed] {
+        for output in [&before, &dry_run, &sync, &steady, &drifted, &healed] {
             assert!(
                 !text(output).contains(SECRET_VALUE),
                 "secret printed: {}",
