@@ -1,6 +1,7 @@
 //! Carrying out a plan: hooks, then wave by wave validate → apply → prune → wait for health,
 //! then the remaining hooks.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use driftless_resource::ResourceKey;
@@ -62,6 +63,7 @@ where
         settings,
         plan,
         report: SyncReport::default(),
+        applied: BTreeMap::new(),
     };
     run.all().await;
     run.report
@@ -73,6 +75,9 @@ struct Run<'a, C, H> {
     settings: &'a Settings,
     plan: &'a Plan,
     report: SyncReport,
+    /// What the API server returned for each object applied in the current wave: the first
+    /// health check reads it instead of asking again.
+    applied: BTreeMap<ResourceKey, Value>,
 }
 
 impl<C, H> Run<'_, C, H>
@@ -263,6 +268,7 @@ where
                     Outcome::Synced
                 };
                 self.record(&task.key, Some(wave), action(task), outcome, String::new());
+                self.applied.insert(task.key.clone(), stored);
                 if task.key.kind == "CustomResourceDefinition" {
                     let _ = self.cluster.refresh_kinds().await;
                 }
@@ -323,11 +329,15 @@ where
         loop {
             let mut still = Vec::new();
             for task in pending {
-                let live = self
-                    .cluster
-                    .get(&task.key, api_version(&task.object))
-                    .await
-                    .map_err(|e| format!("reading {}: {e}", task.key))?;
+                let live = match self.applied.remove(&task.key) {
+                    // Most kinds are ready as stored (a ConfigMap, a Service): no request.
+                    Some(stored) => Some(stored),
+                    None => self
+                        .cluster
+                        .get(&task.key, api_version(&task.object))
+                        .await
+                        .map_err(|e| format!("reading {}: {e}", task.key))?,
+                };
                 match live.as_ref().map(&self.health) {
                     Some(Readiness::Ready) => {}
                     Some(Readiness::Failed(why)) => {
