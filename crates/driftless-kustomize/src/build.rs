@@ -19,6 +19,14 @@ pub enum Reorder {
     None,
 }
 
+/// Fetches remote bases (Git URLs in `resources`) for a build that allows them. This crate does
+/// no I/O of its own: the caller decides whether and how remote content is reached.
+pub trait RemoteLoader: Send + Sync + std::fmt::Debug {
+    /// Loads the remote resource `url` (as written in the kustomization): the file system holding
+    /// its content and the directory in it to build. The error is one line for people.
+    fn load(&self, url: &str) -> Result<(Box<dyn FileSystem>, String), String>;
+}
+
 /// Build options.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -26,6 +34,13 @@ pub struct Options {
     pub reorder: Reorder,
     /// Allow files outside a kustomization's directory (`--load-restrictor LoadRestrictionsNone`).
     pub allow_outside_root: bool,
+    /// Where remote bases come from; `None` (the default) refuses them.
+    pub remote: Option<std::sync::Arc<dyn RemoteLoader>>,
+}
+
+/// Whether a `resources` entry names remote content rather than a path.
+pub fn is_remote(entry: &str) -> bool {
+    entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@")
 }
 
 /// Builds the kustomization in `dir` and returns the resulting objects.
@@ -363,10 +378,28 @@ impl Builder<'_> {
         entry: &str,
         ra: &mut Accumulator,
     ) -> Result<(), Error> {
-        if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
-            return Err(Error::msg(format!(
-                "'{entry}': remote resources are not allowed"
-            )));
+        if is_remote(entry) {
+            let Some(loader) = &self.options.remote else {
+                return Err(Error::msg(format!(
+                    "'{entry}': remote resources are not allowed (allow them explicitly to fetch remote bases)"
+                )));
+            };
+            let (fs, dir) = loader
+                .load(entry)
+                .map_err(|e| Error::msg(format!("'{entry}': {e}")))?;
+            let remote = Builder {
+                fs: fs.as_ref(),
+                options: self.options,
+            };
+            let mut sub = Accumulator::default();
+            remote
+                .accumulate(&normalize(&dir), &mut sub, Expect::Kustomization)
+                .map_err(|e| {
+                    Error::msg(format!(
+                        "accumulation err='accumulating resources from '{entry}': {e}'"
+                    ))
+                })?;
+            return merge_sub(ra, sub);
         }
         if crate::fs::escapes_root(&t.dir, entry) {
             return Err(Error::msg(format!(
@@ -382,20 +415,7 @@ impl Builder<'_> {
                         "accumulation err='accumulating resources from '{entry}': {e}'"
                     ))
                 })?;
-            for r in sub.resources {
-                ra.append(r)?;
-            }
-            for v in sub.vars {
-                if ra.vars.iter().any(|x| x.name == v.name) {
-                    return Err(Error::msg(format!("var '{}' already encountered", v.name)));
-                }
-                ra.vars.push(v);
-            }
-            ra.config.merge(sub.config);
-            if sub.schema.is_some() {
-                ra.schema = sub.schema;
-            }
-            return Ok(());
+            return merge_sub(ra, sub);
         }
         if !self.fs.exists(&path) {
             return Err(Error::msg(format!(
@@ -410,6 +430,24 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// Adds what a base accumulated to its parent.
+fn merge_sub(ra: &mut Accumulator, sub: Accumulator) -> Result<(), Error> {
+    for r in sub.resources {
+        ra.append(r)?;
+    }
+    for v in sub.vars {
+        if ra.vars.iter().any(|x| x.name == v.name) {
+            return Err(Error::msg(format!("var '{}' already encountered", v.name)));
+        }
+        ra.vars.push(v);
+    }
+    ra.config.merge(sub.config);
+    if sub.schema.is_some() {
+        ra.schema = sub.schema;
+    }
+    Ok(())
 }
 
 /// Reads the resources of a YAML file (expanding `kind: List`).

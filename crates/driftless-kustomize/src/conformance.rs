@@ -127,7 +127,7 @@ fn load_case(dir: &Path, group: &str, mismatch: bool) -> Result<Case, CorpusErro
     let opts = meta.get("options");
     let mut options = Options {
         reorder: Reorder::None,
-        allow_outside_root: false,
+        ..Options::default()
     };
     if matches!(
         opts.and_then(|o| o.get("reorder")).and_then(Value::as_str),

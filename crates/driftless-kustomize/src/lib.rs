@@ -35,6 +35,6 @@ mod sort;
 mod transform;
 mod vars;
 
-pub use build::{Options, Reorder, build, build_yaml};
+pub use build::{Options, RemoteLoader, Reorder, build, build_yaml, is_remote};
 pub use error::Error;
 pub use fs::{DiskFs, FileSystem, MemFs};

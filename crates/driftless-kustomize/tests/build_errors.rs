@@ -1,7 +1,7 @@
 //! Build errors and restrictions, on in-memory trees: what is refused, and that messages name
 //! the kustomization file and field without leaking secret values.
 
-use driftless_kustomize::{MemFs, Options, build_yaml};
+use driftless_kustomize::{FileSystem, MemFs, Options, RemoteLoader, build_yaml};
 
 fn cm(name: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n")
@@ -98,5 +98,46 @@ fn a_directory_without_a_kustomization_is_an_error() {
     assert!(
         err.contains("unable to find one of 'kustomization.yaml'"),
         "{err}"
+    );
+}
+
+/// Serves one remote base from memory, and records what it was asked for.
+#[derive(Debug, Default)]
+struct OneRemote {
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl RemoteLoader for OneRemote {
+    fn load(&self, url: &str) -> Result<(Box<dyn FileSystem>, String), String> {
+        self.asked
+            .lock()
+            .map_err(|e| e.to_string())?
+            .push(url.to_owned());
+        let fs = MemFs::new()
+            .with(
+                "/base/kustomization.yaml",
+                "resources: [cm.yaml]\nnamePrefix: remote-\n",
+            )
+            .with("/base/cm.yaml", cm("c"));
+        Ok((Box::new(fs), "/base".to_owned()))
+    }
+}
+
+#[test]
+fn remote_bases_are_built_through_the_loader_when_allowed() {
+    let fs = MemFs::new().with(
+        "/k/kustomization.yaml",
+        "resources:\n- https://git.example/org/repo//base?ref=v1\nnamePrefix: app-\n",
+    );
+    let loader = std::sync::Arc::new(OneRemote::default());
+    let options = Options {
+        remote: Some(loader.clone()),
+        ..Options::default()
+    };
+    let out = build_yaml(&fs, "/k", &options).unwrap();
+    assert_eq!(out, cm("app-remote-c"));
+    assert_eq!(
+        *loader.asked.lock().unwrap(),
+        ["https://git.example/org/repo//base?ref=v1"]
     );
 }

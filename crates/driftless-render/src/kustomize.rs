@@ -2,7 +2,9 @@
 //! `driftless-kustomize`, confined to the file tree (a Git commit or a local directory).
 
 use driftless_kustomize::fs::FsError;
-use driftless_kustomize::{FileSystem, Options, build};
+use std::sync::Arc;
+
+use driftless_kustomize::{FileSystem, Options, RemoteLoader, build};
 use driftless_resource::{Manifest, Provenance};
 
 use crate::renderer::{RenderError, Renderer};
@@ -21,6 +23,16 @@ impl Kustomize {
     /// A renderer with kustomize's defaults (legacy order, load restrictions on).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A renderer that fetches remote bases through `loader` instead of refusing them.
+    pub fn with_remote(loader: Arc<dyn RemoteLoader>) -> Self {
+        Self {
+            options: Options {
+                remote: Some(loader),
+                ..Options::default()
+            },
+        }
     }
 }
 
@@ -70,9 +82,10 @@ fn kustomization_file(tree: &dyn FileTree, dir: &str) -> Option<String> {
 
 /// A [`FileTree`] seen as kustomize's file system, whose `/` is the tree's root: nothing outside
 /// the tree can be read, whatever a kustomization asks for.
-struct TreeFs<'a>(&'a dyn FileTree);
+#[derive(Debug)]
+pub struct TreeFs<T>(pub T);
 
-impl TreeFs<'_> {
+impl<T> TreeFs<T> {
     fn relative(path: &str) -> String {
         path.split('/')
             .filter(|part| !part.is_empty() && *part != ".")
@@ -81,7 +94,7 @@ impl TreeFs<'_> {
     }
 }
 
-impl FileSystem for TreeFs<'_> {
+impl<T: FileTree> FileSystem for TreeFs<T> {
     fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
         let relative = Self::relative(path);
         if self.0.kind(&relative).is_none() {

@@ -69,6 +69,21 @@ pub trait FileTree {
     fn read_file(&self, path: &str) -> Result<Cow<'_, [u8]>, TreeError>;
 }
 
+/// A reference to a tree is a tree.
+impl<T: FileTree + ?Sized> FileTree for &T {
+    fn kind(&self, path: &str) -> Option<EntryKind> {
+        (**self).kind(path)
+    }
+
+    fn read_dir(&self, dir: &str) -> Result<Vec<String>, TreeError> {
+        (**self).read_dir(dir)
+    }
+
+    fn read_file(&self, path: &str) -> Result<Cow<'_, [u8]>, TreeError> {
+        (**self).read_file(path)
+    }
+}
+
 /// Joins a directory and a name: `join("", "a") == "a"`, `join("a", "b") == "a/b"`.
 pub fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {

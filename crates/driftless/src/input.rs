@@ -11,9 +11,15 @@ use driftless_render::{
 use driftless_resource::Manifest;
 use driftless_source::{Cache, Credentials, Limits, Source};
 
+use crate::remote::GitRemote;
+
 /// The manifests to work on: a local PATH, or --repo URL [--revision REV] [--path DIR].
 #[derive(Debug, Args)]
 pub struct InputArgs {
+    /// Let Kustomize fetch remote bases (Git URLs in `resources`, e.g.
+    /// `https://host/org/repo.git//base?ref=v1`); they are refused by default.
+    #[arg(long, env = "DRIFTLESS_ALLOW_REMOTE_BASES")]
+    allow_remote_bases: bool,
     /// Local directory to render (instead of --repo).
     #[arg(required_unless_present = "repo", conflicts_with = "repo")]
     path: Option<PathBuf>,
@@ -83,10 +89,12 @@ impl InputArgs {
             exclude: args.exclude.clone(),
         };
         // Kustomize first: a directory with a kustomization file is a Kustomize directory.
-        let renderers = Renderers::new(vec![
-            Box::new(Kustomize::new()),
-            Box::new(Plain::new(&options)?),
-        ]);
+        let kustomize = if args.allow_remote_bases {
+            Kustomize::with_remote(std::sync::Arc::new(GitRemote::new(cache_dir(args)?)))
+        } else {
+            Kustomize::new()
+        };
+        let renderers = Renderers::new(vec![Box::new(kustomize), Box::new(Plain::new(&options)?)]);
         let manifests = match (&args.repo, &args.path) {
             (Some(url), _) => {
                 let source = source(url, args)?;

@@ -11,6 +11,7 @@ mod diff;
 mod exit;
 mod input;
 mod kustomize;
+mod remote;
 mod render;
 mod sync;
 mod table;

@@ -225,3 +225,74 @@ fn a_kustomize_overlay_renders_like_kustomize_and_reaches_its_base() -> Result {
     assert!(text.contains("name: prod-settings-"), "{text}");
     Ok(())
 }
+
+#[test]
+fn remote_bases_are_refused_unless_allowed_then_fetched_at_their_ref() -> Result {
+    let upstream = tempfile::tempdir()?;
+    let u = upstream.path();
+    git(u, &["init", "-q", "-b", "main"])?;
+    git(u, &["config", "user.email", "t@example.com"])?;
+    git(u, &["config", "user.name", "t"])?;
+    write(u, "base/kustomization.yaml", "resources: [cm.yaml]\n")?;
+    write(
+        u,
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {release: one}\n",
+    )?;
+    git(u, &["add", "."])?;
+    git(u, &["commit", "-qm", "one"])?;
+    git(u, &["tag", "v1"])?;
+    write(
+        u,
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {release: two}\n",
+    )?;
+    git(u, &["commit", "-qam", "two"])?;
+
+    let app = tempfile::tempdir()?;
+    let a = app.path();
+    git(a, &["init", "-q"])?;
+    let remote = format!("file://{}//base?ref=v1", u.display());
+    write(
+        a,
+        "prod/kustomization.yaml",
+        &format!("resources:\n- {remote}\nnamePrefix: prod-\n"),
+    )?;
+    let cache = tempfile::tempdir()?;
+    let cache_dir = cache.path().to_string_lossy().into_owned();
+
+    let refused = driftless(&["render", "prod", "--cache-dir", &cache_dir], a)?;
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(
+        message.contains("remote resources are not allowed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("prod/kustomization.yaml") || message.contains("/prod"),
+        "{message}"
+    );
+
+    let allowed = driftless(
+        &[
+            "render",
+            "prod",
+            "--allow-remote-bases",
+            "--cache-dir",
+            &cache_dir,
+        ],
+        a,
+    )?;
+    let out = String::from_utf8_lossy(&allowed.stdout).into_owned();
+    assert!(
+        allowed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+    assert!(out.contains("name: prod-shared"), "{out}");
+    assert!(
+        out.contains("release: one"),
+        "the ref v1 must be used: {out}"
+    );
+    Ok(())
+}
