@@ -52,7 +52,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let mut failing = BTreeSet::new();
     let (mut pass, mut unexpected, mut fixed) = (0, Vec::new(), Vec::new());
     for case in &cases {
-        let outcome = std::panic::catch_unwind(|| run_case(case))
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case)))
             .unwrap_or_else(|_| Outcome::Fail("panicked".into()));
         match outcome {
             Outcome::Pass => {
