@@ -1,0 +1,49 @@
+//! Fetching and rendering an Application's source (blocking: run it on the blocking pool).
+
+use driftless_api::Source as SourceSpec;
+use driftless_render::{Kustomize, MemoryTree, Plain, PlainOptions, Renderers, normalize};
+use driftless_resource::Manifest;
+use driftless_source::{Cache, Limits, Source};
+
+use crate::Error;
+
+/// What Git declares at the resolved commit.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The full commit id.
+    pub commit: String,
+    /// The manifests.
+    pub manifests: Vec<Manifest>,
+    /// Set when the fetch failed and the last fetched commit was used.
+    pub fetch_error: Option<String>,
+}
+
+/// Resolves the revision, reads the path at that commit and renders it (Kustomize or plain).
+pub fn fetch_and_render(cache: &Cache, spec: &SourceSpec) -> Result<Rendered, Error> {
+    let source = Source::new(spec.repo_url.clone());
+    let revision = spec.target_revision.as_deref().unwrap_or("HEAD");
+    let resolved = cache
+        .resolve(&source, revision)
+        .map_err(|e| Error::Source(e.to_string()))?;
+    let dir =
+        normalize(spec.path.as_deref().unwrap_or("")).map_err(|e| Error::Render(e.to_string()))?;
+    let files = cache
+        .read_files(&source, &resolved.commit, "", &Limits::default())
+        .map_err(|e| Error::Source(e.to_string()))?;
+    let directory = spec.directory.clone().unwrap_or_default();
+    let options = PlainOptions {
+        recursive: directory.recurse,
+        include: directory.include.into_iter().collect(),
+        exclude: directory.exclude.into_iter().collect(),
+    };
+    let plain = Plain::new(&options).map_err(|e| Error::Render(e.to_string()))?;
+    let renderers = Renderers::new(vec![Box::new(Kustomize::new()), Box::new(plain)]);
+    let manifests = renderers
+        .render(&MemoryTree::from(files), &dir)
+        .map_err(|e| Error::Render(e.to_string()))?;
+    Ok(Rendered {
+        commit: resolved.commit,
+        manifests,
+        fetch_error: resolved.fetch_error.map(|e| e.to_string()),
+    })
+}
