@@ -27,8 +27,9 @@ pub fn fetch_and_render(cache: &Cache, spec: &SourceSpec) -> Result<Rendered, Er
         .map_err(|e| Error::Source(e.to_string()))?;
     let dir =
         normalize(spec.path.as_deref().unwrap_or("")).map_err(|e| Error::Render(e.to_string()))?;
-    let files = cache
-        .read_files(&source, &resolved.commit, "", &Limits::default())
+    let tree = cache
+        .read_render_files(&source, &resolved.commit, &dir, &Limits::default())
+        .map(MemoryTree::from)
         .map_err(|e| Error::Source(e.to_string()))?;
     let directory = spec.directory.clone().unwrap_or_default();
     let options = PlainOptions {
@@ -39,7 +40,7 @@ pub fn fetch_and_render(cache: &Cache, spec: &SourceSpec) -> Result<Rendered, Er
     let plain = Plain::new(&options).map_err(|e| Error::Render(e.to_string()))?;
     let renderers = Renderers::new(vec![Box::new(Kustomize::new()), Box::new(plain)]);
     let manifests = renderers
-        .render(&MemoryTree::from(files), &dir)
+        .render(&tree, &dir)
         .map_err(|e| Error::Render(e.to_string()))?;
     Ok(Rendered {
         commit: resolved.commit,

@@ -224,6 +224,39 @@ impl Cache {
             })
     }
 
+    /// Reads what rendering `dir` at `commit` needs: the files under `dir`, or every file of the
+    /// commit when `dir` holds a kustomization file (its bases may live anywhere in the
+    /// repository). Reading no more than needed keeps unrelated content, such as an escaping
+    /// symbolic link elsewhere, from failing the render.
+    ///
+    /// # Errors
+    /// As [`Cache::read_files`].
+    pub fn read_render_files(
+        &self,
+        source: &Source,
+        commit: &str,
+        dir: &str,
+        limits: &Limits,
+    ) -> Result<BTreeMap<String, Vec<u8>>, CacheError> {
+        let files = self.read_files(source, commit, dir, limits)?;
+        let dir = dir.trim_matches('/');
+        let kustomize = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+            .iter()
+            .any(|name| {
+                let path = if dir.is_empty() {
+                    (*name).to_owned()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                files.contains_key(&path)
+            });
+        if kustomize && !dir.is_empty() {
+            self.read_files(source, commit, "", limits)
+        } else {
+            Ok(files)
+        }
+    }
+
     /// Reads the files under `dir` (`""` for the whole repository) at `commit` into memory,
     /// keyed by path relative to the repository root.
     ///

@@ -106,7 +106,7 @@ impl InputArgs {
                 eprintln!("commit {}", resolved.commit);
                 let dir = normalize(&args.repo_path)?;
                 let files =
-                    cache.read_files(&source, &resolved.commit, &dir, &Limits::default())?;
+                    cache.read_render_files(&source, &resolved.commit, &dir, &Limits::default())?;
                 renderers.render(&MemoryTree::from(files), &dir)?
             }
             (None, Some(path)) => {
@@ -155,6 +155,12 @@ fn cache_dir(args: &InputArgs) -> anyhow::Result<PathBuf> {
     if let Some(dir) = &args.cache_dir {
         return Ok(dir.clone());
     }
+    default_cache_dir()
+}
+
+/// The Git mirror cache when none is given: `$XDG_CACHE_HOME/driftless/git` or
+/// `~/.cache/driftless/git`.
+pub fn default_cache_dir() -> anyhow::Result<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))

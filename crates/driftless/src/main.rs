@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod app_args;
 mod cluster_args;
+mod controller;
 mod crd;
 mod diff;
 mod exit;
@@ -35,6 +36,8 @@ enum Command {
     Sync(sync::SyncArgs),
     /// Render a Kustomize directory, byte-identical to `kubectl kustomize`.
     Kustomize(kustomize::KustomizeArgs),
+    /// Keep every Application equal to Git (runs until interrupted).
+    Controller(controller::ControllerArgs),
     /// Print the Application CustomResourceDefinition.
     Crd,
 }
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Controller(args) => controller::run_command(args),
         Command::Crd => crd::run(),
     }
 }

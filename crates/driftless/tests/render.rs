@@ -296,3 +296,72 @@ fn remote_bases_are_refused_unless_allowed_then_fetched_at_their_ref() -> Result
     );
     Ok(())
 }
+
+#[test]
+fn a_repository_overlay_reaches_its_base_and_unrelated_content_does_not_matter() -> Result {
+    let repo = tempfile::tempdir()?;
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "main"])?;
+    git(r, &["config", "user.email", "t@example.com"])?;
+    git(r, &["config", "user.name", "t"])?;
+    write(r, "base/kustomization.yaml", "resources: [cm.yaml]\n")?;
+    write(
+        r,
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\n",
+    )?;
+    write(
+        r,
+        "overlay/kustomization.yaml",
+        "resources: [../base]\nnamePrefix: prod-\n",
+    )?;
+    write(
+        r,
+        "plain/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n",
+    )?;
+    std::os::unix::fs::symlink("/etc/passwd", r.join("fixtures-passwd.yaml"))?;
+    git(r, &["add", "-A"])?;
+    git(r, &["commit", "-qm", "one"])?;
+    let url = format!("file://{}", r.display());
+    let cache = tempfile::tempdir()?;
+    let cache_dir = cache.path().to_string_lossy().into_owned();
+    let render = |path: &str| {
+        driftless(
+            &[
+                "render",
+                "--repo",
+                &url,
+                "--path",
+                path,
+                "--cache-dir",
+                &cache_dir,
+            ],
+            r,
+        )
+    };
+    let plain = render("plain")?;
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("name: plain"));
+    let overlay = render("overlay")?;
+    let stderr = String::from_utf8_lossy(&overlay.stderr).into_owned();
+    // The whole commit is read for a Kustomize directory, so the escaping link is refused there.
+    assert!(
+        !overlay.status.success() && stderr.contains("leaves the repository"),
+        "{stderr}"
+    );
+    std::fs::remove_file(r.join("fixtures-passwd.yaml"))?;
+    git(r, &["commit", "-qam", "no link"])?;
+    let overlay = render("overlay")?;
+    assert!(
+        overlay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&overlay.stderr)
+    );
+    assert!(String::from_utf8_lossy(&overlay.stdout).contains("name: prod-shared"));
+    Ok(())
+}
