@@ -36,6 +36,32 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
     let previous = app.status.clone().unwrap_or_default();
     let generation = app.meta().generation;
 
+    let policy = app.spec.sync_policy.clone().unwrap_or_default();
+    let automated = policy.automated.clone();
+    let checked = SyncOptions::parse(&policy.sync_options)
+        .map_err(|e| e.to_string())
+        .and_then(|options| Ok((options, diff_options(&app).map_err(|e| e.to_string())?)));
+    let (mut options, diff_options) = match checked {
+        Ok(checked) => checked,
+        Err(message) => {
+            let status = ApplicationStatus {
+                observed_generation: generation,
+                conditions: vec![condition(
+                    condition_types::READY,
+                    ConditionStatus::False,
+                    reasons::INVALID_SPEC,
+                    &message,
+                    generation,
+                )],
+                reconciled_at: Some(now()),
+                ..previous
+            };
+            write_status(&api, &name, &status).await?;
+            // Nothing changes until the spec does.
+            return Ok(Action::await_change());
+        }
+    };
+
     let cache = ctx.cache.clone();
     let source = app.spec.source.clone();
     let rendered = tokio::task::spawn_blocking(move || fetch_and_render(&cache, &source))
@@ -69,10 +95,6 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         }
     };
 
-    let policy = app.spec.sync_policy.clone().unwrap_or_default();
-    let automated = policy.automated.clone();
-    let mut options =
-        SyncOptions::parse(&policy.sync_options).map_err(|e| Error::Spec(e.to_string()))?;
     options.prune = automated.as_ref().is_some_and(|a| a.prune);
     // Self-heal means Git wins: take fields back from whoever changed them.
     options.force |= automated.as_ref().is_some_and(|a| a.self_heal);
@@ -89,7 +111,6 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         health_timeout: Duration::from_secs(300),
         poll: Duration::from_millis(500),
     };
-    let diff_options = diff_options(&app)?;
 
     // Compare with everything Git dropped counted as a difference, as Argo CD shows it.
     let compare_settings = Settings {

@@ -306,3 +306,35 @@ async fn self_heal_reverts_a_hand_edit_and_an_empty_render_prunes_nothing() -> a
     })
     .await?
 }
+
+#[tokio::test]
+async fn an_invalid_sync_option_is_reported_and_nothing_is_applied() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-invalid", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let mut app = application(&ns, &url, true)?;
+        if let Some(policy) = app.spec.sync_policy.as_mut() {
+            policy.sync_options = vec!["Prnue=true".to_owned()];
+        }
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+        let status = status_where(&apps, "InvalidSpec", |s| {
+            s.conditions.iter().any(|c| c.reason == "InvalidSpec")
+        })
+        .await?;
+        let ready = status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .context("no Ready")?;
+        ensure!(ready.message.contains("Prnue"), "{ready:?}");
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(
+            configmaps.get_opt("settings").await?.is_none(),
+            "applied despite an invalid spec"
+        );
+        Ok(())
+    })
+    .await?
+}
