@@ -24,6 +24,9 @@ use crate::context::Context;
 use crate::source::fetch_and_render;
 use crate::{Error, interval};
 
+/// How often an application that is still rolling out is looked at.
+const ROLLOUT_POLL: Duration = Duration::from_secs(2);
+
 /// How many history entries are kept, as Argo CD's default.
 const HISTORY_LIMIT: usize = 10;
 
@@ -34,7 +37,13 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
     let api: Api<Application> = Api::namespaced(ctx.client.clone(), &namespace);
     let every = interval(app.spec.interval.as_deref());
     let previous = app.status.clone().unwrap_or_default();
+    let before = previous.conditions.clone();
     let generation = app.meta().generation;
+    // Our own status write wakes the controller too: when the spec is unchanged and the last
+    // look is recent, just come back when the next one is due.
+    if let Some(wait) = not_due_for(&previous, generation, every) {
+        return Ok(Action::requeue(wait));
+    }
 
     let policy = app.spec.sync_policy.clone().unwrap_or_default();
     let automated = policy.automated.clone();
@@ -56,7 +65,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
                 reconciled_at: Some(now()),
                 ..previous
             };
-            write_status(&api, &name, &status).await?;
+            write_status(&api, &name, &status, &before).await?;
             // Nothing changes until the spec does.
             return Ok(Action::await_change());
         }
@@ -90,7 +99,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
                 reconciled_at: Some(now()),
                 ..previous
             };
-            write_status(&api, &name, &status).await?;
+            write_status(&api, &name, &status, &before).await?;
             return Ok(Action::requeue(every));
         }
     };
@@ -244,12 +253,37 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         history,
         reconciled_at: Some(now()),
     };
-    write_status(&api, &name, &status).await?;
+    write_status(&api, &name, &status, &before).await?;
     // Not yet healthy: look again soon rather than at the next poll.
     if health.status == Health::Progressing || health.status == Health::Missing {
-        return Ok(Action::requeue(Duration::from_secs(2).min(every)));
+        return Ok(Action::requeue(ROLLOUT_POLL.min(every)));
     }
     Ok(Action::requeue(every))
+}
+
+/// How long until the next reconciliation is due, or `None` when it is due now: the spec changed,
+/// or the last one is older than the interval (2 s while objects are still rolling out).
+fn not_due_for(
+    previous: &ApplicationStatus,
+    generation: Option<i64>,
+    every: Duration,
+) -> Option<Duration> {
+    if previous.observed_generation != generation || generation.is_none() {
+        return None;
+    }
+    let last: k8s_openapi::jiff::Timestamp = previous.reconciled_at.as_deref()?.parse().ok()?;
+    let rolling_out = previous
+        .health
+        .as_ref()
+        .is_some_and(|h| h.status == "Progressing" || h.status == "Missing");
+    let period = if rolling_out {
+        ROLLOUT_POLL.min(every)
+    } else {
+        every
+    };
+    let elapsed = k8s_openapi::jiff::Timestamp::now().duration_since(last);
+    let elapsed = Duration::try_from(elapsed).ok()?;
+    period.checked_sub(elapsed).filter(|left| !left.is_zero())
 }
 
 /// Sync status, per-object status and aggregate health from a comparison.
@@ -412,11 +446,22 @@ fn condition(
     }
 }
 
+/// Writes the status; a condition whose status did not change keeps its transition time.
 async fn write_status(
     api: &Api<Application>,
     name: &str,
     status: &ApplicationStatus,
+    before: &[Condition],
 ) -> Result<(), Error> {
+    let mut status = status.clone();
+    for condition in &mut status.conditions {
+        if let Some(old) = before
+            .iter()
+            .find(|c| c.type_ == condition.type_ && c.status == condition.status)
+        {
+            condition.last_transition_time = old.last_transition_time.clone();
+        }
+    }
     api.patch_status(
         name,
         &PatchParams::default(),
