@@ -16,7 +16,7 @@ mod source;
 use std::time::Duration;
 
 pub use context::Context;
-pub use reconcile::reconcile;
+pub use reconcile::{app_id, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};
 

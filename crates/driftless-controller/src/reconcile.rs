@@ -108,7 +108,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
     // Self-heal means Git wins: take fields back from whoever changed them.
     options.force |= automated.as_ref().is_some_and(|a| a.self_heal);
     let settings = Settings {
-        app: name.clone(),
+        app: app_id(&namespace, &name),
         options,
         destination: app
             .spec
@@ -259,6 +259,16 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         return Ok(Action::requeue(ROLLOUT_POLL.min(every)));
     }
     Ok(Action::requeue(every))
+}
+
+/// The application's identity in tracking ids and labels: `<namespace>_<name>`, unique in the
+/// cluster (two Applications of the same name in different namespaces must never prune each
+/// other's objects), as Argo CD names applications outside its own namespace.
+///
+/// # Caveats
+/// A label value holds at most 63 characters; longer identities are refused by the API server.
+pub fn app_id(namespace: &str, name: &str) -> String {
+    format!("{namespace}_{name}")
 }
 
 /// How long until the next reconciliation is due, or `None` when it is due now: the spec changed,

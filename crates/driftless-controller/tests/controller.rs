@@ -338,3 +338,66 @@ async fn an_invalid_sync_option_is_reported_and_nothing_is_applied() -> anyhow::
     })
     .await?
 }
+
+/// Regression: tracking ids named only the Application, so a pruning sync of `app` in one
+/// namespace deleted the objects of `app` in another.
+#[tokio::test]
+async fn same_named_applications_in_two_namespaces_never_prune_each_other() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-twin-a", |client, ns_a| async move {
+        let twin = driftless_testenv::TestNamespace::create(client.clone(), "ctl-twin-b").await?;
+        let ns_b = twin.name().to_owned();
+        let repo_a = tempfile::tempdir()?;
+        let repo_b = tempfile::tempdir()?;
+        let url_a = repository(repo_a.path(), "a")?;
+        let url_b = repository(repo_b.path(), "b")?;
+        let apps_a: Api<Application> = Api::namespaced(client.clone(), &ns_a);
+        let apps_b: Api<Application> = Api::namespaced(client.clone(), &ns_b);
+        // A without self-heal: nothing would recreate its object if B wrongly pruned it.
+        let mut app_a = application(&ns_a, &url_a, true)?;
+        if let Some(automated) = app_a
+            .spec
+            .sync_policy
+            .as_mut()
+            .and_then(|p| p.automated.as_mut())
+        {
+            automated.self_heal = false;
+        }
+        apps_a.create(&PostParams::default(), &app_a).await?;
+        apps_b
+            .create(&PostParams::default(), &application(&ns_b, &url_b, true)?)
+            .await?;
+        for apps in [&apps_a, &apps_b] {
+            status_where(apps, "Synced", |s| {
+                s.sync
+                    .as_ref()
+                    .is_some_and(|x| x.status == SyncStatusCode::Synced)
+            })
+            .await?;
+        }
+        // A pruning sync of B (its ConfigMap renamed) must leave A's ConfigMap alone.
+        std::fs::write(
+            repo_b.path().join("deploy/settings.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: renamed}\ndata: {mode: b}\n",
+        )?;
+        git(repo_b.path(), &["commit", "-qam", "rename"])?;
+        let second = git(repo_b.path(), &["rev-parse", "HEAD"])?;
+        status_where(&apps_b, "B's pruning sync", |s| {
+            s.history.last().is_some_and(|h| h.revision == second)
+        })
+        .await?;
+        let in_b: Api<ConfigMap> = Api::namespaced(client.clone(), &ns_b);
+        ensure!(
+            in_b.get_opt("settings").await?.is_none(),
+            "B did not prune its own object"
+        );
+        let in_a: Api<ConfigMap> = Api::namespaced(client.clone(), &ns_a);
+        ensure!(
+            in_a.get_opt("settings").await?.is_some(),
+            "B pruned A's object"
+        );
+        twin.delete().await?;
+        Ok(())
+    })
+    .await?
+}
