@@ -202,14 +202,7 @@ where
                     }
                 }
                 Err(e) => {
-                    self.record(
-                        &task.key,
-                        Some(wave),
-                        action(task),
-                        Outcome::Failed,
-                        e.message.clone(),
-                    );
-                    failures.push(format!("{} ({}): {}", task.key, task.source, e.message));
+                    failures.push(self.fail_task(task, wave, &e));
                 }
             }
         }
@@ -274,16 +267,7 @@ where
                 }
                 Ok(())
             }
-            Err(e) => {
-                self.record(
-                    &task.key,
-                    Some(wave),
-                    action(task),
-                    Outcome::Failed,
-                    e.message.clone(),
-                );
-                Err(format!("{} ({}): {}", task.key, task.source, e.message))
-            }
+            Err(e) => Err(self.fail_task(task, wave, &e)),
         }
     }
 
@@ -485,6 +469,18 @@ where
             force: self.settings.options.force,
             validate: task.validate,
         }
+    }
+
+    /// Records a refused object and returns the failure, naming the object and its file.
+    fn fail_task(&mut self, task: &ApplyTask, wave: i32, error: &ClusterError) -> String {
+        self.record(
+            &task.key,
+            Some(wave),
+            action(task),
+            Outcome::Failed,
+            error.message.clone(),
+        );
+        format!("{} ({}): {}", task.key, task.source, error.message)
     }
 
     fn mark_failed(&mut self, key: &ResourceKey, why: &str) {
