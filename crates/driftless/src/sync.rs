@@ -46,21 +46,13 @@ pub struct SyncArgs {
     retries: u32,
 }
 
-/// Parses `90s`, `5m`, `1h` or plain seconds.
+/// Parses `90s`, `5m`, `1h` (the durations an Application's `interval` takes) or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, "s"), |i| text.split_at(i));
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 90s, 5m or 1h"))?;
-    let seconds = match unit {
-        "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
-        _ => return Err(format!("{text:?} is not a duration like 90s, 5m or 1h")),
-    };
-    Ok(Duration::from_secs(seconds))
+    text.parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+        .or_else(|| driftless_controller::parse_duration(text))
+        .ok_or_else(|| format!("{text:?} is not a duration like 90s, 5m or 1h"))
 }
 
 /// Runs the command: 0 when the sync succeeded, 1 when it failed, 2 when it could not start.
