@@ -14,6 +14,8 @@ pub struct Kind {
     pub namespaced: bool,
     /// Whether it can be listed (and so can hold objects to prune).
     pub listable: bool,
+    /// Whether it can be watched (and so kept in the live cache).
+    pub watchable: bool,
 }
 
 /// The kinds the cluster serves, by (group, kind).
@@ -61,6 +63,7 @@ fn kind(resource: ApiResource, capabilities: &ApiCapabilities) -> Kind {
     Kind {
         namespaced: capabilities.scope == Scope::Namespaced,
         listable: capabilities.supports_operation(verbs::LIST),
+        watchable: capabilities.supports_operation(verbs::WATCH),
         resource,
     }
 }

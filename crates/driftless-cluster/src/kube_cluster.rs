@@ -12,10 +12,13 @@ use kube::api::{
     ValidationDirective,
 };
 use serde_json::Value;
+use std::sync::Arc;
 use tokio::sync::RwLock;
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::discovery::{Kind, Kinds};
 use crate::errors::cluster_error;
+use crate::live_cache::LiveCache;
 
 /// The field manager of every server-side apply Driftless makes.
 pub const FIELD_MANAGER: &str = "driftless";
@@ -28,6 +31,7 @@ const LIST_CONCURRENCY: usize = 8;
 pub struct KubeCluster {
     client: Client,
     kinds: RwLock<Kinds>,
+    live: Option<Arc<LiveCache>>,
 }
 
 impl std::fmt::Debug for KubeCluster {
@@ -45,7 +49,34 @@ impl KubeCluster {
         Ok(Self {
             client,
             kinds: RwLock::new(kinds),
+            live: None,
         })
+    }
+
+    /// Connects and keeps every labelled object of every kind in a [`LiveCache`] fed by
+    /// watches; each change is announced on `notify` with the owning application's id.
+    /// Listing what an application owns then costs no request once the watches have listed.
+    pub async fn watched(
+        client: Client,
+        notify: UnboundedSender<String>,
+    ) -> Result<Self, ClusterError> {
+        let mut cluster = Self::new(client.clone()).await?;
+        let live = LiveCache::new(client, notify);
+        live.watch_kinds(cluster.kinds.read().await.iter());
+        cluster.live = Some(live);
+        Ok(cluster)
+    }
+
+    /// The live cache, when the cluster is [watched](Self::watched).
+    pub fn live_cache(&self) -> Option<&Arc<LiveCache>> {
+        self.live.as_ref()
+    }
+
+    /// Keeps what a write returned, so the next comparison sees it even before its watch event.
+    fn record(&self, object: &Value) {
+        if let (Some(live), Ok((key, _))) = (&self.live, key_of(object)) {
+            live.record(&key, object);
+        }
     }
 
     /// The client.
@@ -173,7 +204,11 @@ impl Cluster for KubeCluster {
             .patch(&name, &params, &Patch::Apply(object))
             .await
             .map_err(cluster_error)?;
-        to_value(&stored)
+        let stored = to_value(&stored)?;
+        if !mode.dry_run {
+            self.record(&stored);
+        }
+        Ok(stored)
     }
 
     async fn replace(&self, object: &Value, dry_run: bool) -> Result<Value, ClusterError> {
@@ -192,7 +227,11 @@ impl Cluster for KubeCluster {
             None => api.create(&params, &body).await,
         }
         .map_err(cluster_error)?;
-        to_value(&stored)
+        let stored = to_value(&stored)?;
+        if !dry_run {
+            self.record(&stored);
+        }
+        Ok(stored)
     }
 
     async fn create(&self, object: &Value) -> Result<Value, ClusterError> {
@@ -234,6 +273,9 @@ impl Cluster for KubeCluster {
     }
 
     async fn list_owned(&self, app: &str) -> Result<Vec<(ResourceKey, Value)>, ClusterError> {
+        if let Some(live) = self.live.as_ref().filter(|live| live.synced()) {
+            return Ok(live.owned(app));
+        }
         let kinds: Vec<Kind> = self
             .kinds
             .read()
@@ -288,6 +330,9 @@ impl Cluster for KubeCluster {
         let kinds = Kinds::discover(self.client.clone())
             .await
             .map_err(cluster_error)?;
+        if let Some(live) = &self.live {
+            live.watch_kinds(kinds.iter());
+        }
         *self.kinds.write().await = kinds;
         Ok(())
     }

@@ -1,11 +1,13 @@
 //! The Kubernetes side of Driftless: discovery of kinds, reading live objects, server-side
 //! apply with the field manager `driftless`, replace, delete, and listing what an application
-//! owns. [`KubeCluster`] implements the sync engine's [`driftless_sync::Cluster`] trait.
+//! owns, and the shared watch cache of managed objects ([`LiveCache`]). [`KubeCluster`] implements the sync engine's [`driftless_sync::Cluster`] trait.
 
 mod discovery;
 mod errors;
 mod kube_cluster;
+mod live_cache;
 
 pub use discovery::{Kind, Kinds};
 pub use errors::cluster_error;
 pub use kube_cluster::{FIELD_MANAGER, KubeCluster};
+pub use live_cache::LiveCache;

@@ -1,21 +1,24 @@
 //! The Driftless controller: keeps every `Application` equal to Git.
 //!
 //! Each reconciliation runs the pipeline of the product: fetch → render → compare → sync (when
-//! the policy is automated) → health → status, and writes the status once at the end. Sources
-//! are polled every `spec.interval` (default 3 minutes); an Application that is still rolling
-//! out is looked at again within seconds.
-//!
-//! # Caveats
-//! Work in progress: no webhook receiver, watch-driven self-heal, leader election or metrics yet.
+//! the policy is automated, or asked for) → health → status, and writes the status once at the
+//! end, only when it changed. Sources are polled every `spec.interval` (default 3 minutes, with
+//! jitter) or at once on a webhook ([`Context::refresh_repository`]); between polls the last
+//! render is reused. Managed objects are watched (one watch per kind, shared by every
+//! application), so a change made by hand reaches its application as an event and self-heal
+//! reverts it in milliseconds.
 
 mod context;
+mod heal;
+mod operation;
 mod reconcile;
 mod run;
 mod source;
+mod status;
 
 use std::time::Duration;
 
-pub use context::Context;
+pub use context::{CONTROLLER_NAME, Context};
 pub use reconcile::{app_id, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};

@@ -1,52 +1,56 @@
-//! One reconciliation of one Application: fetch → render → compare → (automated) sync → health →
-//! status, written once at the end.
+//! One reconciliation of one Application, in a fixed guard order: deletion (finalizer) → spec
+//! validation → source (fetched when due, else the last render) → compare → decide whether to
+//! sync (a request, an interrupted sync, a new commit, self-heal) → sync → status, written once
+//! and only when it changed.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use driftless_api::{
-    Application, ApplicationStatus, Condition, ConditionStatus, HealthState, HistoryEntry,
-    OperationPhase, OperationState, ResourceResult, ResourceStatus, SyncState, SyncStatusCode,
+    Application, ApplicationStatus, ConditionStatus, FINALIZER, HistoryEntry, OperationPhase,
+    OperationState, SYNC_REQUEST_ANNOTATION, SyncRequest, SyncState, SyncStatusCode,
     condition_types, reasons,
 };
 use driftless_diff::{DiffOptions, IgnoreRule};
-use driftless_health::{Health, HealthStatus, aggregate_status, assess_optional};
-use driftless_resource::ResourceKey;
-use driftless_sync::{
-    Cluster, RetryPolicy, Settings, SyncOptions, SyncReport, drift, prepare, readiness, sync,
-};
+use driftless_health::Health;
+use driftless_sync::{Cluster, Propagation, RetryPolicy, Settings, SyncOptions, drift, prepare};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
-use crate::context::Context;
+use crate::context::{CachedRender, Context};
+use crate::operation::{Trigger, run_sync};
 use crate::source::fetch_and_render;
+use crate::status::{condition, health_state, now, summarize, write};
 use crate::{Error, interval};
 
-/// How often an application that is still rolling out is looked at.
-const ROLLOUT_POLL: Duration = Duration::from_secs(2);
-
-/// How many history entries are kept, as Argo CD's default.
-const HISTORY_LIMIT: usize = 10;
+/// How often an application that is still rolling out is looked at, besides the watch events
+/// of its objects.
+const ROLLOUT_POLL: Duration = Duration::from_secs(5);
 
 /// Reconciles one Application and writes its status.
 pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let me = ObjectRef::from_obj(app.as_ref());
     let name = app.name_any();
     let namespace = app.namespace().unwrap_or_default();
     let api: Api<Application> = Api::namespaced(ctx.client.clone(), &namespace);
-    let every = interval(app.spec.interval.as_deref());
-    let previous = app.status.clone().unwrap_or_default();
-    let before = previous.conditions.clone();
-    let generation = app.meta().generation;
-    // Our own status write wakes the controller too: when the spec is unchanged and the last
-    // look is recent, just come back when the next one is due.
-    if let Some(wait) = not_due_for(&previous, generation, every) {
-        return Ok(Action::requeue(wait));
+    let id = app_id(&namespace, &name);
+
+    if app.meta().deletion_timestamp.is_some() {
+        if app.finalizers().iter().any(|f| f == FINALIZER) {
+            delete_managed(&ctx, &id).await?;
+            remove_finalizer(&api, &app).await?;
+        }
+        ctx.forget(&me);
+        return Ok(Action::await_change());
     }
 
+    let every = interval(app.spec.interval.as_deref());
+    let generation = app.meta().generation;
+    let previous = ctx.memory(&me, |m| m.newer_status(&app));
     let policy = app.spec.sync_policy.clone().unwrap_or_default();
-    let automated = policy.automated.clone();
     let checked = SyncOptions::parse(&policy.sync_options)
         .map_err(|e| e.to_string())
         .and_then(|options| Ok((options, diff_options(&app).map_err(|e| e.to_string())?)));
@@ -62,21 +66,46 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
                     &message,
                     generation,
                 )],
-                reconciled_at: Some(now()),
-                ..previous
+                ..previous.clone()
             };
-            write_status(&api, &name, &status, &before).await?;
+            let written = write(&api, &name, &status, &previous, false).await?;
+            ctx.memory(&me, |m| m.wrote(&status, written));
             // Nothing changes until the spec does.
             return Ok(Action::await_change());
         }
     };
 
-    let cache = ctx.cache.clone();
-    let source = app.spec.source.clone();
-    let rendered = tokio::task::spawn_blocking(move || fetch_and_render(&cache, &source))
-        .await
-        .map_err(|e| Error::Source(e.to_string()))?;
-    let rendered = match rendered {
+    // What, if anything, asks for a sync regardless of drift.
+    let request = match app.annotations().get(SYNC_REQUEST_ANNOTATION) {
+        None => None,
+        Some(text) => match SyncRequest::parse(text) {
+            Ok(request) => Some(request),
+            Err(error) => {
+                clear_request(&api, &name).await?;
+                crate::operation::publish(
+                    &ctx,
+                    &app,
+                    crate::operation::Note::warning(
+                        "InvalidSyncRequest",
+                        format!("ignored {SYNC_REQUEST_ANNOTATION}: not a sync request ({error})"),
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let interrupted = previous
+        .operation_state
+        .clone()
+        .filter(|op| op.phase == OperationPhase::Running)
+        // A Running operation this process did not start was cut short by a restart.
+        .filter(|_| !ctx.memory(&me, |m| m.ran_operation));
+    let pinned = request
+        .as_ref()
+        .and_then(|r| r.revision.clone())
+        .or_else(|| interrupted.as_ref().and_then(|op| op.revision.clone()));
+
+    let rendered = match source(&ctx, &me, &app, pinned.as_deref(), every).await {
         Ok(rendered) => rendered,
         Err(error) => {
             let reason = match error {
@@ -97,18 +126,23 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
                     generation,
                 )],
                 reconciled_at: Some(now()),
-                ..previous
+                ..previous.clone()
             };
-            write_status(&api, &name, &status, &before).await?;
+            let written = write(&api, &name, &status, &previous, false).await?;
+            ctx.memory(&me, |m| m.wrote(&status, written));
+            if request.is_some() {
+                clear_request(&api, &name).await?;
+            }
             return Ok(Action::requeue(every));
         }
     };
 
+    let automated = policy.automated.clone().filter(|_| !app.spec.suspend);
     options.prune = automated.as_ref().is_some_and(|a| a.prune);
     // Self-heal means Git wins: take fields back from whoever changed them.
-    options.force |= automated.as_ref().is_some_and(|a| a.self_heal);
+    options.force |= policy.automated.as_ref().is_some_and(|a| a.self_heal);
     let settings = Settings {
-        app: app_id(&namespace, &name),
+        app: id.clone(),
         options,
         destination: app
             .spec
@@ -120,7 +154,6 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         health_timeout: Duration::from_secs(300),
         poll: Duration::from_millis(500),
     };
-
     // Compare with everything Git dropped counted as a difference, as Argo CD shows it.
     let compare_settings = Settings {
         options: SyncOptions {
@@ -129,78 +162,98 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         },
         ..settings.clone()
     };
-    let plan = prepare(&ctx.cluster, rendered.manifests.clone(), &compare_settings).await?;
+    let manifests = rendered.manifests.as_ref().clone();
+    let plan = prepare(&ctx.cluster, manifests.clone(), &compare_settings).await?;
     let drifts = drift(&ctx.cluster, &plan, &diff_options).await?;
     let out_of_sync = drifts.iter().any(|d| d.diff.changed);
 
-    let mut operation = None;
-    let mut history = previous.history.clone();
-    let mut refused_empty = false;
-    // Without self-heal, drift in the cluster is reported; only a new commit is synced.
-    let new_commit = previous.history.last().map(|h| h.revision.as_str()) != Some(&rendered.commit);
-    if out_of_sync
-        && let Some(automated) = &automated
-        && (automated.self_heal || new_commit)
-    {
-        if rendered.manifests.is_empty() && !automated.allow_empty {
-            refused_empty = true;
+    let last_synced = previous.history.last().map(|h| h.revision.as_str());
+    let failed_before = previous.operation_state.as_ref().is_some_and(|op| {
+        op.phase == OperationPhase::Failed && op.revision.as_deref() == Some(&rendered.commit)
+    });
+    let mut heal_wait = Duration::ZERO;
+    let trigger = if let Some(request) = request {
+        Some(Trigger::Request(request))
+    } else if let Some(op) = interrupted {
+        Some(Trigger::Resume(op))
+    } else if let Some(automated) = automated.as_ref().filter(|_| out_of_sync) {
+        if last_synced != Some(rendered.commit.as_str()) && !failed_before {
+            Some(Trigger::NewCommit)
+        } else if automated.self_heal {
+            heal_wait = ctx.memory(&me, |m| m.heal.wait(Instant::now()));
+            heal_wait.is_zero().then_some(Trigger::SelfHeal)
         } else {
-            let started = now();
-            let report = sync(
-                &ctx.cluster,
-                readiness,
-                rendered.manifests.clone(),
-                &settings,
-                retry_policy(&app),
-                &diff_options,
-            )
-            .await?;
-            if report.succeeded() {
-                let id = history.last().map_or(1, |h| h.id + 1);
-                history.push(HistoryEntry {
-                    id,
-                    revision: rendered.commit.clone(),
-                    deployed_at: now(),
-                    initiated_by: Some("automated".to_owned()),
-                });
-                let excess = history.len().saturating_sub(HISTORY_LIMIT);
-                history.drain(..excess);
-            }
-            operation = Some(operation_state(&report, &rendered.commit, started));
+            None
         }
+    } else {
+        None
+    };
+    let refused_empty = manifests.is_empty()
+        && automated.as_ref().is_some_and(|a| !a.allow_empty)
+        && matches!(trigger, Some(Trigger::NewCommit | Trigger::SelfHeal));
+
+    let mut history = previous.history.clone();
+    let mut operation = previous.operation_state.clone();
+    let mut synced = false;
+    if let Some(trigger) = trigger.filter(|_| !refused_empty) {
+        let outcome = run_sync(
+            &ctx,
+            &api,
+            &app,
+            &me,
+            &previous,
+            trigger,
+            &rendered.commit,
+            manifests.clone(),
+            &settings,
+            retry_policy(&app),
+            &diff_options,
+            &drifts,
+        )
+        .await?;
+        if let Some(entry) = outcome.history {
+            history.push(entry);
+            let excess = history.len().saturating_sub(HISTORY_LIMIT);
+            history.drain(..excess);
+        }
+        operation = Some(outcome.operation);
+        synced = true;
     }
 
     // The state after any sync: compare again and assess every desired object.
-    let (sync_code, resources, health) = if operation.is_some() {
-        let plan = prepare(&ctx.cluster, rendered.manifests.clone(), &compare_settings).await?;
+    let (sync_code, resources, health) = if synced {
+        let plan = prepare(&ctx.cluster, manifests, &compare_settings).await?;
         let drifts = drift(&ctx.cluster, &plan, &diff_options).await?;
         summarize(&ctx, &plan, &drifts).await?
     } else {
         summarize(&ctx, &plan, &drifts).await?
     };
 
-    let mut conditions = Vec::new();
+    let failed = operation
+        .as_ref()
+        .filter(|o| synced && o.phase == OperationPhase::Failed);
     let (ready, reason, message) = if refused_empty {
         (
             ConditionStatus::False,
             reasons::EMPTY_REFUSED,
             "Git renders nothing and allowEmpty is false: nothing was pruned".to_owned(),
         )
-    } else if let Some(failure) = operation
-        .as_ref()
-        .filter(|o| o.phase == OperationPhase::Failed)
-    {
+    } else if let Some(failure) = failed {
         (
             ConditionStatus::False,
             reasons::SYNC_FAILED,
             failure.message.clone(),
         )
     } else if sync_code == SyncStatusCode::OutOfSync {
-        (
-            ConditionStatus::False,
-            reasons::OUT_OF_SYNC,
-            "the cluster differs from Git".to_owned(),
-        )
+        let message = if heal_wait.is_zero() {
+            "the cluster differs from Git".to_owned()
+        } else {
+            format!(
+                "the cluster differs from Git; self-heal backs off for {}s because the drift keeps coming back",
+                heal_wait.as_secs().max(1)
+            )
+        };
+        (ConditionStatus::False, reasons::OUT_OF_SYNC, message)
     } else if health.status == Health::Degraded {
         (
             ConditionStatus::False,
@@ -220,13 +273,13 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
             format!("synced to {}", rendered.commit),
         )
     };
-    conditions.push(condition(
+    let mut conditions = vec![condition(
         condition_types::READY,
         ready,
         reason,
         &message,
         generation,
-    ));
+    )];
     if let Some(fetch_error) = &rendered.fetch_error {
         conditions.push(condition(
             condition_types::SOURCE_READY,
@@ -236,29 +289,144 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
             generation,
         ));
     }
-
     let status = ApplicationStatus {
         observed_generation: generation,
         sync: Some(SyncState {
             status: sync_code,
             revision: Some(rendered.commit.clone()),
         }),
-        health: Some(HealthState {
-            status: health.status.to_string(),
-            message: (!health.message.is_empty()).then(|| health.message.clone()),
-        }),
+        health: Some(health_state(&health)),
         resources,
         conditions,
-        operation_state: operation.or(previous.operation_state),
+        operation_state: operation,
         history,
-        reconciled_at: Some(now()),
+        reconciled_at: if rendered.fetched {
+            Some(now())
+        } else {
+            previous.reconciled_at.clone()
+        },
     };
-    write_status(&api, &name, &status, &before).await?;
-    // Not yet healthy: look again soon rather than at the next poll.
+    let written = write(&api, &name, &status, &previous, rendered.fetched).await?;
+    ctx.memory(&me, |m| m.wrote(&status, written));
+
+    let next_poll = ctx.memory(&me, |m| m.next_poll(every));
+    let mut next = next_poll;
     if health.status == Health::Progressing || health.status == Health::Missing {
-        return Ok(Action::requeue(ROLLOUT_POLL.min(every)));
+        next = next.min(ROLLOUT_POLL);
     }
-    Ok(Action::requeue(every))
+    if !heal_wait.is_zero() {
+        next = next.min(heal_wait);
+    }
+    Ok(Action::requeue(next))
+}
+
+/// How many history entries are kept, as Argo CD's default.
+const HISTORY_LIMIT: usize = 10;
+
+/// The last render when the source is not due, else a fresh fetch and render. A pinned
+/// revision (a sync request, an interrupted sync) is always fetched and never cached.
+async fn source(
+    ctx: &Context,
+    me: &ObjectRef<Application>,
+    app: &Application,
+    pinned: Option<&str>,
+    every: Duration,
+) -> Result<Render, Error> {
+    if pinned.is_none()
+        && let Some(cached) = ctx.memory(me, |m| m.fresh_render(&app.spec.source, every))
+    {
+        return Ok(Render {
+            commit: cached.commit,
+            manifests: cached.manifests,
+            fetch_error: cached.fetch_error,
+            fetched: false,
+        });
+    }
+    let cache = ctx.cache.clone();
+    let spec = app.spec.source.clone();
+    let revision = pinned.map(str::to_owned);
+    let rendered =
+        tokio::task::spawn_blocking(move || fetch_and_render(&cache, &spec, revision.as_deref()))
+            .await
+            .map_err(|e| Error::Source(e.to_string()))??;
+    let render = Render {
+        commit: rendered.commit,
+        manifests: Arc::new(rendered.manifests),
+        fetch_error: rendered.fetch_error,
+        fetched: true,
+    };
+    if pinned.is_none() {
+        let cached = CachedRender {
+            source: app.spec.source.clone(),
+            commit: render.commit.clone(),
+            manifests: render.manifests.clone(),
+            fetched_at: Instant::now(),
+            jitter: jitter(every),
+            fetch_error: render.fetch_error.clone(),
+        };
+        ctx.memory(me, |m| m.render = Some(cached));
+    }
+    Ok(render)
+}
+
+/// Up to a tenth of the interval, at most a minute (Argo CD adds up to a minute to its 3).
+fn jitter(every: Duration) -> Duration {
+    let most = (every / 10).min(Duration::from_secs(60));
+    let millis = u64::try_from(most.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::random_range(0..=millis))
+}
+
+/// What Git declares, and whether it was fetched in this reconciliation.
+struct Render {
+    commit: String,
+    manifests: Arc<Vec<driftless_resource::Manifest>>,
+    fetch_error: Option<String>,
+    fetched: bool,
+}
+
+/// Deletes every object the application owns (the finalizer's cascade).
+async fn delete_managed(ctx: &Context, id: &str) -> Result<(), Error> {
+    for (key, live) in ctx.cluster.list_owned(id).await? {
+        let Some(driftless_sync::Owner::This) = Some(driftless_sync::owner(&live, id, &key)) else {
+            continue;
+        };
+        ctx.cluster
+            .delete(
+                &key,
+                driftless_sync::api_version(&live),
+                Propagation::Background,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+async fn remove_finalizer(api: &Api<Application>, app: &Application) -> Result<(), Error> {
+    let rest: Vec<&String> = app
+        .finalizers()
+        .iter()
+        .filter(|f| *f != FINALIZER)
+        .collect();
+    // The resource version makes this fail, rather than drop a finalizer added meanwhile.
+    let patch = json!({ "metadata": {
+        "finalizers": rest,
+        "resourceVersion": app.resource_version(),
+    }});
+    api.patch(
+        &app.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes the sync request annotation (it is carried out once).
+pub(crate) async fn clear_request(api: &Api<Application>, name: &str) -> Result<(), Error> {
+    let patch = json!({ "metadata": { "annotations": { SYNC_REQUEST_ANNOTATION: null } } });
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
+    Ok(())
 }
 
 /// The application's identity in tracking ids and labels: `<namespace>_<name>`, unique in the
@@ -271,124 +439,11 @@ pub fn app_id(namespace: &str, name: &str) -> String {
     format!("{namespace}_{name}")
 }
 
-/// How long until the next reconciliation is due, or `None` when it is due now: the spec changed,
-/// or the last one is older than the interval (2 s while objects are still rolling out).
-fn not_due_for(
-    previous: &ApplicationStatus,
-    generation: Option<i64>,
-    every: Duration,
-) -> Option<Duration> {
-    if previous.observed_generation != generation || generation.is_none() {
-        return None;
-    }
-    let last: k8s_openapi::jiff::Timestamp = previous.reconciled_at.as_deref()?.parse().ok()?;
-    let rolling_out = previous
-        .health
-        .as_ref()
-        .is_some_and(|h| h.status == "Progressing" || h.status == "Missing");
-    let period = if rolling_out {
-        ROLLOUT_POLL.min(every)
-    } else {
-        every
-    };
-    let elapsed = k8s_openapi::jiff::Timestamp::now().duration_since(last);
-    let elapsed = Duration::try_from(elapsed).ok()?;
-    period.checked_sub(elapsed).filter(|left| !left.is_zero())
-}
-
-/// Sync status, per-object status and aggregate health from a comparison.
-async fn summarize(
-    ctx: &Context,
-    plan: &driftless_sync::Plan,
-    drifts: &[driftless_sync::Drift],
-) -> Result<(SyncStatusCode, Vec<ResourceStatus>, HealthStatus), Error> {
-    let mut resources = Vec::new();
-    let mut healths = Vec::new();
-    for task in plan.waves.iter().flat_map(|w| &w.apply) {
-        let changed = drifts
-            .iter()
-            .find(|d| d.key == task.key)
-            .is_some_and(|d| d.diff.changed);
-        let live = match &task.live {
-            Some(live) if !changed => Some(live.clone()),
-            _ => {
-                ctx.cluster
-                    .get(&task.key, driftless_sync::api_version(&task.object))
-                    .await?
-            }
-        };
-        let health = assess_optional(live.as_ref());
-        resources.push(resource_status(&task.key, changed, &health));
-        healths.push(health);
-    }
-    for prune in plan
-        .waves
-        .iter()
-        .flat_map(|w| &w.prune)
-        .chain(&plan.prune_last)
-    {
-        resources.push(ResourceStatus {
-            message: Some("no longer in Git; requires pruning".to_owned()),
-            ..resource_status(&prune.key, true, &HealthStatus::healthy())
-        });
-    }
-    let out_of_sync = drifts.iter().any(|d| d.diff.changed);
-    let code = if out_of_sync {
-        SyncStatusCode::OutOfSync
-    } else {
-        SyncStatusCode::Synced
-    };
-    Ok((code, resources, aggregate_status(&healths)))
-}
-
-fn resource_status(key: &ResourceKey, changed: bool, health: &HealthStatus) -> ResourceStatus {
-    ResourceStatus {
-        group: key.group.clone(),
-        kind: key.kind.clone(),
-        namespace: key.namespace.clone(),
-        name: key.name.clone(),
-        status: if changed {
-            SyncStatusCode::OutOfSync
-        } else {
-            SyncStatusCode::Synced
-        },
-        health: Some(HealthState {
-            status: health.status.to_string(),
-            message: (!health.message.is_empty()).then(|| health.message.clone()),
-        }),
-        message: None,
-    }
-}
-
-fn operation_state(report: &SyncReport, revision: &str, started: String) -> OperationState {
-    OperationState {
-        phase: if report.succeeded() {
-            OperationPhase::Succeeded
-        } else {
-            OperationPhase::Failed
-        },
-        message: report
-            .failure
-            .clone()
-            .unwrap_or_else(|| "successfully synced".to_owned()),
-        revision: Some(revision.to_owned()),
-        initiated_by: Some("automated".to_owned()),
-        started_at: started,
-        finished_at: Some(now()),
-        results: report
-            .results
-            .iter()
-            .map(|r| ResourceResult {
-                group: r.key.group.clone(),
-                kind: r.key.kind.clone(),
-                namespace: r.key.namespace.clone(),
-                name: r.key.name.clone(),
-                action: r.action.to_string(),
-                result: r.outcome.to_string(),
-                message: r.message.clone(),
-            })
-            .collect(),
-    }
+/// The Application an identity from [`app_id`] names.
+pub(crate) fn app_ref(id: &str) -> Option<ObjectRef<Application>> {
+    // Namespace names cannot contain `_`, so the first one separates.
+    let (namespace, name) = id.split_once('_')?;
+    Some(ObjectRef::new(name).within(namespace))
 }
 
 fn diff_options(app: &Application) -> Result<DiffOptions, Error> {
@@ -439,52 +494,34 @@ fn retry_policy(app: &Application) -> RetryPolicy {
     }
 }
 
-fn condition(
-    type_: &str,
-    status: ConditionStatus,
-    reason: &str,
-    message: &str,
-    generation: Option<i64>,
-) -> Condition {
-    Condition {
-        type_: type_.to_owned(),
-        status,
-        reason: reason.to_owned(),
-        message: message.to_owned(),
-        last_transition_time: now(),
-        observed_generation: generation,
+/// A history entry for a sync of `revision` that just succeeded.
+pub(crate) fn history_entry(
+    history: &[HistoryEntry],
+    revision: &str,
+    initiated_by: &str,
+) -> HistoryEntry {
+    HistoryEntry {
+        id: history.last().map_or(1, |h| h.id + 1),
+        revision: revision.to_owned(),
+        deployed_at: now(),
+        initiated_by: Some(initiated_by.to_owned()),
     }
 }
 
-/// Writes the status; a condition whose status did not change keeps its transition time.
-async fn write_status(
-    api: &Api<Application>,
-    name: &str,
-    status: &ApplicationStatus,
-    before: &[Condition],
-) -> Result<(), Error> {
-    let mut status = status.clone();
-    for condition in &mut status.conditions {
-        if let Some(old) = before
-            .iter()
-            .find(|c| c.type_ == condition.type_ && c.status == condition.status)
-        {
-            condition.last_transition_time = old.last_transition_time.clone();
-        }
+/// A fresh Running operation.
+pub(crate) fn running(
+    revision: &str,
+    initiated_by: &str,
+    request_id: Option<String>,
+) -> OperationState {
+    OperationState {
+        phase: OperationPhase::Running,
+        message: format!("syncing to {revision}"),
+        revision: Some(revision.to_owned()),
+        initiated_by: Some(initiated_by.to_owned()),
+        started_at: now(),
+        finished_at: None,
+        results: Vec::new(),
+        request_id,
     }
-    api.patch_status(
-        name,
-        &PatchParams::default(),
-        &Patch::Merge(json!({ "status": status })),
-    )
-    .await?;
-    Ok(())
-}
-
-/// RFC 3339, UTC, seconds.
-fn now() -> String {
-    k8s_openapi::jiff::Timestamp::now()
-        .round(k8s_openapi::jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
 }

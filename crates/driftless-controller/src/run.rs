@@ -1,4 +1,8 @@
 //! Running the controller over every Application of the cluster.
+//!
+//! Two kinds of trigger wake an application: its own changes that matter (spec, annotations,
+//! finalizers; not our status writes), and events from the shared watches of managed objects
+//! and from webhooks, delivered as application ids.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,17 +11,41 @@ use driftless_api::Application;
 use futures::StreamExt;
 use kube::Api;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
+use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 
+use crate::reconcile::app_ref;
 use crate::{Context, Error, reconcile};
 
 /// Reconciles Applications until `shutdown` completes.
+///
+/// # Caveats
+/// Runs once per [`Context`]: a second call returns at once.
 pub async fn run(
     context: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
+    let Some((writer, triggers)) = context.take_run_parts() else {
+        tracing::error!("the controller is already running on this context");
+        return;
+    };
     let applications: Api<Application> = Api::all(context.client.clone());
-    Controller::new(applications, watcher::Config::default())
+    // Status writes change neither generation nor annotations, so they do not come back as
+    // triggers; deletion bumps the generation.
+    let changes = watcher::watcher(applications, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(
+            predicates::generation
+                .combine(predicates::annotations)
+                .combine(predicates::finalizers),
+            Default::default(),
+        );
+    let mut triggers = triggers;
+    let woken = futures::stream::poll_fn(move |cx| triggers.poll_recv(cx))
+        .filter_map(|id| async move { app_ref(&id) });
+    Controller::for_stream(changes, context.applications.clone())
+        .reconcile_on(woken)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
         .for_each(|outcome| async move {

@@ -18,10 +18,17 @@ pub struct Rendered {
     pub fetch_error: Option<String>,
 }
 
-/// Resolves the revision, reads the path at that commit and renders it (Kustomize or plain).
-pub fn fetch_and_render(cache: &Cache, spec: &SourceSpec) -> Result<Rendered, Error> {
+/// Resolves the revision (`revision`, or the spec's target revision), reads the path at that
+/// commit and renders it (Kustomize or plain).
+pub fn fetch_and_render(
+    cache: &Cache,
+    spec: &SourceSpec,
+    revision: Option<&str>,
+) -> Result<Rendered, Error> {
     let source = Source::new(spec.repo_url.clone());
-    let revision = spec.target_revision.as_deref().unwrap_or("HEAD");
+    let revision = revision
+        .or(spec.target_revision.as_deref())
+        .unwrap_or("HEAD");
     let resolved = cache
         .resolve(&source, revision)
         .map_err(|e| Error::Source(e.to_string()))?;
@@ -47,4 +54,12 @@ pub fn fetch_and_render(cache: &Cache, spec: &SourceSpec) -> Result<Rendered, Er
         manifests,
         fetch_error: resolved.fetch_error.map(|e| e.to_string()),
     })
+}
+
+/// A repository URL in a form that compares equal across spellings (case of the host, `.git`,
+/// a trailing slash).
+pub(crate) fn normalize_repo_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    url.to_ascii_lowercase()
 }

@@ -10,10 +10,12 @@ use anyhow::{Context as _, ensure};
 use driftless_api::{Application, SyncStatusCode};
 use driftless_controller::{Context, run};
 use driftless_testenv::{eventually, with_namespace};
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
-use kube::api::{Api, PostParams};
+use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams, PostParams};
 
 /// Generous bound for the controller to act on a busy machine; not a performance figure.
 const SETTLE: Duration = Duration::from_secs(90);
@@ -41,7 +43,7 @@ fn controller() -> anyhow::Result<()> {
                         let client = driftless_testenv::shared()?.client().await?;
                         install_crd(&client).await?;
                         let cache = tempfile::tempdir()?.keep();
-                        anyhow::Ok(Arc::new(Context::new(client, cache).await?))
+                        anyhow::Ok(Arc::new(Context::new(client, cache, None).await?))
                     }
                     .await;
                     match started {
@@ -120,10 +122,20 @@ fn commit_mode(dir: &Path, mode: &str) -> anyhow::Result<String> {
 }
 
 fn application(ns: &str, url: &str, automated: bool) -> anyhow::Result<Application> {
+    application_every(ns, url, automated, "1s")
+}
+
+/// An Application polling every `interval`: `1h` proves that what happens is not the poll.
+fn application_every(
+    ns: &str,
+    url: &str,
+    automated: bool,
+    interval: &str,
+) -> anyhow::Result<Application> {
     let mut spec = serde_json::json!({
         "source": {"repoURL": url, "targetRevision": "main", "path": "deploy"},
         "destination": {"namespace": ns},
-        "interval": "1s",
+        "interval": interval,
     });
     if automated {
         spec["syncPolicy"] = serde_json::json!({"automated": {"prune": true, "selfHeal": true}});
@@ -397,6 +409,361 @@ async fn same_named_applications_in_two_namespaces_never_prune_each_other() -> a
             "B pruned A's object"
         );
         twin.delete().await?;
+        Ok(())
+    })
+    .await?
+}
+
+fn synced(s: &driftless_api::ApplicationStatus) -> bool {
+    s.sync
+        .as_ref()
+        .is_some_and(|x| x.status == SyncStatusCode::Synced)
+}
+
+/// The Events about Applications in `ns` with `reason`.
+async fn events(client: &Client, ns: &str, reason: &str) -> anyhow::Result<Vec<Event>> {
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    Ok(events
+        .list(&Default::default())
+        .await?
+        .items
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some(reason))
+        .collect())
+}
+
+fn mode_of(cm: ConfigMap) -> Option<String> {
+    cm.data?.get("mode").cloned()
+}
+
+#[tokio::test]
+async fn self_heal_is_driven_by_watches_and_names_who_made_the_change() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-watch-heal", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        // Polling once an hour: only a watch event can explain a correction within the test.
+        apps.create(
+            &PostParams::default(),
+            &application_every(&ns, &url, true, "1h")?,
+        )
+        .await?;
+        status_where(&apps, "Synced", synced).await?;
+
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        let edit = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "settings"}, "data": {"mode": "hand-edited"}});
+        configmaps
+            .patch(
+                "settings",
+                &kube::api::PatchParams::apply("kubectl-edit").force(),
+                &kube::api::Patch::Apply(&edit),
+            )
+            .await?;
+        eventually("the edit to be reverted", SETTLE, || async {
+            let cm = configmaps.get("settings").await.ok()?;
+            (mode_of(cm)? == "fast").then_some(())
+        })
+        .await?;
+        let corrected = eventually("a DriftCorrected event", SETTLE, || async {
+            events(&client, &ns, "DriftCorrected")
+                .await
+                .ok()
+                .filter(|e| !e.is_empty())
+        })
+        .await?;
+        let note = corrected[0].note.clone().unwrap_or_default();
+        ensure!(
+            note.contains("ConfigMap")
+                && note.contains("settings")
+                && note.contains("kubectl-edit"),
+            "{note}"
+        );
+
+        // A deleted object comes back, again without a poll.
+        configmaps.delete("settings", &Default::default()).await?;
+        eventually("the deleted ConfigMap to be recreated", SETTLE, || async {
+            let cm = configmaps.get_opt("settings").await.ok()??;
+            (mode_of(cm)? == "fast").then_some(())
+        })
+        .await?;
+        // Self-heal of the same commit adds no history entry.
+        let app = apps.get("app").await?;
+        let history = app.status.map(|s| s.history).unwrap_or_default();
+        ensure!(history.len() == 1, "{history:?}");
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_sync_request_annotation_syncs_a_manual_application_once() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-request", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let commit = git(repo.path(), &["rev-parse", "HEAD"])?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(
+            &PostParams::default(),
+            &application_every(&ns, &url, false, "1h")?,
+        )
+        .await?;
+        status_where(&apps, "OutOfSync", |s| !synced(s) && s.sync.is_some()).await?;
+
+        let request = driftless_api::SyncRequest {
+            id: "req-1".into(),
+            initiated_by: Some("tester".into()),
+            ..Default::default()
+        };
+        let patch = serde_json::json!({"metadata": {"annotations": {
+            driftless_api::SYNC_REQUEST_ANNOTATION: request.to_annotation()}}});
+        apps.patch("app", &PatchParams::default(), &Patch::Merge(patch))
+            .await?;
+        let status = status_where(&apps, "the request carried out", |s| {
+            s.operation_state.as_ref().is_some_and(|o| {
+                o.request_id.as_deref() == Some("req-1") && o.finished_at.is_some()
+            })
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        ensure!(
+            op.phase == driftless_api::OperationPhase::Succeeded,
+            "{op:?}"
+        );
+        ensure!(status.history.len() == 1 && status.history[0].revision == commit);
+        ensure!(status.history[0].initiated_by.as_deref() == Some("tester"));
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get_opt("settings").await?.is_some());
+        let app = apps.get("app").await?;
+        ensure!(
+            !app.annotations()
+                .contains_key(driftless_api::SYNC_REQUEST_ANNOTATION),
+            "the request annotation was left behind"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_rollback_syncs_an_old_revision_and_suspension_keeps_it_there() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-rollback", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let first = git(repo.path(), &["rev-parse", "HEAD"])?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &application(&ns, &url, true)?)
+            .await?;
+        status_where(&apps, "Synced", synced).await?;
+        let second = commit_mode(repo.path(), "slow")?;
+        status_where(&apps, "the second commit synced", |s| {
+            s.history.last().is_some_and(|h| h.revision == second)
+        })
+        .await?;
+
+        // What `driftless app rollback app 1` writes: suspend, and a request for that commit.
+        let request = driftless_api::SyncRequest {
+            id: "rollback-1".into(),
+            revision: Some(first.clone()),
+            prune: true,
+            initiated_by: Some("rollback to 1".into()),
+        };
+        let patch = serde_json::json!({
+            "metadata": {"annotations": {driftless_api::SYNC_REQUEST_ANNOTATION: request.to_annotation()}},
+            "spec": {"suspend": true},
+        });
+        apps.patch("app", &PatchParams::default(), &Patch::Merge(patch))
+            .await?;
+        let status = status_where(&apps, "the rollback carried out", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|o| o.request_id.as_deref() == Some("rollback-1") && o.finished_at.is_some())
+        })
+        .await?;
+        ensure!(status.history.last().map(|h| h.revision.as_str()) == Some(first.as_str()));
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get("settings").await.ok().and_then(mode_of).as_deref() == Some("fast"));
+
+        // Suspended: the newer commit is reported, not applied, over several polls.
+        status_where(&apps, "OutOfSync against the newer commit", |s| {
+            !synced(s) && s.sync.as_ref().and_then(|x| x.revision.as_deref()) == Some(second.as_str())
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        ensure!(configmaps.get("settings").await.ok().and_then(mode_of).as_deref() == Some("fast"));
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn without_prune_an_object_dropped_from_git_stays_and_is_reported() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-no-prune", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let mut app = application(&ns, &url, true)?;
+        if let Some(automated) = app
+            .spec
+            .sync_policy
+            .as_mut()
+            .and_then(|p| p.automated.as_mut())
+        {
+            automated.prune = false;
+        }
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+        status_where(&apps, "Synced", synced).await?;
+        std::fs::write(
+            repo.path().join("deploy/settings.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: renamed}\ndata: {mode: b}\n",
+        )?;
+        git(repo.path(), &["commit", "-qam", "rename"])?;
+        let status = status_where(&apps, "the rename synced without pruning", |s| {
+            s.resources
+                .iter()
+                .any(|r| r.name == "settings" && r.status == SyncStatusCode::OutOfSync)
+                && s.resources.iter().any(|r| r.name == "renamed")
+        })
+        .await?;
+        ensure!(!synced(&status));
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get_opt("renamed").await?.is_some());
+        ensure!(
+            configmaps.get_opt("settings").await?.is_some(),
+            "pruned with prune off"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_failed_sync_is_retried_and_succeeds_once_the_cause_is_gone() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-retry", |client, ns| async move {
+        // The object goes to a namespace that does not exist yet: the first attempts fail.
+        let later = format!("{ns}-later");
+        let repo = tempfile::tempdir()?;
+        repository(repo.path(), "fast")?;
+        std::fs::write(
+            repo.path().join("deploy/settings.yaml"),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: {later}}}\ndata: {{mode: fast}}\n"),
+        )?;
+        git(repo.path(), &["commit", "-qam", "elsewhere"])?;
+        let url = format!("file://{}", repo.path().display());
+        let mut app = application_every(&ns, &url, true, "1h")?;
+        if let Some(policy) = app.spec.sync_policy.as_mut() {
+            policy.retry = Some(driftless_api::Retry {
+                limit: Some(20),
+                backoff: Some(driftless_api::Backoff {
+                    duration: Some("1s".into()),
+                    factor: Some(1),
+                    max_duration: Some("1s".into()),
+                }),
+            });
+        }
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+        eventually("a first attempt to fail", SETTLE, || async {
+            events(&client, &ns, "SyncStarted").await.ok().filter(|e| !e.is_empty())
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        let namespace: Namespace =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": later}}))?;
+        namespaces.create(&PostParams::default(), &namespace).await?;
+        let status = status_where(&apps, "Synced after retries", synced).await;
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &later);
+        let created = configmaps.get_opt("settings").await;
+        namespaces.delete(&later, &Default::default()).await?;
+        let status = status?;
+        ensure!(created?.is_some(), "the ConfigMap was not created");
+        let op = status.operation_state.context("no operation")?;
+        ensure!(op.phase == driftless_api::OperationPhase::Succeeded, "{op:?}");
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_sync_cut_short_by_a_restart_is_resumed() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-resume", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let commit = git(repo.path(), &["rev-parse", "HEAD"])?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        // Manual: nothing would sync it but the resumed operation.
+        apps.create(
+            &PostParams::default(),
+            &application_every(&ns, &url, false, "1h")?,
+        )
+        .await?;
+        status_where(&apps, "OutOfSync", |s| !synced(s) && s.sync.is_some()).await?;
+        // What a controller that died mid-sync leaves behind: a Running operation.
+        let running = serde_json::json!({"status": {"operationState": {
+            "phase": "Running", "message": "syncing", "revision": commit,
+            "initiatedBy": "user", "startedAt": "2026-01-01T00:00:00Z", "requestId": "before-restart"}}});
+        apps.patch_status("app", &PatchParams::default(), &Patch::Merge(running))
+            .await?;
+        // This controller never ran that operation, as a freshly started one would not have;
+        // any change to the Application wakes it.
+        let poke = serde_json::json!({"metadata": {"annotations": {"test/poke": "1"}}});
+        apps.patch("app", &PatchParams::default(), &Patch::Merge(poke))
+            .await?;
+        let status = status_where(&apps, "the operation resumed and finished", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|o| o.phase == driftless_api::OperationPhase::Succeeded)
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        ensure!(op.request_id.as_deref() == Some("before-restart"), "{op:?}");
+        ensure!(status.history.last().map(|h| h.revision.as_str()) == Some(commit.as_str()));
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get_opt("settings").await?.is_some());
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn the_finalizer_deletes_the_managed_objects_with_the_application() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-finalizer", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let mut app = application(&ns, &url, true)?;
+        app.metadata.finalizers = Some(vec![driftless_api::FINALIZER.to_owned()]);
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+        status_where(&apps, "Synced", synced).await?;
+        // An object of someone else's in the same namespace must survive.
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        let other: ConfigMap = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "not-ours"}, "data": {"a": "b"}}))?;
+        configmaps.create(&PostParams::default(), &other).await?;
+
+        apps.delete("app", &Default::default()).await?;
+        eventually("the Application to be gone", SETTLE, || async {
+            apps.get_opt("app").await.ok()?.is_none().then_some(())
+        })
+        .await?;
+        eventually("its ConfigMap to be gone", SETTLE, || async {
+            configmaps
+                .get_opt("settings")
+                .await
+                .ok()?
+                .is_none()
+                .then_some(())
+        })
+        .await?;
+        ensure!(configmaps.get_opt("not-ours").await?.is_some());
         Ok(())
     })
     .await?

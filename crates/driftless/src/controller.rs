@@ -28,7 +28,7 @@ pub fn run_command(args: ControllerArgs) -> ExitCode {
             Some(dir) => dir,
             None => crate::input::default_cache_dir()?,
         };
-        let context = Context::new(client, cache)
+        let context = Context::new(client, cache, std::env::var("POD_NAME").ok())
             .await
             .context("reading the cluster's kinds")?;
         eprintln!("driftless controller: watching Applications; Ctrl-C stops it");

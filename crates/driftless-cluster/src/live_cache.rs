@@ -1,0 +1,323 @@
+//! [`LiveCache`]: one shared watch per kind of every object carrying the application label,
+//! kept in memory and indexed by application, so comparing an application reads no object
+//! from the API server and a change made by hand reaches its application as an event.
+//!
+//! Only labelled objects are watched (`driftless.dev/app`), so memory grows with what Driftless
+//! manages, not with the cluster.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use driftless_resource::ResourceKey;
+use driftless_sync::APP_LABEL;
+use futures::StreamExt;
+use kube::Client;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::discovery::Kind;
+
+/// Objects of one application, by key.
+type Objects = BTreeMap<ResourceKey, Arc<Value>>;
+/// A watched object: its key, application and JSON.
+type Entry = (ResourceKey, String, Value);
+
+/// The shared live state of every managed object, fed by one watch per kind.
+///
+/// # Guarantees
+/// * After [`LiveCache::synced`] is true, [`LiveCache::owned`] holds every object that carried
+///   the application label at some instant no older than the watch delay (milliseconds), or the
+///   newer object a write of ours returned ([`LiveCache::record`]).
+/// * Each change to a labelled object sends its application's id to the notifier once.
+///
+/// # Caveats
+/// A kind whose watch fails keeps its last known objects and retries with backoff.
+pub struct LiveCache {
+    client: Client,
+    state: Mutex<State>,
+    notify: UnboundedSender<String>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Application id → its objects.
+    by_app: HashMap<String, Objects>,
+    /// Object → its application, to move an object whose label changed.
+    app_of: HashMap<ResourceKey, String>,
+    /// Kinds with a watch, and whether its first list is complete.
+    kinds: HashMap<(String, String), bool>,
+    /// Objects seen during a (re)list of a kind, swapped in when it completes.
+    relist: HashMap<(String, String), Vec<Entry>>,
+}
+
+impl std::fmt::Debug for LiveCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveCache").finish_non_exhaustive()
+    }
+}
+
+impl LiveCache {
+    /// A cache with no watches yet; every change is announced on `notify` as an application id.
+    pub fn new(client: Client, notify: UnboundedSender<String>) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            state: Mutex::new(State::default()),
+            notify,
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain maps behind, still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts a watch for each listable kind not watched yet (call again after new CRDs).
+    pub fn watch_kinds<'a>(self: &Arc<Self>, kinds: impl IntoIterator<Item = &'a Kind>) {
+        for kind in kinds.into_iter().filter(|k| k.listable && k.watchable) {
+            let id = (kind.resource.group.clone(), kind.resource.kind.clone());
+            {
+                let mut state = self.state();
+                if state.kinds.contains_key(&id) {
+                    continue;
+                }
+                state.kinds.insert(id.clone(), false);
+            }
+            let cache = Arc::clone(self);
+            let kind = kind.clone();
+            tokio::spawn(async move { cache.run_watch(kind).await });
+        }
+    }
+
+    /// Whether every watched kind has completed its first list.
+    pub fn synced(&self) -> bool {
+        let state = self.state();
+        !state.kinds.is_empty() && state.kinds.values().all(|done| *done)
+    }
+
+    /// Every object of application `app`, sorted by key.
+    pub fn owned(&self, app: &str) -> Vec<(ResourceKey, Value)> {
+        self.state()
+            .by_app
+            .get(app)
+            .map(|objects| {
+                objects
+                    .iter()
+                    .map(|(key, object)| (key.clone(), Value::clone(object)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many objects the cache holds.
+    pub fn len(&self) -> usize {
+        self.state().app_of.len()
+    }
+
+    /// Whether the cache holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records an object a write of ours returned, unless the cache already holds a newer one,
+    /// so a comparison right after a sync does not see the state before it.
+    pub fn record(&self, key: &ResourceKey, object: &Value) {
+        let Some(app) = app_label(object) else {
+            return;
+        };
+        let mut state = self.state();
+        if !state
+            .kinds
+            .contains_key(&(key.group.clone(), key.kind.clone()))
+        {
+            return;
+        }
+        upsert(&mut state, key.clone(), app, object.clone());
+    }
+
+    async fn run_watch(self: Arc<Self>, kind: Kind) {
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
+        let config = watcher::Config::default().labels(APP_LABEL);
+        let id = (kind.resource.group.clone(), kind.resource.kind.clone());
+        let mut events = watcher::watcher(api, config).default_backoff().boxed();
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(event) => self.apply_event(&kind, &id, event),
+                Err(error) => {
+                    tracing::debug!(kind = %kind.resource.kind, %error, "watch interrupted; retrying");
+                }
+            }
+        }
+    }
+
+    fn apply_event(&self, kind: &Kind, id: &(String, String), event: Event<DynamicObject>) {
+        let mut changed = HashSet::new();
+        {
+            let mut state = self.state();
+            match event {
+                Event::Init => {
+                    state.relist.insert(id.clone(), Vec::new());
+                }
+                Event::InitApply(object) => {
+                    if let Some((key, app, value)) = entry(kind, object) {
+                        state
+                            .relist
+                            .entry(id.clone())
+                            .or_default()
+                            .push((key, app, value));
+                    }
+                }
+                Event::InitDone => {
+                    let fresh = state.relist.remove(id).unwrap_or_default();
+                    let fresh_keys: HashSet<&ResourceKey> = fresh.iter().map(|e| &e.0).collect();
+                    let gone: Vec<ResourceKey> = state
+                        .app_of
+                        .keys()
+                        .filter(|k| k.group == id.0 && k.kind == id.1 && !fresh_keys.contains(k))
+                        .cloned()
+                        .collect();
+                    for key in gone {
+                        if let Some(app) = remove(&mut state, &key) {
+                            changed.insert(app);
+                        }
+                    }
+                    for (key, app, value) in fresh {
+                        changed.extend(upsert(&mut state, key, app, value));
+                    }
+                    state.kinds.insert(id.clone(), true);
+                }
+                Event::Apply(object) => {
+                    if let Some((key, app, value)) = entry(kind, object) {
+                        changed.extend(upsert(&mut state, key, app, value));
+                    }
+                }
+                Event::Delete(object) => {
+                    if let Some((key, _, _)) = entry(kind, object)
+                        && let Some(app) = remove(&mut state, &key)
+                    {
+                        changed.insert(app);
+                    }
+                }
+            }
+        }
+        for app in changed {
+            // The receiver is gone only when the controller stops.
+            let _ = self.notify.send(app);
+        }
+    }
+}
+
+/// The key, application and JSON of a watched object; `None` for objects without a name or label.
+fn entry(kind: &Kind, mut object: DynamicObject) -> Option<Entry> {
+    // Watch events, like list items, may lack apiVersion and kind.
+    object.types = Some(kube::api::TypeMeta {
+        api_version: kind.resource.api_version.clone(),
+        kind: kind.resource.kind.clone(),
+    });
+    let key = ResourceKey::new(
+        &kind.resource.api_version,
+        &kind.resource.kind,
+        object.metadata.namespace.as_deref().unwrap_or_default(),
+        object.metadata.name.as_deref()?,
+    );
+    let value = serde_json::to_value(&object).ok()?;
+    let app = app_label(&value)?;
+    Some((key, app, value))
+}
+
+fn app_label(object: &Value) -> Option<String> {
+    object
+        .pointer("/metadata/labels")?
+        .get(APP_LABEL)?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// `metadata.resourceVersion` as a number, when it is one (etcd's are).
+fn version(object: &Value) -> Option<u64> {
+    object
+        .pointer("/metadata/resourceVersion")?
+        .as_str()?
+        .parse()
+        .ok()
+}
+
+/// Inserts or replaces an object unless the cached one is newer; returns the applications
+/// whose objects changed (the old and the new owner when the label moved).
+fn upsert(state: &mut State, key: ResourceKey, app: String, value: Value) -> Vec<String> {
+    let mut changed = Vec::new();
+    if let Some(old_app) = state.app_of.get(&key).cloned() {
+        let cached = state.by_app.get(&old_app).and_then(|o| o.get(&key));
+        if let Some(cached) = cached {
+            match (version(cached), version(&value)) {
+                (Some(old), Some(new)) if old > new => return changed,
+                (Some(old), Some(new)) if old == new && old_app == app => return changed,
+                _ => {}
+            }
+        }
+        if old_app != app {
+            remove(state, &key);
+            changed.push(old_app);
+        }
+    }
+    state.app_of.insert(key.clone(), app.clone());
+    state
+        .by_app
+        .entry(app.clone())
+        .or_default()
+        .insert(key, Arc::new(value));
+    changed.push(app);
+    changed
+}
+
+fn remove(state: &mut State, key: &ResourceKey) -> Option<String> {
+    let app = state.app_of.remove(key)?;
+    if let Some(objects) = state.by_app.get_mut(&app) {
+        objects.remove(key);
+        if objects.is_empty() {
+            state.by_app.remove(&app);
+        }
+    }
+    Some(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(app: &str, version: &str) -> Value {
+        json!({"metadata": {"name": "a", "resourceVersion": version, "labels": {APP_LABEL: app}}})
+    }
+
+    #[test]
+    fn an_older_object_never_replaces_a_newer_one() {
+        let mut state = State::default();
+        let key = ResourceKey::new("v1", "ConfigMap", "ns", "a");
+        assert_eq!(
+            upsert(&mut state, key.clone(), "x".into(), object("x", "12")),
+            ["x"]
+        );
+        assert!(upsert(&mut state, key.clone(), "x".into(), object("x", "11")).is_empty());
+        assert!(upsert(&mut state, key.clone(), "x".into(), object("x", "12")).is_empty());
+        let cached = state.by_app["x"][&key].clone();
+        assert_eq!(version(&cached), Some(12));
+    }
+
+    #[test]
+    fn a_relabelled_object_moves_and_both_applications_hear_of_it() {
+        let mut state = State::default();
+        let key = ResourceKey::new("v1", "ConfigMap", "ns", "a");
+        upsert(&mut state, key.clone(), "x".into(), object("x", "1"));
+        assert_eq!(
+            upsert(&mut state, key.clone(), "y".into(), object("y", "2")),
+            ["x", "y"]
+        );
+        assert!(!state.by_app.contains_key("x"));
+        assert_eq!(state.app_of[&key], "y");
+        assert_eq!(remove(&mut state, &key).as_deref(), Some("y"));
+        assert!(state.by_app.is_empty());
+    }
+}

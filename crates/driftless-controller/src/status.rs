@@ -1,0 +1,185 @@
+//! Building and writing `Application.status`: per-object sync and health, conditions, the
+//! operation record, and one merge patch that skips writes which would change nothing.
+
+use driftless_api::{
+    Application, ApplicationStatus, Condition, ConditionStatus, HealthState, OperationPhase,
+    OperationState, ResourceResult, ResourceStatus, SyncStatusCode,
+};
+use driftless_health::{HealthStatus, aggregate_status, assess_optional};
+use driftless_resource::ResourceKey;
+use driftless_sync::{Cluster, Drift, Plan, SyncReport};
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::json;
+
+use crate::Error;
+use crate::context::Context;
+
+/// Sync status, per-object status and aggregate health from a comparison.
+pub(crate) async fn summarize(
+    ctx: &Context,
+    plan: &Plan,
+    drifts: &[Drift],
+) -> Result<(SyncStatusCode, Vec<ResourceStatus>, HealthStatus), Error> {
+    let mut resources = Vec::new();
+    let mut healths = Vec::new();
+    for task in plan.waves.iter().flat_map(|w| &w.apply) {
+        let changed = drifts
+            .iter()
+            .find(|d| d.key == task.key)
+            .is_some_and(|d| d.diff.changed);
+        let live = match &task.live {
+            Some(live) if !changed => Some(live.clone()),
+            _ => {
+                ctx.cluster
+                    .get(&task.key, driftless_sync::api_version(&task.object))
+                    .await?
+            }
+        };
+        let health = assess_optional(live.as_ref());
+        resources.push(resource_status(&task.key, changed, &health));
+        healths.push(health);
+    }
+    for prune in plan
+        .waves
+        .iter()
+        .flat_map(|w| &w.prune)
+        .chain(&plan.prune_last)
+    {
+        resources.push(ResourceStatus {
+            message: Some("no longer in Git; requires pruning".to_owned()),
+            ..resource_status(&prune.key, true, &HealthStatus::healthy())
+        });
+    }
+    let code = if drifts.iter().any(|d| d.diff.changed) {
+        SyncStatusCode::OutOfSync
+    } else {
+        SyncStatusCode::Synced
+    };
+    Ok((code, resources, aggregate_status(&healths)))
+}
+
+/// The status of one object.
+pub(crate) fn resource_status(
+    key: &ResourceKey,
+    changed: bool,
+    health: &HealthStatus,
+) -> ResourceStatus {
+    ResourceStatus {
+        group: key.group.clone(),
+        kind: key.kind.clone(),
+        namespace: key.namespace.clone(),
+        name: key.name.clone(),
+        status: if changed {
+            SyncStatusCode::OutOfSync
+        } else {
+            SyncStatusCode::Synced
+        },
+        health: Some(health_state(health)),
+        message: None,
+    }
+}
+
+/// A health verdict as the status shows it.
+pub(crate) fn health_state(health: &HealthStatus) -> HealthState {
+    HealthState {
+        status: health.status.to_string(),
+        message: (!health.message.is_empty()).then(|| health.message.clone()),
+    }
+}
+
+/// The record of a finished sync.
+pub(crate) fn finished(running: &OperationState, report: &SyncReport) -> OperationState {
+    OperationState {
+        phase: if report.succeeded() {
+            OperationPhase::Succeeded
+        } else {
+            OperationPhase::Failed
+        },
+        message: report
+            .failure
+            .clone()
+            .unwrap_or_else(|| "successfully synced".to_owned()),
+        finished_at: Some(now()),
+        results: report
+            .results
+            .iter()
+            .map(|r| ResourceResult {
+                group: r.key.group.clone(),
+                kind: r.key.kind.clone(),
+                namespace: r.key.namespace.clone(),
+                name: r.key.name.clone(),
+                action: r.action.to_string(),
+                result: r.outcome.to_string(),
+                message: r.message.clone(),
+            })
+            .collect(),
+        ..running.clone()
+    }
+}
+
+/// A condition computed now for `generation`.
+pub(crate) fn condition(
+    type_: &str,
+    status: ConditionStatus,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) -> Condition {
+    Condition {
+        type_: type_.to_owned(),
+        status,
+        reason: reason.to_owned(),
+        message: message.to_owned(),
+        last_transition_time: now(),
+        observed_generation: generation,
+    }
+}
+
+/// Writes `status` unless it equals `previous` in everything but `reconciledAt` (and `force`
+/// is false); a condition whose status did not change keeps its transition time. Returns the
+/// resource version the write produced.
+///
+/// # Guarantees
+/// An application whose state does not change costs no write between polls.
+pub(crate) async fn write(
+    api: &Api<Application>,
+    name: &str,
+    status: &ApplicationStatus,
+    previous: &ApplicationStatus,
+    force: bool,
+) -> Result<Option<String>, Error> {
+    let mut status = status.clone();
+    for condition in &mut status.conditions {
+        if let Some(old) = previous
+            .conditions
+            .iter()
+            .find(|c| c.type_ == condition.type_ && c.status == condition.status)
+        {
+            condition.last_transition_time = old.last_transition_time.clone();
+        }
+    }
+    let same = ApplicationStatus {
+        reconciled_at: previous.reconciled_at.clone(),
+        ..status.clone()
+    } == *previous;
+    if same && !force {
+        return Ok(None);
+    }
+    // The whole status is replaced, so fields that became empty do not linger as a merge
+    // patch would leave them.
+    let patch: json_patch::Patch =
+        serde_json::from_value(json!([{ "op": "add", "path": "/status", "value": status }]))
+            .map_err(|e| Error::Source(format!("encoding the status: {e}")))?;
+    let written = api
+        .patch_status(name, &PatchParams::default(), &Patch::<()>::Json(patch))
+        .await?;
+    Ok(written.metadata.resource_version)
+}
+
+/// RFC 3339, UTC, seconds.
+pub(crate) fn now() -> String {
+    k8s_openapi::jiff::Timestamp::now()
+        .round(k8s_openapi::jiff::Unit::Second)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
