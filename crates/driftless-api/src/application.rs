@@ -47,6 +47,10 @@ pub struct ApplicationSpec {
     /// Default `3m`, with jitter; a webhook refreshes at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
+    /// Suspends automated sync (new commits and self-heal); status is still reported and
+    /// requested syncs still run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspend: bool,
 }
 
 /// A Git source.

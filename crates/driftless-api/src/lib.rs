@@ -7,6 +7,7 @@
 
 mod application;
 mod conditions;
+mod operation;
 mod status;
 
 pub use application::{
@@ -14,6 +15,7 @@ pub use application::{
     IgnoreDifference, Retry, Source, SyncPolicy,
 };
 pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
+pub use operation::{SYNC_REQUEST_ANNOTATION, SyncRequest};
 pub use status::{
     ApplicationStatus, HealthState, HistoryEntry, OperationPhase, OperationState, ResourceResult,
     ResourceStatus, SyncState, SyncStatusCode,

@@ -129,6 +129,10 @@ pub struct OperationState {
     /// Result per object.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<ResourceResult>,
+    /// The `id` of the sync request (annotation `driftless.dev/sync-request`) this operation
+    /// answers; absent for automated syncs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The result of a sync for one object.

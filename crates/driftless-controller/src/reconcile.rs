@@ -388,6 +388,7 @@ fn operation_state(report: &SyncReport, revision: &str, started: String) -> Oper
                 message: r.message.clone(),
             })
             .collect(),
+        request_id: None,
     }
 }
 
