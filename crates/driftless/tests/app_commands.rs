@@ -178,6 +178,19 @@ async fn guestbook(client: &Client, ns: &str) -> anyhow::Result<()> {
     .await
 }
 
+/// Standing in for the controller: records the operation, then removes the request annotation.
+async fn answer(client: &Client, ns: &str, name: &str, operation: Value) -> anyhow::Result<()> {
+    write_status(client, ns, name, json!({ "operationState": operation })).await?;
+    Api::<Application>::namespaced(client.clone(), ns)
+        .patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {SYNC_REQUEST_ANNOTATION: null}}})),
+        )
+        .await?;
+    Ok(())
+}
+
 async fn read_app(client: &Client, ns: &str, name: &str) -> anyhow::Result<Application> {
     Ok(Api::<Application>::namespaced(client.clone(), ns)
         .get(name)
@@ -333,6 +346,11 @@ async fn sync_without_waiting_writes_a_parsable_request() -> anyhow::Result<()> 
         // A second request gets a new id and replaces the first; no revision means the target.
         let again = driftless(&["app", "sync", "guestbook", "-n", &ns, "--no-wait"])?;
         assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+        assert!(
+            text(&again).contains("warning: replacing the pending sync request"),
+            "{}",
+            text(&again)
+        );
         let second = pending_request(&read_app(&client, &ns, "guestbook").await?)?;
         assert_ne!(second.id, request.id);
         assert_eq!((second.revision, second.prune), (None, false));
@@ -381,7 +399,7 @@ async fn sync_waits_for_the_result_of_its_own_request() -> anyhow::Result<()> {
         let mut failed = failed_operation(&id);
         failed["message"] =
             json!("ConfigMap guestbook/settings: admission denied (request answered)");
-        write_status(&client, &ns, "guestbook", json!({"operationState": failed})).await?;
+        answer(&client, &ns, "guestbook", failed).await?;
 
         let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
         assert_eq!(output.status.code(), Some(1), "{}", text(&output));
@@ -414,13 +432,7 @@ async fn sync_waits_for_the_result_of_its_own_request() -> anyhow::Result<()> {
         succeeded["phase"] = json!("Succeeded");
         succeeded["message"] = json!("successfully synced");
         succeeded["results"] = json!([]);
-        write_status(
-            &client,
-            &ns,
-            "guestbook",
-            json!({"operationState": succeeded}),
-        )
-        .await?;
+        answer(&client, &ns, "guestbook", succeeded).await?;
         let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
         assert_eq!(output.status.code(), Some(0), "{}", text(&output));
         assert!(
