@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use driftless_cluster::KubeCluster;
 use driftless_diff::{Action, DiffOptions, Summary};
+use driftless_resource::Manifest;
 use driftless_sync::{Settings, SyncOptions, drift, prepare};
 
 use crate::app_args::AppArgs;
@@ -40,23 +41,40 @@ pub fn run(args: DiffArgs) -> ExitCode {
 async fn diff_command(args: &DiffArgs) -> anyhow::Result<bool> {
     let manifests = args.input.load()?;
     let (client, context_namespace) = args.cluster.connect().await?;
-    // Everything Git no longer declares is a difference, whether or not a sync would prune it.
-    let settings = Settings {
-        app: args.app.app.clone(),
+    let destination = args.app.dest_namespace.clone().unwrap_or(context_namespace);
+    let settings = compare_settings(args.app.app.clone(), SyncOptions::default(), destination);
+    show(client, manifests, &settings, &DiffOptions::default()).await
+}
+
+/// Settings for comparing only: dry-run, and everything Git no longer declares counts as a
+/// difference, whether or not a sync would prune it.
+pub fn compare_settings(app: String, options: SyncOptions, destination: String) -> Settings {
+    Settings {
+        app,
         options: SyncOptions {
             prune: true,
-            ..SyncOptions::default()
+            ..options
         },
-        destination: args.app.dest_namespace.clone().unwrap_or(context_namespace),
+        destination,
         dry_run: true,
         health_timeout: std::time::Duration::ZERO,
         poll: std::time::Duration::ZERO,
-    };
+    }
+}
+
+/// Compares `manifests` with the cluster, prints a unified diff per changed object (stdout) and
+/// a summary (stderr); true when in sync.
+pub async fn show(
+    client: kube::Client,
+    manifests: Vec<Manifest>,
+    settings: &Settings,
+    options: &DiffOptions,
+) -> anyhow::Result<bool> {
     let cluster = KubeCluster::new(client)
         .await
         .context("reading the cluster's kinds")?;
-    let plan = prepare(&cluster, manifests, &settings).await?;
-    let drifts = drift(&cluster, &plan, &DiffOptions::default()).await?;
+    let plan = prepare(&cluster, manifests, settings).await?;
+    let drifts = drift(&cluster, &plan, options).await?;
     let mut summary = Summary::default();
     let mut out = String::new();
     for drift in &drifts {

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod app;
 mod app_args;
 mod cluster_args;
 mod controller;
@@ -40,6 +41,8 @@ enum Command {
     Controller(controller::ControllerArgs),
     /// Print the Application CustomResourceDefinition.
     Crd,
+    /// Operate on Applications: list, get, history, sync, rollback, resume, diff.
+    App(app::AppCli),
 }
 
 fn main() -> ExitCode {
@@ -56,5 +59,6 @@ fn main() -> ExitCode {
         },
         Command::Controller(args) => controller::run_command(args),
         Command::Crd => crd::run(),
+        Command::App(args) => app::run(args),
     }
 }

@@ -1,0 +1,85 @@
+//! `driftless app history NAME`: what was deployed, when, by whom; the ids `app rollback` takes.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use driftless_api::HistoryEntry;
+
+use super::Apps;
+use super::output::{Format, commit, or_none, print_object};
+
+/// Show an Application's deployments.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The Application's name.
+    name: String,
+    /// Output format [default: a table]; wide shows full commits, yaml and json the entries.
+    #[arg(short = 'o', long, value_enum, env = "DRIFTLESS_OUTPUT")]
+    output: Option<Format>,
+}
+
+/// Runs the command.
+pub async fn run(apps: &Apps, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let app = apps.get(&args.name).await?;
+    let history = app.status.map(|s| s.history).unwrap_or_default();
+    match args.output {
+        Some(format @ (Format::Yaml | Format::Json)) => print_object(&history, format)?,
+        _ if history.is_empty() => {
+            eprintln!(
+                "application {} has no history yet",
+                apps.display(&args.name)
+            );
+        }
+        wide => print!("{}", table(&history, wide == Some(Format::Wide))),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// ID, REVISION, DEPLOYED AT, INITIATED BY; oldest first, newest last, whatever the status order.
+pub fn table(history: &[HistoryEntry], full: bool) -> String {
+    let mut entries: Vec<&HistoryEntry> = history.iter().collect();
+    entries.sort_by_key(|entry| entry.id);
+    let mut rows = vec![
+        ["ID", "REVISION", "DEPLOYED AT", "INITIATED BY"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for entry in entries {
+        rows.push(vec![
+            entry.id.to_string(),
+            commit(Some(&entry.revision), full),
+            entry.deployed_at.clone(),
+            or_none(entry.initiated_by.as_deref()),
+        ]);
+    }
+    crate::table::render_rows(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, revision: &str, by: Option<&str>) -> HistoryEntry {
+        HistoryEntry {
+            id,
+            revision: revision.to_owned(),
+            deployed_at: format!("2025-01-0{id}T00:00:00Z"),
+            initiated_by: by.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn history_lists_newest_last_with_short_commits() {
+        let history = [
+            entry(2, "bbbbbbbbbbbb", Some("rollback to 1")),
+            entry(1, "aaaaaaaaaaaa", None),
+        ];
+        assert_eq!(
+            table(&history, false),
+            "ID   REVISION   DEPLOYED AT            INITIATED BY\n\
+             1    aaaaaaa    2025-01-01T00:00:00Z   <none>\n\
+             2    bbbbbbb    2025-01-02T00:00:00Z   rollback to 1\n"
+        );
+        assert!(table(&history, true).contains("bbbbbbbbbbbb"));
+    }
+}

@@ -1,0 +1,125 @@
+//! `driftless app rollback NAME ID` and `driftless app resume NAME`: go back to a deployed
+//! commit with automated sync suspended (so the next commit does not undo the rollback), and
+//! turn automated sync back on.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use driftless_api::{HistoryEntry, SyncRequest};
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+use super::Apps;
+use super::sync::request_sync;
+use super::wait::{WaitArgs, new_id};
+
+/// Roll back to a history entry.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The Application's name.
+    name: String,
+    /// The history entry to go back to (see `driftless app history NAME`).
+    history_id: i64,
+    /// Delete objects the entry's commit does not declare.
+    #[arg(long)]
+    prune: bool,
+    #[command(flatten)]
+    wait: WaitArgs,
+}
+
+/// Resume automated sync.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The Application's name.
+    name: String,
+}
+
+/// Runs `rollback`.
+pub async fn run(apps: &Apps, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
+    let app = apps.get(&args.name).await?;
+    let history = app.status.map(|s| s.history).unwrap_or_default();
+    let entry = find(&history, args.history_id)
+        .map_err(|why| anyhow::anyhow!("application {}: {why}", apps.display(&args.name)))?;
+    let request = SyncRequest {
+        id: new_id(),
+        revision: Some(entry.revision.clone()),
+        prune: args.prune,
+        initiated_by: Some(format!("rollback to {}", entry.id)),
+    };
+    request_sync(apps, &args.name, &request, Some(json!({"suspend": true}))).await?;
+    println!(
+        "rollback of application {} to history entry {} (commit {}) requested (request {})",
+        apps.display(&args.name),
+        entry.id,
+        entry.revision,
+        request.id
+    );
+    println!(
+        "automated sync is suspended; resume it with: driftless app resume {} -n {}",
+        args.name, apps.namespace
+    );
+    args.wait.wait(apps, &args.name, &request.id).await
+}
+
+/// Runs `resume`.
+pub async fn resume(apps: &Apps, args: &ResumeArgs) -> anyhow::Result<ExitCode> {
+    apps.get(&args.name).await?;
+    apps.api()
+        .patch(
+            &args.name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"suspend": false}})),
+        )
+        .await
+        .map_err(|e| apps.error(&args.name, e))?;
+    println!(
+        "automated sync of application {} resumed",
+        apps.display(&args.name)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The entry with this id, or why there is none (naming the ids there are).
+fn find(history: &[HistoryEntry], id: i64) -> Result<&HistoryEntry, String> {
+    if let Some(entry) = history.iter().find(|entry| entry.id == id) {
+        return Ok(entry);
+    }
+    if history.is_empty() {
+        return Err(format!("no history entry {id} (no history yet)"));
+    }
+    let mut known: Vec<i64> = history.iter().map(|entry| entry.id).collect();
+    known.sort_unstable();
+    let known: Vec<String> = known.iter().map(ToString::to_string).collect();
+    Err(format!(
+        "no history entry {id} (known ids: {})",
+        known.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64) -> HistoryEntry {
+        HistoryEntry {
+            id,
+            revision: format!("rev{id}"),
+            deployed_at: String::new(),
+            initiated_by: None,
+        }
+    }
+
+    #[test]
+    fn unknown_entries_name_the_known_ids() {
+        let history = [entry(3), entry(1)];
+        assert_eq!(find(&history, 3).map(|e| e.revision.as_str()), Ok("rev3"));
+        assert_eq!(
+            find(&history, 2).map(|e| e.id),
+            Err("no history entry 2 (known ids: 1, 3)".to_owned())
+        );
+        assert_eq!(
+            find(&[], 1).map(|e| e.id),
+            Err("no history entry 1 (no history yet)".to_owned())
+        );
+    }
+}

@@ -1,0 +1,594 @@
+//! `driftless app ...` end to end: the real binary against the real test control plane, with
+//! the Application CRD installed and no controller running — each test writes the status the
+//! controller would write, and stands in for it when a command waits.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context as _, ensure};
+use driftless_api::{Application, SYNC_REQUEST_ANNOTATION, SyncRequest};
+use driftless_testenv::{eventually, with_namespace};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use serde_json::{Value, json};
+
+/// Generous bound for the API server on a busy machine; not a performance figure.
+const SETTLE: Duration = Duration::from_secs(90);
+
+const REV1: &str = "1111111111111111111111111111111111111111";
+const REV2: &str = "2222222222222222222222222222222222222222";
+const REV3: &str = "3333333333333333333333333333333333333333";
+
+fn command(args: &[&str]) -> anyhow::Result<Command> {
+    let kubeconfig = driftless_testenv::shared()?.kubeconfig().to_owned();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_driftless"));
+    command.args(args).env("KUBECONFIG", kubeconfig);
+    for var in [
+        "DRIFTLESS_NAMESPACE",
+        "DRIFTLESS_OUTPUT",
+        "DRIFTLESS_NO_WAIT",
+        "DRIFTLESS_WAIT_TIMEOUT",
+        "DRIFTLESS_ALL_NAMESPACES",
+        "DRIFTLESS_CONTEXT",
+        "DRIFTLESS_REPO",
+    ] {
+        command.env_remove(var);
+    }
+    Ok(command)
+}
+
+fn driftless(args: &[&str]) -> anyhow::Result<Output> {
+    Ok(command(args)?.output()?)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Asserts exit code 2 and exactly one line on stderr, and returns it.
+fn one_line_error(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(2), "{}", text(output));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
+    stderr.trim_end().to_owned()
+}
+
+async fn install_crd(client: &Client) -> anyhow::Result<()> {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/crd.yaml"
+    ))?;
+    let crd: CustomResourceDefinition = serde_saphyr::from_str(&yaml)?;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    match crds.create(&PostParams::default(), &crd).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 409 => {}
+        Err(e) => return Err(e.into()),
+    }
+    eventually("the Application CRD to be Established", SETTLE, || async {
+        let crd = crds.get("applications.driftless.dev").await.ok()?;
+        crd.status?
+            .conditions?
+            .iter()
+            .any(|c| c.type_ == "Established" && c.status == "True")
+            .then_some(())
+    })
+    .await?;
+    // Established can precede the first successful create by a moment: wait until it serves.
+    let apps: Api<Application> = Api::all(client.clone());
+    eventually("the Application API to serve", SETTLE, || async {
+        apps.list(&Default::default()).await.ok().map(|_| ())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Creates an Application `name` with this spec in `ns`.
+async fn create_app(client: &Client, ns: &str, name: &str, spec: Value) -> anyhow::Result<()> {
+    let app: Application = serde_json::from_value(json!({
+        "apiVersion": "driftless.dev/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": spec,
+    }))?;
+    Api::<Application>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &app)
+        .await?;
+    Ok(())
+}
+
+async fn write_status(client: &Client, ns: &str, name: &str, status: Value) -> anyhow::Result<()> {
+    Api::<Application>::namespaced(client.clone(), ns)
+        .patch_status(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "status": status })),
+        )
+        .await?;
+    Ok(())
+}
+
+fn guestbook_spec() -> Value {
+    json!({
+        "source": {"repoURL": "https://git.example/org/guestbook.git", "targetRevision": "main", "path": "deploy"},
+        "destination": {"namespace": "guestbook"},
+        "syncPolicy": {"automated": {"prune": true, "selfHeal": true}},
+    })
+}
+
+/// The status the controller writes after three deployments and a failed sync of REV3.
+fn deployed_status(operation: Value) -> Value {
+    json!({
+        "observedGeneration": 1,
+        "sync": {"status": "OutOfSync", "revision": REV3},
+        "health": {"status": "Degraded", "message": "Deployment guestbook/web: 1 of 2 replicas unavailable"},
+        "resources": [
+            {"group": "apps", "kind": "Deployment", "namespace": "guestbook", "name": "web", "status": "Synced", "health": {"status": "Degraded"}},
+            {"kind": "ConfigMap", "namespace": "guestbook", "name": "settings", "status": "OutOfSync", "message": "admission denied"},
+        ],
+        "conditions": [{"type": "Ready", "status": "False", "reason": "SyncFailed",
+            "message": "ConfigMap guestbook/settings: admission denied", "lastTransitionTime": "2025-01-01T11:30:00Z"}],
+        "operationState": operation,
+        "history": [
+            {"id": 1, "revision": REV1, "deployedAt": "2025-01-01T10:00:00Z", "initiatedBy": "automated"},
+            {"id": 2, "revision": REV2, "deployedAt": "2025-01-01T11:00:00Z", "initiatedBy": "user:alice"},
+            {"id": 3, "revision": REV3, "deployedAt": "2025-01-01T11:20:00Z", "initiatedBy": "webhook"},
+        ],
+        "reconciledAt": "2025-01-01T11:59:00Z",
+    })
+}
+
+fn failed_operation(request_id: &str) -> Value {
+    json!({
+        "phase": "Failed",
+        "message": "ConfigMap guestbook/settings: admission denied",
+        "revision": REV3,
+        "initiatedBy": "automated",
+        "startedAt": "2025-01-01T11:29:00Z",
+        "finishedAt": "2025-01-01T11:30:00Z",
+        "requestId": request_id,
+        "results": [
+            {"kind": "ConfigMap", "namespace": "guestbook", "name": "settings", "action": "update", "result": "failed", "message": "admission denied"},
+            {"group": "apps", "kind": "Deployment", "namespace": "guestbook", "name": "web", "action": "update", "result": "synced"},
+        ],
+    })
+}
+
+/// An Application `guestbook` in `ns` with the deployed status.
+async fn guestbook(client: &Client, ns: &str) -> anyhow::Result<()> {
+    install_crd(client).await?;
+    create_app(client, ns, "guestbook", guestbook_spec()).await?;
+    write_status(
+        client,
+        ns,
+        "guestbook",
+        deployed_status(failed_operation("earlier")),
+    )
+    .await
+}
+
+/// Standing in for the controller: records the operation, then removes the request annotation.
+async fn answer(client: &Client, ns: &str, name: &str, operation: Value) -> anyhow::Result<()> {
+    write_status(client, ns, name, json!({ "operationState": operation })).await?;
+    Api::<Application>::namespaced(client.clone(), ns)
+        .patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {SYNC_REQUEST_ANNOTATION: null}}})),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn read_app(client: &Client, ns: &str, name: &str) -> anyhow::Result<Application> {
+    Ok(Api::<Application>::namespaced(client.clone(), ns)
+        .get(name)
+        .await?)
+}
+
+fn pending_request(app: &Application) -> anyhow::Result<SyncRequest> {
+    let text = app
+        .annotations()
+        .get(SYNC_REQUEST_ANNOTATION)
+        .context("no sync-request annotation")?;
+    Ok(SyncRequest::parse(text)?)
+}
+
+#[tokio::test]
+async fn list_get_and_history_show_the_status_and_parse_as_json_and_yaml() -> anyhow::Result<()> {
+    with_namespace("app-list", |client, ns| async move {
+        guestbook(&client, &ns).await?;
+
+        let list = driftless(&["app", "list", "-n", &ns])?;
+        assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+        let lines: Vec<String> = stdout(&list).lines().map(str::to_owned).collect();
+        let words = |line: &str| {
+            line.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            words(&lines[0]),
+            ["NAME", "SYNC", "HEALTH", "REVISION", "AGE"]
+        );
+        assert_eq!(
+            words(&lines[1])[..4],
+            ["guestbook", "OutOfSync", "Degraded", "3333333"]
+        );
+
+        let wide = driftless(&["app", "list", "-n", &ns, "-o", "wide"])?;
+        assert!(
+            stdout(&wide).contains("https://git.example/org/guestbook.git"),
+            "{}",
+            text(&wide)
+        );
+        assert!(stdout(&wide).contains("LAST SYNC"), "{}", text(&wide));
+        assert!(stdout(&wide).contains(REV3), "{}", text(&wide));
+
+        let all = driftless(&["app", "list", "-A"])?;
+        let ours = stdout(&all)
+            .lines()
+            .find(|line| line.starts_with(&format!("{ns} ")))
+            .map(words)
+            .with_context(|| text(&all))?;
+        assert_eq!(
+            ours[..3],
+            [ns.clone(), "guestbook".to_owned(), "OutOfSync".to_owned()]
+        );
+
+        let json_list: Value =
+            serde_json::from_slice(&driftless(&["app", "list", "-n", &ns, "-o", "json"])?.stdout)?;
+        let items: Vec<Application> = serde_json::from_value(json_list["items"].clone())?;
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].status.as_ref().map(|s| s.history.len()), Some(3));
+        let yaml_list = stdout(&driftless(&["app", "list", "-n", &ns, "-o", "yaml"])?);
+        let yaml_list: Value = serde_saphyr::from_str(&yaml_list)?;
+        assert_eq!(yaml_list["items"][0]["metadata"]["name"], "guestbook");
+
+        let get = driftless(&["app", "get", "guestbook", "-n", &ns])?;
+        assert_eq!(get.status.code(), Some(0), "{}", text(&get));
+        let summary = stdout(&get);
+        for expected in [
+            &format!("{ns}/guestbook"),
+            "automated (prune, self-heal)",
+            "OutOfSync at 3333333",
+            "Degraded: Deployment guestbook/web: 1 of 2 replicas unavailable",
+            "SyncFailed",
+            "ConfigMap guestbook/settings: admission denied",
+            "RESOURCES",
+            "LAST OPERATION",
+            "update   failed",
+        ] {
+            assert!(
+                summary.contains(expected),
+                "missing {expected:?} in\n{summary}"
+            );
+        }
+        let as_json: Application = serde_json::from_slice(
+            &driftless(&["app", "get", "guestbook", "-n", &ns, "-o", "json"])?.stdout,
+        )?;
+        let live = read_app(&client, &ns, "guestbook").await?;
+        assert_eq!(as_json.spec, live.spec);
+        assert_eq!(as_json.status, live.status);
+        assert_eq!(as_json.resource_version(), live.resource_version());
+        let as_yaml: Application = serde_saphyr::from_str(&stdout(&driftless(&[
+            "app",
+            "get",
+            "guestbook",
+            "-n",
+            &ns,
+            "-o",
+            "yaml",
+        ])?))?;
+        assert_eq!(as_yaml.spec.source.path.as_deref(), Some("deploy"));
+
+        let history = driftless(&["app", "history", "guestbook", "-n", &ns])?;
+        assert_eq!(history.status.code(), Some(0), "{}", text(&history));
+        let rows: Vec<Vec<String>> = stdout(&history).lines().skip(1).map(words).collect();
+        let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3"], "newest last");
+        assert_eq!(
+            rows[1][1..],
+            [
+                "2222222".to_owned(),
+                "2025-01-01T11:00:00Z".to_owned(),
+                "user:alice".to_owned()
+            ]
+        );
+        let entries: Vec<driftless_api::HistoryEntry> = serde_json::from_slice(
+            &driftless(&["app", "history", "guestbook", "-n", &ns, "-o", "json"])?.stdout,
+        )?;
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e.revision.as_str())
+                .collect::<Vec<_>>(),
+            [REV1, REV2, REV3]
+        );
+        anyhow::Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn sync_without_waiting_writes_a_parsable_request() -> anyhow::Result<()> {
+    with_namespace("app-sync-nowait", |client, ns| async move {
+        guestbook(&client, &ns).await?;
+        let sync = driftless(&[
+            "app",
+            "sync",
+            "guestbook",
+            "-n",
+            &ns,
+            "--no-wait",
+            "--revision",
+            "v2.0.0",
+            "--prune",
+        ])?;
+        assert_eq!(sync.status.code(), Some(0), "{}", text(&sync));
+        let request = pending_request(&read_app(&client, &ns, "guestbook").await?)?;
+        assert_eq!(request.revision.as_deref(), Some("v2.0.0"));
+        assert!(request.prune);
+        assert!(!request.id.is_empty());
+        assert!(stdout(&sync).contains(&request.id), "{}", text(&sync));
+
+        // A second request gets a new id and replaces the first; no revision means the target.
+        let again = driftless(&["app", "sync", "guestbook", "-n", &ns, "--no-wait"])?;
+        assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+        assert!(
+            text(&again).contains("warning: replacing the pending sync request"),
+            "{}",
+            text(&again)
+        );
+        let second = pending_request(&read_app(&client, &ns, "guestbook").await?)?;
+        assert_ne!(second.id, request.id);
+        assert_eq!((second.revision, second.prune), (None, false));
+        anyhow::Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn sync_waits_for_the_result_of_its_own_request() -> anyhow::Result<()> {
+    with_namespace("app-sync-wait", |client, ns| async move {
+        // The status already holds a finished operation of an earlier request: not ours.
+        guestbook(&client, &ns).await?;
+        let child = command(&[
+            "app",
+            "sync",
+            "guestbook",
+            "-n",
+            &ns,
+            "--wait",
+            "--timeout",
+            "5m",
+        ])?
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+        let apps = Api::<Application>::namespaced(client.clone(), &ns);
+        let id = eventually("the sync request annotation", SETTLE, || async {
+            pending_request(&apps.get("guestbook").await.ok()?)
+                .ok()
+                .map(|r| r.id)
+        })
+        .await?;
+
+        // Standing in for the controller: running, then failed, for this request.
+        let mut running = failed_operation(&id);
+        running["phase"] = json!("Running");
+        running["message"] = json!("wave 0: applying 2 objects");
+        write_status(
+            &client,
+            &ns,
+            "guestbook",
+            json!({"operationState": running}),
+        )
+        .await?;
+        let mut failed = failed_operation(&id);
+        failed["message"] =
+            json!("ConfigMap guestbook/settings: admission denied (request answered)");
+        answer(&client, &ns, "guestbook", failed).await?;
+
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        let out = stdout(&output);
+        assert!(out.contains("Phase:        Failed"), "{out}");
+        assert!(out.contains("(request answered)"), "{out}");
+        assert!(
+            out.contains("settings   update   failed   admission denied"),
+            "{out}"
+        );
+        assert!(out.contains(&id), "{out}");
+
+        // A Succeeded answer exits 0.
+        let child = command(&["app", "sync", "guestbook", "-n", &ns])?
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let id = eventually("a new sync request", SETTLE, || {
+            let apps = apps.clone();
+            let previous = id.clone();
+            async move {
+                pending_request(&apps.get("guestbook").await.ok()?)
+                    .ok()
+                    .map(|r| r.id)
+                    .filter(|new| *new != previous)
+            }
+        })
+        .await?;
+        let mut succeeded = failed_operation(&id);
+        succeeded["phase"] = json!("Succeeded");
+        succeeded["message"] = json!("successfully synced");
+        succeeded["results"] = json!([]);
+        answer(&client, &ns, "guestbook", succeeded).await?;
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        assert!(
+            stdout(&output).contains("successfully synced"),
+            "{}",
+            text(&output)
+        );
+
+        // Nobody answers: exit 2 and a hint at the controller.
+        let unanswered = driftless(&["app", "sync", "guestbook", "-n", &ns, "--timeout", "2s"])?;
+        let error = one_line_error(&unanswered);
+        assert!(
+            error.contains(&format!("application {ns}/guestbook")),
+            "{error}"
+        );
+        assert!(
+            error.contains("the controller may not be running"),
+            "{error}"
+        );
+        anyhow::Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn rollback_suspends_and_requests_the_entry_revision() -> anyhow::Result<()> {
+    with_namespace("app-rollback", |client, ns| async move {
+        guestbook(&client, &ns).await?;
+        let before = read_app(&client, &ns, "guestbook").await?;
+
+        let unknown = driftless(&["app", "rollback", "guestbook", "7", "-n", &ns, "--no-wait"])?;
+        let error = one_line_error(&unknown);
+        assert_eq!(
+            error,
+            format!("error: application {ns}/guestbook: no history entry 7 (known ids: 1, 2, 3)")
+        );
+        let unchanged = read_app(&client, &ns, "guestbook").await?;
+        assert_eq!(
+            unchanged.resource_version(),
+            before.resource_version(),
+            "a failed rollback changed the Application"
+        );
+
+        let rollback = driftless(&["app", "rollback", "guestbook", "2", "-n", &ns, "--no-wait"])?;
+        assert_eq!(rollback.status.code(), Some(0), "{}", text(&rollback));
+        assert!(
+            stdout(&rollback).contains(&format!("driftless app resume guestbook -n {ns}")),
+            "{}",
+            text(&rollback)
+        );
+        let app = read_app(&client, &ns, "guestbook").await?;
+        assert!(app.spec.suspend);
+        let request = pending_request(&app)?;
+        assert_eq!(request.revision.as_deref(), Some(REV2));
+        assert_eq!(request.initiated_by.as_deref(), Some("rollback to 2"));
+
+        let resume = driftless(&["app", "resume", "guestbook", "-n", &ns])?;
+        assert_eq!(resume.status.code(), Some(0), "{}", text(&resume));
+        assert!(!read_app(&client, &ns, "guestbook").await?.spec.suspend);
+        anyhow::Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn missing_applications_are_one_line_errors() -> anyhow::Result<()> {
+    with_namespace("app-missing", |client, ns| async move {
+        install_crd(&client).await?;
+        let expected = format!("error: application {ns}/nope not found");
+        for args in [
+            vec!["get", "nope"],
+            vec!["history", "nope"],
+            vec!["sync", "nope", "--no-wait"],
+            vec!["rollback", "nope", "1"],
+            vec!["resume", "nope"],
+            vec!["diff", "nope"],
+        ] {
+            let mut all = vec!["app"];
+            all.extend(&args);
+            all.extend(["-n", ns.as_str()]);
+            let output = driftless(&all)?;
+            assert_eq!(one_line_error(&output), expected, "{args:?}");
+        }
+        anyhow::Ok(())
+    })
+    .await?
+}
+
+fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new("git").args(args).current_dir(dir).output()?;
+    ensure!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
+#[tokio::test]
+async fn diff_compares_as_the_controller_does() -> anyhow::Result<()> {
+    with_namespace("app-diff", |client, ns| async move {
+        install_crd(&client).await?;
+        let repo = tempfile::tempdir()?;
+        let cache = tempfile::tempdir()?;
+        let dir = repo.path();
+        git(dir, &["init", "-q", "-b", "main"])?;
+        git(dir, &["config", "user.email", "t@example.com"])?;
+        git(dir, &["config", "user.name", "t"])?;
+        std::fs::create_dir_all(dir.join("deploy"))?;
+        std::fs::write(
+            dir.join("deploy/settings.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n",
+        )?;
+        git(dir, &["add", "-A"])?;
+        git(dir, &["commit", "-qm", "fast"])?;
+        create_app(
+            &client,
+            &ns,
+            "web",
+            json!({
+                "source": {"repoURL": format!("file://{}", dir.display()), "path": "deploy"},
+                "destination": {"namespace": ns},
+                "ignoreDifferences": [{"kind": "ConfigMap", "jsonPointers": ["/data/mode"]}],
+            }),
+        )
+        .await?;
+        let cache_dir = cache.path().to_string_lossy().into_owned();
+        let app_diff = || driftless(&["app", "diff", "web", "-n", &ns, "--cache-dir", &cache_dir]);
+
+        let before = app_diff()?;
+        assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+        assert!(text(&before).contains("1 to create"), "{}", text(&before));
+
+        // Synced under the controller's identity, `<namespace>_<name>`: nothing left to show.
+        let identity = format!("{ns}_web");
+        let deploy = dir.join("deploy").to_string_lossy().into_owned();
+        let sync = driftless(&["sync", &deploy, "--app", &identity, "--dest-namespace", &ns])?;
+        assert_eq!(sync.status.code(), Some(0), "{}", text(&sync));
+        let after = app_diff()?;
+        assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+
+        // A hand edit of an ignored field is no difference for the app, though plain diff sees it.
+        let edit = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "settings"}, "data": {"mode": "hand-edited"}});
+        Api::<ConfigMap>::namespaced(client.clone(), &ns)
+            .patch(
+                "settings",
+                &PatchParams::apply("someone").force(),
+                &Patch::Apply(&edit),
+            )
+            .await?;
+        let plain = driftless(&["diff", &deploy, "--app", &identity, "--dest-namespace", &ns])?;
+        assert_eq!(plain.status.code(), Some(1), "{}", text(&plain));
+        let ignored = app_diff()?;
+        assert_eq!(ignored.status.code(), Some(0), "{}", text(&ignored));
+        anyhow::Ok(())
+    })
+    .await?
+}
