@@ -216,9 +216,10 @@ impl Leadership {
         config.validate()?;
         let api: Api<Lease> = Api::namespaced(client, &config.namespace);
         let mut elector = Elector::new(api.clone(), config.clone());
-        loop {
+        let acquired = loop {
+            let started = Instant::now();
             match elector.attempt(Mode::Acquire).await {
-                Ok(Attempt::Held) => break,
+                Ok(Attempt::Held) => break started,
                 Ok(Attempt::HeldBy(holder)) => {
                     tracing::debug!(lease = %config.lease(), holder = ?holder, "waiting for leadership");
                 }
@@ -237,10 +238,10 @@ impl Leadership {
                 }
             }
             tokio::time::sleep(jittered(config.retry_period)).await;
-        }
+        };
         tracing::info!(lease = %config.lease(), identity = %config.identity, "became the leader");
         let (tx, leading) = watch::channel(true);
-        let renewer = tokio::spawn(elector.keep_renewing(tx));
+        let renewer = tokio::spawn(elector.keep_renewing(tx, acquired));
         Ok(Self {
             api,
             config,
@@ -449,9 +450,11 @@ impl Elector {
 
     /// Renews until renewals have failed for `renew_deadline` or someone else holds the Lease,
     /// then reports `false` and ends.
-    async fn keep_renewing(mut self, leading: watch::Sender<bool>) {
+    ///
+    /// `last_renewal` is when the write that acquired the Lease was started: the deadline counts
+    /// from the earliest moment that write can have reached the API server.
+    async fn keep_renewing(mut self, leading: watch::Sender<bool>, mut last_renewal: Instant) {
         let lease = self.config.lease();
-        let mut last_renewal = Instant::now();
         let mut delay = self.config.renew_period;
         loop {
             tokio::time::sleep(delay).await;

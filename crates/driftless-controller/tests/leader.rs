@@ -114,6 +114,40 @@ async fn one_of_two_candidates_leads_and_the_other_waits_while_it_renews() -> an
     .await?
 }
 
+/// A lease that cannot expire while a test waits: whoever takes it within [`SETTLE`] was handed it.
+fn long_config(ns: &str, identity: &str) -> LeaseConfig {
+    LeaseConfig {
+        lease_duration: SETTLE * 2,
+        renew_deadline: SETTLE,
+        ..config(ns, identity)
+    }
+}
+
+#[tokio::test]
+async fn a_released_lease_is_taken_at_once_not_after_it_expires() -> anyhow::Result<()> {
+    with_namespace("leader-release", |client, ns| async move {
+        let leader = Leadership::acquire(client.clone(), long_config(&ns, "a")).await?;
+        let follower = tokio::spawn(Leadership::acquire(client.clone(), long_config(&ns, "b")));
+        tokio::time::sleep(OBSERVE).await;
+        ensure!(
+            !follower.is_finished(),
+            "the follower acquired a held lease"
+        );
+
+        leader.release().await?;
+        // Within SETTLE, half the lease duration: only the release can have let it in.
+        let successor = tokio::time::timeout(SETTLE, follower)
+            .await
+            .context("the follower did not take the released lease before it expired")???;
+        let taken = lease(&client, &ns).await?;
+        ensure!(holder(&taken) == Some("b"), "{taken:?}");
+        ensure!(transitions(&taken) == 1, "{taken:?}");
+        successor.release().await?;
+        anyhow::Ok(())
+    })
+    .await?
+}
+
 #[tokio::test]
 async fn a_leader_whose_lease_is_taken_over_notices() -> anyhow::Result<()> {
     with_namespace("leader-takeover", |client, ns| async move {
