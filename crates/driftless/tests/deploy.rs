@@ -242,8 +242,9 @@ async fn deploy_installs_an_available_controller_with_its_rbac() -> anyhow::Resu
     Ok(())
 }
 
-/// Whether `user` (a service account) may do `verb` on `group/resource[/subresource]` in
-/// `namespace` (empty: cluster-wide), asked of the API server's authorizer.
+/// Whether `user` (a service account) may do `verb` on `resource` in `namespace` (empty:
+/// cluster-wide), asked of the API server's authorizer. `resource` is `resource` for the core
+/// group, else `group/resource[/subresource]`.
 async fn can(
     client: &Client,
     user: &str,
