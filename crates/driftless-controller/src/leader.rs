@@ -162,7 +162,8 @@ pub enum LeaderError {
 }
 
 /// This replica's identity: `$POD_NAME` when set (unique per pod, stable across container
-/// restarts), else the host name plus a random suffix (unique per process).
+/// restarts, so a restarted container takes its own Lease back at once), else the host name plus
+/// a random suffix (unique per process).
 pub fn default_identity() -> String {
     if let Ok(pod) = std::env::var("POD_NAME")
         && !pod.trim().is_empty()
