@@ -10,6 +10,7 @@
 
 mod context;
 mod heal;
+mod leader;
 mod operation;
 mod reconcile;
 mod run;
@@ -19,6 +20,7 @@ mod status;
 use std::time::Duration;
 
 pub use context::{CONTROLLER_NAME, Context};
+pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
 pub use reconcile::{app_id, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};

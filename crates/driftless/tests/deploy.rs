@@ -1,0 +1,426 @@
+//! `deploy/` is what `kubectl apply -k deploy/` installs: Driftless's own Kustomize renders it as
+//! `kubectl kustomize` does, and applied with server-side apply to the real test control plane it
+//! yields an Established CRD, the RBAC objects with the permissions docs/install.md promises, and an
+//! Available controller Deployment (its pods are kwok's fake Running pods).
+//!
+//! The objects are cluster-scoped or live in `driftless-system`, so they are shared by every test of
+//! this binary: applying them is idempotent (server-side apply), and objects a test adds for its own
+//! checks carry its namespace's name.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail, ensure};
+use driftless_resource::{Manifest, parse_manifests};
+use driftless_testenv::{eventually, with_namespace};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authorization::v1::{
+    NonResourceAttributes, ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+};
+use k8s_openapi::api::core::v1::{Pod, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+};
+use kube::discovery::{Discovery, Scope};
+
+/// Generous bound for the control plane's controllers on a busy machine; not a performance figure.
+const SETTLE: Duration = Duration::from_secs(120);
+const SYSTEM: &str = "driftless-system";
+const CONTROLLER: &str = "system:serviceaccount:driftless-system:driftless-controller";
+
+fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
+}
+
+/// `driftless kustomize deploy`.
+fn render() -> anyhow::Result<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_driftless"))
+        .arg("kustomize")
+        .arg(deploy_dir())
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "driftless kustomize deploy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// The test control plane's kubectl (built by testenv/build), else one on `PATH`.
+fn kubectl() -> Option<PathBuf> {
+    let built = driftless_testenv::Binaries::locate()
+        .ok()
+        .map(|b| b.path("kubectl"))
+        .filter(|p| p.is_file());
+    built.or_else(|| {
+        Command::new("kubectl")
+            .args(["version", "--client"])
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|_| PathBuf::from("kubectl"))
+    })
+}
+
+fn manifests() -> anyhow::Result<Vec<Manifest>> {
+    Ok(parse_manifests("deploy/", render()?.as_bytes())?)
+}
+
+#[test]
+fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
+    let ours = render()?;
+    let kinds: Vec<String> = parse_manifests("deploy/", ours.as_bytes())?
+        .iter()
+        .map(|m| format!("{}/{}", m.key().kind, m.key().name))
+        .collect();
+    for expected in [
+        "CustomResourceDefinition/applications.driftless.dev",
+        "Namespace/driftless-system",
+        "ServiceAccount/driftless-controller",
+        "Role/driftless-leader-election",
+        "RoleBinding/driftless-leader-election",
+        "ClusterRole/driftless-controller",
+        "ClusterRoleBinding/driftless-controller",
+        "ClusterRole/driftless-manager",
+        "ClusterRoleBinding/driftless-manager",
+        "Deployment/driftless-controller",
+        "Service/driftless-controller",
+    ] {
+        ensure!(
+            kinds.iter().any(|k| k == expected),
+            "{expected} missing from {kinds:?}"
+        );
+    }
+    ensure!(kinds.len() == 11, "unexpected objects: {kinds:?}");
+    let Some(kubectl) = kubectl() else {
+        eprintln!("kubectl not found: compared nothing with kubectl kustomize");
+        return Ok(());
+    };
+    let out = Command::new(&kubectl)
+        .arg("kustomize")
+        .arg(deploy_dir())
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "{} kustomize deploy: {}",
+        kubectl.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = String::from_utf8(out.stdout)?;
+    ensure!(
+        ours == theirs,
+        "driftless kustomize and kubectl kustomize differ:\n--- driftless\n{ours}\n--- kubectl\n{theirs}"
+    );
+    Ok(())
+}
+
+/// Server-side applies every object of `deploy/`, in the order rendered (Namespace and CRD first).
+async fn apply_deploy(client: &Client) -> anyhow::Result<()> {
+    // Tests of this binary apply concurrently; one at a time keeps two first creates of the same
+    // object from racing.
+    static APPLYING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = APPLYING.lock().await;
+    let discovery = Discovery::new(client.clone()).run_aggregated().await?;
+    let params = PatchParams::apply("driftless-deploy-test").force();
+    for manifest in manifests()? {
+        let key = manifest.key();
+        let object: DynamicObject = serde_json::from_value(manifest.object().clone())?;
+        let api_version = object
+            .types
+            .as_ref()
+            .map(|t| t.api_version.clone())
+            .unwrap_or_default();
+        let version = api_version.rsplit('/').next().unwrap_or_default();
+        let gvk = GroupVersionKind::gvk(&key.group, version, &key.kind);
+        let Some((resource, capabilities)) = discovery.resolve_gvk(&gvk) else {
+            bail!("the cluster does not serve {api_version} {}", key.kind);
+        };
+        let api: Api<DynamicObject> = match capabilities.scope {
+            Scope::Namespaced => Api::namespaced_with(client.clone(), &key.namespace, &resource),
+            Scope::Cluster => Api::all_with(client.clone(), &resource),
+        };
+        api.patch(&key.name, &params, &Patch::Apply(&object))
+            .await
+            .with_context(|| format!("applying {}/{}", key.kind, key.name))?;
+    }
+    Ok(())
+}
+
+fn condition_true(conditions: Option<Vec<(String, String)>>, kind: &str) -> bool {
+    conditions
+        .unwrap_or_default()
+        .iter()
+        .any(|(t, s)| t == kind && s == "True")
+}
+
+#[tokio::test]
+async fn deploy_installs_an_available_controller_with_its_rbac() -> anyhow::Result<()> {
+    let client = driftless_testenv::shared()?.client().await?;
+    apply_deploy(&client).await?;
+    // Applying again changes nothing and fails nothing.
+    apply_deploy(&client).await?;
+
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    eventually("the Application CRD to be Established", SETTLE, || async {
+        let crd = crds.get("applications.driftless.dev").await.ok()?;
+        let conditions = crd.status?.conditions.map(|cs| {
+            cs.into_iter()
+                .map(|c| (c.type_, c.status))
+                .collect::<Vec<_>>()
+        });
+        condition_true(conditions, "Established").then_some(())
+    })
+    .await?;
+
+    Api::<ServiceAccount>::namespaced(client.clone(), SYSTEM)
+        .get("driftless-controller")
+        .await?;
+    Api::<Role>::namespaced(client.clone(), SYSTEM)
+        .get("driftless-leader-election")
+        .await?;
+    Api::<RoleBinding>::namespaced(client.clone(), SYSTEM)
+        .get("driftless-leader-election")
+        .await?;
+    for name in ["driftless-controller", "driftless-manager"] {
+        Api::<ClusterRole>::all(client.clone()).get(name).await?;
+        let binding = Api::<ClusterRoleBinding>::all(client.clone())
+            .get(name)
+            .await?;
+        ensure!(binding.role_ref.name == name, "{binding:?}");
+    }
+    let service = Api::<Service>::namespaced(client.clone(), SYSTEM)
+        .get("driftless-controller")
+        .await?;
+    let ports: Vec<i32> = service
+        .spec
+        .and_then(|s| s.ports)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.port)
+        .collect();
+    ensure!(ports == [8080], "service ports {ports:?}");
+
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), SYSTEM);
+    eventually(
+        "Deployment driftless-controller Available with 2 ready replicas",
+        SETTLE,
+        || async {
+            let deployment = deployments.get("driftless-controller").await.ok()?;
+            let status = deployment.status?;
+            let conditions = status.conditions.map(|cs| {
+                cs.into_iter()
+                    .map(|c| (c.type_, c.status))
+                    .collect::<Vec<_>>()
+            });
+            (condition_true(conditions, "Available") && status.ready_replicas == Some(2))
+                .then_some(())
+        },
+    )
+    .await?;
+    // The pods passed the namespace's restricted Pod Security level and got the downward API env.
+    let pods = Api::<Pod>::namespaced(client.clone(), SYSTEM)
+        .list(&ListParams::default().labels("app.kubernetes.io/component=controller"))
+        .await?;
+    ensure!(pods.items.len() == 2, "{} pods", pods.items.len());
+    for pod in &pods.items {
+        let spec = pod.spec.as_ref().context("pod without spec")?;
+        ensure!(spec.service_account_name.as_deref() == Some("driftless-controller"));
+        let env: Vec<&str> = spec
+            .containers
+            .iter()
+            .flat_map(|c| c.env.iter().flatten())
+            .map(|e| e.name.as_str())
+            .collect();
+        for name in ["POD_NAME", "POD_NAMESPACE", "DRIFTLESS_CACHE_DIR"] {
+            ensure!(env.contains(&name), "{name} missing from {env:?}");
+        }
+    }
+    Ok(())
+}
+
+/// Whether `user` (a service account) may do `verb` on `resource` in `namespace` (empty:
+/// cluster-wide), asked of the API server's authorizer. `resource` is `resource` for the core
+/// group, else `group/resource[/subresource]`.
+async fn can(
+    client: &Client,
+    user: &str,
+    verb: &str,
+    resource: &str,
+    namespace: &str,
+) -> anyhow::Result<bool> {
+    let (group, resource) = resource.split_once('/').unwrap_or(("", resource));
+    let (resource, subresource) = match resource.split_once('/') {
+        Some((resource, sub)) => (resource, Some(sub.to_owned())),
+        None => (resource, None),
+    };
+    let sa_namespace = user.split(':').nth(2).unwrap_or_default();
+    let review = SubjectAccessReview {
+        spec: SubjectAccessReviewSpec {
+            user: Some(user.to_owned()),
+            groups: Some(vec![
+                "system:serviceaccounts".to_owned(),
+                format!("system:serviceaccounts:{sa_namespace}"),
+                "system:authenticated".to_owned(),
+            ]),
+            resource_attributes: Some(ResourceAttributes {
+                group: Some(group.to_owned()),
+                resource: Some(resource.to_owned()),
+                subresource,
+                verb: Some(verb.to_owned()),
+                namespace: (!namespace.is_empty()).then(|| namespace.to_owned()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let answer = Api::<SubjectAccessReview>::all(client.clone())
+        .create(&PostParams::default(), &review)
+        .await?;
+    Ok(answer.status.is_some_and(|s| s.allowed))
+}
+
+async fn can_get_url(client: &Client, user: &str, path: &str) -> anyhow::Result<bool> {
+    let review = SubjectAccessReview {
+        spec: SubjectAccessReviewSpec {
+            user: Some(user.to_owned()),
+            non_resource_attributes: Some(NonResourceAttributes {
+                path: Some(path.to_owned()),
+                verb: Some("get".to_owned()),
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let answer = Api::<SubjectAccessReview>::all(client.clone())
+        .create(&PostParams::default(), &review)
+        .await?;
+    Ok(answer.status.is_some_and(|s| s.allowed))
+}
+
+/// Asserts each `(verb, group/resource[/sub], namespace, allowed)` for `user`.
+async fn expect(
+    client: &Client,
+    user: &str,
+    cases: &[(&str, &str, &str, bool)],
+) -> anyhow::Result<()> {
+    for &(verb, resource, namespace, allowed) in cases {
+        let got = can(client, user, verb, resource, namespace).await?;
+        ensure!(
+            got == allowed,
+            "{user} {verb} {resource} in {namespace:?}: allowed={got}, expected {allowed}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() -> anyhow::Result<()>
+{
+    let client = driftless_testenv::shared()?.client().await?;
+    apply_deploy(&client).await?;
+    with_namespace("deploy-rbac", |client, ns| async move {
+        let ns = ns.as_str();
+        // The installed service account, with all three roles (the manager role grants the
+        // managed kinds everywhere).
+        expect(
+            &client,
+            CONTROLLER,
+            &[
+                ("watch", "driftless.dev/applications", "", true),
+                ("patch", "driftless.dev/applications/status", ns, true),
+                ("update", "driftless.dev/applications/finalizers", ns, true),
+                ("update", "coordination.k8s.io/leases", SYSTEM, true),
+                ("create", "events", ns, true),
+                ("patch", "apps/deployments", ns, true),
+                ("delete", "configmaps", ns, true),
+            ],
+        )
+        .await?;
+        ensure!(
+            !can_get_url(&client, CONTROLLER, "/logs").await?,
+            "the controller may read the API server's /logs"
+        );
+        // Another account of the same namespace gets nothing from these bindings.
+        expect(
+            &client,
+            "system:serviceaccount:driftless-system:default",
+            &[
+                ("get", "coordination.k8s.io/leases", SYSTEM, false),
+                ("patch", "driftless.dev/applications/status", ns, false),
+                ("create", "apps/deployments", ns, false),
+            ],
+        )
+        .await?;
+
+        // Each role on its own, bound to a probe account for this test only.
+        let probe = format!("system:serviceaccount:{ns}:probe");
+        let bind = |namespace: &str, kind: &str, role: &str| -> anyhow::Result<RoleBinding> {
+            Ok(serde_json::from_value(serde_json::json!({
+                "metadata": {"name": format!("{ns}-probe-{role}"), "namespace": namespace},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+                "subjects": [{"kind": "ServiceAccount", "name": "probe", "namespace": ns}],
+            }))?)
+        };
+        let local: Api<RoleBinding> = Api::namespaced(client.clone(), ns);
+        let system: Api<RoleBinding> = Api::namespaced(client.clone(), SYSTEM);
+        local
+            .create(
+                &PostParams::default(),
+                &bind(ns, "ClusterRole", "driftless-controller")?,
+            )
+            .await?;
+        let leader_binding = bind(SYSTEM, "Role", "driftless-leader-election")?;
+        let leader_binding_name = leader_binding.metadata.name.clone().unwrap_or_default();
+        system
+            .create(&PostParams::default(), &leader_binding)
+            .await?;
+        let checked = async {
+            // driftless-controller: its own API and Events, nothing of the managed kinds.
+            expect(
+                &client,
+                &probe,
+                &[
+                    ("list", "driftless.dev/applications", ns, true),
+                    ("patch", "driftless.dev/applications", ns, true),
+                    ("patch", "driftless.dev/applications/status", ns, true),
+                    ("update", "driftless.dev/applications/finalizers", ns, true),
+                    ("create", "events", ns, true),
+                    ("create", "events.k8s.io/events", ns, true),
+                    ("create", "driftless.dev/applications", ns, false),
+                    ("delete", "driftless.dev/applications", ns, false),
+                    ("get", "secrets", ns, false),
+                    ("create", "apps/deployments", ns, false),
+                    ("get", "coordination.k8s.io/leases", ns, false),
+                ],
+            )
+            .await?;
+            // driftless-leader-election: the Lease in driftless-system, no delete, nowhere else.
+            expect(
+                &client,
+                &probe,
+                &[
+                    ("get", "coordination.k8s.io/leases", SYSTEM, true),
+                    ("create", "coordination.k8s.io/leases", SYSTEM, true),
+                    ("update", "coordination.k8s.io/leases", SYSTEM, true),
+                    ("delete", "coordination.k8s.io/leases", SYSTEM, false),
+                    ("list", "coordination.k8s.io/leases", SYSTEM, false),
+                    ("update", "coordination.k8s.io/leases", "kube-system", false),
+                    ("get", "secrets", SYSTEM, false),
+                ],
+            )
+            .await
+        }
+        .await;
+        // The binding in driftless-system outlives the test namespace otherwise.
+        system
+            .delete(&leader_binding_name, &DeleteParams::default())
+            .await?;
+        checked
+    })
+    .await?
+}
