@@ -9,6 +9,7 @@
 //! Work in progress: no webhook receiver, watch-driven self-heal, leader election or metrics yet.
 
 mod context;
+mod metrics;
 mod reconcile;
 mod run;
 mod source;
@@ -16,6 +17,7 @@ mod source;
 use std::time::Duration;
 
 pub use context::Context;
+pub use metrics::{Metrics, OpResult, SyncPhase};
 pub use reconcile::{app_id, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};
