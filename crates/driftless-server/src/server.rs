@@ -11,6 +11,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use driftless_source::normalize_repo_url;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 use serde_json::json;
@@ -120,7 +121,12 @@ async fn receive_webhook(
     };
     match outcome {
         Ok(Outcome::Push(push)) => {
-            let repository = push.repository_urls.first().cloned().unwrap_or_default();
+            // The normalized form: short, and never carries user information from the payload.
+            let repository = push
+                .repository_urls
+                .first()
+                .map(|url| normalize_repo_url(url))
+                .unwrap_or_default();
             tracing::info!(
                 provider = %push.provider,
                 %repository,

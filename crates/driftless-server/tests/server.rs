@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Result;
 use driftless_server::{Provider, PushEvent, ServerState, WebhookSecrets, serve};
@@ -17,6 +17,32 @@ const GITHUB_SECRET: &str = "gh-s3cret";
 const GITLAB_SECRET: &str = "gl-t0ken";
 const SHARED_SECRET: &str = "shared-s3cret";
 
+/// Everything the server logged, from every test in this binary (the subscriber is global).
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Capture(writer.clone()))
+            .init();
+        logs
+    })
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A running server and what it saw.
 struct Harness {
     base: String,
@@ -29,6 +55,7 @@ struct Harness {
 
 impl Harness {
     async fn start(secrets: WebhookSecrets) -> Result<Self> {
+        logs();
         let mut registry = Registry::default();
         let requests = Counter::<u64>::default();
         requests.inc_by(7);
@@ -423,4 +450,53 @@ async fn a_ping_is_answered_without_a_refresh() -> Result<()> {
     assert!(text.contains("\"status\":\"ignored\""), "{text}");
     assert!(server.pushes().is_empty());
     server.stop().await
+}
+
+#[tokio::test]
+async fn webhooks_are_logged_without_secrets() -> Result<()> {
+    let server = Harness::start(secrets()).await?;
+    let body = github_push();
+    let good = format!("sha256={}", hmac_hex(GITHUB_SECRET, &body));
+    let bad = format!("sha256={}", hmac_hex("guess", &body));
+    for signature in [&good, &bad] {
+        server
+            .post(
+                "/api/webhook",
+                &[
+                    ("X-GitHub-Event", "push"),
+                    ("X-Hub-Signature-256", signature),
+                ],
+                body.clone(),
+            )
+            .await?;
+    }
+    server
+        .post(
+            "/api/webhook",
+            &[
+                ("X-Gitlab-Event", "Push Hook"),
+                ("X-Gitlab-Token", "wrong-token"),
+            ],
+            gitlab_push(),
+        )
+        .await?;
+    server.stop().await?;
+    let logs = String::from_utf8(logs().lock().unwrap().clone())?;
+    assert!(
+        logs.lines()
+            .any(|line| line.contains("webhook push accepted")
+                && line.contains("provider=github")
+                && line.contains("repository=github.example/acme/shop")
+                && line.contains("git_ref=refs/heads/main")),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("webhook refused error=github webhook X-Hub-Signature-256 does not match"),
+        "{logs}"
+    );
+    for secret in [GITHUB_SECRET, GITLAB_SECRET, SHARED_SECRET, "wrong-token"] {
+        assert!(!logs.contains(secret), "{secret} logged: {logs}");
+    }
+    assert!(!logs.contains(&hmac_hex(GITHUB_SECRET, &body)), "{logs}");
+    Ok(())
 }
