@@ -11,6 +11,7 @@
 mod context;
 mod heal;
 mod leader;
+mod metrics;
 mod operation;
 mod reconcile;
 mod run;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 pub use context::{CONTROLLER_NAME, Context};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
+pub use metrics::{Metrics, OpResult, SyncPhase};
 pub use reconcile::{app_id, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};

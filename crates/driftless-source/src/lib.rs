@@ -22,9 +22,11 @@ mod cache;
 mod files;
 mod mirror;
 mod revision;
+mod url;
 
 pub use auth::{Credentials, Source};
 pub use cache::{Cache, CacheError, Resolved};
 pub use files::{FilesError, Limits};
 pub use mirror::FetchError;
 pub use revision::{RevisionError, semver_range};
+pub use url::normalize_repo_url;
