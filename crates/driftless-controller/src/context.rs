@@ -15,6 +15,7 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+use crate::Metrics;
 use crate::heal::Backoff;
 
 /// The reporting controller of every Event Driftless writes.
@@ -32,6 +33,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// Every Application, as the controller's watch last saw it.
     pub applications: Store<Application>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
     writer: Mutex<Option<reflector::store::Writer<Application>>>,
     triggers: UnboundedSender<String>,
     receiver: Mutex<Option<UnboundedReceiver<String>>>,
@@ -117,11 +120,13 @@ impl std::fmt::Debug for Context {
 
 impl Context {
     /// Discovers the cluster's kinds, starts the watches of managed objects and opens the Git
-    /// cache in `cache_dir`. `instance` names this replica in Events.
+    /// cache in `cache_dir`. `instance` names this replica in Events; metrics are recorded in
+    /// `metrics`.
     pub async fn new(
         client: Client,
         cache_dir: PathBuf,
         instance: Option<String>,
+        metrics: Metrics,
     ) -> Result<Self, crate::Error> {
         let (triggers, receiver) = unbounded_channel();
         let cluster = KubeCluster::watched(client.clone(), triggers.clone()).await?;
@@ -139,6 +144,7 @@ impl Context {
             cache: Arc::new(Cache::new(cache_dir)),
             recorder,
             applications,
+            metrics,
             writer: Mutex::new(Some(writer)),
             triggers,
             receiver: Mutex::new(Some(receiver)),
@@ -161,12 +167,12 @@ impl Context {
     /// Asks every Application whose `source.repoURL` is `repo_url` (compared after
     /// normalization) to fetch its source now; returns how many there were.
     pub fn refresh_repository(&self, repo_url: &str) -> usize {
-        let wanted = crate::source::normalize_repo_url(repo_url);
+        let wanted = driftless_source::normalize_repo_url(repo_url);
         let matching: Vec<Arc<Application>> = self
             .applications
             .state()
             .into_iter()
-            .filter(|app| crate::source::normalize_repo_url(&app.spec.source.repo_url) == wanted)
+            .filter(|app| driftless_source::normalize_repo_url(&app.spec.source.repo_url) == wanted)
             .collect();
         let mut apps = lock(&self.apps);
         for app in &matching {
@@ -187,6 +193,11 @@ impl Context {
         f: impl FnOnce(&mut AppMemory) -> T,
     ) -> T {
         f(lock(&self.apps).entry(app.clone()).or_default())
+    }
+
+    /// Whether the live cache has listed every kind (the controller is ready to compare).
+    pub fn ready(&self) -> bool {
+        self.cluster.live_cache().is_some_and(|live| live.synced())
     }
 
     /// Forgets a deleted application.

@@ -102,10 +102,20 @@ pub(crate) async fn run_sync(
         );
     }
 
+    let clock = Instant::now();
     let report = sync(&ctx.cluster, readiness, manifests, &settings, retry, diff).await?;
+    let phase = if report.succeeded() {
+        crate::SyncPhase::Succeeded
+    } else {
+        crate::SyncPhase::Failed
+    };
+    ctx.metrics.synced(phase, clock.elapsed());
     let operation = finished(&started, &report);
     if matches!(trigger, Trigger::SelfHeal) {
         ctx.memory(me, |m| m.heal.healed(Instant::now()));
+        if report.succeeded() {
+            ctx.metrics.self_healed();
+        }
     }
 
     let note = if !report.succeeded() {

@@ -44,6 +44,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
             remove_finalizer(&api, &app).await?;
         }
         ctx.forget(&me);
+        ctx.metrics.remove_app(&namespace, &name);
         return Ok(Action::await_change());
     }
 
@@ -308,6 +309,13 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
     };
     let written = write(&api, &name, &status, &previous, rendered.fetched).await?;
     ctx.memory(&me, |m| m.wrote(&status, written));
+    let sync_text = match sync_code {
+        SyncStatusCode::Synced => "Synced",
+        SyncStatusCode::OutOfSync => "OutOfSync",
+        SyncStatusCode::Unknown => "Unknown",
+    };
+    ctx.metrics
+        .set_app_status(&namespace, &name, sync_text, &health.status.to_string());
 
     let next_poll = ctx.memory(&me, |m| m.next_poll(every));
     let mut next = next_poll;
@@ -345,10 +353,15 @@ async fn source(
     let cache = ctx.cache.clone();
     let spec = app.spec.source.clone();
     let revision = pinned.map(str::to_owned);
+    let started = Instant::now();
     let rendered =
         tokio::task::spawn_blocking(move || fetch_and_render(&cache, &spec, revision.as_deref()))
             .await
-            .map_err(|e| Error::Source(e.to_string()))??;
+            .map_err(|e| Error::Source(e.to_string()))
+            .and_then(|rendered| rendered);
+    ctx.metrics
+        .git_fetched(crate::OpResult::of(&rendered), started.elapsed());
+    let rendered = rendered?;
     let render = Render {
         commit: rendered.commit,
         manifests: Arc::new(rendered.manifests),

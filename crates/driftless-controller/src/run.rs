@@ -47,7 +47,7 @@ pub async fn run(
     Controller::for_stream(changes, context.applications.clone())
         .reconcile_on(woken)
         .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, context)
+        .run(measured, error_policy, context)
         .for_each(|outcome| async move {
             match outcome {
                 Ok((app, _)) => tracing::debug!(application = %app, "reconciled"),
@@ -55,6 +55,15 @@ pub async fn run(
             }
         })
         .await;
+}
+
+/// A reconciliation, counted and timed.
+async fn measured(app: Arc<Application>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = std::time::Instant::now();
+    let result = reconcile(app, ctx.clone()).await;
+    ctx.metrics
+        .reconciled(crate::OpResult::of(&result), started.elapsed());
+    result
 }
 
 /// Spec errors wait for the user to change the Application; everything else is retried soon.

@@ -55,11 +55,3 @@ pub fn fetch_and_render(
         fetch_error: resolved.fetch_error.map(|e| e.to_string()),
     })
 }
-
-/// A repository URL in a form that compares equal across spellings (case of the host, `.git`,
-/// a trailing slash).
-pub(crate) fn normalize_repo_url(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    let url = url.strip_suffix(".git").unwrap_or(url);
-    url.to_ascii_lowercase()
-}

@@ -43,7 +43,15 @@ fn controller() -> anyhow::Result<()> {
                         let client = driftless_testenv::shared()?.client().await?;
                         install_crd(&client).await?;
                         let cache = tempfile::tempdir()?.keep();
-                        anyhow::Ok(Arc::new(Context::new(client, cache, None).await?))
+                        anyhow::Ok(Arc::new(
+                            Context::new(
+                                client,
+                                cache,
+                                None,
+                                driftless_controller::Metrics::new(&mut Default::default()),
+                            )
+                            .await?,
+                        ))
                     }
                     .await;
                     match started {

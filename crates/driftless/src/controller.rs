@@ -1,12 +1,20 @@
 //! `driftless controller`: keeps every Application of the cluster equal to Git.
+//!
+//! Start-up order: the HTTP server first (so `/healthz` answers while this replica waits), then
+//! leadership (with `--leader-elect`), then discovery and the watches, then reconciliation.
+//! Losing leadership ends the process with an error, so its supervisor restarts it as a
+//! follower; Ctrl-C or SIGTERM releases the lease for a successor.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use clap::Args;
-use driftless_controller::{Context, run};
+use driftless_controller::{Context, Leadership, LeaseConfig, Metrics, run};
+use driftless_server::{ServerState, WebhookSecrets};
+use prometheus_client::registry::Registry;
 
 use crate::cluster_args::ClusterArgs;
 
@@ -18,24 +26,188 @@ pub struct ControllerArgs {
     /// Directory of the Git mirror cache [default: $XDG_CACHE_HOME/driftless/git or ~/.cache/driftless/git].
     #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Address of the HTTP server: /healthz, /readyz, /metrics, /api/webhook.
+    #[arg(long, env = "DRIFTLESS_LISTEN", default_value = "0.0.0.0:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    secrets: SecretArgs,
+    /// Take part in leader election on a Lease; only the leader reconciles.
+    #[arg(long, env = "DRIFTLESS_LEADER_ELECT")]
+    leader_elect: bool,
+    /// Namespace of the leader election Lease [default: $POD_NAMESPACE, else driftless-system].
+    #[arg(long, env = "DRIFTLESS_LEASE_NAMESPACE")]
+    lease_namespace: Option<String>,
+    /// Name of the leader election Lease.
+    #[arg(long, env = "DRIFTLESS_LEASE_NAME", default_value = driftless_controller::DEFAULT_LEASE_NAME)]
+    lease_name: String,
+}
+
+/// Webhook secrets: one per provider, or one shared by all. A provider with none is refused.
+#[derive(Args)]
+struct SecretArgs {
+    /// Secret of every webhook provider that has none of its own.
+    #[arg(long, env = "DRIFTLESS_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// GitHub webhook secret (HMAC-SHA256, X-Hub-Signature-256).
+    #[arg(long, env = "DRIFTLESS_WEBHOOK_GITHUB_SECRET", hide_env_values = true)]
+    webhook_github_secret: Option<String>,
+    /// GitLab webhook token (X-Gitlab-Token).
+    #[arg(long, env = "DRIFTLESS_WEBHOOK_GITLAB_SECRET", hide_env_values = true)]
+    webhook_gitlab_secret: Option<String>,
+    /// Gitea webhook secret (HMAC-SHA256, X-Gitea-Signature).
+    #[arg(long, env = "DRIFTLESS_WEBHOOK_GITEA_SECRET", hide_env_values = true)]
+    webhook_gitea_secret: Option<String>,
+}
+
+impl std::fmt::Debug for SecretArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never reach logs or error messages.
+        f.debug_struct("SecretArgs").finish_non_exhaustive()
+    }
 }
 
 /// Runs the command.
 pub fn run_command(args: ControllerArgs) -> ExitCode {
-    crate::exit::run_async(async move {
-        let (client, _) = args.cluster.connect().await?;
-        let cache = match args.cache_dir {
-            Some(dir) => dir,
-            None => crate::input::default_cache_dir()?,
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    crate::exit::run_async(async move { controller(args).await })
+}
+
+async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
+    let (client, _) = args.cluster.connect().await?;
+    let cache = match args.cache_dir {
+        Some(dir) => dir,
+        None => crate::input::default_cache_dir()?,
+    };
+    let mut registry = Registry::default();
+    let metrics = Metrics::new(&mut registry);
+    // Filled once this replica leads and has discovered the cluster; until then webhooks are
+    // accepted and dropped (the leader fetches everything when it starts) and /readyz says no.
+    let context: Arc<OnceLock<Arc<Context>>> = Arc::new(OnceLock::new());
+    let state = ServerState {
+        registry: Arc::new(registry),
+        ready: {
+            let context = context.clone();
+            Arc::new(move || context.get().is_some_and(|c| c.ready()))
+        },
+        secrets: WebhookSecrets {
+            github: args.secrets.webhook_github_secret,
+            gitlab: args.secrets.webhook_gitlab_secret,
+            gitea: args.secrets.webhook_gitea_secret,
+            shared: args.secrets.webhook_secret,
+        },
+        on_push: {
+            let context = context.clone();
+            Arc::new(move |push| {
+                let Some(context) = context.get() else {
+                    return;
+                };
+                let mut woken = 0;
+                for url in &push.repository_urls {
+                    woken += context.refresh_repository(url);
+                }
+                tracing::info!(git_ref = %push.git_ref, applications = woken, "webhook: refreshing");
+            })
+        },
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server_stop = wait_for(stop_rx.clone());
+    let server = tokio::spawn(driftless_server::serve(listener, state, server_stop));
+
+    let leadership = if args.leader_elect {
+        let namespace = args
+            .lease_namespace
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "driftless-system".to_owned());
+        let config = LeaseConfig::new(
+            namespace,
+            args.lease_name,
+            driftless_controller::default_identity(),
+        );
+        eprintln!(
+            "driftless controller: waiting to lead (lease {}/{}, identity {})",
+            config.namespace, config.name, config.identity
+        );
+        let leading = tokio::select! {
+            leading = Leadership::acquire(client.clone(), config) => leading?,
+            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
         };
-        let context = Context::new(client, cache, std::env::var("POD_NAME").ok())
+        eprintln!("driftless controller: leading");
+        Some(leading)
+    } else {
+        None
+    };
+
+    let built = Context::new(client, cache, std::env::var("POD_NAME").ok(), metrics)
+        .await
+        .context("reading the cluster's kinds")?;
+    let built = Arc::new(built);
+    let _ = context.set(built.clone());
+    eprintln!("driftless controller: watching Applications; Ctrl-C stops it");
+
+    let (why_tx, mut why_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+    let interrupted = why_tx.clone();
+    tokio::spawn(async move {
+        let _ = terminated().await;
+        let _ = interrupted.send(false);
+    });
+    if let Some(leadership) = &leadership {
+        let lost = why_tx.clone();
+        let watch = leadership.watch();
+        tokio::spawn(async move {
+            let mut watch = watch;
+            while *watch.borrow() {
+                if watch.changed().await.is_err() {
+                    break;
+                }
+            }
+            let _ = lost.send(true);
+        });
+    }
+    let (reconcile_stop_tx, reconcile_stop_rx) = tokio::sync::watch::channel(false);
+    let controller = tokio::spawn(run(built, wait_for(reconcile_stop_rx)));
+    let lost = why_rx.recv().await.unwrap_or(false);
+    let _ = reconcile_stop_tx.send(true);
+    if lost {
+        // Another replica may be acting already: stop at once, without waiting for work.
+        eprintln!("driftless controller: leadership lost; exiting");
+        let _ = stop_tx.send(true);
+        return Ok(ExitCode::FAILURE);
+    }
+    let _ = controller.await;
+    if let Some(leadership) = leadership {
+        leadership
+            .release()
             .await
-            .context("reading the cluster's kinds")?;
-        eprintln!("driftless controller: watching Applications; Ctrl-C stops it");
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        run(Arc::new(context), shutdown).await;
-        Ok(ExitCode::SUCCESS)
-    })
+            .context("releasing the leader lease")?;
+    }
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C or SIGTERM (what Kubernetes sends).
+async fn terminated() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+/// Completes when the flag turns true (or its sender is gone).
+async fn wait_for(mut flag: tokio::sync::watch::Receiver<bool>) {
+    while !*flag.borrow() {
+        if flag.changed().await.is_err() {
+            return;
+        }
+    }
 }
