@@ -23,7 +23,7 @@ use std::time::Duration;
 pub use context::{CONTROLLER_NAME, Context};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
 pub use metrics::{Metrics, OpResult, SyncPhase};
-pub use reconcile::{app_id, reconcile};
+pub use reconcile::{app_id, diff_options, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};
 

@@ -459,7 +459,9 @@ pub(crate) fn app_ref(id: &str) -> Option<ObjectRef<Application>> {
     Some(ObjectRef::new(name).within(namespace))
 }
 
-fn diff_options(app: &Application) -> Result<DiffOptions, Error> {
+/// The Application's `ignoreDifferences` as comparison options for the field manager the
+/// controller applies with (also what `driftless app diff` compares with).
+pub fn diff_options(app: &Application) -> Result<DiffOptions, Error> {
     let rules = app
         .spec
         .ignore_differences

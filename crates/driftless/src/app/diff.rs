@@ -7,9 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use driftless_api::Application;
 use driftless_controller::{app_id, fetch_and_render};
-use driftless_diff::{DEFAULT_MANAGER, DiffOptions, IgnoreRule};
+
 use driftless_source::Cache;
 use driftless_sync::SyncOptions;
 
@@ -59,8 +58,8 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .with_context(|| format!("application {shown}: syncPolicy.syncOptions"))?
         .unwrap_or_default();
-    let diff_options =
-        diff_options(&app).with_context(|| format!("application {shown}: ignoreDifferences"))?;
+    let diff_options = driftless_controller::diff_options(&app)
+        .with_context(|| format!("application {shown}: ignoreDifferences"))?;
     let namespace = app.metadata.namespace.clone().unwrap_or_default();
     let settings =
         crate::diff::compare_settings(app_id(&namespace, &args.name), options, destination(&app));
@@ -76,24 +75,4 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The Application's `ignoreDifferences` as comparison options, for the field manager the
-/// controller applies with.
-fn diff_options(app: &Application) -> Result<DiffOptions, driftless_diff::Error> {
-    let rules = app
-        .spec
-        .ignore_differences
-        .iter()
-        .map(|rule| IgnoreRule {
-            group: rule.group.clone(),
-            kind: rule.kind.clone(),
-            name: rule.name.clone(),
-            namespace: rule.namespace.clone(),
-            json_pointers: rule.json_pointers.clone(),
-            jq_path_expressions: rule.jq_path_expressions.clone(),
-            managed_fields_managers: rule.managed_fields_managers.clone(),
-        })
-        .collect();
-    DiffOptions::new(DEFAULT_MANAGER, rules)
 }
