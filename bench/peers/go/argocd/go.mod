@@ -1,9 +1,10 @@
 // Tool module that pins Argo CD (the multi-call `argocd` binary: application-controller and
-// repo-server) for the peer benchmark. v3.2.12 is the newest release whose module graph the module
-// proxy serves whole: from v3.3 on, Argo CD replaces gitops-engine with a directory of its own
-// repository (`=> ./gitops-engine`), which its module zip leaves out and which no published
-// gitops-engine version matches. The replace lines repeat those of Argo CD's go.mod, which Go
-// ignores in a dependency.
+// repo-server) for the peer benchmark. v3.2.11 is the newest release whose module graph the module
+// proxy serves whole and that compiles: v3.2.12's controller/cache calls
+// settings.ValidateExternalURL, which its util/settings lacks; from v3.3 on, Argo CD replaces
+// gitops-engine with a directory of its own repository (`=> ./gitops-engine`), which its module zip
+// leaves out and which no published gitops-engine version matches. The replace lines repeat those
+// of Argo CD's go.mod, which Go ignores in a dependency.
 module driftless.dev/bench/peers/argocd
 
 go 1.26.0
@@ -42,8 +43,8 @@ require (
 	github.com/RocketChat/Rocket.Chat.Go.SDK v0.0.0-20240116134246-a8cbe886bab0 // indirect
 	github.com/TomOnTime/utfutil v1.0.0 // indirect
 	github.com/alicebob/miniredis/v2 v2.35.0 // indirect
-	github.com/argoproj/argo-cd/v3 v3.2.12 // indirect
-	github.com/argoproj/gitops-engine v0.7.1-0.20260512161450-ff8d2f5207dc // indirect
+	github.com/argoproj/argo-cd/v3 v3.2.11 // indirect
+	github.com/argoproj/gitops-engine v0.7.1-0.20251217140045-5baed5604d2d // indirect
 	github.com/argoproj/notifications-engine v0.5.1-0.20260316232552-d27ba0152c1c // indirect
 	github.com/argoproj/pkg v0.13.6 // indirect
 	github.com/argoproj/pkg/v2 v2.0.1 // indirect
@@ -175,7 +176,7 @@ require (
 	github.com/mitchellh/go-wordwrap v1.0.1 // indirect
 	github.com/mitchellh/mapstructure v1.5.0 // indirect
 	github.com/mitchellh/reflectwalk v1.0.2 // indirect
-	github.com/moby/spdystream v0.5.1 // indirect
+	github.com/moby/spdystream v0.5.0 // indirect
 	github.com/moby/term v0.5.2 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
