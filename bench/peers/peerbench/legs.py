@@ -75,7 +75,7 @@ class Flux:
         items = cluster.list(f"/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/{self.ns}/kustomizations")
         return sum(
             1 for k in items
-            if conditions_true(k, "Ready") and k.get("status", {}).get("lastAppliedRevision", "").endswith(commit)
+            if conditions_true(k, "Ready") and (k.get("status") or {}).get("lastAppliedRevision", "").endswith(commit)
         )
 
     def trigger(self, cluster: Cluster, n: int) -> None:
@@ -146,7 +146,7 @@ class ArgoCD:
         items = cluster.list(f"/apis/argoproj.io/v1alpha1/namespaces/{self.ns}/applications")
         return sum(
             1 for a in items
-            if a.get("status", {}).get("sync", {}).get("status") == "Synced"
+            if (a.get("status") or {}).get("sync", {}).get("status") == "Synced"
             and a["status"]["sync"].get("revision") == commit
             and a["status"].get("health", {}).get("status") == "Healthy"
         )
@@ -193,7 +193,7 @@ class Driftless:
         items = cluster.list(f"/apis/driftless.dev/v1alpha1/namespaces/{self.ns}/applications")
         return sum(
             1 for a in items
-            if a.get("status", {}).get("sync", {}).get("status") == "Synced"
+            if (a.get("status") or {}).get("sync", {}).get("status") == "Synced"
             and a["status"]["sync"].get("revision") == commit
             and a["status"].get("health", {}).get("status") == "Healthy"
         )
@@ -220,4 +220,11 @@ def redis_version() -> str:
 
 
 def wait_crds(cluster: Cluster, names: list[str]) -> None:
-    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
+    """Waits (at most 60 s) until the apiserver serves every CRD in `names`."""
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    for _ in range(120):
+        served = {c["metadata"]["name"] for c in cluster.list(path) if conditions_true(c, "Established")}
+        if set(names) <= served:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"CRDs not established within 60 s: {', '.join(sorted(set(names) - served))}")

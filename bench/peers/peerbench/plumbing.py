@@ -278,7 +278,8 @@ class Cluster:
 
 def conditions_true(obj: dict, kind: str) -> bool:
     """Whether `obj` has condition `kind` with status True."""
-    return any(c.get("type") == kind and c.get("status") == "True" for c in obj.get("status", {}).get("conditions", []))
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
 
 
 def fake_nodes(pods: int) -> list[dict]:
