@@ -1,0 +1,1 @@
+"""The side-by-side benchmark of Driftless, Flux and Argo CD (bench/peers/run)."""
