@@ -254,6 +254,7 @@ def main():
             if controller.poll() is not None:
                 raise RuntimeError("the controller exited; see " + log.name)
             time.sleep(2)
+        cold_cpu = proc_cpu_seconds(controller.pid)
         cold = ready_at - start if ready_at else None
         cold_text = f"{cold:.1f} s" if cold else f"not all Synced+Healthy within {args.timeout} s ({ready}/{args.apps})"
         print(f"cold start, {args.apps} apps x 20 objects: {cold_text}", file=sys.stderr)
@@ -264,7 +265,6 @@ def main():
         cpu1, t1 = proc_cpu_seconds(controller.pid), time.time()
         steady_cpu = 100 * (cpu1 - cpu0) / (t1 - t0)
         memory = proc_memory(controller.pid)
-        cold_cpu = proc_cpu_seconds(controller.pid)
 
         # (a) self-heal: one edit of a managed field per application of the workload, round
         # robin (edits of one application in quick succession would meet the self-heal backoff,

@@ -55,6 +55,9 @@ pub enum Error {
     /// Writing the status failed.
     #[error("writing status: {0}")]
     Kube(#[from] kube::Error),
+    /// The status could not be encoded as a patch.
+    #[error("encoding the status: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 impl From<driftless_sync::PrepareError> for Error {

@@ -168,8 +168,7 @@ pub(crate) async fn write(
     // The whole status is replaced, so fields that became empty do not linger as a merge
     // patch would leave them.
     let patch: json_patch::Patch =
-        serde_json::from_value(json!([{ "op": "add", "path": "/status", "value": status }]))
-            .map_err(|e| Error::Source(format!("encoding the status: {e}")))?;
+        serde_json::from_value(json!([{ "op": "add", "path": "/status", "value": status }]))?;
     let written = api
         .patch_status(name, &PatchParams::default(), &Patch::<()>::Json(patch))
         .await?;

@@ -156,21 +156,7 @@ async fn install_crd(client: &kube::Client) -> anyhow::Result<()> {
         "/../../deploy/crd.yaml"
     ))?;
     let crd: CustomResourceDefinition = serde_saphyr::from_str(&yaml)?;
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    match crds.create(&PostParams::default(), &crd).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(status)) if status.code == 409 => {}
-        Err(e) => return Err(e.into()),
-    }
-    eventually("the Application CRD to be Established", SETTLE, || async {
-        let crd = crds.get("applications.driftless.dev").await.ok()?;
-        crd.status?
-            .conditions?
-            .iter()
-            .any(|c| c.type_ == "Established" && c.status == "True")
-            .then_some(())
-    })
-    .await?;
+    driftless_testenv::install_crd(client, &crd).await?;
     Ok(())
 }
 

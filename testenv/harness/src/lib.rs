@@ -20,12 +20,14 @@
 mod binaries;
 mod certs;
 mod control_plane;
+mod crd;
 mod error;
 mod namespace;
 pub mod process;
 
 pub use binaries::{Binaries, kubernetes_version};
 pub use control_plane::{ControlPlane, FAKE_NODE, Options};
+pub use crd::install_crd;
 pub use error::Error;
 pub use namespace::{TestNamespace, with_namespace};
 

@@ -1,0 +1,42 @@
+//! Installing a CustomResourceDefinition for a test, once per control plane.
+
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
+use kube::api::{Api, PostParams};
+
+use crate::{Error, eventually};
+
+/// How long a new CRD may take to be served on a busy machine.
+const ESTABLISHED: Duration = Duration::from_secs(90);
+
+/// Creates `crd` unless it exists (tests of one binary share the control plane) and waits until
+/// it is Established, so custom resources of it can be created at once.
+pub async fn install_crd(client: &Client, crd: &CustomResourceDefinition) -> Result<(), Error> {
+    let name = crd.metadata.name.clone().unwrap_or_default();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    match crds.create(&PostParams::default(), crd).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 409 => {}
+        Err(source) => {
+            return Err(Error::Kube {
+                what: format!("creating CRD {name}"),
+                source: Box::new(source),
+            });
+        }
+    }
+    eventually(
+        &format!("CRD {name} to be Established"),
+        ESTABLISHED,
+        || async {
+            let crd = crds.get(&name).await.ok()?;
+            crd.status?
+                .conditions?
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+                .then_some(())
+        },
+    )
+    .await
+}
