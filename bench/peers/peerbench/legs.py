@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 from .plumbing import HERE, ROOT, Cluster, Procs, app_name, app_namespace, conditions_true, free_port
@@ -161,13 +165,15 @@ class Driftless:
 
     name = "driftless"
     ns = "driftless"
-    notify = "none: waits for the poll (the controller has no webhook receiver yet)"
+    notify = "its webhook: a signed GitHub push event to /api/webhook"
+    secret = "peerbench-webhook-secret"
 
     def version(self) -> str:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
         return f"driftless controller at {sha} (release build)"
 
     def setup(self, cluster: Cluster, repo: str, n: int, interval: int) -> None:
+        self.repo = repo
         cluster.apply((ROOT / "deploy" / "crd.yaml").read_text())
         wait_crds(cluster, ["applications.driftless.dev"])
         objs: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.ns}}]
@@ -186,8 +192,11 @@ class Driftless:
 
     def start(self, procs: Procs, kubeconfig: Path, base: Path) -> None:
         binary = ROOT / "target" / "release" / "driftless"
-        procs.start("driftless", [str(binary), "controller", "--cache-dir", str(base / "driftless-cache")],
-                    {"KUBECONFIG": str(kubeconfig), "RUST_LOG": "warn"}, base)
+        self.port = free_port()
+        procs.start("driftless", [str(binary), "controller", "--cache-dir", str(base / "driftless-cache"),
+                                  "--listen", f"127.0.0.1:{self.port}"],
+                    {"KUBECONFIG": str(kubeconfig), "RUST_LOG": "warn", "DRIFTLESS_WEBHOOK_SECRET": self.secret},
+                    base)
 
     def ready(self, cluster: Cluster, commit: str) -> int:
         items = cluster.list(f"/apis/driftless.dev/v1alpha1/namespaces/{self.ns}/applications")
@@ -199,7 +208,12 @@ class Driftless:
         )
 
     def trigger(self, cluster: Cluster, n: int) -> None:
-        pass
+        body = json.dumps({"ref": "refs/heads/main", "repository": {"clone_url": self.repo}}).encode()
+        signature = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/webhook", data=body, method="POST",
+                                         headers={"X-GitHub-Event": "push", "X-Hub-Signature-256": signature,
+                                                  "Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).read()
 
 
 LEGS = {"flux": Flux, "argocd": ArgoCD, "driftless": Driftless}
