@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Instant;
 
 use gix::ObjectId;
 
@@ -68,13 +69,18 @@ struct SlotState {
     generation: u64,
     /// The outcome of the last completed fetch.
     last: Option<Result<(), FetchError>>,
+    /// When the running fetch started.
+    started: Option<Instant>,
+    /// When the last successful fetch started: what the remote held then is in the mirror.
+    fresh_as_of: Option<Instant>,
 }
 
 /// Mirrors of remote repositories under one directory.
 ///
 /// # Guarantees
 /// - A caller that asks for a fetch while one of the same URL is running waits for it and shares
-///   its outcome instead of starting another.
+///   its outcome instead of starting another ([`Cache::fetch_since`]: when that fetch started no
+///   earlier than the caller needs).
 /// - A failed fetch never removes anything from a mirror; [`Cache::resolve`] then answers from the
 ///   last successful fetch and reports the error.
 ///
@@ -122,10 +128,38 @@ impl Cache {
     /// # Errors
     /// [`FetchError`] without credentials in it.
     pub fn fetch(&self, source: &Source) -> Result<(), FetchError> {
+        self.fetch_when(source, None)
+    }
+
+    /// Fetches `source` unless a fetch that started at `not_before` or later has succeeded
+    /// already, or is running (then it waits for it and shares its outcome). A thousand
+    /// applications of one repository refreshed by one push share one fetch this way, and none
+    /// is served by a fetch that started before the push.
+    ///
+    /// # Errors
+    /// [`FetchError`] without credentials in it.
+    pub fn fetch_since(&self, source: &Source, not_before: Instant) -> Result<(), FetchError> {
+        self.fetch_when(source, Some(not_before))
+    }
+
+    /// `not_before: None`: any running fetch serves.
+    fn fetch_when(&self, source: &Source, not_before: Option<Instant>) -> Result<(), FetchError> {
+        let recent = |t: Option<Instant>| match (t, not_before) {
+            (Some(t), Some(not_before)) => t >= not_before,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
         let slot = self.slot(source.url());
         let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.fetching {
+        loop {
+            if !state.fetching {
+                if not_before.is_some() && recent(state.fresh_as_of) {
+                    return Ok(());
+                }
+                break;
+            }
             let generation = state.generation;
+            let shared = recent(state.started);
             state.waiting += 1;
             while state.generation == generation {
                 state = slot
@@ -134,14 +168,23 @@ impl Cache {
                     .unwrap_or_else(PoisonError::into_inner);
             }
             state.waiting -= 1;
-            return state.last.clone().unwrap_or(Ok(()));
+            if shared {
+                return state.last.clone().unwrap_or(Ok(()));
+            }
+            // That fetch started too early for this caller: look again.
         }
+        let started = Instant::now();
         state.fetching = true;
+        state.started = Some(started);
         drop(state);
         let outcome = self.fetch_now(source);
         let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.fetching = false;
+        state.started = None;
         state.generation += 1;
+        if outcome.is_ok() {
+            state.fresh_as_of = Some(started);
+        }
         state.last = Some(outcome.clone());
         slot.finished.notify_all();
         outcome
@@ -193,6 +236,30 @@ impl Cache {
     /// [`CacheError::Revision`] when the revision does not exist.
     pub fn resolve(&self, source: &Source, revision: &str) -> Result<Resolved, CacheError> {
         let fetched = self.fetch(source);
+        self.resolve_fetched(source, revision, fetched)
+    }
+
+    /// [`Cache::resolve`] after [`Cache::fetch_since`]: a fetch that started at `not_before`
+    /// or later serves.
+    ///
+    /// # Errors
+    /// As [`Cache::resolve`].
+    pub fn resolve_since(
+        &self,
+        source: &Source,
+        revision: &str,
+        not_before: Instant,
+    ) -> Result<Resolved, CacheError> {
+        let fetched = self.fetch_since(source, not_before);
+        self.resolve_fetched(source, revision, fetched)
+    }
+
+    fn resolve_fetched(
+        &self,
+        source: &Source,
+        revision: &str,
+        fetched: Result<(), FetchError>,
+    ) -> Result<Resolved, CacheError> {
         let path = self.mirror_path(source.url());
         let fetch_error = match fetched {
             Ok(()) => None,

@@ -4,6 +4,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use driftless_source::{Cache, CacheError, Credentials, FilesError, Limits, RevisionError, Source};
 use support::{
@@ -492,5 +493,71 @@ fn tree_limits_symlinks_and_submodules() -> Result {
         files_error(cache.read_files(&source, &with_sub, "withsub", &limits)),
         Some(FilesError::Submodule("withsub/sub".into()))
     );
+    Ok(())
+}
+
+#[test]
+fn a_fetch_serves_whoever_needed_one_before_it_started() -> Result {
+    let h = history()?;
+    let daemon = git_daemon(&h.upstream)?;
+    let cache = test_cache()?;
+    let source = Source::new(&daemon.url);
+    let before = Instant::now();
+    cache.fetch(&source)?;
+    assert_eq!(cache.fetches(&daemon.url), 1);
+    // Needed before that fetch started (a webhook that arrived earlier): served by it.
+    let served = cache.resolve_since(&source, "main", before)?;
+    assert_eq!(served.commit, h.second);
+    assert_eq!(cache.fetches(&daemon.url), 1, "no second fetch");
+    // Needed after it: fetched again, and a commit pushed meanwhile is seen.
+    h.upstream.write("deploy/c.yaml", &config_map("c", "3"))?;
+    let third = h.upstream.commit("third")?;
+    let after = Instant::now();
+    let fresh = cache.resolve_since(&source, "main", after)?;
+    assert_eq!(cache.fetches(&daemon.url), 2);
+    assert_eq!(fresh.commit, third);
+    Ok(())
+}
+
+#[test]
+fn a_running_fetch_that_started_too_early_does_not_serve() -> Result {
+    let h = history()?;
+    let gate_dir = tempfile::tempdir()?;
+    let gate = gate_dir.path().join("open");
+    let server = git_http(
+        &h.upstream,
+        HttpOptions {
+            gate: Some(&gate),
+            ..HttpOptions::default()
+        },
+    )?;
+    let cache_dir = tempfile::tempdir()?;
+    let cache = Arc::new(Cache::new(cache_dir.path()));
+    let source = Source::new(&server.url);
+    let early = {
+        let (cache, source) = (Arc::clone(&cache), source.clone());
+        std::thread::spawn(move || cache.resolve(&source, "main"))
+    };
+    while !cache.fetching(&server.url) {
+        std::thread::yield_now();
+    }
+    // A push lands while that fetch runs; whoever hears of it needs a newer fetch.
+    h.upstream.write("deploy/c.yaml", &config_map("c", "3"))?;
+    let pushed = h.upstream.commit("pushed during the fetch")?;
+    let heard = Instant::now();
+    let late = {
+        let (cache, source) = (Arc::clone(&cache), source.clone());
+        std::thread::spawn(move || cache.resolve_since(&source, "main", heard))
+    };
+    while cache.waiting(&server.url) < 1 {
+        std::thread::yield_now();
+    }
+    std::fs::write(&gate, "")?;
+    let join = |t: std::thread::JoinHandle<std::result::Result<_, CacheError>>| {
+        t.join().map_err(|_| "thread panicked")
+    };
+    join(early)??;
+    assert_eq!(join(late)??.commit, pushed, "the late caller sees the push");
+    assert_eq!(cache.fetches(&server.url), 2);
     Ok(())
 }
