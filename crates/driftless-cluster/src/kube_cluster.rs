@@ -8,7 +8,7 @@ use driftless_sync::{APP_LABEL, ApplyMode, Cluster, ClusterError, ErrorKind, Pro
 use futures::StreamExt;
 use kube::Client;
 use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams,
+    Api, DeleteParams, DynamicObject, GetParams, ListParams, Patch, PatchParams, PostParams,
     ValidationDirective,
 };
 use serde_json::Value;
@@ -185,6 +185,20 @@ impl Cluster for KubeCluster {
         match api.get_opt(&key.name).await.map_err(cluster_error)? {
             Some(object) => to_value(&object).map(Some),
             None => Ok(None),
+        }
+    }
+
+    async fn peek(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        let api = self.api(key, api_version).await?;
+        // resourceVersion=0: served from the API server's watch cache, not etcd.
+        match api.get_with(&key.name, &GetParams::any()).await {
+            Ok(object) => to_value(&object).map(Some),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+            Err(e) => Err(cluster_error(e)),
         }
     }
 

@@ -30,6 +30,7 @@ fn settings(ns: &str, options: &[&str]) -> anyhow::Result<Settings> {
         // A bound on liveness for a busy machine, not a performance figure.
         health_timeout: Duration::from_secs(90),
         poll: Duration::from_millis(200),
+        wait_last_wave: true,
     })
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use driftless_api::{Application, ApplicationStatus, Source};
 use driftless_cluster::KubeCluster;
-use driftless_resource::Manifest;
+use driftless_resource::{Manifest, Provenance};
 use driftless_source::Cache;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -20,6 +20,11 @@ use crate::heal::Backoff;
 
 /// The reporting controller of every Event Driftless writes.
 pub const CONTROLLER_NAME: &str = "driftless-controller";
+
+/// How many Applications are reconciled at once by default. A reconciliation never waits on a
+/// rollout (health is assessed by the watches), so a few workers keep the API server busy; more
+/// only add connections and memory. Argo CD's default is 10 operation processors, Flux's 4.
+pub const DEFAULT_CONCURRENCY: u16 = 16;
 
 /// Shared state of the controller.
 pub struct Context {
@@ -35,6 +40,10 @@ pub struct Context {
     pub applications: Store<Application>,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// How many Applications are reconciled at once ([`DEFAULT_CONCURRENCY`] unless set).
+    pub concurrency: u16,
+    /// When this context was made: no render is older than that.
+    pub(crate) started: Instant,
     writer: Mutex<Option<reflector::store::Writer<Application>>>,
     triggers: UnboundedSender<String>,
     receiver: Mutex<Option<UnboundedReceiver<String>>>,
@@ -47,8 +56,8 @@ pub struct Context {
 pub(crate) struct AppMemory {
     /// The last render of the source at its target revision.
     pub render: Option<CachedRender>,
-    /// A refresh was asked for (webhook): fetch at the next reconciliation.
-    pub refresh: bool,
+    /// A refresh was asked for (webhook) at this instant: fetch at the next reconciliation.
+    pub refresh: Option<Instant>,
     /// Self-heal attempts while something keeps changing the cluster back.
     pub heal: Backoff,
     /// This process has run a sync of the application (so a Running operation in a status it
@@ -61,12 +70,8 @@ pub(crate) struct AppMemory {
 impl AppMemory {
     /// The application's status, or the one last written when the watch has not caught up.
     pub fn newer_status(&self, app: &Application) -> ApplicationStatus {
-        let seen = app
-            .resource_version()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
         match &self.written {
-            Some((status, version)) if *version > seen => status.clone(),
+            Some((status, version)) if *version > seen_version(app) => status.clone(),
             _ => app.status.clone().unwrap_or_default(),
         }
     }
@@ -79,12 +84,30 @@ impl AppMemory {
     }
 
     /// The last render, if it is of `source` and younger than the interval, and no refresh
-    /// was asked for. Takes the refresh request.
-    pub fn fresh_render(&mut self, source: &Source, every: Duration) -> Option<CachedRender> {
-        let refresh = std::mem::take(&mut self.refresh);
-        self.render.clone().filter(|r| {
-            !refresh && r.source == *source && r.fetched_at.elapsed() < every + r.jitter
-        })
+    /// was asked for; else how fresh a fetch must be to serve (it must have started at that
+    /// instant or later). Takes the refresh request.
+    ///
+    /// A first render needs a fetch no older than `first` (when the application appeared).
+    pub fn fresh_render(
+        &mut self,
+        source: &Source,
+        every: Duration,
+        first: Instant,
+    ) -> Result<CachedRender, Instant> {
+        let refresh = self.refresh.take();
+        match (&self.render, refresh) {
+            (_, Some(asked)) => Err(asked),
+            (None, None) => Err(first),
+            (Some(r), None) if r.source == *source => {
+                let due = r.fetched_at + every + r.jitter;
+                if Instant::now() < due {
+                    Ok(r.clone())
+                } else {
+                    Err(due)
+                }
+            }
+            _ => Err(Instant::now()),
+        }
     }
 
     /// How long until the source is due again.
@@ -103,13 +126,43 @@ pub(crate) struct CachedRender {
     /// The commit.
     pub commit: String,
     /// The manifests.
-    pub manifests: Arc<Vec<Manifest>>,
+    pub manifests: Packed,
     /// When it was fetched.
     pub fetched_at: Instant,
     /// Added to the interval for this render, so applications polling one repository spread out.
     pub jitter: Duration,
     /// Set when the fetch failed and the last fetched commit was used.
     pub fetch_error: Option<String>,
+}
+
+/// Manifests kept as JSON text: a parsed [`serde_json::Value`] costs ten times the memory, and
+/// a thousand applications keep one render each.
+#[derive(Debug, Clone)]
+pub(crate) struct Packed(Arc<[(Box<[u8]>, Provenance)]>);
+
+impl Packed {
+    /// Packs `manifests`.
+    pub fn pack(manifests: &[Manifest]) -> Self {
+        Self(
+            manifests
+                .iter()
+                .filter_map(|m| {
+                    let json = serde_json::to_vec(m.object()).ok()?;
+                    Some((json.into_boxed_slice(), m.provenance().clone()))
+                })
+                .collect(),
+        )
+    }
+
+    /// The manifests again (each was a valid manifest when packed, so each unpacks).
+    pub fn unpack(&self) -> Vec<Manifest> {
+        self.0
+            .iter()
+            .filter_map(|(json, provenance)| {
+                Manifest::new(serde_json::from_slice(json).ok()?, provenance.clone()).ok()
+            })
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for Context {
@@ -145,6 +198,8 @@ impl Context {
             recorder,
             applications,
             metrics,
+            concurrency: DEFAULT_CONCURRENCY,
+            started: Instant::now(),
             writer: Mutex::new(Some(writer)),
             triggers,
             receiver: Mutex::new(Some(receiver)),
@@ -174,11 +229,12 @@ impl Context {
             .into_iter()
             .filter(|app| driftless_source::normalize_repo_url(&app.spec.source.repo_url) == wanted)
             .collect();
+        let asked = Instant::now();
         let mut apps = lock(&self.apps);
         for app in &matching {
             apps.entry(ObjectRef::from_obj(app.as_ref()))
                 .or_default()
-                .refresh = true;
+                .refresh = Some(asked);
             let id = crate::app_id(&app.namespace().unwrap_or_default(), &app.name_any());
             // The receiver is gone only when the controller stops.
             let _ = self.triggers.send(id);
@@ -200,10 +256,31 @@ impl Context {
         self.cluster.live_cache().is_some_and(|live| live.synced())
     }
 
+    /// Drops the copy of the last status written for `app` once the watch has delivered it, so
+    /// a thousand statuses are not kept twice.
+    pub(crate) fn caught_up(&self, app: &Application) {
+        let mut apps = lock(&self.apps);
+        if let Some(memory) = apps.get_mut(&ObjectRef::from_obj(app))
+            && memory
+                .written
+                .as_ref()
+                .is_some_and(|(_, version)| *version <= seen_version(app))
+        {
+            memory.written = None;
+        }
+    }
+
     /// Forgets a deleted application.
     pub(crate) fn forget(&self, app: &ObjectRef<Application>) {
         lock(&self.apps).remove(app);
     }
+}
+
+/// The resource version of `app` as a number (0 when it is not one).
+fn seen_version(app: &Application) -> u64 {
+    app.resource_version()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -20,7 +20,7 @@ mod status;
 
 use std::time::Duration;
 
-pub use context::{CONTROLLER_NAME, Context};
+pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
 pub use metrics::{Metrics, OpResult, SyncPhase};
 pub use reconcile::{app_id, diff_options, reconcile};

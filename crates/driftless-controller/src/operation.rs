@@ -6,7 +6,7 @@ use std::time::Instant;
 use driftless_api::{Application, ApplicationStatus, HistoryEntry, OperationState, SyncRequest};
 use driftless_diff::{Action as DiffAction, DiffOptions};
 use driftless_resource::Manifest;
-use driftless_sync::{Drift, RetryPolicy, Settings, readiness, sync};
+use driftless_sync::{Drift, Known, RetryPolicy, Settings, readiness, sync_from};
 use kube::Resource;
 use kube::api::Api;
 use kube::runtime::events::{Event, EventType};
@@ -52,7 +52,7 @@ pub(crate) async fn run_sync(
     settings: &Settings,
     retry: RetryPolicy,
     diff: &DiffOptions,
-    drifts: &[Drift],
+    known: Known,
 ) -> Result<SyncOutcome, Error> {
     let name = me.name.as_str();
     let mut settings = settings.clone();
@@ -103,7 +103,17 @@ pub(crate) async fn run_sync(
     }
 
     let clock = Instant::now();
-    let report = sync(&ctx.cluster, readiness, manifests, &settings, retry, diff).await?;
+    let drifts = known.drifts.clone();
+    let report = sync_from(
+        &ctx.cluster,
+        readiness,
+        manifests,
+        Some(known),
+        &settings,
+        retry,
+        diff,
+    )
+    .await?;
     let phase = if report.succeeded() {
         crate::SyncPhase::Succeeded
     } else {
@@ -121,7 +131,7 @@ pub(crate) async fn run_sync(
     let note = if !report.succeeded() {
         Note::warning("SyncFailed", operation.message.clone())
     } else if matches!(trigger, Trigger::SelfHeal) {
-        Note::normal("DriftCorrected", corrected(drifts))
+        Note::normal("DriftCorrected", corrected(&drifts))
     } else {
         Note::normal(
             "SyncSucceeded",

@@ -13,14 +13,16 @@ use driftless_api::{
 };
 use driftless_diff::{DiffOptions, IgnoreRule};
 use driftless_health::Health;
-use driftless_sync::{Cluster, Propagation, RetryPolicy, Settings, SyncOptions, drift, prepare};
+use driftless_sync::{
+    Cluster, Known, Propagation, RetryPolicy, Settings, SyncOptions, drift, observe, prepare,
+};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
-use crate::context::{CachedRender, Context};
+use crate::context::{CachedRender, Context, Packed};
 use crate::operation::{Trigger, run_sync};
 use crate::source::fetch_and_render;
 use crate::status::{condition, health_state, now, summarize, write};
@@ -106,6 +108,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         .and_then(|r| r.revision.clone())
         .or_else(|| interrupted.as_ref().and_then(|op| op.revision.clone()));
 
+    let clock = Instant::now();
     let rendered = match source(&ctx, &me, &app, pinned.as_deref(), every).await {
         Ok(rendered) => rendered,
         Err(error) => {
@@ -154,6 +157,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         dry_run: false,
         health_timeout: Duration::from_secs(300),
         poll: Duration::from_millis(500),
+        wait_last_wave: false,
     };
     // Compare with everything Git dropped counted as a difference, as Argo CD shows it.
     let compare_settings = Settings {
@@ -163,8 +167,12 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
         },
         ..settings.clone()
     };
-    let manifests = rendered.manifests.as_ref().clone();
-    let plan = prepare(&ctx.cluster, manifests.clone(), &compare_settings).await?;
+    let manifests = rendered.manifests;
+    let source_took = clock.elapsed();
+    let observed = observe(&ctx.cluster, manifests.clone(), &compare_settings).await?;
+    let plan = observed
+        .plan(&compare_settings.app, &compare_settings.options)
+        .map_err(driftless_sync::PrepareError::from)?;
     let drifts = drift(&ctx.cluster, &plan, &diff_options).await?;
     let out_of_sync = drifts.iter().any(|d| d.diff.changed);
 
@@ -209,7 +217,10 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
             &settings,
             retry_policy(&app),
             &diff_options,
-            &drifts,
+            Known {
+                observed,
+                drifts: drifts.clone(),
+            },
         )
         .await?;
         if let Some(entry) = outcome.history {
@@ -222,6 +233,7 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
     }
 
     // The state after any sync: compare again and assess every desired object.
+    let compared = clock.elapsed();
     let (sync_code, resources, health) = if synced {
         let plan = prepare(&ctx.cluster, manifests, &compare_settings).await?;
         let drifts = drift(&ctx.cluster, &plan, &diff_options).await?;
@@ -307,7 +319,18 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
             previous.reconciled_at.clone()
         },
     };
+    let assessed = clock.elapsed();
     let written = write(&api, &name, &status, &previous, rendered.fetched).await?;
+    tracing::debug!(
+        application = %id,
+        fetched = rendered.fetched,
+        synced,
+        source_ms = source_took.as_millis(),
+        compare_and_sync_ms = (compared - source_took).as_millis(),
+        assess_ms = (assessed - compared).as_millis(),
+        status_ms = (clock.elapsed() - assessed).as_millis(),
+        "reconcile phases"
+    );
     ctx.memory(&me, |m| m.wrote(&status, written));
     let sync_text = match sync_code {
         SyncStatusCode::Synced => "Synced",
@@ -340,31 +363,38 @@ async fn source(
     pinned: Option<&str>,
     every: Duration,
 ) -> Result<Render, Error> {
-    if pinned.is_none()
-        && let Some(cached) = ctx.memory(me, |m| m.fresh_render(&app.spec.source, every))
-    {
-        return Ok(Render {
-            commit: cached.commit,
-            manifests: cached.manifests,
-            fetch_error: cached.fetch_error,
-            fetched: false,
-        });
-    }
+    let not_before = match pinned {
+        Some(_) => Instant::now(),
+        None => match ctx.memory(me, |m| {
+            m.fresh_render(&app.spec.source, every, appeared(ctx, app))
+        }) {
+            Ok(cached) => {
+                return Ok(Render {
+                    commit: cached.commit,
+                    manifests: cached.manifests.unpack(),
+                    fetch_error: cached.fetch_error,
+                    fetched: false,
+                });
+            }
+            Err(not_before) => not_before,
+        },
+    };
     let cache = ctx.cache.clone();
     let spec = app.spec.source.clone();
     let revision = pinned.map(str::to_owned);
     let started = Instant::now();
-    let rendered =
-        tokio::task::spawn_blocking(move || fetch_and_render(&cache, &spec, revision.as_deref()))
-            .await
-            .map_err(|e| Error::Source(e.to_string()))
-            .and_then(|rendered| rendered);
+    let rendered = tokio::task::spawn_blocking(move || {
+        fetch_and_render(&cache, &spec, revision.as_deref(), not_before)
+    })
+    .await
+    .map_err(|e| Error::Source(e.to_string()))
+    .and_then(|rendered| rendered);
     ctx.metrics
         .git_fetched(crate::OpResult::of(&rendered), started.elapsed());
     let rendered = rendered?;
     let render = Render {
         commit: rendered.commit,
-        manifests: Arc::new(rendered.manifests),
+        manifests: rendered.manifests,
         fetch_error: rendered.fetch_error,
         fetched: true,
     };
@@ -372,7 +402,7 @@ async fn source(
         let cached = CachedRender {
             source: app.spec.source.clone(),
             commit: render.commit.clone(),
-            manifests: render.manifests.clone(),
+            manifests: Packed::pack(&render.manifests),
             fetched_at: Instant::now(),
             jitter: jitter(every),
             fetch_error: render.fetch_error.clone(),
@@ -380,6 +410,20 @@ async fn source(
         ctx.memory(me, |m| m.render = Some(cached));
     }
     Ok(render)
+}
+
+/// When `app` appeared to this controller: its creation, or the controller's start if later.
+/// A fetch that started after that serves its first render, so a thousand applications created
+/// together share one fetch.
+fn appeared(ctx: &Context, app: &Application) -> Instant {
+    let now = Instant::now();
+    let created = app.meta().creation_timestamp.as_ref().and_then(|created| {
+        let age = k8s_openapi::jiff::Timestamp::now().duration_since(created.0);
+        // A creation time ahead of this machine's clock counts as now.
+        let age = Duration::try_from(age).ok()?;
+        now.checked_sub(age)
+    });
+    created.unwrap_or(now).max(ctx.started)
 }
 
 /// Up to a tenth of the interval, at most a minute (Argo CD adds up to a minute to its 3).
@@ -392,7 +436,7 @@ fn jitter(every: Duration) -> Duration {
 /// What Git declares, and whether it was fetched in this reconciliation.
 struct Render {
     commit: String,
-    manifests: Arc<Vec<driftless_resource::Manifest>>,
+    manifests: Vec<driftless_resource::Manifest>,
     fetch_error: Option<String>,
     fetched: bool,
 }

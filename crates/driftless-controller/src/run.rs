@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use driftless_api::Application;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use kube::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
@@ -31,10 +31,12 @@ pub async fn run(
     let applications: Api<Application> = Api::all(context.client.clone());
     // Status writes change neither generation nor annotations, so they do not come back as
     // triggers; deletion bumps the generation.
+    let seen = context.clone();
     let changes = watcher::watcher(applications, watcher::Config::default())
         .default_backoff()
         .reflect(writer)
         .applied_objects()
+        .inspect_ok(move |app| seen.caught_up(app))
         .predicate_filter(
             predicates::generation
                 .combine(predicates::annotations)
@@ -44,7 +46,9 @@ pub async fn run(
     let mut triggers = triggers;
     let woken = futures::stream::poll_fn(move |cx| triggers.poll_recv(cx))
         .filter_map(|id| async move { app_ref(&id) });
+    let config = kube::runtime::controller::Config::default().concurrency(context.concurrency);
     Controller::for_stream(changes, context.applications.clone())
+        .with_config(config)
         .reconcile_on(woken)
         .graceful_shutdown_on(shutdown)
         .run(measured, error_policy, context)

@@ -1,5 +1,7 @@
 //! Fetching and rendering an Application's source (blocking: run it on the blocking pool).
 
+use std::time::Instant;
+
 use driftless_api::Source as SourceSpec;
 use driftless_render::{Kustomize, MemoryTree, Plain, PlainOptions, Renderers, normalize};
 use driftless_resource::Manifest;
@@ -18,19 +20,20 @@ pub struct Rendered {
     pub fetch_error: Option<String>,
 }
 
-/// Resolves the revision (`revision`, or the spec's target revision), reads the path at that
-/// commit and renders it (Kustomize or plain).
+/// Resolves the revision (`revision`, or the spec's target revision) after a fetch that started
+/// at `not_before` or later, reads the path at that commit and renders it (Kustomize or plain).
 pub fn fetch_and_render(
     cache: &Cache,
     spec: &SourceSpec,
     revision: Option<&str>,
+    not_before: Instant,
 ) -> Result<Rendered, Error> {
     let source = Source::new(spec.repo_url.clone());
     let revision = revision
         .or(spec.target_revision.as_deref())
         .unwrap_or("HEAD");
     let resolved = cache
-        .resolve(&source, revision)
+        .resolve_since(&source, revision, not_before)
         .map_err(|e| Error::Source(e.to_string()))?;
     let dir =
         normalize(spec.path.as_deref().unwrap_or("")).map_err(|e| Error::Render(e.to_string()))?;

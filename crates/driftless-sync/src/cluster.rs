@@ -55,6 +55,17 @@ pub trait Cluster {
         api_version: &str,
     ) -> impl Future<Output = Result<Option<Value>, ClusterError>> + Send;
 
+    /// Reads a live object as recently as the API server's own cache knows it (milliseconds
+    /// behind, and far cheaper than [`Cluster::get`]); `None` when it does not exist there.
+    /// For existence checks that a server-side apply settles anyway.
+    fn peek(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+    ) -> impl Future<Output = Result<Option<Value>, ClusterError>> + Send {
+        self.get(key, api_version)
+    }
+
     /// Server-side apply with the field manager `driftless`; returns the object as stored (or as
     /// it would be, on a dry run).
     fn apply(

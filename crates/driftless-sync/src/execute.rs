@@ -39,6 +39,11 @@ pub struct Settings {
     pub health_timeout: Duration,
     /// How often health is polled while waiting.
     pub poll: Duration,
+    /// Wait for the last wave to become healthy even when nothing comes after it. A wave
+    /// followed by another wave, by Sync or PostSync hooks or by `PruneLast` prunes is always
+    /// waited for; a controller that assesses health continuously need not wait for the rest
+    /// (Argo CD's sync, too, ends once the last wave is applied).
+    pub wait_last_wave: bool,
 }
 
 /// How long to keep retrying a custom resource whose CRD was applied moments ago but is not yet
@@ -50,7 +55,9 @@ const NEW_KIND_PATIENCE: Duration = Duration::from_secs(30);
 /// # Guarantees
 /// * A wave is validated in full with a server-side dry run before any of it is applied; when
 ///   validation fails, nothing of that wave or any later one is applied.
-/// * The next wave starts only when every object of the current one is ready.
+/// * The next wave starts only when every object of the current one is ready; so do hooks of
+///   the Sync and PostSync phases and `PruneLast` prunes. The last wave is waited for only
+///   when something follows it or [`Settings::wait_last_wave`] asks.
 /// * Every object in the plan appears in the report exactly once.
 pub async fn execute<C, H>(cluster: &C, health: H, plan: &Plan, settings: &Settings) -> SyncReport
 where
@@ -119,7 +126,10 @@ where
         if !self.settings.dry_run {
             self.hooks(HookPhase::PreSync).await?;
         }
-        for wave in &plan.waves {
+        let followed = plan.hooks.contains_key(&HookPhase::Sync)
+            || plan.hooks.contains_key(&HookPhase::PostSync)
+            || !plan.prune_last.is_empty();
+        for (index, wave) in plan.waves.iter().enumerate() {
             self.validate(&wave.apply, wave.number).await?;
             if self.settings.dry_run {
                 continue;
@@ -130,8 +140,11 @@ where
             if !self.settings.options.prune_last {
                 self.prune(&wave.prune, Some(wave.number)).await?;
             }
-            let keys: Vec<&ApplyTask> = wave.apply.iter().collect();
-            self.wait_ready(&keys, wave.number).await?;
+            let last = index + 1 == plan.waves.len();
+            if !last || followed || self.settings.wait_last_wave {
+                let keys: Vec<&ApplyTask> = wave.apply.iter().collect();
+                self.wait_ready(&keys, wave.number).await?;
+            }
         }
         if self.settings.dry_run {
             for task in plan

@@ -35,5 +35,5 @@ pub use plan::{
 pub use readiness::readiness;
 pub use report::{Action, Outcome, ResourceResult, SyncReport};
 pub use retry::RetryPolicy;
-pub use run::{PrepareError, prepare, sync};
+pub use run::{Known, Observed, PrepareError, observe, prepare, sync, sync_from};
 pub use tracking::{APP_LABEL, Owner, TRACKING_ANNOTATION, owner, stamp, tracking_id};

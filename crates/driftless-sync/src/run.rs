@@ -1,6 +1,6 @@
 //! A whole sync: read the cluster, plan, execute, retry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use driftless_resource::{Manifest, ResourceKey};
 use serde_json::Value;
@@ -8,24 +8,20 @@ use serde_json::Value;
 use driftless_diff::DiffOptions;
 
 use crate::cluster::{Cluster, ClusterError, api_version};
-use crate::drift::{DriftError, drift};
+use crate::drift::{Drift, DriftError, drift};
 use crate::execute::{Readiness, Settings, execute};
-use crate::plan::{Plan, PlanError, plan, resolve_namespaces};
+use crate::options::SyncOptions;
+use crate::plan::{Desired, Plan, PlanError, plan, resolve_namespaces};
 use crate::report::SyncReport;
 use crate::report::{Action, Outcome, ResourceResult};
 use crate::retry::RetryPolicy;
 
-/// Removes the apply tasks whose objects are already in sync; returns them with their wave.
-async fn skip_unchanged<C: Cluster + Sync>(
-    cluster: &C,
-    plan: &mut Plan,
-    diff: &DiffOptions,
-) -> Result<Vec<(ResourceKey, i32)>, PrepareError> {
-    let unchanged: Vec<ResourceKey> = drift(cluster, plan, diff)
-        .await?
-        .into_iter()
+/// Removes the apply tasks whose objects `drifts` finds in sync; returns them with their wave.
+fn skip_unchanged(plan: &mut Plan, drifts: &[Drift]) -> Vec<(ResourceKey, i32)> {
+    let unchanged: BTreeSet<&ResourceKey> = drifts
+        .iter()
         .filter(|d| !d.diff.changed && d.dry_run_error.is_none())
-        .map(|d| d.key)
+        .map(|d| &d.key)
         .collect();
     let mut skipped = Vec::new();
     for wave in &mut plan.waves {
@@ -37,7 +33,7 @@ async fn skip_unchanged<C: Cluster + Sync>(
             keep
         });
     }
-    Ok(skipped)
+    skipped
 }
 
 /// Why a sync could not start. Nothing was changed in the cluster.
@@ -54,13 +50,30 @@ pub enum PrepareError {
     Drift(#[from] DriftError),
 }
 
-/// Reads what the plan needs from the cluster (kind scopes, the live object of every desired
-/// key, every object labelled for `app`) and plans.
-pub async fn prepare<C: Cluster + Sync>(
+/// What a plan is made from: the desired objects (namespaces resolved), the live object of each
+/// that exists, and every object labelled for the application.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    desired: Vec<Desired>,
+    live: BTreeMap<ResourceKey, Value>,
+    owned: Vec<(ResourceKey, Value)>,
+}
+
+impl Observed {
+    /// The plan for application `app` with `options` (several plans can come from one reading
+    /// of the cluster: a comparison that counts every prune, and the sync itself).
+    pub fn plan(&self, app: &str, options: &SyncOptions) -> Result<Plan, PlanError> {
+        plan(app, self.desired.clone(), &self.live, &self.owned, options)
+    }
+}
+
+/// Reads what a plan needs from the cluster: kind scopes, every object labelled for
+/// `settings.app`, and the live object of every desired key it does not own yet.
+pub async fn observe<C: Cluster + Sync>(
     cluster: &C,
     manifests: Vec<Manifest>,
     settings: &Settings,
-) -> Result<Plan, PrepareError> {
+) -> Result<Observed, PrepareError> {
     let scopes = cluster.scopes().await?;
     let desired = resolve_namespaces(manifests, &settings.destination, |group, kind| {
         scopes.get(&(group.to_owned(), kind.to_owned())).copied()
@@ -76,19 +89,37 @@ pub async fn prepare<C: Cluster + Sync>(
             continue;
         }
         if let Some(found) = cluster
-            .get(&object.key, api_version(&object.object))
+            .peek(&object.key, api_version(&object.object))
             .await?
         {
             live.insert(object.key.clone(), found);
         }
     }
-    Ok(plan(
-        &settings.app,
+    Ok(Observed {
         desired,
-        &live,
-        &owned,
-        &settings.options,
-    )?)
+        live,
+        owned,
+    })
+}
+
+/// Reads the cluster ([`observe`]) and plans.
+pub async fn prepare<C: Cluster + Sync>(
+    cluster: &C,
+    manifests: Vec<Manifest>,
+    settings: &Settings,
+) -> Result<Plan, PrepareError> {
+    let observed = observe(cluster, manifests, settings).await?;
+    Ok(observed.plan(&settings.app, &settings.options)?)
+}
+
+/// What a caller already knows when a sync starts, so its first attempt reads nothing again:
+/// the cluster as just [observed](observe), and the [`drift`] computed from it.
+#[derive(Debug, Clone)]
+pub struct Known {
+    /// The reading of the cluster.
+    pub observed: Observed,
+    /// Drift of every desired object against it.
+    pub drifts: Vec<Drift>,
 }
 
 /// Syncs `manifests`: plans, executes, and on failure re-reads the cluster and retries per
@@ -106,12 +137,39 @@ where
     C: Cluster + Sync,
     H: Fn(&Value) -> Readiness,
 {
+    sync_from(cluster, health, manifests, None, settings, retry, diff).await
+}
+
+/// [`sync`], whose first attempt plans from `known` (when given) instead of reading the
+/// cluster again; retries read it afresh.
+pub async fn sync_from<C, H>(
+    cluster: &C,
+    health: H,
+    manifests: Vec<Manifest>,
+    known: Option<Known>,
+    settings: &Settings,
+    retry: RetryPolicy,
+    diff: &DiffOptions,
+) -> Result<SyncReport, PrepareError>
+where
+    C: Cluster + Sync,
+    H: Fn(&Value) -> Readiness,
+{
+    let mut known = known;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let mut plan = prepare(cluster, manifests.clone(), settings).await?;
+        let (observed, drifts) = match known.take() {
+            Some(known) => (known.observed, Some(known.drifts)),
+            None => (observe(cluster, manifests.clone(), settings).await?, None),
+        };
+        let mut plan = observed.plan(&settings.app, &settings.options)?;
         let in_sync = if settings.options.apply_out_of_sync_only {
-            skip_unchanged(cluster, &mut plan, diff).await?
+            let drifts = match drifts {
+                Some(drifts) => drifts,
+                None => drift(cluster, &plan, diff).await?,
+            };
+            skip_unchanged(&mut plan, &drifts)
         } else {
             Vec::new()
         };

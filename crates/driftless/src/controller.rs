@@ -40,6 +40,10 @@ pub struct ControllerArgs {
     /// Name of the leader election Lease.
     #[arg(long, env = "DRIFTLESS_LEASE_NAME", default_value = driftless_controller::DEFAULT_LEASE_NAME)]
     lease_name: String,
+    /// How many Applications are reconciled at once.
+    #[arg(long, env = "DRIFTLESS_CONCURRENCY", default_value_t = driftless_controller::DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    concurrency: u16,
 }
 
 /// Webhook secrets: one per provider, or one shared by all. A provider with none is refused.
@@ -146,9 +150,10 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
         None
     };
 
-    let built = Context::new(client, cache, std::env::var("POD_NAME").ok(), metrics)
+    let mut built = Context::new(client, cache, std::env::var("POD_NAME").ok(), metrics)
         .await
         .context("reading the cluster's kinds")?;
+    built.concurrency = args.concurrency;
     let built = Arc::new(built);
     let _ = context.set(built.clone());
     eprintln!("driftless controller: watching Applications; Ctrl-C stops it");

@@ -59,6 +59,7 @@ pub fn compare_settings(app: String, options: SyncOptions, destination: String) 
         dry_run: true,
         health_timeout: std::time::Duration::ZERO,
         poll: std::time::Duration::ZERO,
+        wait_last_wave: false,
     }
 }
 

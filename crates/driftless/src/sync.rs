@@ -80,6 +80,7 @@ async fn sync_command(args: &SyncArgs) -> anyhow::Result<SyncReport> {
         dry_run: args.dry_run,
         health_timeout: args.timeout,
         poll: Duration::from_millis(500),
+        wait_last_wave: true,
     };
     let cluster = KubeCluster::new(client)
         .await

@@ -41,7 +41,12 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         source.target_revision = Some(revision.clone());
     }
     let rendered = tokio::task::spawn_blocking(move || {
-        fetch_and_render(&Cache::new(cache_dir), &source, None)
+        fetch_and_render(
+            &Cache::new(cache_dir),
+            &source,
+            None,
+            std::time::Instant::now(),
+        )
     })
     .await
     .context("rendering the source")?
