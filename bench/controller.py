@@ -103,6 +103,24 @@ class Kube:
         return None
 
 
+def request_counts(kube):
+    """apiserver_request_total summed by (verb, resource, dry run)."""
+    c = kube.conn()
+    c.request("GET", "/metrics", headers={"Authorization": f"Bearer {kube.token}"})
+    text = c.getresponse().read().decode()
+    c.close()
+    counts = {}
+    for line in text.splitlines():
+        if not line.startswith("apiserver_request_total{"):
+            continue
+        labels_text, value = line[len("apiserver_request_total{"):].rsplit("} ", 1)
+        labels = dict(part.split("=", 1) for part in labels_text.split('",') if "=" in part)
+        labels = {k: v.strip('"') for k, v in labels.items()}
+        key = (labels.get("verb", ""), labels.get("resource", ""), labels.get("dry_run", ""))
+        counts[key] = counts.get(key, 0) + float(value)
+    return counts
+
+
 def percentile(values, p):
     values = sorted(values)
     if not values:
@@ -116,6 +134,32 @@ def proc_cpu_seconds(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def tree_cpu_seconds(root):
+    """CPU seconds of every live process under `root` (inclusive), by command name."""
+    parents, names = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        names[int(entry)] = stat[stat.index("(") + 1:stat.rindex(")")]
+        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out = {}
+    for pid, name in names.items():
+        p = pid
+        while p not in (0, 1, root) and p in parents:
+            p = parents[p]
+        if p == root:
+            try:
+                out[name] = out.get(name, 0) + proc_cpu_seconds(pid)
+            except OSError:
+                pass
+    return out
 
 
 def proc_memory(pid):
@@ -227,12 +271,16 @@ def main():
         time.sleep(0.5)
 
         http_port = free_port()
+        requests_before = request_counts(kube)
+        with open(pidfile) as f:
+            testenv_pid = int(f.read().strip())
+        plane_before = tree_cpu_seconds(testenv_pid)
         log = open(os.path.join(work, "controller.log"), "w")
         start = time.time()
         controller = subprocess.Popen(
             [driftless, "controller", "--listen", f"127.0.0.1:{http_port}"],
             env=dict(env, DRIFTLESS_WEBHOOK_SECRET=SECRET, DRIFTLESS_CACHE_DIR=os.path.join(work, "cache"),
-                     RUST_LOG="warn"),
+                     RUST_LOG=os.environ.get("BENCH_RUST_LOG", "warn")),
             stdout=log, stderr=log)
         procs.append(("controller", controller))
 
@@ -256,6 +304,17 @@ def main():
                 raise RuntimeError("the controller exited; see " + log.name)
             time.sleep(2)
         cold_cpu = proc_cpu_seconds(controller.pid)
+        requests_after = request_counts(kube)
+        cold_requests = {key: requests_after[key] - requests_before.get(key, 0) for key in requests_after}
+        cold_requests = {key: n for key, n in cold_requests.items() if n > 0}
+        cold_total = sum(cold_requests.values())
+        plane_after = tree_cpu_seconds(testenv_pid)
+        plane = {name: plane_after[name] - plane_before.get(name, 0) for name in plane_after}
+        plane_text = ", ".join(f"{name} {cpu:.0f}" for name, cpu in sorted(plane.items(), key=lambda kv: -kv[1]) if cpu >= 1)
+        print(f"control plane CPU seconds during the cold start: {plane_text}", file=sys.stderr)
+        print(f"API requests during the cold start (all clients): {cold_total:.0f}", file=sys.stderr)
+        for (verb, resource, dry_run), n in sorted(cold_requests.items(), key=lambda kv: -kv[1])[:24]:
+            print(f"  {n:8.0f}  {verb} {resource}{' (dry run)' if dry_run else ''}", file=sys.stderr)
         cold = ready_at - start if ready_at else None
         cold_text = f"{cold:.1f} s" if cold else f"not all Synced+Healthy within {args.timeout} s ({ready}/{args.apps})"
         print(f"cold start, {args.apps} apps x 20 objects: {cold_text}", file=sys.stderr)
@@ -337,6 +396,8 @@ def main():
         hook = measure_hook("hook", own_tree, own_bare, f"git://127.0.0.1:{git_port}/hook.git", args.commits)
         hook_mono = measure_hook("hook-mono", tree, bare, url, max(1, args.commits // 2))
 
+        with open(os.path.join(work, "metrics.txt"), "w") as f:
+            f.write(urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10).read().decode())
         cores = os.cpu_count()
         with open("/proc/meminfo") as f:
             mem_gib = int(f.readline().split()[1]) / 1024 / 1024
@@ -349,6 +410,8 @@ def main():
         print(f"| same, the app in the repository of all {args.apps} others ({len(hook_mono)} commits) | p50 {percentile(hook_mono, 50) * 1000:.0f} ms, p99 {percentile(hook_mono, 99) * 1000:.0f} ms | |")
         print(f"| {args.apps} apps x 20 objects: controller start -> all Synced+Healthy | {cold_text} | < 60 s |")
         print(f"| same: CPU during the cold start | {cold_cpu:.0f} CPU seconds | |")
+        print(f"| same: API requests during the cold start (all clients) | {cold_total:.0f} | |")
+        print(f"| same: control plane CPU during the cold start (CPU seconds) | {plane_text} | |")
         print(f"| same: steady-state controller CPU ({args.steady} s) | {steady_cpu:.1f} % of one core | < 5 % |")
         print(f"| same: controller resident memory | {memory.get('VmRSS', 0):.0f} MiB now, {memory.get('VmHWM', 0):.0f} MiB peak | < 150 MB |")
         if heal:
