@@ -132,6 +132,14 @@ pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Actio
                 reconciled_at: Some(now()),
                 ..previous.clone()
             };
+            let status = match &request {
+                // Whoever asked waits for its id: tell them it failed.
+                Some(request) => ApplicationStatus {
+                    operation_state: Some(refused(request, &error.to_string())),
+                    ..status
+                },
+                None => status,
+            };
             let written = write(&api, &name, &status, &previous, false).await?;
             ctx.memory(&me, |m| m.wrote(&status, written));
             if request.is_some() {
@@ -565,6 +573,22 @@ pub(crate) fn history_entry(
         deployed_at: now(),
         initiated_by: Some(initiated_by.to_owned()),
     }
+}
+
+/// A requested sync that failed before it started (its revision could not be fetched or
+/// rendered).
+fn refused(request: &SyncRequest, message: &str) -> OperationState {
+    let revision = request.revision.as_deref().unwrap_or("the target revision");
+    let mut operation = running(
+        revision,
+        request.initiated_by.as_deref().unwrap_or("user"),
+        Some(request.id.clone()),
+    );
+    operation.phase = OperationPhase::Failed;
+    operation.message = format!("cannot sync {revision}: {message}");
+    operation.revision = request.revision.clone();
+    operation.finished_at = Some(operation.started_at.clone());
+    operation
 }
 
 /// A fresh Running operation.

@@ -536,6 +536,28 @@ async fn a_sync_request_annotation_syncs_a_manual_application_once() -> anyhow::
                 .contains_key(driftless_api::SYNC_REQUEST_ANNOTATION),
             "the request annotation was left behind"
         );
+
+        // A request for a revision Git does not have fails, and says so to whoever waits on it.
+        let missing = driftless_api::SyncRequest {
+            id: "req-2".into(),
+            revision: Some("no-such-branch".into()),
+            ..Default::default()
+        };
+        let patch = serde_json::json!({"metadata": {"annotations": {
+            driftless_api::SYNC_REQUEST_ANNOTATION: missing.to_annotation()}}});
+        apps.patch("app", &PatchParams::default(), &Patch::Merge(patch))
+            .await?;
+        let status = status_where(&apps, "the failed request reported", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|o| o.request_id.as_deref() == Some("req-2"))
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        ensure!(op.phase == driftless_api::OperationPhase::Failed, "{op:?}");
+        ensure!(op.message.contains("no-such-branch"), "{}", op.message);
+        ensure!(op.finished_at.is_some(), "{op:?}");
+        ensure!(status.history.len() == 1, "{:?}", status.history);
         Ok(())
     })
     .await?
