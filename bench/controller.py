@@ -172,6 +172,17 @@ def proc_memory(pid):
     return out
 
 
+def add_nodes(k, apps):
+    """Room for the pods of `apps` applications: one kwok node per hundred (kwok nodes are cheap)."""
+    for n in range(max(1, apps // 100 + 1)):
+        node = {"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": f"kwok-bench-{n}", "annotations": {"kwok.x-k8s.io/node": "fake"},
+                             "labels": {"type": "kwok", "kubernetes.io/hostname": f"kwok-bench-{n}"}},
+                "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                           "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
+        k("apply", "-f", "-", input=json.dumps(node))
+
+
 def configmaps(prefix, count, value):
     return "---\n".join(
         f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {prefix}-{i:02d}\ndata:\n  value: \"{value}\"\n"
@@ -234,14 +245,7 @@ def main():
         k = lambda *a, **kw: run(kubectl, *a, env=env, **kw)
         k("apply", "--server-side", "-f", os.path.join(ROOT, "deploy/crd.yaml"))
         k("wait", "--for=condition=Established", "crd/applications.driftless.dev", "--timeout=60s")
-        # Room for every pod: kwok nodes are cheap.
-        for n in range(max(1, args.apps // 100 + 1)):
-            node = {"apiVersion": "v1", "kind": "Node",
-                    "metadata": {"name": f"kwok-bench-{n}", "annotations": {"kwok.x-k8s.io/node": "fake"},
-                                 "labels": {"type": "kwok", "kubernetes.io/hostname": f"kwok-bench-{n}"}},
-                    "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                               "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
-            k("apply", "-f", "-", input=json.dumps(node))
+        add_nodes(k, args.apps)
 
         # The repository: a bare one served by git daemon, written through a clone.
         bare = os.path.join(work, "repos", "bench.git")

@@ -314,23 +314,52 @@ fn https_backend_with_private_ca_basic_auth_and_token_and_no_secret_in_errors() 
     Ok(())
 }
 
+/// A smart-HTTP server that holds every fetch until [`Gated::open`], and a cache in front of it.
+struct Gated {
+    server: support::Server,
+    cache: Arc<Cache>,
+    source: Source,
+    gate: std::path::PathBuf,
+    _dirs: [tempfile::TempDir; 2],
+}
+
+impl Gated {
+    fn new(upstream: &Upstream) -> Result<Self> {
+        let gate_dir = tempfile::tempdir()?;
+        let gate = gate_dir.path().join("open");
+        let server = git_http(
+            upstream,
+            HttpOptions {
+                gate: Some(&gate),
+                ..HttpOptions::default()
+            },
+        )?;
+        let cache_dir = tempfile::tempdir()?;
+        let cache = Arc::new(Cache::new(cache_dir.path()));
+        let source = Source::new(&server.url);
+        Ok(Self {
+            server,
+            cache,
+            source,
+            gate,
+            _dirs: [gate_dir, cache_dir],
+        })
+    }
+
+    /// Lets the held fetches (and every later one) through.
+    fn open(&self) -> Result {
+        std::fs::write(&self.gate, "")?;
+        Ok(())
+    }
+}
+
 #[test]
 fn concurrent_requests_for_one_repository_share_one_fetch() -> Result {
     let h = history()?;
-    let gate_dir = tempfile::tempdir()?;
-    let gate = gate_dir.path().join("open");
-    let server = git_http(
-        &h.upstream,
-        HttpOptions {
-            gate: Some(&gate),
-            ..HttpOptions::default()
-        },
-    )?;
-    let cache_dir = tempfile::tempdir()?;
-    let cache = Arc::new(Cache::new(cache_dir.path()));
-    let source = Source::new(&server.url);
+    let gated = Gated::new(&h.upstream)?;
+    let (server, cache, source) = (&gated.server, &gated.cache, gated.source.clone());
     let spawn = |revision: &'static str| {
-        let (cache, source) = (Arc::clone(&cache), source.clone());
+        let (cache, source) = (Arc::clone(cache), source.clone());
         std::thread::spawn(move || cache.resolve(&source, revision))
     };
     let first = spawn("main");
@@ -342,7 +371,7 @@ fn concurrent_requests_for_one_repository_share_one_fetch() -> Result {
     while cache.waiting(&server.url) < 2 {
         std::thread::yield_now();
     }
-    std::fs::write(&gate, "")?;
+    gated.open()?;
     let join = |t: std::thread::JoinHandle<std::result::Result<_, CacheError>>| {
         t.join().map_err(|_| "thread panicked")
     };
@@ -522,20 +551,10 @@ fn a_fetch_serves_whoever_needed_one_before_it_started() -> Result {
 #[test]
 fn a_running_fetch_that_started_too_early_does_not_serve() -> Result {
     let h = history()?;
-    let gate_dir = tempfile::tempdir()?;
-    let gate = gate_dir.path().join("open");
-    let server = git_http(
-        &h.upstream,
-        HttpOptions {
-            gate: Some(&gate),
-            ..HttpOptions::default()
-        },
-    )?;
-    let cache_dir = tempfile::tempdir()?;
-    let cache = Arc::new(Cache::new(cache_dir.path()));
-    let source = Source::new(&server.url);
+    let gated = Gated::new(&h.upstream)?;
+    let (server, cache, source) = (&gated.server, &gated.cache, gated.source.clone());
     let early = {
-        let (cache, source) = (Arc::clone(&cache), source.clone());
+        let (cache, source) = (Arc::clone(cache), source.clone());
         std::thread::spawn(move || cache.resolve(&source, "main"))
     };
     while !cache.fetching(&server.url) {
@@ -546,13 +565,13 @@ fn a_running_fetch_that_started_too_early_does_not_serve() -> Result {
     let pushed = h.upstream.commit("pushed during the fetch")?;
     let heard = Instant::now();
     let late = {
-        let (cache, source) = (Arc::clone(&cache), source.clone());
+        let (cache, source) = (Arc::clone(cache), source.clone());
         std::thread::spawn(move || cache.resolve_since(&source, "main", heard))
     };
     while cache.waiting(&server.url) < 1 {
         std::thread::yield_now();
     }
-    std::fs::write(&gate, "")?;
+    gated.open()?;
     let join = |t: std::thread::JoinHandle<std::result::Result<_, CacheError>>| {
         t.join().map_err(|_| "thread panicked")
     };
