@@ -9,11 +9,9 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -35,64 +33,15 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------- Git over smart HTTP (loopback)
 
 
-class GitHandler(BaseHTTPRequestHandler):
-    """Hands every request to `git http-backend` as a CGI program."""
-
-    root = ""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self.cgi()
-
-    def do_POST(self) -> None:  # noqa: N802
-        self.cgi()
-
-    def cgi(self) -> None:
-        path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "GIT_PROJECT_ROOT": self.root,
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "REQUEST_METHOD": self.command,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-            "REMOTE_ADDR": "127.0.0.1",
-        }
-        for key in ("Content-Encoding", "Git-Protocol"):
-            if self.headers.get(key):
-                env["HTTP_" + key.upper().replace("-", "_")] = self.headers[key]
-        out = subprocess.run(
-            ["git", "http-backend"], input=body, env=env, capture_output=True, timeout=120
-        ).stdout
-        head, _, payload = out.partition(b"\r\n\r\n")
-        if not _:
-            head, _, payload = out.partition(b"\n\n")
-        status, headers = 200, []
-        for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
-            if name.lower() == "status":
-                status = int(value.strip().split()[0])
-            elif name:
-                headers.append((name, value.strip()))
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-
-def start_git_server(root: Path) -> tuple[ThreadingHTTPServer, int]:
-    handler = type("Handler", (GitHandler,), {"root": str(root)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, server.server_address[1]
+def start_git_server(root: Path) -> tuple[subprocess.Popen, int]:
+    """`scripts/git_http.py` (git http-backend behind a loopback HTTP server) serving `root`."""
+    server = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "git_http.py"), str(root)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = server.stdout.readline() if server.stdout else ""
+    if not line.strip().isdigit():
+        server.kill()
+        raise RuntimeError("scripts/git_http.py did not start")
+    return server, int(line)
 
 
 def git(cwd: Path, *args: str) -> str:

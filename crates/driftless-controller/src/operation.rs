@@ -103,7 +103,8 @@ pub(crate) async fn run_sync(
     }
 
     let clock = Instant::now();
-    let drifts = known.drifts.clone();
+    // Who changed what, for the Event, before the reading goes to the sync.
+    let drift_note = matches!(trigger, Trigger::SelfHeal).then(|| corrected(&known.drifts));
     let report = sync_from(
         &ctx.cluster,
         readiness,
@@ -130,8 +131,8 @@ pub(crate) async fn run_sync(
 
     let note = if !report.succeeded() {
         Note::warning("SyncFailed", operation.message.clone())
-    } else if matches!(trigger, Trigger::SelfHeal) {
-        Note::normal("DriftCorrected", corrected(&drifts))
+    } else if let Some(drift_note) = drift_note {
+        Note::normal("DriftCorrected", drift_note)
     } else {
         Note::normal(
             "SyncSucceeded",

@@ -148,7 +148,7 @@ pub struct HttpOptions<'a> {
 
 /// `git http-backend` behind the HTTP bridge.
 pub fn git_http(upstream: &Upstream, options: HttpOptions<'_>) -> Result<Server> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/git_http.py");
     let mut command = Command::new("python3");
     command.arg(script).arg(upstream.dir.path());
     if let Some(auth) = options.auth {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A loopback HTTP server in front of `git http-backend` (CGI), for the source tests.
+"""A loopback HTTP server in front of `git http-backend` (CGI), for the source tests and the
+peer benchmark.
 
-Usage: git_http.py PROJECT_ROOT
+Usage: scripts/git_http.py PROJECT_ROOT
 Prints the port it listens on, then serves until killed. Environment:
   GIT_HTTP_AUTH=USER:PASSWORD   every request must carry that basic authentication
   GIT_HTTP_GATE=FILE            requests wait until FILE exists (the tests hold a fetch open with it)
