@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .plumbing import HERE, ROOT, Cluster, Procs, app_name, app_namespace, conditions_true, free_port
+from .plumbing import HERE, ROOT, Cluster, Procs, app_name, app_namespace, condition_status, conditions_true, free_port
 
 
 
@@ -76,10 +76,15 @@ class Flux:
         ], env, base)
 
     def ready(self, cluster: Cluster, commit: str) -> int:
+        # kustomize-controller sets lastAppliedRevision only once the apply, the prune and the
+        # health checks (`wait: true`) have passed. Ready is Unknown while a Kustomization is
+        # being reconciled again at its interval, which at N = 1,000 is always a few of them
+        # (4 workers never idle), so only a Ready of False counts against it.
         items = cluster.list(f"/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/{self.ns}/kustomizations")
         return sum(
             1 for k in items
-            if conditions_true(k, "Ready") and (k.get("status") or {}).get("lastAppliedRevision", "").endswith(commit)
+            if (k.get("status") or {}).get("lastAppliedRevision", "").endswith(commit)
+            and condition_status(k, "Ready") != "False"
         )
 
     def trigger(self, cluster: Cluster, n: int) -> None:

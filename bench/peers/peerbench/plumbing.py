@@ -225,10 +225,15 @@ class Cluster:
         return total, tool
 
 
+def condition_status(obj: dict, kind: str) -> str | None:
+    """The status ("True", "False", "Unknown") of `obj`'s condition `kind`, None without one."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c.get("status") for c in conditions if c.get("type") == kind), None)
+
+
 def conditions_true(obj: dict, kind: str) -> bool:
     """Whether `obj` has condition `kind` with status True."""
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
+    return condition_status(obj, kind) == "True"
 
 
 def fake_nodes(pods: int) -> list[dict]:
