@@ -154,6 +154,18 @@ async fn status_where(
     .await?)
 }
 
+/// Asks for a sync of "app" as `driftless app sync` does: the request annotation.
+async fn request_sync(
+    apps: &Api<Application>,
+    request: &driftless_api::SyncRequest,
+) -> anyhow::Result<()> {
+    let patch = serde_json::json!({"metadata": {"annotations": {
+        driftless_api::SYNC_REQUEST_ANNOTATION: request.to_annotation()}}});
+    apps.patch("app", &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn an_automated_application_is_synced_healthy_and_follows_new_commits() -> anyhow::Result<()>
 {
@@ -511,10 +523,7 @@ async fn a_sync_request_annotation_syncs_a_manual_application_once() -> anyhow::
             initiated_by: Some("tester".into()),
             ..Default::default()
         };
-        let patch = serde_json::json!({"metadata": {"annotations": {
-            driftless_api::SYNC_REQUEST_ANNOTATION: request.to_annotation()}}});
-        apps.patch("app", &PatchParams::default(), &Patch::Merge(patch))
-            .await?;
+        request_sync(&apps, &request).await?;
         let status = status_where(&apps, "the request carried out", |s| {
             s.operation_state.as_ref().is_some_and(|o| {
                 o.request_id.as_deref() == Some("req-1") && o.finished_at.is_some()
@@ -543,10 +552,7 @@ async fn a_sync_request_annotation_syncs_a_manual_application_once() -> anyhow::
             revision: Some("no-such-branch".into()),
             ..Default::default()
         };
-        let patch = serde_json::json!({"metadata": {"annotations": {
-            driftless_api::SYNC_REQUEST_ANNOTATION: missing.to_annotation()}}});
-        apps.patch("app", &PatchParams::default(), &Patch::Merge(patch))
-            .await?;
+        request_sync(&apps, &missing).await?;
         let status = status_where(&apps, "the failed request reported", |s| {
             s.operation_state
                 .as_ref()
