@@ -67,6 +67,8 @@ pub mod reasons {
     pub const DEGRADED: &str = "Degraded";
     /// Objects are still progressing.
     pub const PROGRESSING: &str = "Progressing";
+    /// Comparing with the live cluster failed; nothing was applied.
+    pub const COMPARE_FAILED: &str = "CompareFailed";
     /// The spec is invalid (bad interval, bad sync option...).
     pub const INVALID_SPEC: &str = "InvalidSpec";
 }

@@ -102,7 +102,7 @@ pub enum OperationPhase {
     Succeeded,
     /// A step failed; the message says which.
     Failed,
-    /// Retrying after a failure.
+    /// An attempt failed; the next one is due at `nextAttemptAt` (`syncPolicy.retry`).
     Retrying,
 }
 
@@ -132,6 +132,19 @@ pub struct OperationState {
     /// The `id` of the sync request ([`crate::SYNC_REQUEST_ANNOTATION`]) this operation carried out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Whether it deletes objects Git no longer declares.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prune: bool,
+    /// Retries made after the first attempt (`syncPolicy.retry`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry_count: u32,
+    /// RFC 3339: when a `Retrying` operation makes its next attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The result of a sync for one object.

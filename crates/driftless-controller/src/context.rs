@@ -60,9 +60,8 @@ pub(crate) struct AppMemory {
     pub refresh: Option<Instant>,
     /// Self-heal attempts while something keeps changing the cluster back.
     pub heal: Backoff,
-    /// This process has run a sync of the application (so a Running operation in a status it
-    /// reads is its own, seen through a stale cache, not one cut short by a restart).
-    pub ran_operation: bool,
+    /// Reconciliations in a row that ended in an error, for the backoff of the next one.
+    pub failures: u32,
     /// The last status written, and the resource version the write produced.
     pub written: Option<(ApplicationStatus, u64)>,
 }
@@ -142,24 +141,24 @@ pub(crate) struct Packed(Arc<[(Box<[u8]>, Provenance)]>);
 
 impl Packed {
     /// Packs `manifests`.
-    pub fn pack(manifests: &[Manifest]) -> Self {
-        Self(
-            manifests
-                .iter()
-                .filter_map(|m| {
-                    let json = serde_json::to_vec(m.object()).ok()?;
-                    Some((json.into_boxed_slice(), m.provenance().clone()))
-                })
-                .collect(),
-        )
+    pub fn pack(manifests: &[Manifest]) -> Result<Self, serde_json::Error> {
+        let packed = manifests
+            .iter()
+            .map(|m| {
+                let json = serde_json::to_vec(m.object())?;
+                Ok((json.into_boxed_slice(), m.provenance().clone()))
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        Ok(Self(packed.into()))
     }
 
-    /// The manifests again (each was a valid manifest when packed, so each unpacks).
-    pub fn unpack(&self) -> Vec<Manifest> {
+    /// The manifests again, every one of them, or why one does not read back.
+    pub fn unpack(&self) -> Result<Vec<Manifest>, String> {
         self.0
             .iter()
-            .filter_map(|(json, provenance)| {
-                Manifest::new(serde_json::from_slice(json).ok()?, provenance.clone()).ok()
+            .map(|(json, provenance)| {
+                let object = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+                Manifest::new(object, provenance.clone()).map_err(|e| e.to_string())
             })
             .collect()
     }
@@ -270,9 +269,17 @@ impl Context {
         }
     }
 
-    /// Forgets a deleted application.
+    /// Forgets a deleted application: what the controller remembers of it and its metric
+    /// series.
     pub(crate) fn forget(&self, app: &ObjectRef<Application>) {
         lock(&self.apps).remove(app);
+        self.metrics
+            .remove_app(app.namespace.as_deref().unwrap_or_default(), &app.name);
+    }
+
+    /// Whether the controller remembers anything of `app`.
+    pub fn remembers(&self, app: &ObjectRef<Application>) -> bool {
+        lock(&self.apps).contains_key(app)
     }
 }
 

@@ -1,24 +1,33 @@
 //! The Driftless controller: keeps every `Application` equal to Git.
 //!
-//! Each reconciliation runs the pipeline of the product: fetch → render → compare → sync (when
-//! the policy is automated, or asked for) → health → status, and writes the status once at the
-//! end, only when it changed. Sources are polled every `spec.interval` (default 3 minutes, with
-//! jitter) or at once on a webhook ([`Context::refresh_repository`]); between polls the last
-//! render is reused. Managed objects are watched (one watch per kind, shared by every
-//! application), so a change made by hand reaches its application as an event and self-heal
-//! reverts it in milliseconds.
+//! Each reconciliation ([`reconcile`]) is four steps: observe (the status, Git, the cluster),
+//! decide (an ordered list of pure guards), act (clean up, or a sync whose operation is recorded
+//! Running before it starts and finished however it ends), and report (the status, computed by
+//! one pure function and written only when it changed). Sources are polled every
+//! `spec.interval` (default 3 minutes, with jitter) or at once on a webhook
+//! ([`Context::refresh_repository`]); between polls the last render is reused. Managed objects
+//! are watched (one watch per kind, shared by every application), so a change made by hand
+//! reaches its application as an event and self-heal reverts it in milliseconds.
 
 mod context;
+mod decide;
+mod events;
+#[cfg(test)]
+mod fixtures;
 mod heal;
 mod leader;
+mod lifecycle;
 mod metrics;
-mod operation;
+mod observe;
 mod reconcile;
+mod report;
 mod run;
 mod source;
+mod spec;
 mod status;
 
-use std::time::Duration;
+use driftless_api::Application;
+use kube::ResourceExt;
 
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
@@ -26,9 +35,7 @@ pub use metrics::{Metrics, OpResult, SyncPhase};
 pub use reconcile::{app_id, diff_options, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};
-
-/// The default polling interval, as Argo CD's (which adds up to a minute of jitter).
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
+pub use spec::{DEFAULT_INTERVAL, MIN_INTERVAL, SpecError};
 
 /// Why a reconciliation failed. Each kind decides the retry: spec errors wait for the user,
 /// everything else is retried with backoff.
@@ -72,36 +79,18 @@ impl From<driftless_sync::DriftError> for Error {
     }
 }
 
-/// The polling interval of an Application (`90s`, `3m`, `1h`), or the default.
-pub fn interval(text: Option<&str>) -> Duration {
-    text.and_then(parse_duration).unwrap_or(DEFAULT_INTERVAL)
+/// Parses a Go duration (`500ms`, `90s`, `1m30s`, `1h`); `None` when it is not one or negative.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    spec::duration(text).ok()
 }
 
-/// Parses Go-style durations with one unit: `500ms`, `90s`, `3m`, `1h`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let value: u64 = number.parse().ok()?;
-    match unit {
-        "ms" => Some(Duration::from_millis(value)),
-        "s" => Some(Duration::from_secs(value)),
-        "m" => Some(Duration::from_secs(value * 60)),
-        "h" => Some(Duration::from_secs(value * 3600)),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals_parse_or_fall_back_to_the_default() {
-        assert_eq!(interval(Some("90s")), Duration::from_secs(90));
-        assert_eq!(interval(Some("3m")), Duration::from_secs(180));
-        assert_eq!(interval(Some("500ms")), Duration::from_millis(500));
-        assert_eq!(interval(Some("soon")), DEFAULT_INTERVAL);
-        assert_eq!(interval(None), DEFAULT_INTERVAL);
-    }
+/// The namespace an Application's namespaced objects go to when they name none: its
+/// `destination.namespace`, else its own namespace.
+pub fn destination_namespace(app: &Application) -> String {
+    app.spec
+        .destination
+        .namespace
+        .clone()
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or_else(|| app.namespace().unwrap_or_default())
 }

@@ -4,14 +4,13 @@
 //! finalizers; not our status writes), and events from the shared watches of managed objects
 //! and from webhooks, delivered as application ids.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use driftless_api::Application;
 use futures::{StreamExt, TryStreamExt};
-use kube::Api;
 use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
+use kube::{Api, ResourceExt};
+use std::sync::Arc;
 
 use crate::reconcile::app_ref;
 use crate::{Context, Error, reconcile};
@@ -35,6 +34,7 @@ pub async fn run(
     let changes = watcher::watcher(applications, watcher::Config::default())
         .default_backoff()
         .reflect(writer)
+        .inspect_ok(forgotten(context.clone()))
         .applied_objects()
         .inspect_ok(move |app| seen.caught_up(app))
         .predicate_filter(
@@ -70,10 +70,23 @@ async fn measured(app: Arc<Application>, ctx: Arc<Context>) -> Result<Action, Er
     result
 }
 
-/// Spec errors wait for the user to change the Application; everything else is retried soon.
-fn error_policy(_app: Arc<Application>, error: &Error, _ctx: Arc<Context>) -> Action {
-    match error {
-        Error::Spec(_) => Action::await_change(),
-        _ => Action::requeue(Duration::from_secs(5)),
+/// A failed reconciliation is retried with a per-Application exponential backoff.
+fn error_policy(app: Arc<Application>, error: &Error, ctx: Arc<Context>) -> Action {
+    let failures = ctx.memory(&ObjectRef::from_obj(app.as_ref()), |m| {
+        m.failures = m.failures.saturating_add(1);
+        m.failures
+    });
+    let delay = crate::report::backoff(failures);
+    tracing::debug!(application = %app.name_any(), %error, failures, delay_ms = delay.as_millis(), "retrying after a failure");
+    Action::requeue(delay)
+}
+
+/// Forgets an Application the watch saw deleted (one without the finalizer is never reconciled
+/// once gone): its memory and metric series.
+fn forgotten(context: Arc<Context>) -> impl Fn(&watcher::Event<Application>) {
+    move |event| {
+        if let watcher::Event::Delete(app) = event {
+            context.forget(&ObjectRef::from_obj(app));
+        }
     }
 }

@@ -2,24 +2,25 @@
 //! operation record, and one merge patch that skips writes which would change nothing.
 
 use driftless_api::{
-    Application, ApplicationStatus, Condition, ConditionStatus, HealthState, OperationPhase,
-    OperationState, ResourceResult, ResourceStatus, SyncStatusCode,
+    Application, ApplicationStatus, Condition, ConditionStatus, HealthState, ResourceStatus,
+    SYNC_REQUEST_ANNOTATION, SyncStatusCode,
 };
+use driftless_cluster::KubeCluster;
 use driftless_health::{HealthStatus, aggregate_status, assess_optional};
 use driftless_resource::ResourceKey;
-use driftless_sync::{Cluster, Drift, Plan, SyncReport};
+use driftless_sync::{Cluster, Drift, Plan};
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
 use crate::Error;
-use crate::context::Context;
+use crate::observe::Summary;
 
 /// Sync status, per-object status and aggregate health from a comparison.
 pub(crate) async fn summarize(
-    ctx: &Context,
+    cluster: &KubeCluster,
     plan: &Plan,
     drifts: &[Drift],
-) -> Result<(SyncStatusCode, Vec<ResourceStatus>, HealthStatus), Error> {
+) -> Result<Summary, Error> {
     let mut resources = Vec::new();
     let mut healths = Vec::new();
     for task in plan.waves.iter().flat_map(|w| &w.apply) {
@@ -30,7 +31,7 @@ pub(crate) async fn summarize(
         let live = match &task.live {
             Some(live) if !changed => Some(live.clone()),
             _ => {
-                ctx.cluster
+                cluster
                     .get(&task.key, driftless_sync::api_version(&task.object))
                     .await?
             }
@@ -55,7 +56,11 @@ pub(crate) async fn summarize(
     } else {
         SyncStatusCode::Synced
     };
-    Ok((code, resources, aggregate_status(&healths)))
+    Ok(Summary {
+        code,
+        resources,
+        health: aggregate_status(&healths),
+    })
 }
 
 /// The status of one object.
@@ -87,50 +92,21 @@ pub(crate) fn health_state(health: &HealthStatus) -> HealthState {
     }
 }
 
-/// The record of a finished sync.
-pub(crate) fn finished(running: &OperationState, report: &SyncReport) -> OperationState {
-    OperationState {
-        phase: if report.succeeded() {
-            OperationPhase::Succeeded
-        } else {
-            OperationPhase::Failed
-        },
-        message: report
-            .failure
-            .clone()
-            .unwrap_or_else(|| "successfully synced".to_owned()),
-        finished_at: Some(now()),
-        results: report
-            .results
-            .iter()
-            .map(|r| ResourceResult {
-                group: r.key.group.clone(),
-                kind: r.key.kind.clone(),
-                namespace: r.key.namespace.clone(),
-                name: r.key.name.clone(),
-                action: r.action.to_string(),
-                result: r.outcome.to_string(),
-                message: r.message.clone(),
-            })
-            .collect(),
-        ..running.clone()
-    }
-}
-
-/// A condition computed now for `generation`.
+/// A condition for `generation`, changed at `at`.
 pub(crate) fn condition(
     type_: &str,
     status: ConditionStatus,
     reason: &str,
     message: &str,
     generation: Option<i64>,
+    at: &str,
 ) -> Condition {
     Condition {
         type_: type_.to_owned(),
         status,
         reason: reason.to_owned(),
         message: message.to_owned(),
-        last_transition_time: now(),
+        last_transition_time: at.to_owned(),
         observed_generation: generation,
     }
 }
@@ -175,10 +151,17 @@ pub(crate) async fn write(
     Ok(written.metadata.resource_version)
 }
 
-/// RFC 3339, UTC, seconds.
-pub(crate) fn now() -> String {
-    k8s_openapi::jiff::Timestamp::now()
-        .round(k8s_openapi::jiff::Unit::Second)
+/// `at` as the status shows times: RFC 3339, UTC, seconds.
+pub(crate) fn timestamp(at: k8s_openapi::jiff::Timestamp) -> String {
+    at.round(k8s_openapi::jiff::Unit::Second)
         .map(|t| t.to_string())
         .unwrap_or_default()
+}
+
+/// Removes the sync request annotation (it is carried out once).
+pub(crate) async fn clear_request(api: &Api<Application>, name: &str) -> Result<(), Error> {
+    let patch = json!({ "metadata": { "annotations": { SYNC_REQUEST_ANNOTATION: null } } });
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await?;
+    Ok(())
 }

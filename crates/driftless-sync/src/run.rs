@@ -52,7 +52,7 @@ pub enum PrepareError {
 
 /// What a plan is made from: the desired objects (namespaces resolved), the live object of each
 /// that exists, and every object labelled for the application.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Observed {
     desired: Vec<Desired>,
     live: BTreeMap<ResourceKey, Value>,

@@ -1,0 +1,310 @@
+//! Observe: everything a decision needs, gathered into one plain value. Only I/O happens here
+//! (the status this process last wrote, Git, the cluster); what to do about it is decided by
+//! [`crate::decide`]. What cannot be gathered is recorded as the error it gave.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use driftless_api::{
+    Application, ApplicationStatus, FINALIZER, OperationPhase, ResourceStatus,
+    SYNC_REQUEST_ANNOTATION, SyncRequest, SyncStatusCode,
+};
+use driftless_health::HealthStatus;
+use driftless_resource::Manifest;
+use driftless_sync::{Drift, Observed, Settings, SyncOptions, drift, observe as read};
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+
+use crate::context::{CachedRender, Context, Packed};
+use crate::source::fetch_and_render;
+use crate::spec::{SpecError, ValidSpec, validate};
+use crate::status::summarize;
+use crate::{Error, OpResult};
+
+/// What one reconciliation knows about its Application.
+#[derive(Debug)]
+pub(crate) struct Observation {
+    /// The Application as the watch delivered it.
+    pub app: Arc<Application>,
+    /// It, as a key of the controller's memory.
+    pub me: ObjectRef<Application>,
+    /// `metadata.generation`.
+    pub generation: Option<i64>,
+    /// Set when the Application is being deleted.
+    pub deletion: Option<Deletion>,
+    /// The status before this reconciliation (the one this process last wrote, when the watch
+    /// has not delivered it yet).
+    pub previous: ApplicationStatus,
+    /// The validated spec, or the first field that is wrong.
+    pub spec: Result<ValidSpec, SpecError>,
+    /// Automated sync, unless absent or suspended.
+    pub automated: Option<driftless_api::Automated>,
+    /// The sync request annotation, parsed (or why it does not parse).
+    pub request: Option<Result<SyncRequest, String>>,
+    /// How long self-heal still backs off (zero: it may heal now).
+    pub heal_wait: Duration,
+    /// When this observation was made.
+    pub now: Timestamp,
+    /// What Git declares (absent when deleting or the spec is invalid).
+    pub source: Option<Result<Render, SourceFailure>>,
+    /// The comparison with the live cluster (absent when there is nothing to compare).
+    pub compare: Option<Result<Comparison, String>>,
+}
+
+/// How an Application being deleted goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deletion {
+    /// With the finalizer: its objects are deleted first.
+    Cascade,
+    /// Without: its objects stay.
+    Orphan,
+}
+
+/// What Git declares, and whether it was fetched in this reconciliation.
+#[derive(Debug, Clone)]
+pub(crate) struct Render {
+    /// The commit.
+    pub commit: String,
+    /// The objects.
+    pub manifests: Vec<Manifest>,
+    /// Set when the fetch failed and the last fetched commit was used.
+    pub fetch_error: Option<String>,
+    /// Whether Git was fetched now (not a render kept from an earlier poll).
+    pub fetched: bool,
+}
+
+/// Why the source could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SourceFailure {
+    /// `FetchFailed` or `RenderFailed`.
+    pub reason: &'static str,
+    /// One line for people.
+    pub message: String,
+}
+
+/// The desired set against the live cluster.
+#[derive(Debug, Clone)]
+pub(crate) struct Comparison {
+    /// The reading of the cluster (a sync's first attempt plans from it).
+    pub observed: Observed,
+    /// The drift of every desired object.
+    pub drifts: Vec<Drift>,
+    /// Whether anything differs.
+    pub out_of_sync: bool,
+    /// Sync status, per-object status and aggregate health.
+    pub summary: Summary,
+}
+
+/// What the status shows of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Summary {
+    /// Synced or OutOfSync.
+    pub code: SyncStatusCode,
+    /// Per object.
+    pub resources: Vec<ResourceStatus>,
+    /// Of all objects together.
+    pub health: HealthStatus,
+}
+
+/// Gathers what a decision about `app` needs.
+pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation {
+    let me = ObjectRef::from_obj(app.as_ref());
+    let deletion = app.meta().deletion_timestamp.as_ref().map(|_| {
+        if app.finalizers().iter().any(|f| f == FINALIZER) {
+            Deletion::Cascade
+        } else {
+            Deletion::Orphan
+        }
+    });
+    let previous = ctx.memory(&me, |m| m.newer_status(&app));
+    let heal_wait = ctx.memory(&me, |m| m.heal.wait(Instant::now()));
+    let request = app
+        .annotations()
+        .get(SYNC_REQUEST_ANNOTATION)
+        .map(|text| SyncRequest::parse(text).map_err(|e| e.to_string()));
+    let policy = app.spec.sync_policy.clone().unwrap_or_default();
+    let mut seen = Observation {
+        me,
+        generation: app.meta().generation,
+        deletion,
+        spec: validate(&app),
+        automated: policy.automated.filter(|_| !app.spec.suspend),
+        request,
+        heal_wait,
+        now: Timestamp::now(),
+        source: None,
+        compare: None,
+        previous,
+        app,
+    };
+    let (Ok(spec), None) = (&seen.spec, seen.deletion) else {
+        return seen;
+    };
+    let pinned = pinned_revision(&seen);
+    let source = source(ctx, &seen, pinned.as_deref(), spec.interval).await;
+    let compared = match &source {
+        Ok(render) => Some(compare(ctx, spec, render.manifests.clone()).await),
+        Err(_) => None,
+    };
+    seen.source = Some(source);
+    seen.compare = compared;
+    seen
+}
+
+/// The revision a sync must use regardless of the target revision: a request's, or that of an
+/// operation that is still going (running, or waiting for its next attempt).
+fn pinned_revision(seen: &Observation) -> Option<String> {
+    let requested = match &seen.request {
+        Some(Ok(request)) => request.revision.clone(),
+        _ => None,
+    };
+    requested.or_else(|| {
+        seen.previous
+            .operation_state
+            .as_ref()
+            .filter(|op| matches!(op.phase, OperationPhase::Running | OperationPhase::Retrying))
+            .and_then(|op| op.revision.clone())
+    })
+}
+
+/// The settings a comparison uses: everything Git dropped counts as a difference, as Argo CD
+/// shows it.
+pub(crate) fn compare_settings(spec: &ValidSpec) -> Settings {
+    Settings {
+        app: spec.id.clone(),
+        options: SyncOptions {
+            prune: true,
+            ..spec.options.clone()
+        },
+        destination: spec.destination.clone(),
+        dry_run: false,
+        health_timeout: Duration::from_secs(300),
+        poll: Duration::from_millis(500),
+        wait_last_wave: false,
+    }
+}
+
+/// Compares `manifests` with the live cluster.
+pub(crate) async fn compare(
+    ctx: &Context,
+    spec: &ValidSpec,
+    manifests: Vec<Manifest>,
+) -> Result<Comparison, String> {
+    let settings = compare_settings(spec);
+    let compared = async {
+        let observed = read(&ctx.cluster, manifests, &settings).await?;
+        let plan = observed
+            .plan(&settings.app, &settings.options)
+            .map_err(driftless_sync::PrepareError::from)?;
+        let drifts = drift(&ctx.cluster, &plan, &spec.diff).await?;
+        let summary = summarize(&ctx.cluster, &plan, &drifts).await?;
+        Ok::<_, Error>(Comparison {
+            out_of_sync: drifts.iter().any(|d| d.diff.changed),
+            observed,
+            drifts,
+            summary,
+        })
+    };
+    compared.await.map_err(|e| e.to_string())
+}
+
+/// The last render when the source is not due, else a fresh fetch and render. A pinned
+/// revision is served from the last render only when that is the same commit.
+async fn source(
+    ctx: &Context,
+    seen: &Observation,
+    pinned: Option<&str>,
+    every: Duration,
+) -> Result<Render, SourceFailure> {
+    let app = seen.app.as_ref();
+    let kept = ctx.memory(&seen.me, |m| match pinned {
+        // A commit id names one tree for ever.
+        Some(commit) => m
+            .render
+            .clone()
+            .filter(|r| r.commit == commit)
+            .ok_or_else(Instant::now),
+        None => m.fresh_render(&app.spec.source, every, appeared(ctx, app)),
+    });
+    let not_before = match kept {
+        Ok(kept) => match kept.manifests.unpack() {
+            Ok(manifests) => {
+                return Ok(Render {
+                    commit: kept.commit,
+                    manifests,
+                    fetch_error: kept.fetch_error,
+                    fetched: false,
+                });
+            }
+            Err(error) => {
+                // Never a partial render: read Git again.
+                tracing::warn!(%error, "a kept render did not read back; fetching again");
+                Instant::now()
+            }
+        },
+        Err(not_before) => not_before,
+    };
+    let cache = ctx.cache.clone();
+    let spec = app.spec.source.clone();
+    let revision = pinned.map(str::to_owned);
+    let started = Instant::now();
+    let rendered = tokio::task::spawn_blocking(move || {
+        fetch_and_render(&cache, &spec, revision.as_deref(), not_before)
+    })
+    .await
+    .map_err(|e| Error::Source(e.to_string()))
+    .and_then(|rendered| rendered);
+    ctx.metrics
+        .git_fetched(OpResult::of(&rendered), started.elapsed());
+    let rendered = rendered.map_err(|error| SourceFailure {
+        reason: match error {
+            Error::Source(_) => driftless_api::reasons::FETCH_FAILED,
+            _ => driftless_api::reasons::RENDER_FAILED,
+        },
+        message: error.to_string(),
+    })?;
+    let render = Render {
+        commit: rendered.commit,
+        manifests: rendered.manifests,
+        fetch_error: rendered.fetch_error,
+        fetched: true,
+    };
+    match Packed::pack(&render.manifests) {
+        Ok(manifests) if pinned.is_none() => {
+            let cached = CachedRender {
+                source: app.spec.source.clone(),
+                commit: render.commit.clone(),
+                manifests,
+                fetched_at: Instant::now(),
+                jitter: jitter(every),
+                fetch_error: render.fetch_error.clone(),
+            };
+            ctx.memory(&seen.me, |m| m.render = Some(cached));
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "a render could not be kept; it is fetched again"),
+    }
+    Ok(render)
+}
+
+/// When `app` appeared to this controller: its creation, or the controller's start if later.
+/// A fetch that started after that serves its first render, so a thousand applications created
+/// together share one fetch.
+fn appeared(ctx: &Context, app: &Application) -> Instant {
+    let now = Instant::now();
+    let created = app.meta().creation_timestamp.as_ref().and_then(|created| {
+        let age = Timestamp::now().duration_since(created.0);
+        // A creation time ahead of this machine's clock counts as now.
+        let age = Duration::try_from(age).ok()?;
+        now.checked_sub(age)
+    });
+    created.unwrap_or(now).max(ctx.started)
+}
+
+/// Up to a tenth of the interval, at most a minute (Argo CD adds up to a minute to its 3).
+fn jitter(every: Duration) -> Duration {
+    let most = (every / 10).min(Duration::from_secs(60));
+    let millis = u64::try_from(most.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::random_range(0..=millis))
+}

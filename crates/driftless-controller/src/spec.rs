@@ -1,0 +1,345 @@
+//! Validating an Application's spec into the values a reconciliation uses, or the first field
+//! that is wrong. Nothing is defaulted silently: a value that is present must parse.
+
+use std::time::Duration;
+
+use driftless_api::Application;
+use driftless_diff::{DiffOptions, IgnoreRule};
+use driftless_sync::{RetryPolicy, SyncOptions};
+use kube::ResourceExt;
+
+/// The default polling interval, as Argo CD's (which adds up to a minute of jitter).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
+
+/// The shortest polling interval accepted: shorter ones would poll Git in a hot loop.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The servers that name the cluster the controller runs in (Argo CD's in-cluster address).
+const LOCAL_SERVERS: [&str; 2] = [
+    "https://kubernetes.default.svc",
+    "https://kubernetes.default.svc:443",
+];
+
+/// The most characters of a label value, and so of a tracking id.
+const MAX_LABEL_VALUE: usize = 63;
+
+/// A spec that passed validation.
+#[derive(Debug)]
+pub(crate) struct ValidSpec {
+    /// The identity of the application in tracking ids and labels.
+    pub id: String,
+    /// How often the source is polled.
+    pub interval: Duration,
+    /// The namespace for namespaced objects that name none.
+    pub destination: String,
+    /// Sync options from `syncPolicy.syncOptions`.
+    pub options: SyncOptions,
+    /// The comparison options from `ignoreDifferences`.
+    pub diff: DiffOptions,
+    /// How failed syncs are retried (`limit: None` is unlimited).
+    pub retry: Retry,
+}
+
+/// `syncPolicy.retry`, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Retry {
+    /// Retries after the first attempt; `None` retries without end (a negative limit, as in
+    /// Argo CD).
+    pub limit: Option<u32>,
+    /// The delays between attempts.
+    pub backoff: RetryPolicy,
+}
+
+impl Retry {
+    /// The delay before retry number `retry` (1-based), or `None` when retries are used up.
+    pub fn delay(&self, retry: u32) -> Option<Duration> {
+        let limit = self.limit.unwrap_or(u32::MAX);
+        RetryPolicy {
+            limit,
+            ..self.backoff
+        }
+        .delay(retry)
+    }
+}
+
+/// Why a spec is invalid: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// The field, as a path in the Application (`spec.syncPolicy.retry.backoff.duration`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> SpecError {
+    SpecError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Validates `app`'s spec.
+pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
+    let namespace = app.namespace().unwrap_or_default();
+    let id = crate::app_id(&namespace, &app.name_any());
+    if id.len() > MAX_LABEL_VALUE {
+        return Err(invalid(
+            "metadata.name",
+            format!(
+                "the tracking id {id:?} (namespace_name) has {} characters; a label value holds at most {MAX_LABEL_VALUE}",
+                id.len()
+            ),
+        ));
+    }
+    let spec = &app.spec;
+    if let Some(server) = spec.destination.server.as_deref()
+        && !server.is_empty()
+        && !LOCAL_SERVERS.contains(&server.trim_end_matches('/'))
+    {
+        return Err(invalid(
+            "spec.destination.server",
+            format!(
+                "{server:?} is not the cluster the controller runs in; only {} is supported (other clusters are not yet)",
+                LOCAL_SERVERS[0]
+            ),
+        ));
+    }
+    let interval = match spec.interval.as_deref() {
+        None => DEFAULT_INTERVAL,
+        Some(text) => {
+            let interval = duration(text).map_err(|m| invalid("spec.interval", m))?;
+            if interval < MIN_INTERVAL {
+                return Err(invalid(
+                    "spec.interval",
+                    format!("{text:?} is shorter than the minimum of 1s"),
+                ));
+            }
+            interval
+        }
+    };
+    let policy = spec.sync_policy.clone().unwrap_or_default();
+    let options = SyncOptions::parse(&policy.sync_options)
+        .map_err(|e| invalid("spec.syncPolicy.syncOptions", e.to_string()))?;
+    let diff = diff_options(app).map_err(|e| invalid("spec.ignoreDifferences", e))?;
+    let retry = retry(policy.retry.as_ref())?;
+    Ok(ValidSpec {
+        destination: crate::destination_namespace(app),
+        id,
+        interval,
+        options,
+        diff,
+        retry,
+    })
+}
+
+/// `ignoreDifferences` as comparison options for the controller's field manager.
+pub(crate) fn diff_options(app: &Application) -> Result<DiffOptions, String> {
+    let rules = app
+        .spec
+        .ignore_differences
+        .iter()
+        .map(|rule| IgnoreRule {
+            group: rule.group.clone(),
+            kind: rule.kind.clone(),
+            name: rule.name.clone(),
+            namespace: rule.namespace.clone(),
+            json_pointers: rule.json_pointers.clone(),
+            jq_path_expressions: rule.jq_path_expressions.clone(),
+            managed_fields_managers: rule.managed_fields_managers.clone(),
+        })
+        .collect();
+    DiffOptions::new(driftless_diff::DEFAULT_MANAGER, rules).map_err(|e| e.to_string())
+}
+
+fn retry(retry: Option<&driftless_api::Retry>) -> Result<Retry, SpecError> {
+    let defaults = RetryPolicy::default();
+    let Some(retry) = retry else {
+        return Ok(Retry {
+            limit: Some(0),
+            backoff: defaults,
+        });
+    };
+    let limit = match retry.limit {
+        None => Some(0),
+        Some(n) if n < 0 => None,
+        Some(n) => Some(
+            u32::try_from(n)
+                .map_err(|_| invalid("spec.syncPolicy.retry.limit", format!("{n} is too large")))?,
+        ),
+    };
+    let backoff = retry.backoff.clone().unwrap_or_default();
+    let field_duration = |field: &str, text: Option<&str>, default: Duration| match text {
+        None => Ok(default),
+        Some(text) => duration(text).map_err(|m| invalid(field, m)),
+    };
+    let duration = field_duration(
+        "spec.syncPolicy.retry.backoff.duration",
+        backoff.duration.as_deref(),
+        defaults.duration,
+    )?;
+    let max_duration = field_duration(
+        "spec.syncPolicy.retry.backoff.maxDuration",
+        backoff.max_duration.as_deref(),
+        defaults.max_duration,
+    )?;
+    let factor = match backoff.factor {
+        None => defaults.factor,
+        Some(f) => u32::try_from(f).ok().filter(|f| *f >= 1).ok_or_else(|| {
+            invalid(
+                "spec.syncPolicy.retry.backoff.factor",
+                format!("{f} is not a whole number of at least 1"),
+            )
+        })?,
+    };
+    if duration.is_zero() {
+        return Err(invalid(
+            "spec.syncPolicy.retry.backoff.duration",
+            "must be longer than 0s",
+        ));
+    }
+    Ok(Retry {
+        limit,
+        backoff: RetryPolicy {
+            limit: 0,
+            duration,
+            factor,
+            max_duration: max_duration.max(duration),
+        },
+    })
+}
+
+/// A Go duration (`90s`, `1m30s`, `1.5h`, `500ms`), not negative.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let parsed: kube::core::Duration = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("{text:?} is not a duration such as 90s, 1m30s or 1h ({e})"))?;
+    if parsed.is_negative() {
+        return Err(format!("{text:?} is negative"));
+    }
+    Ok(parsed.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(spec: serde_json::Value) -> Application {
+        let mut base = serde_json::json!({
+            "source": {"repoURL": "file:///r"},
+            "destination": {"namespace": "web"},
+        });
+        if let (Some(base), Some(extra)) = (base.as_object_mut(), spec.as_object()) {
+            for (k, v) in extra {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        let value = serde_json::json!({
+            "apiVersion": "driftless.dev/v1alpha1",
+            "kind": "Application",
+            "metadata": {"name": "guestbook", "namespace": "apps"},
+            "spec": base,
+        });
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("test application: {e}"))
+    }
+
+    fn field_of(spec: serde_json::Value) -> Option<String> {
+        validate(&app(spec)).err().map(|e| e.field)
+    }
+
+    #[test]
+    fn go_durations_parse_with_several_units() {
+        assert_eq!(duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(duration("soon").is_err());
+        assert!(duration("-1s").is_err());
+    }
+
+    #[test]
+    fn a_valid_spec_gets_its_values_and_defaults_only_when_absent() -> Result<(), SpecError> {
+        let valid = validate(&app(serde_json::json!({"interval": "1m30s"})))?;
+        assert_eq!(valid.interval, Duration::from_secs(90));
+        assert_eq!(valid.id, "apps_guestbook");
+        assert_eq!(valid.destination, "web");
+        assert_eq!(valid.retry.limit, Some(0));
+        let default = validate(&app(serde_json::json!({})))?;
+        assert_eq!(default.interval, DEFAULT_INTERVAL);
+        Ok(())
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases = [
+            (serde_json::json!({"interval": "soon"}), "spec.interval"),
+            (serde_json::json!({"interval": "0s"}), "spec.interval"),
+            (serde_json::json!({"interval": "500ms"}), "spec.interval"),
+            (
+                serde_json::json!({"destination": {"server": "https://prod.example:6443"}}),
+                "spec.destination.server",
+            ),
+            (
+                serde_json::json!({"syncPolicy": {"syncOptions": ["Bogus=true"]}}),
+                "spec.syncPolicy.syncOptions",
+            ),
+            (
+                serde_json::json!({"syncPolicy": {"retry": {"limit": 2, "backoff": {"duration": "5 seconds"}}}}),
+                "spec.syncPolicy.retry.backoff.duration",
+            ),
+            (
+                serde_json::json!({"syncPolicy": {"retry": {"backoff": {"maxDuration": "x"}}}}),
+                "spec.syncPolicy.retry.backoff.maxDuration",
+            ),
+            (
+                serde_json::json!({"syncPolicy": {"retry": {"backoff": {"factor": 0}}}}),
+                "spec.syncPolicy.retry.backoff.factor",
+            ),
+            (
+                serde_json::json!({"ignoreDifferences": [{"kind": "Deployment", "jqPathExpressions": ["..[["]}]}),
+                "spec.ignoreDifferences",
+            ),
+        ];
+        for (spec, field) in cases {
+            assert_eq!(field_of(spec.clone()).as_deref(), Some(field), "{spec}");
+        }
+    }
+
+    #[test]
+    fn the_local_server_is_accepted_in_its_spellings() {
+        for server in [
+            "https://kubernetes.default.svc",
+            "https://kubernetes.default.svc/",
+            "https://kubernetes.default.svc:443",
+            "",
+        ] {
+            let spec = serde_json::json!({"destination": {"server": server, "namespace": "web"}});
+            assert_eq!(field_of(spec), None, "{server}");
+        }
+    }
+
+    #[test]
+    fn a_tracking_id_longer_than_a_label_value_is_refused() {
+        let mut long = app(serde_json::json!({}));
+        long.metadata.name = Some("x".repeat(60));
+        let error = validate(&long).err();
+        assert_eq!(error.map(|e| e.field).as_deref(), Some("metadata.name"));
+    }
+
+    #[test]
+    fn a_negative_retry_limit_retries_without_end_and_delays_are_capped() -> Result<(), SpecError> {
+        let spec = serde_json::json!({"syncPolicy": {"retry": {"limit": -1,
+            "backoff": {"duration": "2s", "factor": 3, "maxDuration": "10s"}}}});
+        let retry = validate(&app(spec))?.retry;
+        assert_eq!(retry.limit, None);
+        let delays: Vec<_> = (1..=4).filter_map(|n| retry.delay(n)).collect();
+        assert_eq!(delays, [2, 6, 10, 10].map(Duration::from_secs));
+        assert!(retry.delay(1000).is_some());
+        let limited = validate(&app(
+            serde_json::json!({"syncPolicy": {"retry": {"limit": 1}}}),
+        ))?;
+        assert!(limited.retry.delay(1).is_some());
+        assert_eq!(limited.retry.delay(2), None);
+        Ok(())
+    }
+}
