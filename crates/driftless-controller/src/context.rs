@@ -206,7 +206,7 @@ impl Context {
         })
     }
 
-    /// The store writer and trigger receiver, taken once by [`crate::run`].
+    /// The store writer and trigger receiver, taken once by `run`.
     pub(crate) fn take_run_parts(
         &self,
     ) -> Option<(
@@ -247,7 +247,13 @@ impl Context {
         app: &ObjectRef<Application>,
         f: impl FnOnce(&mut AppMemory) -> T,
     ) -> T {
-        f(lock(&self.apps).entry(app.clone()).or_default())
+        let mut apps = lock(&self.apps);
+        if !apps.contains_key(app) && self.applications.get(app).is_none() {
+            // Gone (or not yet seen): nothing is kept for it, so a reconciliation that ends
+            // after the deletion was seen leaves nothing behind.
+            return f(&mut AppMemory::default());
+        }
+        f(apps.entry(app.clone()).or_default())
     }
 
     /// Whether the live cache has listed every kind (the controller is ready to compare).
@@ -293,4 +299,44 @@ fn seen_version(app: &Application) -> u64 {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded maps stay consistent even if a holder panicked.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(name: &str, line: u64) -> Manifest {
+        let object = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name}, "data": {"k": "v"}});
+        let at = Provenance {
+            file: "deploy/a.yaml".to_owned(),
+            document: 0,
+            line,
+            item: None,
+        };
+        Manifest::new(object, at).unwrap_or_else(|e| panic!("manifest: {e}"))
+    }
+
+    #[test]
+    fn a_packed_render_unpacks_to_every_manifest_with_its_provenance() -> Result<(), String> {
+        let manifests = vec![manifest("a", 1), manifest("b", 7)];
+        let packed = Packed::pack(&manifests).map_err(|e| e.to_string())?;
+        let back = packed.unpack()?;
+        assert_eq!(back.len(), 2);
+        for (before, after) in manifests.iter().zip(&back) {
+            assert_eq!(before.object(), after.object());
+            assert_eq!(before.provenance(), after.provenance());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn an_entry_that_does_not_read_back_is_an_error_not_a_missing_object() {
+        let at = manifest("a", 1).provenance().clone();
+        let broken = Packed(Arc::from(vec![
+            (b"{\"apiVersion\":\"v1\"".to_vec().into_boxed_slice(), at.clone()),
+            (b"{}".to_vec().into_boxed_slice(), at),
+        ]));
+        assert!(broken.unpack().is_err());
+    }
 }

@@ -9,25 +9,8 @@ use std::time::Duration;
 use driftless_api::{OperationPhase, OperationState, SyncRequest};
 
 use crate::events::Note;
-use crate::lifecycle::refused;
 use crate::observe::{Deletion, Observation};
-use crate::report::until;
-
-/// Why a sync runs.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Trigger {
-    /// Someone asked (the sync request annotation: `driftless app sync`, rollback, kubectl).
-    Request(SyncRequest),
-    /// An operation still Running: one that yielded while waiting for health, or one a restart
-    /// cut short.
-    Resume(OperationState),
-    /// A failed operation whose next attempt is due.
-    Retry(OperationState),
-    /// Automated policy: Git has a commit not yet synced.
-    NewCommit,
-    /// Automated self-heal: the cluster drifted from the synced commit.
-    SelfHeal,
-}
+use crate::records::{Trigger, refused, until};
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq)]

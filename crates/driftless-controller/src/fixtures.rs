@@ -13,8 +13,9 @@ use driftless_resource::{Manifest, Provenance};
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
 
-use crate::observe::{Comparison, Observation, Render, SourceFailure, Summary};
+use crate::observe::{Comparison, Observation, Render, SourceFailure};
 use crate::spec::validate;
+use crate::status::Summary;
 
 /// The commit every fixture renders.
 pub const COMMIT: &str = "1111111111111111111111111111111111111111";

@@ -20,6 +20,7 @@ mod lifecycle;
 mod metrics;
 mod observe;
 mod reconcile;
+mod records;
 mod report;
 mod run;
 mod source;

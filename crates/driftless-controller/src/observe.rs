@@ -1,15 +1,13 @@
 //! Observe: everything a decision needs, gathered into one plain value. Only I/O happens here
 //! (the status this process last wrote, Git, the cluster); what to do about it is decided by
-//! [`crate::decide`]. What cannot be gathered is recorded as the error it gave.
+//! the guards. What cannot be gathered is recorded as the error it gave.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use driftless_api::{
-    Application, ApplicationStatus, FINALIZER, OperationPhase, ResourceStatus,
-    SYNC_REQUEST_ANNOTATION, SyncRequest, SyncStatusCode,
+    Application, ApplicationStatus, FINALIZER, OperationPhase, SYNC_REQUEST_ANNOTATION, SyncRequest,
 };
-use driftless_health::HealthStatus;
 use driftless_resource::Manifest;
 use driftless_sync::{Drift, Observed, Settings, SyncOptions, drift, observe as read};
 use k8s_openapi::jiff::Timestamp;
@@ -19,7 +17,7 @@ use kube::{Resource, ResourceExt};
 use crate::context::{CachedRender, Context, Packed};
 use crate::source::fetch_and_render;
 use crate::spec::{SpecError, ValidSpec, validate};
-use crate::status::summarize;
+use crate::status::{Summary, summarize};
 use crate::{Error, OpResult};
 
 /// What one reconciliation knows about its Application.
@@ -94,17 +92,6 @@ pub(crate) struct Comparison {
     pub out_of_sync: bool,
     /// Sync status, per-object status and aggregate health.
     pub summary: Summary,
-}
-
-/// What the status shows of a comparison.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Summary {
-    /// Synced or OutOfSync.
-    pub code: SyncStatusCode,
-    /// Per object.
-    pub resources: Vec<ResourceStatus>,
-    /// Of all objects together.
-    pub health: HealthStatus,
 }
 
 /// Gathers what a decision about `app` needs.

@@ -1,5 +1,5 @@
 //! Report: the status a reconciliation leaves, and when to look again, computed from what was
-//! observed, decided and done, with no I/O. [`crate::reconcile`] writes the status in one place.
+//! observed, decided and done, with no I/O. The reconciliation writes the status in one place.
 
 use std::time::Duration;
 
@@ -11,8 +11,8 @@ use driftless_health::Health;
 use k8s_openapi::jiff::Timestamp;
 
 use crate::decide::{Decision, Verdict};
-use crate::lifecycle::{HISTORY_LIMIT, Synced};
 use crate::observe::{Comparison, Observation};
+use crate::records::{HISTORY_LIMIT, Synced, until};
 use crate::status::{condition, health_state, timestamp};
 
 /// How often an application whose objects are still rolling out, or whose sync waits to go on,
@@ -268,14 +268,6 @@ pub(crate) fn requeue(
     Some(next)
 }
 
-/// How long from `now` until `at` (RFC 3339): zero when it has passed or does not parse.
-pub(crate) fn until(at: &str, now: Timestamp) -> Duration {
-    at.parse::<Timestamp>()
-        .ok()
-        .and_then(|at| Duration::try_from(at.duration_since(now)).ok())
-        .unwrap_or(Duration::ZERO)
-}
-
 /// The delay after `failures` failed reconciliations in a row: 1 s, 2 s, 4 s... at most 5 min.
 pub(crate) fn backoff(failures: u32) -> Duration {
     let doublings = failures.saturating_sub(1).min(16);
@@ -310,7 +302,7 @@ mod tests {
         op.message = "the message".to_owned();
         Acted {
             synced: Some(Synced {
-                history: crate::lifecycle::history(&[], &op),
+                history: crate::records::history(&[], &op),
                 operation: op,
             }),
             after: Some(Ok(comparison(false))),

@@ -13,7 +13,17 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
 use crate::Error;
-use crate::observe::Summary;
+
+/// What the status shows of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Summary {
+    /// Synced or OutOfSync.
+    pub code: SyncStatusCode,
+    /// Per object.
+    pub resources: Vec<ResourceStatus>,
+    /// Of all objects together.
+    pub health: HealthStatus,
+}
 
 /// Sync status, per-object status and aggregate health from a comparison.
 pub(crate) async fn summarize(

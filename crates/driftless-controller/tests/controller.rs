@@ -20,6 +20,18 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 /// Generous bound for the controller to act on a busy machine; not a performance figure.
 const SETTLE: Duration = Duration::from_secs(90);
 
+/// The running controller's context, for what only it can tell (what it remembers).
+static CONTEXT: OnceLock<Arc<Context>> = OnceLock::new();
+/// The registry of the running controller's metrics.
+static REGISTRY: OnceLock<prometheus_client::registry::Registry> = OnceLock::new();
+
+/// The controller's metrics as `/metrics` serves them.
+fn metrics_text() -> anyhow::Result<String> {
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, REGISTRY.get().context("no registry")?)?;
+    Ok(text)
+}
+
 /// Installs the CRD and starts one controller, on a thread of its own, for the whole binary.
 fn controller() -> anyhow::Result<()> {
     static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
@@ -43,15 +55,12 @@ fn controller() -> anyhow::Result<()> {
                         let client = driftless_testenv::shared()?.client().await?;
                         install_crd(&client).await?;
                         let cache = tempfile::tempdir()?.keep();
-                        anyhow::Ok(Arc::new(
-                            Context::new(
-                                client,
-                                cache,
-                                None,
-                                driftless_controller::Metrics::new(&mut Default::default()),
-                            )
-                            .await?,
-                        ))
+                        let mut registry = prometheus_client::registry::Registry::default();
+                        let metrics = driftless_controller::Metrics::new(&mut registry);
+                        let _ = REGISTRY.set(registry);
+                        let context = Arc::new(Context::new(client, cache, None, metrics).await?);
+                        let _ = CONTEXT.set(context.clone());
+                        anyhow::Ok(context)
                     }
                     .await;
                     match started {
@@ -690,11 +699,17 @@ async fn a_failed_sync_is_retried_and_succeeds_once_the_cause_is_gone() -> anyho
         }
         let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
         apps.create(&PostParams::default(), &app).await?;
-        eventually("a first attempt to fail", SETTLE, || async {
-            events(&client, &ns, "SyncStarted").await.ok().filter(|e| !e.is_empty())
+        // Retries are requeues: between attempts the status says Retrying and when.
+        let waiting = status_where(&apps, "a retry waiting in the status", |s| {
+            s.operation_state.as_ref().is_some_and(|op| {
+                op.phase == driftless_api::OperationPhase::Retrying
+                    && op.retry_count >= 1
+                    && op.next_attempt_at.is_some()
+            })
         })
         .await?;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let ready = waiting.conditions.iter().find(|c| c.type_ == "Ready").context("no Ready")?;
+        ensure!(ready.reason == "SyncFailed" && ready.message.contains("retrying"), "{ready:?}");
         let namespaces: Api<Namespace> = Api::all(client.clone());
         let namespace: Namespace =
             serde_json::from_value(serde_json::json!({"metadata": {"name": later}}))?;
@@ -786,6 +801,175 @@ async fn the_finalizer_deletes_the_managed_objects_with_the_application() -> any
         })
         .await?;
         ensure!(configmaps.get_opt("not-ours").await?.is_some());
+        Ok(())
+    })
+    .await?
+}
+
+fn ready_of(status: &driftless_api::ApplicationStatus) -> Option<&driftless_api::Condition> {
+    status.conditions.iter().find(|c| c.type_ == "Ready")
+}
+
+/// Regression: an invalid spec never answered a waiting sync request, so `app sync` timed out
+/// saying the controller might not be running.
+#[tokio::test]
+async fn an_invalid_spec_answers_a_waiting_sync_request() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-badspec-request", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let app = application_every(&ns, &url, false, "1m30x")?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+        let request = driftless_api::SyncRequest {
+            id: "waiting-1".into(),
+            ..Default::default()
+        };
+        request_sync(&apps, &request).await?;
+        let status = status_where(&apps, "the request answered", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|op| op.request_id.as_deref() == Some("waiting-1"))
+        })
+        .await?;
+        let op = status.operation_state.clone().context("no operation")?;
+        ensure!(op.phase == driftless_api::OperationPhase::Failed, "{op:?}");
+        ensure!(op.message.contains("spec.interval"), "{op:?}");
+        let ready = ready_of(&status).context("no Ready")?;
+        ensure!(ready.reason == "InvalidSpec", "{ready:?}");
+        eventually("the request annotation removed", SETTLE, || async {
+            let app = apps.get("app").await.ok()?;
+            (!app
+                .annotations()
+                .contains_key(driftless_api::SYNC_REQUEST_ANNOTATION))
+            .then_some(())
+        })
+        .await?;
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get_opt("settings").await?.is_none(), "applied");
+        Ok(())
+    })
+    .await?
+}
+
+/// Regression: `destination.server` was accepted and ignored, so an Application meant for
+/// another cluster was applied to this one; and bad or hot intervals were defaulted silently.
+#[tokio::test]
+async fn spec_values_that_cannot_be_honoured_are_invalid_and_nothing_is_applied()
+-> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-badspec", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        let mut remote = application(&ns, &url, true)?;
+        remote.spec.destination.server = Some("https://prod.example.com:6443".into());
+        let cases = [
+            (remote, "spec.destination.server"),
+            (application_every(&ns, &url, true, "0s")?, "spec.interval"),
+        ];
+        for (app, field) in cases {
+            apps.create(&PostParams::default(), &app).await?;
+            let status = status_where(&apps, field, |s| {
+                ready_of(s).is_some_and(|c| c.reason == "InvalidSpec")
+            })
+            .await?;
+            let ready = ready_of(&status).context("no Ready")?;
+            ensure!(ready.message.contains(field), "{ready:?}");
+            ensure!(
+                configmaps.get_opt("settings").await?.is_none(),
+                "applied: {field}"
+            );
+            apps.delete("app", &Default::default()).await?;
+            eventually("the app gone", SETTLE, || async {
+                apps.get_opt("app")
+                    .await
+                    .ok()
+                    .and_then(|a| a.is_none().then_some(()))
+            })
+            .await?;
+        }
+        // A Flux-style interval is a valid one.
+        apps.create(
+            &PostParams::default(),
+            &application_every(&ns, &url, true, "1m30s")?,
+        )
+        .await?;
+        status_where(&apps, "synced with 1m30s", synced).await?;
+        Ok(())
+    })
+    .await?
+}
+
+/// Regression: a comparison that failed wrote no status at all, and a request it met was never
+/// answered.
+#[tokio::test]
+async fn a_failed_comparison_is_reported_and_answers_a_request() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-compare-fails", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        repository(repo.path(), "fast")?;
+        // A sync wave that is not a number cannot be planned.
+        std::fs::write(
+            repo.path().join("deploy/settings.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  annotations: {driftless.dev/sync-wave: soon}\ndata: {mode: fast}\n",
+        )?;
+        git(repo.path(), &["commit", "-qam", "bad wave"])?;
+        let url = format!("file://{}", repo.path().display());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &application(&ns, &url, false)?)
+            .await?;
+        let status = status_where(&apps, "CompareFailed", |s| {
+            ready_of(s).is_some_and(|c| c.reason == "CompareFailed")
+        })
+        .await?;
+        ensure!(
+            status.sync.as_ref().map(|s| s.status) == Some(SyncStatusCode::Unknown),
+            "{status:?}"
+        );
+        let request = driftless_api::SyncRequest {
+            id: "compare-1".into(),
+            ..Default::default()
+        };
+        request_sync(&apps, &request).await?;
+        let status = status_where(&apps, "the request answered", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|op| op.request_id.as_deref() == Some("compare-1"))
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        ensure!(op.phase == driftless_api::OperationPhase::Failed, "{op:?}");
+        ensure!(op.message.contains("sync-wave") || op.message.contains("soon"), "{op:?}");
+        Ok(())
+    })
+    .await?
+}
+
+/// Regression: deleting an Application without the finalizer leaked its metric series and what
+/// the controller remembered of it.
+#[tokio::test]
+async fn a_deleted_application_leaves_no_series_and_no_memory() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-forget", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &application(&ns, &url, true)?)
+            .await?;
+        status_where(&apps, "synced", synced).await?;
+        let series = format!("namespace=\"{ns}\"");
+        ensure!(metrics_text()?.contains(&series), "no series for {ns}");
+        let me = kube::runtime::reflector::ObjectRef::<Application>::new("app").within(&ns);
+        let context = CONTEXT.get().context("no context")?;
+        ensure!(context.remembers(&me), "nothing remembered of a live app");
+        apps.delete("app", &Default::default()).await?;
+        eventually("the series and memory gone", SETTLE, || async {
+            let text = metrics_text().ok()?;
+            (!text.contains(&series) && !context.remembers(&me)).then_some(())
+        })
+        .await?;
         Ok(())
     })
     .await?
