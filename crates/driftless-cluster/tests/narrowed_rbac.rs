@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use driftless_cluster::{ForbiddenKind, KubeCluster};
-use driftless_sync::{APP_LABEL, ApplyMode, Cluster};
+use driftless_resource::parse_manifests;
+use driftless_sync::{APP_LABEL, ApplyMode, Cluster, Settings, SyncOptions, observe};
 use driftless_testenv::{eventually, with_namespace};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
@@ -193,6 +194,31 @@ async fn narrowed(admin: &Client, ns: &str, secrets: &str) -> anyhow::Result<()>
         .err()
         .context("applying a Secret without the permission succeeded")?;
     ensure!(refused.message.contains("forbidden"), "{refused:?}");
+    // Reading it is refused first: the Application's comparison fails naming the object.
+    let yaml = format!(
+        "{}\n---\n{}",
+        labelled("ConfigMap", ns, "settings"),
+        labelled("Secret", ns, "declared")
+    );
+    let manifests = parse_manifests("app.yaml", yaml.as_bytes())?;
+    let settings = Settings {
+        app: ns.to_owned(),
+        options: SyncOptions::parse::<&str>(&[])?,
+        destination: ns.to_owned(),
+        dry_run: false,
+        health_timeout: PATIENCE,
+        poll: Duration::from_millis(200),
+        wait_last_wave: true,
+    };
+    let error = observe(&cluster, manifests, &settings)
+        .await
+        .err()
+        .context("observing a declared Secret without the permission succeeded")?
+        .to_string();
+    ensure!(
+        error.contains("forbidden") && error.contains("\"declared\""),
+        "{error}"
+    );
 
     // Granted later: the watch, retrying, lists Secrets and the kind is no longer forbidden.
     grant(
