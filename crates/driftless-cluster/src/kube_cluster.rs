@@ -12,12 +12,13 @@ use kube::api::{
     ValidationDirective,
 };
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::RwLock;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::discovery::{Kind, Kinds};
 use crate::errors::cluster_error;
+use crate::forbidden::{Forbidden, ForbiddenKind, forbidden, to_list};
 use crate::live_cache::LiveCache;
 
 /// The field manager of every server-side apply Driftless makes.
@@ -28,10 +29,18 @@ pub const FIELD_MANAGER: &str = "driftless";
 const LIST_CONCURRENCY: usize = 8;
 
 /// A cluster reached through a [`kube::Client`], with a cache of its kinds.
+///
+/// # Narrowed RBAC
+/// A kind the client may not list or watch (403 Forbidden) is skipped, not an error: it is
+/// reported by [`KubeCluster::forbidden_kinds`], and its objects are invisible, so they are never
+/// pruned. Writing an object of such a kind still goes to the API server, which refuses it with
+/// its forbidden error.
 pub struct KubeCluster {
     client: Client,
     kinds: RwLock<Kinds>,
     live: Option<Arc<LiveCache>>,
+    /// The kinds the last uncached [`Cluster::list_owned`] found forbidden.
+    listed_forbidden: Mutex<Forbidden>,
 }
 
 impl std::fmt::Debug for KubeCluster {
@@ -50,6 +59,7 @@ impl KubeCluster {
             client,
             kinds: RwLock::new(kinds),
             live: None,
+            listed_forbidden: Mutex::new(Forbidden::new()),
         })
     }
 
@@ -70,6 +80,37 @@ impl KubeCluster {
     /// The live cache, when the cluster is [watched](Self::watched).
     pub fn live_cache(&self) -> Option<&Arc<LiveCache>> {
         self.live.as_ref()
+    }
+
+    /// The kinds the API server refuses to list or watch with 403 Forbidden (RBAC narrowed to
+    /// fewer kinds), sorted by group and kind, each with the API server's message.
+    ///
+    /// Objects of these kinds are invisible: [`Cluster::list_owned`] never returns them, so
+    /// they are never pruned and never counted as owned. An object of such a kind declared in
+    /// Git fails its sync with the API server's forbidden error. A kind leaves the list once it
+    /// is permitted again (the watches retry with backoff; the uncached path on its next list).
+    ///
+    /// When [watched](Self::watched) and synced, this is what the watches found; before, it also
+    /// holds what the last uncached [`Cluster::list_owned`] found.
+    pub fn forbidden_kinds(&self) -> Vec<ForbiddenKind> {
+        let listed = self
+            .listed_forbidden
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match &self.live {
+            Some(live) if live.synced() => live.forbidden(),
+            Some(live) => {
+                let mut all: Forbidden = live
+                    .forbidden()
+                    .into_iter()
+                    .map(|k| ((k.group, k.kind), k.message))
+                    .collect();
+                all.extend(listed);
+                to_list(&all)
+            }
+            None => to_list(&listed),
+        }
     }
 
     /// Keeps what a write returned, so the next comparison sees it even before its watch event.
@@ -314,12 +355,21 @@ impl Cluster for KubeCluster {
             .buffer_unordered(LIST_CONCURRENCY);
         let results: Vec<(Kind, _)> = lists.collect().await;
         let mut owned = Vec::new();
+        let mut refused = Forbidden::new();
         for (kind, list) in results {
             let list = match list {
                 Ok(list) => list,
                 // A kind removed since discovery (its CRD deleted) has nothing left to prune.
                 Err(kube::Error::Api(status)) if status.code == 404 => continue,
-                Err(e) => return Err(cluster_error(e)),
+                // RBAC narrowed to fewer kinds: objects of this kind are invisible.
+                Err(e) => match forbidden(&e) {
+                    Some(message) => {
+                        let id = (kind.resource.group.clone(), kind.resource.kind.clone());
+                        refused.insert(id, message);
+                        continue;
+                    }
+                    None => return Err(cluster_error(e)),
+                },
             };
             for mut item in list.items {
                 // Items of a list carry no apiVersion and kind of their own.
@@ -336,6 +386,10 @@ impl Cluster for KubeCluster {
                 owned.push((key, to_value(&item)?));
             }
         }
+        *self
+            .listed_forbidden
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = refused;
         owned.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(owned)
     }

@@ -4,10 +4,12 @@
 
 mod discovery;
 mod errors;
+mod forbidden;
 mod kube_cluster;
 mod live_cache;
 
 pub use discovery::{Kind, Kinds};
 pub use errors::cluster_error;
+pub use forbidden::ForbiddenKind;
 pub use kube_cluster::{FIELD_MANAGER, KubeCluster};
 pub use live_cache::LiveCache;

@@ -19,6 +19,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::discovery::Kind;
+use crate::forbidden::{Forbidden, ForbiddenKind, to_list, watch_forbidden};
 
 /// Objects of one application, by key.
 type Objects = BTreeMap<ResourceKey, Stored>;
@@ -56,8 +57,16 @@ impl Stored {
 ///   newer object a write of ours returned ([`LiveCache::record`]).
 /// * Each change to a labelled object sends its application's id to the notifier once.
 ///
+/// * A kind whose list or watch the API server refuses with 403 Forbidden (RBAC narrowed to
+///   fewer kinds) counts as done for [`LiveCache::synced`] and is reported by
+///   [`LiveCache::forbidden`] with the API server's message. Its objects are invisible: the cache
+///   drops what it held of the kind and records no write of it, so they are never pruned. Its
+///   watch keeps retrying with backoff; once permitted, the kind lists normally and is no longer
+///   forbidden.
+///
 /// # Caveats
-/// A kind whose watch fails keeps its last known objects and retries with backoff.
+/// A kind whose watch fails otherwise (401, network, server errors) keeps its last known objects,
+/// keeps [`LiveCache::synced`] false until its first list completes, and retries with backoff.
 pub struct LiveCache {
     client: Client,
     state: Mutex<State>,
@@ -74,6 +83,8 @@ struct State {
     kinds: HashMap<(String, String), bool>,
     /// Objects seen during a (re)list of a kind, swapped in when it completes.
     relist: HashMap<(String, String), Vec<Entry>>,
+    /// Kinds whose last list or watch was refused with 403, and the API server's message.
+    forbidden: Forbidden,
 }
 
 impl std::fmt::Debug for LiveCache {
@@ -114,10 +125,15 @@ impl LiveCache {
         }
     }
 
-    /// Whether every watched kind has completed its first list.
+    /// Whether every watched kind has completed its first list or is [forbidden](Self::forbidden).
     pub fn synced(&self) -> bool {
-        let state = self.state();
-        !state.kinds.is_empty() && state.kinds.values().all(|done| *done)
+        synced(&self.state())
+    }
+
+    /// The kinds whose list or watch the API server refused with 403 Forbidden at the last try,
+    /// sorted by group and kind. Their objects are invisible to [`LiveCache::owned`].
+    pub fn forbidden(&self) -> Vec<ForbiddenKind> {
+        to_list(&self.state().forbidden)
     }
 
     /// Every object of application `app`, sorted by key.
@@ -156,10 +172,8 @@ impl LiveCache {
             .and_then(Value::as_str);
         let stored = Stored::new(json, version);
         let mut state = self.state();
-        if state
-            .kinds
-            .contains_key(&(key.group.clone(), key.kind.clone()))
-        {
+        let id = (key.group.clone(), key.kind.clone());
+        if state.kinds.contains_key(&id) && !state.forbidden.contains_key(&id) {
             upsert(&mut state, key.clone(), app, stored);
         }
     }
@@ -172,68 +186,111 @@ impl LiveCache {
         while let Some(event) = events.next().await {
             match event {
                 Ok(event) => self.apply_event(&kind, &id, event),
-                Err(error) => {
-                    tracing::debug!(kind = %kind.resource.kind, %error, "watch interrupted; retrying");
-                }
+                Err(error) => match watch_forbidden(&error) {
+                    Some(message) => {
+                        tracing::debug!(kind = %kind.resource.kind, %message, "watch forbidden; retrying");
+                        let changed = forbid(&mut self.state(), &id, message);
+                        self.announce(changed);
+                    }
+                    None => {
+                        tracing::debug!(kind = %kind.resource.kind, %error, "watch interrupted; retrying");
+                    }
+                },
             }
         }
     }
 
     fn apply_event(&self, kind: &Kind, id: &(String, String), event: Event<DynamicObject>) {
-        let mut changed = HashSet::new();
-        {
-            let mut state = self.state();
-            match event {
-                Event::Init => {
-                    state.relist.insert(id.clone(), Vec::new());
-                }
-                Event::InitApply(object) => {
-                    if let Some((key, app, value)) = entry(kind, object) {
-                        state
-                            .relist
-                            .entry(id.clone())
-                            .or_default()
-                            .push((key, app, value));
-                    }
-                }
-                Event::InitDone => {
-                    let fresh = state.relist.remove(id).unwrap_or_default();
-                    let fresh_keys: HashSet<&ResourceKey> = fresh.iter().map(|e| &e.0).collect();
-                    let gone: Vec<ResourceKey> = state
-                        .app_of
-                        .keys()
-                        .filter(|k| k.group == id.0 && k.kind == id.1 && !fresh_keys.contains(k))
-                        .cloned()
-                        .collect();
-                    for key in gone {
-                        if let Some(app) = remove(&mut state, &key) {
-                            changed.insert(app);
-                        }
-                    }
-                    for (key, app, value) in fresh {
-                        changed.extend(upsert(&mut state, key, app, value));
-                    }
-                    state.kinds.insert(id.clone(), true);
-                }
-                Event::Apply(object) => {
-                    if let Some((key, app, value)) = entry(kind, object) {
-                        changed.extend(upsert(&mut state, key, app, value));
-                    }
-                }
-                Event::Delete(object) => {
-                    if let Some((key, _, _)) = entry(kind, object)
-                        && let Some(app) = remove(&mut state, &key)
-                    {
-                        changed.insert(app);
-                    }
-                }
-            }
-        }
+        let changed = apply(&mut self.state(), kind, id, event);
+        self.announce(changed);
+    }
+
+    fn announce(&self, changed: impl IntoIterator<Item = String>) {
         for app in changed {
             // The receiver is gone only when the controller stops.
             let _ = self.notify.send(app);
         }
     }
+}
+
+/// Whether every watched kind has listed or is forbidden.
+fn synced(state: &State) -> bool {
+    !state.kinds.is_empty()
+        && state
+            .kinds
+            .iter()
+            .all(|(id, listed)| *listed || state.forbidden.contains_key(id))
+}
+
+/// Applies one watch event of kind `id`; returns the applications whose objects changed.
+fn apply(
+    state: &mut State,
+    kind: &Kind,
+    id: &(String, String),
+    event: Event<DynamicObject>,
+) -> HashSet<String> {
+    let mut changed = HashSet::new();
+    match event {
+        Event::Init => {
+            state.relist.insert(id.clone(), Vec::new());
+        }
+        Event::InitApply(object) => {
+            if let Some((key, app, value)) = entry(kind, object) {
+                state
+                    .relist
+                    .entry(id.clone())
+                    .or_default()
+                    .push((key, app, value));
+            }
+        }
+        Event::InitDone => {
+            let fresh = state.relist.remove(id).unwrap_or_default();
+            let fresh_keys: HashSet<&ResourceKey> = fresh.iter().map(|e| &e.0).collect();
+            let gone: Vec<ResourceKey> = state
+                .app_of
+                .keys()
+                .filter(|k| k.group == id.0 && k.kind == id.1 && !fresh_keys.contains(k))
+                .cloned()
+                .collect();
+            for key in gone {
+                if let Some(app) = remove(state, &key) {
+                    changed.insert(app);
+                }
+            }
+            for (key, app, value) in fresh {
+                changed.extend(upsert(state, key, app, value));
+            }
+            state.kinds.insert(id.clone(), true);
+            state.forbidden.remove(id);
+        }
+        Event::Apply(object) => {
+            if let Some((key, app, value)) = entry(kind, object) {
+                changed.extend(upsert(state, key, app, value));
+            }
+        }
+        Event::Delete(object) => {
+            if let Some((key, _, _)) = entry(kind, object)
+                && let Some(app) = remove(state, &key)
+            {
+                changed.insert(app);
+            }
+        }
+    }
+    changed
+}
+
+/// Records kind `id` as forbidden and drops what the cache held of it (its objects are
+/// invisible from now on); returns the applications that lost objects.
+fn forbid(state: &mut State, id: &(String, String), message: String) -> HashSet<String> {
+    state.forbidden.insert(id.clone(), message);
+    state.relist.remove(id);
+    let held: Vec<ResourceKey> = state
+        .app_of
+        .keys()
+        .filter(|k| k.group == id.0 && k.kind == id.1)
+        .cloned()
+        .collect();
+    held.iter().filter_map(|key| remove(state, key)).collect()
 }
 
 /// The key, application and JSON of a watched object; `None` for objects without a name or label.
@@ -305,7 +362,80 @@ fn remove(state: &mut State, key: &ResourceKey) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    use kube::api::ApiResource;
     use serde_json::json;
+
+    fn kind<K: kube::Resource<DynamicType = ()>>() -> (Kind, (String, String)) {
+        let resource = ApiResource::erase::<K>(&());
+        let id = (resource.group.clone(), resource.kind.clone());
+        let kind = Kind {
+            resource,
+            namespaced: true,
+            listable: true,
+            watchable: true,
+        };
+        (kind, id)
+    }
+
+    fn labelled(name: &str, app: &str) -> DynamicObject {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "ns", "resourceVersion": "5", "labels": {APP_LABEL: app}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_forbidden_kind_counts_as_synced_is_invisible_and_lists_once_permitted() {
+        let mut state = State::default();
+        let (configmaps, cm) = kind::<ConfigMap>();
+        let (secrets, secret) = kind::<Secret>();
+        state.kinds.insert(cm.clone(), false);
+        state.kinds.insert(secret.clone(), false);
+        for event in [
+            Event::Init,
+            Event::InitApply(labelled("c", "x")),
+            Event::InitDone,
+        ] {
+            apply(&mut state, &configmaps, &cm, event);
+        }
+        assert!(!synced(&state), "the Secret watch has not listed");
+
+        // A Secret the cache held before the kind was refused is dropped, and its app told.
+        apply(
+            &mut state,
+            &secrets,
+            &secret,
+            Event::Apply(labelled("s", "x")),
+        );
+        assert_eq!(state.by_app["x"].len(), 2);
+        let refused = "secrets is forbidden: cannot list";
+        let changed = forbid(&mut state, &secret, refused.to_owned());
+        assert_eq!(changed, HashSet::from(["x".to_owned()]));
+        assert!(synced(&state), "a forbidden kind counts as done");
+        assert_eq!(
+            to_list(&state.forbidden),
+            [ForbiddenKind {
+                group: String::new(),
+                kind: "Secret".to_owned(),
+                message: refused.to_owned(),
+            }]
+        );
+        let keys: Vec<&str> = state.by_app["x"].keys().map(|k| k.kind.as_str()).collect();
+        assert_eq!(keys, ["ConfigMap"]);
+
+        // RBAC granted later: the retried watch lists and the kind is no longer forbidden.
+        for event in [
+            Event::Init,
+            Event::InitApply(labelled("s", "x")),
+            Event::InitDone,
+        ] {
+            apply(&mut state, &secrets, &secret, event);
+        }
+        assert!(state.forbidden.is_empty());
+        assert!(synced(&state));
+        assert_eq!(state.by_app["x"].len(), 2);
+    }
 
     fn object(app: &str, version: &str) -> Stored {
         let object = json!({"metadata": {"name": "a", "resourceVersion": version, "labels": {APP_LABEL: app}}});
