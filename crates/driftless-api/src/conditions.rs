@@ -45,6 +45,9 @@ pub mod condition_types {
     pub const SYNCED: &str = "Synced";
     /// Every managed object is healthy.
     pub const HEALTHY: &str = "Healthy";
+    /// Every kind of the cluster can be listed and watched (False names the kinds RBAC
+    /// forbids: their objects are invisible, so never compared nor pruned).
+    pub const KINDS_VISIBLE: &str = "KindsVisible";
 }
 
 /// Condition reasons.
@@ -67,6 +70,8 @@ pub mod reasons {
     pub const DEGRADED: &str = "Degraded";
     /// Objects are still progressing.
     pub const PROGRESSING: &str = "Progressing";
+    /// The controller may not list or watch some kinds (RBAC).
+    pub const FORBIDDEN: &str = "Forbidden";
     /// Comparing with the live cluster failed; nothing was applied.
     pub const COMPARE_FAILED: &str = "CompareFailed";
     /// The spec is invalid (bad interval, bad sync option...).

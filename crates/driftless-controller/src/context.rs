@@ -334,7 +334,10 @@ mod tests {
     fn an_entry_that_does_not_read_back_is_an_error_not_a_missing_object() {
         let at = manifest("a", 1).provenance().clone();
         let broken = Packed(Arc::from(vec![
-            (b"{\"apiVersion\":\"v1\"".to_vec().into_boxed_slice(), at.clone()),
+            (
+                b"{\"apiVersion\":\"v1\"".to_vec().into_boxed_slice(),
+                at.clone(),
+            ),
             (b"{}".to_vec().into_boxed_slice(), at),
         ]));
         assert!(broken.unpack().is_err());

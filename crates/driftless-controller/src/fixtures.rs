@@ -86,6 +86,7 @@ pub fn observation() -> Observation {
             fetched: true,
         })),
         compare: Some(Ok(comparison(false))),
+        forbidden: Vec::new(),
         app: Arc::new(app),
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use driftless_api::{
     Application, ApplicationStatus, FINALIZER, OperationPhase, SYNC_REQUEST_ANNOTATION, SyncRequest,
 };
+use driftless_cluster::ForbiddenKind;
 use driftless_resource::Manifest;
 use driftless_sync::{Drift, Observed, Settings, SyncOptions, drift, observe as read};
 use k8s_openapi::jiff::Timestamp;
@@ -48,6 +49,8 @@ pub(crate) struct Observation {
     pub source: Option<Result<Render, SourceFailure>>,
     /// The comparison with the live cluster (absent when there is nothing to compare).
     pub compare: Option<Result<Comparison, String>>,
+    /// Kinds the controller may not list or watch, as of the comparison.
+    pub forbidden: Vec<ForbiddenKind>,
 }
 
 /// How an Application being deleted goes.
@@ -122,6 +125,7 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
         now: Timestamp::now(),
         source: None,
         compare: None,
+        forbidden: Vec::new(),
         previous,
         app,
     };
@@ -136,6 +140,7 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
     };
     seen.source = Some(source);
     seen.compare = compared;
+    seen.forbidden = ctx.cluster.forbidden_kinds();
     seen
 }
 

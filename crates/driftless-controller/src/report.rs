@@ -7,6 +7,7 @@ use driftless_api::{
     ApplicationStatus, Condition, ConditionStatus, OperationPhase, SyncState, SyncStatusCode,
     condition_types, reasons,
 };
+use driftless_cluster::ForbiddenKind;
 use driftless_health::Health;
 use k8s_openapi::jiff::Timestamp;
 
@@ -133,6 +134,16 @@ pub(crate) fn status(
                     &now,
                 ));
             }
+            if let Some(message) = forbidden_message(&seen.forbidden) {
+                conditions.push(condition(
+                    condition_types::KINDS_VISIBLE,
+                    ConditionStatus::False,
+                    reasons::FORBIDDEN,
+                    &message,
+                    generation,
+                    &now,
+                ));
+            }
             ApplicationStatus {
                 sync: Some(SyncState {
                     status: compared.summary.code,
@@ -151,6 +162,34 @@ pub(crate) fn status(
         }
     };
     Some(status)
+}
+
+/// How many kinds are listed by name in the `KindsVisible` condition before "and N more".
+const FORBIDDEN_NAMED: usize = 8;
+
+/// The message of the `KindsVisible` condition: the kinds RBAC forbids, and the API server's
+/// word on the first.
+fn forbidden_message(kinds: &[ForbiddenKind]) -> Option<String> {
+    let first = kinds.first()?;
+    let mut names: Vec<String> = kinds
+        .iter()
+        .take(FORBIDDEN_NAMED)
+        .map(|k| {
+            if k.group.is_empty() {
+                k.kind.clone()
+            } else {
+                format!("{}/{}", k.group, k.kind)
+            }
+        })
+        .collect();
+    if kinds.len() > FORBIDDEN_NAMED {
+        names.push(format!("and {} more", kinds.len() - FORBIDDEN_NAMED));
+    }
+    Some(format!(
+        "the controller may not list or watch {} (objects of these kinds are invisible: never compared nor pruned): {}",
+        names.join(", "),
+        first.message
+    ))
 }
 
 /// The Ready condition of a compared application.
@@ -427,6 +466,55 @@ mod tests {
         }
         let status = reported(&degraded, &Acted::default());
         assert_eq!(ready(&status), (ConditionStatus::False, reasons::DEGRADED));
+    }
+
+    #[test]
+    fn forbidden_kinds_are_named_in_their_own_condition() {
+        let mut seen = observation();
+        seen.forbidden = (0..10)
+            .map(|n| ForbiddenKind {
+                group: if n == 0 {
+                    String::new()
+                } else {
+                    "apps".to_owned()
+                },
+                kind: format!("Kind{n}"),
+                message: format!("kind{n} is forbidden"),
+            })
+            .collect();
+        let status = reported(&seen, &Acted::default());
+        let visible = status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == condition_types::KINDS_VISIBLE)
+            .unwrap_or_else(|| panic!("no KindsVisible in {status:?}"));
+        assert_eq!(
+            (visible.status, visible.reason.as_str()),
+            (ConditionStatus::False, reasons::FORBIDDEN)
+        );
+        assert!(
+            visible.message.contains("Kind0, apps/Kind1"),
+            "{}",
+            visible.message
+        );
+        assert!(
+            visible.message.contains("and 2 more"),
+            "{}",
+            visible.message
+        );
+        assert!(
+            visible.message.ends_with("kind0 is forbidden"),
+            "{}",
+            visible.message
+        );
+        assert_eq!(ready(&status), (ConditionStatus::True, reasons::RECONCILED));
+        let clear = reported(&observation(), &Acted::default());
+        assert!(
+            clear
+                .conditions
+                .iter()
+                .all(|c| c.type_ != condition_types::KINDS_VISIBLE)
+        );
     }
 
     #[test]
