@@ -170,12 +170,7 @@ impl LiveCache {
         let version = object
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str);
-        let stored = Stored::new(json, version);
-        let mut state = self.state();
-        let id = (key.group.clone(), key.kind.clone());
-        if state.kinds.contains_key(&id) && !state.forbidden.contains_key(&id) {
-            upsert(&mut state, key.clone(), app, stored);
-        }
+        record(&mut self.state(), key, app, Stored::new(json, version));
     }
 
     async fn run_watch(self: Arc<Self>, kind: Kind) {
@@ -277,6 +272,15 @@ fn apply(
         }
     }
     changed
+}
+
+/// Keeps an object a write returned, if its kind is watched and not forbidden (objects of a
+/// forbidden kind stay invisible, even the ones Driftless may write).
+fn record(state: &mut State, key: &ResourceKey, app: String, stored: Stored) {
+    let id = (key.group.clone(), key.kind.clone());
+    if state.kinds.contains_key(&id) && !state.forbidden.contains_key(&id) {
+        upsert(state, key.clone(), app, stored);
+    }
 }
 
 /// Records kind `id` as forbidden and drops what the cache held of it (its objects are
@@ -421,6 +425,9 @@ mod tests {
                 message: refused.to_owned(),
             }]
         );
+        // Nor does a write of ours bring one back while the kind is forbidden.
+        let written = ResourceKey::new("v1", "Secret", "ns", "w");
+        record(&mut state, &written, "x".into(), object("x", "6"));
         let keys: Vec<&str> = state.by_app["x"].keys().map(|k| k.kind.as_str()).collect();
         assert_eq!(keys, ["ConfigMap"]);
 
