@@ -99,6 +99,33 @@ pub struct Destination {
     pub namespace: Option<String>,
 }
 
+impl Application {
+    /// The namespace for the Application's namespaced objects that name none:
+    /// `spec.destination.namespace`, else (unset or empty) the Application's own namespace.
+    ///
+    /// ```
+    /// use driftless_api::Application;
+    /// let mut app: Application = serde_json::from_value(serde_json::json!({
+    ///     "apiVersion": "driftless.dev/v1alpha1", "kind": "Application",
+    ///     "metadata": {"name": "guestbook", "namespace": "apps"},
+    ///     "spec": {"source": {"repoURL": "https://git.example/guestbook.git"}, "destination": {}},
+    /// }))?;
+    /// assert_eq!(app.destination_namespace(), "apps");
+    /// app.spec.destination.namespace = Some("guestbook".to_owned());
+    /// assert_eq!(app.destination_namespace(), "guestbook");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn destination_namespace(&self) -> String {
+        self.spec
+            .destination
+            .namespace
+            .clone()
+            .filter(|namespace| !namespace.is_empty())
+            .or_else(|| self.metadata.namespace.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// Sync behaviour.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -175,7 +175,7 @@ fn unknown_kind(key: &ResourceKey) -> ClusterError {
 
 /// `apps/v1` → `v1`, `v1` → `v1`.
 fn version_of(api_version: &str) -> Option<&str> {
-    let version = api_version.rsplit('/').next()?;
+    let (_, version) = driftless_resource::split_api_version(api_version);
     (!version.is_empty()).then_some(version)
 }
 

@@ -140,10 +140,7 @@ impl ObjectRef {
         let api_version = text(obj.get("apiVersion"))?;
         let metadata = obj.get("metadata");
         Some(ObjectRef {
-            group: api_version
-                .rsplit_once('/')
-                .map_or("", |(group, _)| group)
-                .to_owned(),
+            group: driftless_resource::api_group(&api_version).to_owned(),
             kind: text(obj.get("kind"))?,
             namespace: text(metadata.and_then(|m| m.get("namespace"))).unwrap_or_default(),
             name: text(metadata.and_then(|m| m.get("name")))?,

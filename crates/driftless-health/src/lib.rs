@@ -185,8 +185,7 @@ pub fn aggregate_status<'a, I: IntoIterator<Item = &'a HealthStatus>>(statuses: 
 fn group_kind(obj: &Value) -> Option<(&str, &str)> {
     let api_version = status::str_at(obj, &["apiVersion"])?;
     let kind = status::str_at(obj, &["kind"])?;
-    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-    Some((group, kind))
+    Some((driftless_resource::api_group(api_version), kind))
 }
 
 #[cfg(test)]

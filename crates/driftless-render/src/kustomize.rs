@@ -11,7 +11,7 @@ use crate::renderer::{RenderError, Renderer};
 use crate::tree::{EntryKind, FileTree, join};
 
 /// The names kustomize looks for, in its order.
-const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub use driftless_kustomize::kustomization::FILE_NAMES as KUSTOMIZATION_FILES;
 
 /// Renders Kustomize directories, with the output `kubectl kustomize` gives.
 #[derive(Debug, Default)]

@@ -14,7 +14,7 @@ mod plain;
 mod renderer;
 mod tree;
 
-pub use kustomize::{Kustomize, TreeFs};
+pub use kustomize::{KUSTOMIZATION_FILES, Kustomize, TreeFs};
 pub use local::LocalDir;
 pub use memory::MemoryTree;
 pub use plain::{Plain, PlainOptions};

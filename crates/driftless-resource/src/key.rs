@@ -24,17 +24,12 @@ impl ResourceKey {
     /// Builds a key from an `apiVersion` (`group/version` or `version`), kind, namespace and name.
     pub fn new(api_version: &str, kind: &str, namespace: &str, name: &str) -> Self {
         Self {
-            group: group_of(api_version).to_owned(),
+            group: crate::api_group(api_version).to_owned(),
             kind: kind.to_owned(),
             namespace: namespace.to_owned(),
             name: name.to_owned(),
         }
     }
-}
-
-/// The group part of an `apiVersion`: `apps/v1` → `apps`, `v1` → `""`.
-fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
 /// `group/kind/namespace/name`, the form Argo CD users know from tracking ids.

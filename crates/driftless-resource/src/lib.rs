@@ -13,11 +13,13 @@
 //! # Ok::<(), driftless_resource::ParseError>(())
 //! ```
 
+mod api_version;
 mod key;
 mod manifest;
 mod set;
 mod yaml;
 
+pub use api_version::{api_group, split_api_version};
 pub use key::ResourceKey;
 pub use manifest::{Manifest, ManifestError, Provenance};
 pub use set::{DuplicateObject, ensure_unique};

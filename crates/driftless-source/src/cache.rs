@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
+use driftless_render::{KUSTOMIZATION_FILES, join};
 use gix::ObjectId;
 
 use crate::auth::Source;
@@ -307,16 +308,9 @@ impl Cache {
     ) -> Result<BTreeMap<String, Vec<u8>>, CacheError> {
         let files = self.read_files(source, commit, dir, limits)?;
         let dir = dir.trim_matches('/');
-        let kustomize = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        let kustomize = KUSTOMIZATION_FILES
             .iter()
-            .any(|name| {
-                let path = if dir.is_empty() {
-                    (*name).to_owned()
-                } else {
-                    format!("{dir}/{name}")
-                };
-                files.contains_key(&path)
-            });
+            .any(|name| files.contains_key(&join(dir, name)));
         if kustomize && !dir.is_empty() {
             self.read_files(source, commit, "", limits)
         } else {

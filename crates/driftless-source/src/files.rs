@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use driftless_render::join;
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
 
@@ -312,14 +313,6 @@ impl Reader<'_> {
         let mut blob = self.repo.find_blob(id).map_err(|e| Self::git(path, &e))?;
         self.files.insert(path.to_owned(), blob.take_data());
         Ok(())
-    }
-}
-
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
     }
 }
 

@@ -185,7 +185,7 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
         // Another replica may be acting already: stop at once, without waiting for work.
         eprintln!("driftless controller: leadership lost; exiting");
         let _ = stop_tx.send(true);
-        return Ok(ExitCode::FAILURE);
+        return Ok(ExitCode::from(crate::exit::ERROR));
     }
     let _ = controller.await;
     if let Some(leadership) = leadership {

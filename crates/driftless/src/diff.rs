@@ -28,14 +28,7 @@ pub struct DiffArgs {
 
 /// Runs the command.
 pub fn run(args: DiffArgs) -> ExitCode {
-    crate::exit::run_async(async move {
-        let in_sync = diff_command(&args).await?;
-        Ok(if in_sync {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        })
-    })
+    crate::exit::run_async(async move { Ok(crate::exit::compared(diff_command(&args).await?)) })
 }
 
 async fn diff_command(args: &DiffArgs) -> anyhow::Result<bool> {

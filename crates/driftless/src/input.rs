@@ -14,50 +14,44 @@ use driftless_source::{Cache, Credentials, Limits, Source};
 use crate::remote::GitRemote;
 
 /// The manifests to work on: a local PATH, or --repo URL [--revision REV] [--path DIR].
+///
+/// What is rendered (repository, revision, path, globs, remote bases) comes from flags only; only
+/// where the cache lives and the credentials have environment fallbacks, so a variable left in a
+/// shell never changes what a sync applies.
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Let Kustomize fetch remote bases (Git URLs in `resources`, e.g.
     /// `https://host/org/repo.git//base?ref=v1`); they are refused by default.
-    #[arg(long, env = "DRIFTLESS_ALLOW_REMOTE_BASES")]
+    #[arg(long)]
     allow_remote_bases: bool,
     /// Local directory to render (instead of --repo).
     #[arg(required_unless_present = "repo", conflicts_with = "repo")]
     path: Option<PathBuf>,
     /// Git repository URL: https://, http://, ssh://, git://, file://.
-    #[arg(long, env = "DRIFTLESS_REPO")]
+    #[arg(long)]
     repo: Option<String>,
     /// Branch, tag, commit (full or short), HEAD, or a semver range over tags (">=1.2.0 <2.0.0").
-    #[arg(
-        long,
-        env = "DRIFTLESS_REVISION",
-        default_value = "HEAD",
-        requires = "repo"
-    )]
+    #[arg(long, default_value = "HEAD", requires = "repo")]
     revision: String,
     /// Directory inside the repository.
-    #[arg(
-        long = "path",
-        env = "DRIFTLESS_PATH",
-        default_value = "",
-        requires = "repo"
-    )]
+    #[arg(long = "path", default_value = "", requires = "repo")]
     repo_path: String,
     /// Descend into subdirectories.
-    #[arg(short = 'R', long, env = "DRIFTLESS_RECURSIVE")]
+    #[arg(short = 'R', long)]
     recursive: bool,
     /// Read only files matching this glob (a name pattern, or a path pattern with `/`); repeatable.
-    #[arg(long, env = "DRIFTLESS_INCLUDE", value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',')]
     include: Vec<String>,
     /// Skip files matching this glob; repeatable.
-    #[arg(long, env = "DRIFTLESS_EXCLUDE", value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',')]
     exclude: Vec<String>,
     /// Directory of the Git mirror cache [default: $XDG_CACHE_HOME/driftless/git or ~/.cache/driftless/git].
     #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     /// HTTP(S) user name (with --password).
-    #[arg(long, env = "DRIFTLESS_GIT_USERNAME", requires = "password")]
+    #[arg(long, env = "DRIFTLESS_GIT_USERNAME")]
     username: Option<String>,
-    /// HTTP(S) password; prefer the environment variable.
+    /// HTTP(S) password (with --username); prefer the environment variable.
     #[arg(long, env = "DRIFTLESS_GIT_PASSWORD", hide_env_values = true)]
     password: Option<String>,
     /// HTTP(S) access token; prefer the environment variable.
@@ -83,6 +77,7 @@ impl InputArgs {
     /// Renders the manifests; the resolved commit (for --repo) goes to stderr.
     pub fn load(&self) -> anyhow::Result<Vec<Manifest>> {
         let args = self;
+        let credentials = args.credentials()?;
         let options = PlainOptions {
             recursive: args.recursive,
             include: args.include.clone(),
@@ -97,7 +92,7 @@ impl InputArgs {
         let renderers = Renderers::new(vec![Box::new(kustomize), Box::new(Plain::new(&options)?)]);
         let manifests = match (&args.repo, &args.path) {
             (Some(url), _) => {
-                let source = source(url, args)?;
+                let source = source(url, credentials, args)?;
                 let cache = Cache::new(cache_dir(args)?);
                 let resolved = cache.resolve(&source, &args.revision)?;
                 if let Some(err) = &resolved.fetch_error {
@@ -118,28 +113,37 @@ impl InputArgs {
         };
         Ok(manifests)
     }
+
+    /// The credentials the flags (or their environment variables) give; a user name without a
+    /// password, or a password without a user name, is a one-line error.
+    fn credentials(&self) -> anyhow::Result<Option<Credentials>> {
+        Ok(match (&self.username, &self.password) {
+            (Some(username), Some(password)) => Some(Credentials::Basic {
+                username: username.clone(),
+                password: password.clone(),
+            }),
+            (None, Some(_)) => anyhow::bail!(
+                "--password (or DRIFTLESS_GIT_PASSWORD) needs --username (or \
+                 DRIFTLESS_GIT_USERNAME)"
+            ),
+            (Some(_), None) => anyhow::bail!(
+                "--username (or DRIFTLESS_GIT_USERNAME) needs --password (or \
+                 DRIFTLESS_GIT_PASSWORD)"
+            ),
+            (None, None) => match (&self.token, &self.ssh_key, &self.known_hosts) {
+                (Some(token), _, _) => Some(Credentials::Token(token.clone())),
+                (None, Some(key), Some(known_hosts)) => Some(Credentials::SshKey {
+                    private_key: key.clone(),
+                    known_hosts: known_hosts.clone(),
+                }),
+                _ => None,
+            },
+        })
+    }
 }
 
-fn source(url: &str, args: &InputArgs) -> anyhow::Result<Source> {
+fn source(url: &str, credentials: Option<Credentials>, args: &InputArgs) -> anyhow::Result<Source> {
     let mut source = Source::new(url);
-    let credentials = match (
-        &args.username,
-        &args.password,
-        &args.token,
-        &args.ssh_key,
-        &args.known_hosts,
-    ) {
-        (Some(username), Some(password), _, _, _) => Some(Credentials::Basic {
-            username: username.clone(),
-            password: password.clone(),
-        }),
-        (_, _, Some(token), _, _) => Some(Credentials::Token(token.clone())),
-        (_, _, _, Some(key), Some(known_hosts)) => Some(Credentials::SshKey {
-            private_key: key.clone(),
-            known_hosts: known_hosts.clone(),
-        }),
-        _ => None,
-    };
     if let Some(credentials) = credentials {
         source = source.with_credentials(credentials);
     }

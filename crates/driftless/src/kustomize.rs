@@ -18,25 +18,23 @@ pub struct KustomizeArgs {
     dir: PathBuf,
     /// Allow files outside the kustomization's directory (like `--load-restrictor
     /// LoadRestrictionsNone`).
-    #[arg(long, env = "DRIFTLESS_KUSTOMIZE_LOAD_RESTRICTIONS_NONE")]
+    #[arg(long)]
     load_restrictions_none: bool,
-    /// Instead of building, run every case of the conformance corpus in DIR (default
-    /// `../shared/conformance/kustomize`) and print pass, fail and skip per case and totals.
-    #[arg(long, value_name = "CORPUS", num_args = 0..=1, default_missing_value = "../shared/conformance/kustomize")]
+    /// Instead of building, run every case of the kustomize conformance corpus in CORPUS (its
+    /// `cases/`, `mismatch/` and `skipped.json`) and print pass, fail and skip per case and
+    /// totals.
+    #[arg(long, value_name = "CORPUS")]
     conformance_report: Option<PathBuf>,
-    /// The project's own cases, added to the report.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "crates/driftless-kustomize/tests/cases"
-    )]
-    own_cases: PathBuf,
+    /// With --conformance-report: further cases to add, one directory each holding `input/`,
+    /// `case.json` and `expected.yaml`.
+    #[arg(long, value_name = "DIR", requires = "conformance_report")]
+    own_cases: Option<PathBuf>,
 }
 
 /// Runs the command.
 pub fn run(args: &KustomizeArgs) -> anyhow::Result<()> {
     if let Some(corpus) = &args.conformance_report {
-        return report(corpus, &args.own_cases);
+        return report(corpus, args.own_cases.as_deref());
     }
     let dir =
         std::fs::canonicalize(&args.dir).with_context(|| format!("{}", args.dir.display()))?;
@@ -51,7 +49,7 @@ pub fn run(args: &KustomizeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report(corpus: &Path, own: &Path) -> anyhow::Result<()> {
+fn report(corpus: &Path, own: Option<&Path>) -> anyhow::Result<()> {
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
     if corpus.join("cases").is_dir() {
@@ -59,11 +57,13 @@ fn report(corpus: &Path, own: &Path) -> anyhow::Result<()> {
         skipped = load_skipped(corpus)?;
     } else {
         println!(
-            "kustomize corpus not found at {}; reporting own cases only",
+            "kustomize corpus not found at {}; reporting --own-cases only",
             corpus.display()
         );
     }
-    cases.extend(load_own_cases(own)?);
+    if let Some(own) = own {
+        cases.extend(load_own_cases(own)?);
+    }
     let (mut pass, mut fail) = (0, 0);
     for case in &cases {
         match run_case(case) {

@@ -19,6 +19,8 @@ mod sync;
 mod table;
 
 /// Driftless keeps Kubernetes clusters equal to what Git declares.
+///
+/// Exit codes, as `kubectl diff`: 0 success, 1 differences found (diff commands only), 2 error.
 #[derive(Debug, Parser)]
 #[command(name = "driftless", version, about)]
 struct Cli {
@@ -50,13 +52,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Sync(args) => sync::run(args),
-        Command::Kustomize(args) => match kustomize::run(&args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                exit::report(&error);
-                ExitCode::FAILURE
-            }
-        },
+        Command::Kustomize(args) => exit::finish(kustomize::run(&args)),
         Command::Controller(args) => controller::run_command(args),
         Command::Crd => crd::run(),
         Command::App(args) => app::run(args),

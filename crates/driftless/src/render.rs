@@ -32,16 +32,10 @@ enum Output {
     Json,
 }
 
-/// Runs the command; on error prints a one-line cause to stderr and returns a failure code.
+/// Runs the command; on error prints a one-line cause to stderr and exits with
+/// [`crate::exit::ERROR`].
 pub fn run(args: RenderArgs) -> ExitCode {
-    match render(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            let causes: Vec<String> = err.chain().map(ToString::to_string).collect();
-            eprintln!("error: {}", causes.join(": ").replace('\n', " "));
-            ExitCode::FAILURE
-        }
-    }
+    crate::exit::finish(render(&args))
 }
 
 fn render(args: &RenderArgs) -> anyhow::Result<()> {

@@ -24,19 +24,14 @@ pub struct SyncArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
     /// Delete objects this application owns that the manifests no longer declare.
-    #[arg(long, env = "DRIFTLESS_PRUNE")]
+    #[arg(long)]
     prune: bool,
     /// Validate everything with a server-side dry run; change nothing.
     #[arg(long)]
     dry_run: bool,
     /// A sync option, KEY=VALUE: CreateNamespace, Prune, PruneLast, PrunePropagationPolicy,
     /// ApplyOutOfSyncOnly, Replace, Validate, Force. Repeatable.
-    #[arg(
-        long = "sync-option",
-        value_name = "KEY=VALUE",
-        env = "DRIFTLESS_SYNC_OPTIONS",
-        value_delimiter = ','
-    )]
+    #[arg(long = "sync-option", value_name = "KEY=VALUE", value_delimiter = ',')]
     sync_options: Vec<String>,
     /// How long each wave and hook may take to become healthy, e.g. 90s, 5m.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
@@ -55,7 +50,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} is not a duration like 90s, 5m or 1h"))
 }
 
-/// Runs the command: 0 when the sync succeeded, 1 when it failed, 2 when it could not start.
+/// Runs the command: 0 when the sync succeeded, [`crate::exit::ERROR`] when it failed or could
+/// not start.
 pub fn run(args: SyncArgs) -> ExitCode {
     crate::exit::run_async(async move {
         let report = sync_command(&args).await?;
@@ -63,7 +59,7 @@ pub fn run(args: SyncArgs) -> ExitCode {
         Ok(if report.succeeded() {
             ExitCode::SUCCESS
         } else {
-            ExitCode::from(1)
+            ExitCode::from(crate::exit::ERROR)
         })
     })
 }

@@ -382,7 +382,7 @@ async fn sync_waits_for_the_result_of_its_own_request() -> anyhow::Result<()> {
         answer(&client, &ns, "guestbook", failed).await?;
 
         let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
-        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
         let out = stdout(&output);
         assert!(out.contains("Phase:        Failed"), "{out}");
         assert!(out.contains("(request answered)"), "{out}");

@@ -199,3 +199,23 @@ async fn diff_of_a_branch_previews_a_pull_request() -> Result {
     })
     .await?
 }
+
+#[tokio::test]
+async fn a_sync_the_api_server_refuses_exits_2_with_the_table() -> Result {
+    with_namespace("cli-sync-fails", |_client, ns| async move {
+        let dir = tempfile::tempdir()?;
+        // The API server refuses the name (not a DNS subdomain): the sync runs and fails.
+        std::fs::write(
+            dir.path().join("bad.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Not_A_Name}\ndata: {mode: x}\n",
+        )?;
+        let path = dir.path().to_string_lossy().into_owned();
+        let sync = driftless(&["sync", &path, "--app", &ns, "--dest-namespace", &ns])?;
+        assert_eq!(sync.status.code(), Some(2), "{}", text(&sync));
+        let stdout = String::from_utf8_lossy(&sync.stdout);
+        assert!(stdout.contains("sync failed: "), "{}", text(&sync));
+        assert!(stdout.contains("Not_A_Name"), "{}", text(&sync));
+        Result::Ok(())
+    })
+    .await?
+}

@@ -93,7 +93,7 @@ fn errors_exit_non_zero_with_one_line_naming_file_and_line() -> Result {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nkind: Secret\nmetadata: {name: s}\n",
     )?;
     let out = driftless(&["render", "."], dir.path())?;
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert_eq!(
         String::from_utf8(out.stderr)?,
@@ -166,7 +166,7 @@ fn renders_a_path_of_a_git_repository_at_a_revision() -> Result {
         ],
         work,
     )?;
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr)?;
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{stderr}");

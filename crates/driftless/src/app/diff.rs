@@ -13,7 +13,6 @@ use driftless_source::Cache;
 use driftless_sync::SyncOptions;
 
 use super::Apps;
-use super::list::destination;
 
 /// Diff an Application against Git.
 #[derive(Debug, Args)]
@@ -66,8 +65,11 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let diff_options = driftless_controller::diff_options(&app)
         .with_context(|| format!("application {shown}: ignoreDifferences"))?;
     let namespace = app.metadata.namespace.clone().unwrap_or_default();
-    let settings =
-        crate::diff::compare_settings(app_id(&namespace, &args.name), options, destination(&app));
+    let settings = crate::diff::compare_settings(
+        app_id(&namespace, &args.name),
+        options,
+        app.destination_namespace(),
+    );
     let in_sync = crate::diff::show(
         apps.client.clone(),
         rendered.manifests,
@@ -75,9 +77,5 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         &diff_options,
     )
     .await?;
-    Ok(if in_sync {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(crate::exit::compared(in_sync))
 }

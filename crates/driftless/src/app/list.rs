@@ -123,7 +123,7 @@ pub fn table(apps: &[Application], all_namespaces: bool, wide: bool, now: Timest
                     .target_revision
                     .clone()
                     .unwrap_or_else(|| "HEAD".to_owned()),
-                destination(app),
+                app.destination_namespace(),
                 last_sync,
             ]);
         }
@@ -133,16 +133,6 @@ pub fn table(apps: &[Application], all_namespaces: bool, wide: bool, now: Timest
         rows.push(row);
     }
     crate::table::render_rows(&rows)
-}
-
-/// Where an Application's objects go: its destination namespace, else its own.
-pub fn destination(app: &Application) -> String {
-    app.spec
-        .destination
-        .namespace
-        .clone()
-        .or_else(|| app.namespace())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

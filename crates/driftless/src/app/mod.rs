@@ -50,8 +50,8 @@ enum AppCommand {
     Get(get::GetArgs),
     /// Show the syncs an Application has deployed, newest last.
     History(history::HistoryArgs),
-    /// Ask the controller to sync now, and wait for the result (exit 0 succeeded, 1 failed,
-    /// 2 error or timeout).
+    /// Ask the controller to sync now, and wait for the result (exit 0 succeeded, 2 failed,
+    /// error or timeout).
     Sync(sync::SyncArgs),
     /// Sync to the commit of a history entry and suspend automated sync.
     Rollback(rollback::RollbackArgs),

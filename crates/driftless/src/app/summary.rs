@@ -5,7 +5,6 @@ use driftless_api::{Application, ApplicationStatus, OperationState};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::list::destination;
 use super::output::{NONE, age_of, commit, or_none};
 use crate::table::render_rows;
 
@@ -46,7 +45,7 @@ pub fn application(app: &Application, wide: bool, now: Timestamp) -> String {
             "Destination",
             format!(
                 "namespace {} on {}",
-                destination(app),
+                app.destination_namespace(),
                 app.spec
                     .destination
                     .server

@@ -54,8 +54,8 @@ pub fn new_id() -> String {
 }
 
 /// Polls until the operation answering `id` is final, prints it, and exits 0 when it
-/// succeeded, 1 when it failed; an error (exit 2) on timeout or when another request replaced
-/// this one.
+/// succeeded, [`crate::exit::ERROR`] when it failed; an error (exit 2 as well) on timeout or when
+/// another request replaced this one.
 pub async fn wait_for(
     apps: &Apps,
     name: &str,
@@ -78,7 +78,7 @@ pub async fn wait_for(
                     return Ok(if op.phase == OperationPhase::Succeeded {
                         ExitCode::SUCCESS
                     } else {
-                        ExitCode::from(1)
+                        ExitCode::from(crate::exit::ERROR)
                     });
                 }
                 OperationPhase::Running | OperationPhase::Retrying => {
