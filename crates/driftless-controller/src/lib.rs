@@ -27,9 +27,6 @@ mod source;
 mod spec;
 mod status;
 
-use driftless_api::Application;
-use kube::ResourceExt;
-
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
 pub use metrics::{Metrics, OpResult, SyncPhase};
@@ -83,15 +80,4 @@ impl From<driftless_sync::DriftError> for Error {
 /// Parses a Go duration (`500ms`, `90s`, `1m30s`, `1h`); `None` when it is not one or negative.
 pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     spec::duration(text).ok()
-}
-
-/// The namespace an Application's namespaced objects go to when they name none: its
-/// `destination.namespace`, else its own namespace.
-pub fn destination_namespace(app: &Application) -> String {
-    app.spec
-        .destination
-        .namespace
-        .clone()
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or_else(|| app.namespace().unwrap_or_default())
 }

@@ -124,7 +124,7 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
     let diff = diff_options(app).map_err(|e| invalid("spec.ignoreDifferences", e))?;
     let retry = retry(policy.retry.as_ref())?;
     Ok(ValidSpec {
-        destination: crate::destination_namespace(app),
+        destination: app.destination_namespace(),
         id,
         interval,
         options,
