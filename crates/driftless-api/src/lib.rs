@@ -18,7 +18,7 @@ pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
 pub use operation::{FINALIZER, SYNC_REQUEST_ANNOTATION, SyncRequest};
 pub use status::{
     ApplicationStatus, HealthState, HistoryEntry, OperationPhase, OperationState, ResourceResult,
-    ResourceStatus, SyncState, SyncStatusCode,
+    ResourceStatus, SyncProgress, SyncState, SyncStatusCode,
 };
 
 use kube_core::CustomResourceExt;

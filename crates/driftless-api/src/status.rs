@@ -141,6 +141,22 @@ pub struct OperationState {
     /// RFC 3339: when a `Retrying` operation makes its next attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<String>,
+    /// Where a `Running` operation that waits (for a wave to become healthy, a hook to finish)
+    /// goes on; no worker waits meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<SyncProgress>,
+}
+
+/// Where a sync that waits goes on.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    /// The step that waits, in the order the sync carries out its plan.
+    pub step: u32,
+    /// RFC 3339: when that wait began (the health timeout counts from it).
+    pub waiting_since: String,
+    /// What it waits on.
+    pub waiting_on: String,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -209,6 +209,9 @@ async fn narrowed(admin: &Client, ns: &str, secrets: &str) -> anyhow::Result<()>
         health_timeout: PATIENCE,
         poll: Duration::from_millis(200),
         wait_last_wave: true,
+        yield_waits: false,
+        resume: None,
+        handled_before: Default::default(),
     };
     let error = observe(&cluster, manifests, &settings)
         .await

@@ -31,6 +31,9 @@ fn settings(ns: &str, options: &[&str]) -> anyhow::Result<Settings> {
         health_timeout: Duration::from_secs(90),
         poll: Duration::from_millis(200),
         wait_last_wave: true,
+        yield_waits: false,
+        resume: None,
+        handled_before: Default::default(),
     })
 }
 

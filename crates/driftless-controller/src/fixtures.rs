@@ -150,6 +150,7 @@ pub fn operation(phase: OperationPhase) -> OperationState {
         prune: true,
         retry_count: 0,
         next_attempt_at: None,
+        progress: None,
     }
 }
 

@@ -13,7 +13,7 @@ use kube::api::Api;
 use crate::context::Context;
 use crate::events::{Note, corrected, publish};
 use crate::observe::{Comparison, Observation, Render};
-use crate::records::{Synced, Trigger, finished, history, start};
+use crate::records::{Synced, Trigger, finished, history, resume_point, start};
 use crate::spec::ValidSpec;
 use crate::status::write;
 use crate::{Error, SyncPhase};
@@ -65,6 +65,13 @@ pub(crate) async fn sync(
     .map_err(|e| e.to_string());
     let operation = finished(&started, report, &spec.retry, Timestamp::now());
 
+    if operation.phase == OperationPhase::Running {
+        // Waiting to go on: nothing has ended yet.
+        return Ok(Synced {
+            operation,
+            history: None,
+        });
+    }
     ctx.metrics.synced(
         if operation.phase == OperationPhase::Succeeded {
             SyncPhase::Succeeded
@@ -115,7 +122,9 @@ async fn begin(
         ..seen.previous.clone()
     };
     let name = seen.me.name.as_str();
-    let written = write(api, name, &marked, &seen.previous, true).await?;
+    // Going on with a waiting operation changes nothing in its record until it moves.
+    let force = !matches!(trigger, Trigger::Resume(_));
+    let written = write(api, name, &marked, &seen.previous, force).await?;
     ctx.memory(&seen.me, |m| m.wrote(&marked, written));
     if let Trigger::Request(_) = trigger
         && let Err(error) = crate::status::clear_request(api, name).await
@@ -143,6 +152,10 @@ fn settings(spec: &ValidSpec, trigger: &Trigger, started: &OperationState) -> Se
     let mut settings = crate::observe::compare_settings(spec);
     settings.options = spec.options.clone();
     settings.options.prune = started.prune;
+    // Waits between waves and for hooks are requeues: the sync stops there and a later
+    // reconciliation goes on from the step recorded in the status.
+    settings.yield_waits = true;
+    (settings.resume, settings.handled_before) = resume_point(started);
     match trigger {
         // Self-heal means Git wins: take fields back from whoever changed them; and only what
         // drifted is sent again, the rest is known to be equal.

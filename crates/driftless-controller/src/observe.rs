@@ -174,6 +174,9 @@ pub(crate) fn compare_settings(spec: &ValidSpec) -> Settings {
         health_timeout: Duration::from_secs(300),
         poll: Duration::from_millis(500),
         wait_last_wave: false,
+        yield_waits: false,
+        resume: None,
+        handled_before: Default::default(),
     }
 }
 

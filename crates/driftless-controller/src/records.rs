@@ -1,11 +1,16 @@
 //! The records of sync operations, with no I/O: the Running record a trigger starts, how an
-//! attempt ended (Succeeded, Failed, or Retrying with the time of its next attempt), the
+//! attempt ended (still Running and waiting to go on, Succeeded, Failed, or Retrying with the
+//! time of its next attempt), where a waiting one goes on, the
 //! history entry a success adds, and the answer to a request that cannot be carried out.
 
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
 
-use driftless_api::{HistoryEntry, OperationPhase, OperationState, ResourceResult, SyncRequest};
-use driftless_sync::SyncReport;
+use driftless_api::{
+    HistoryEntry, OperationPhase, OperationState, ResourceResult, SyncProgress, SyncRequest,
+};
+use driftless_resource::ResourceKey;
+use driftless_sync::{Resume, SyncReport};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use crate::spec::Retry;
@@ -67,6 +72,7 @@ pub(crate) fn start(
             retry_count: op.retry_count + 1,
             next_attempt_at: None,
             results: Vec::new(),
+            progress: None,
             ..op.clone()
         },
         Trigger::NewCommit => OperationState {
@@ -80,24 +86,41 @@ pub(crate) fn start(
     }
 }
 
-/// How an operation ended: Succeeded; Failed; or Retrying, with its next attempt's time, while
-/// `retry` allows another attempt.
+/// How an attempt ended: still Running, waiting to go on (the report is pending); Succeeded;
+/// Failed; or Retrying, with its next attempt's time, while `retry` allows another attempt. The
+/// results of a resumed operation are added to those it had.
 pub(crate) fn finished(
     started: &OperationState,
     report: Result<SyncReport, String>,
     retry: &Retry,
     now: Timestamp,
 ) -> OperationState {
-    let (failure, results) = match report {
-        Ok(report) => (report.failure.clone(), results(&report)),
-        Err(error) => (Some(error), Vec::new()),
+    let (failure, pending, new_results) = match report {
+        Ok(report) => (
+            report.failure.clone(),
+            report.pending.clone(),
+            results(&report),
+        ),
+        Err(error) => (Some(error), None, Vec::new()),
     };
     let mut operation = OperationState {
-        results,
+        results: [started.results.clone(), new_results].concat(),
         finished_at: Some(timestamp(now)),
         next_attempt_at: None,
+        progress: None,
         ..started.clone()
     };
+    if let Some(pending) = pending {
+        operation.phase = OperationPhase::Running;
+        operation.message = format!("waiting: {}", pending.waiting_on);
+        operation.finished_at = None;
+        operation.progress = Some(SyncProgress {
+            step: pending.step,
+            waiting_since: timestamp(Timestamp::try_from(pending.waiting_since).unwrap_or(now)),
+            waiting_on: pending.waiting_on,
+        });
+        return operation;
+    }
     match failure {
         None => {
             operation.phase = OperationPhase::Succeeded;
@@ -121,6 +144,31 @@ pub(crate) fn finished(
         },
     }
     operation
+}
+
+/// Where `operation` goes on, for the sync engine: the step it waits in, and the objects it
+/// reported already.
+pub(crate) fn resume_point(operation: &OperationState) -> (Option<Resume>, BTreeSet<ResourceKey>) {
+    let resume = operation.progress.as_ref().map(|p| Resume {
+        step: p.step,
+        waiting_since: p
+            .waiting_since
+            .parse::<Timestamp>()
+            .map(SystemTime::from)
+            .unwrap_or_else(|_| SystemTime::now()),
+        waiting_on: p.waiting_on.clone(),
+    });
+    let handled = operation
+        .results
+        .iter()
+        .map(|r| ResourceKey {
+            group: r.group.clone(),
+            kind: r.kind.clone(),
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+        })
+        .collect();
+    (resume, handled)
 }
 
 fn later(now: Timestamp, delay: Duration) -> Timestamp {
@@ -202,6 +250,7 @@ fn running(
         prune: false,
         retry_count: 0,
         next_attempt_at: None,
+        progress: None,
     }
 }
 
@@ -321,5 +370,75 @@ mod tests {
         cut.request_id = Some("r2".to_owned());
         let resumed = start(&Trigger::Resume(cut.clone()), COMMIT, true, now());
         assert_eq!(resumed, cut, "a resumed operation keeps its record");
+    }
+}
+
+#[cfg(test)]
+mod waiting {
+    use super::*;
+    use crate::fixtures::*;
+
+    fn result(name: &str) -> ResourceResult {
+        ResourceResult {
+            group: String::new(),
+            kind: "ConfigMap".to_owned(),
+            namespace: "web".to_owned(),
+            name: name.to_owned(),
+            action: "create".to_owned(),
+            result: "synced".to_owned(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_pending_sync_stays_running_with_where_it_goes_on_and_its_results_add_up() {
+        let mut started = operation(OperationPhase::Running);
+        started.results = vec![result("first")];
+        let since = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let report = SyncReport {
+            pending: Some(Resume {
+                step: 4,
+                waiting_since: since,
+                waiting_on: "wave 1: ConfigMap web/second: not ready".to_owned(),
+            }),
+            ..SyncReport::default()
+        };
+        let retry = Retry {
+            limit: Some(3),
+            backoff: driftless_sync::RetryPolicy::default(),
+        };
+        let waiting = finished(&started, Ok(report), &retry, now());
+        assert_eq!(waiting.phase, OperationPhase::Running);
+        assert_eq!(waiting.finished_at, None);
+        assert!(
+            waiting.message.starts_with("waiting: wave 1"),
+            "{}",
+            waiting.message
+        );
+        let progress = waiting
+            .progress
+            .clone()
+            .unwrap_or_else(|| panic!("no progress"));
+        assert_eq!(progress.step, 4);
+        assert_eq!(history(&[], &waiting), None, "nothing ended yet");
+
+        let (resume, handled) = resume_point(&waiting);
+        let resume = resume.unwrap_or_else(|| panic!("no resume point"));
+        assert_eq!((resume.step, resume.waiting_since), (4, since));
+        assert_eq!(handled.len(), 1);
+
+        let mut next = SyncReport::default();
+        next.results.push(driftless_sync::ResourceResult {
+            key: ResourceKey::new("v1", "ConfigMap", "web", "second"),
+            wave: Some(1),
+            action: driftless_sync::Action::Create,
+            outcome: driftless_sync::Outcome::Synced,
+            message: String::new(),
+        });
+        let done = finished(&waiting, Ok(next), &retry, now());
+        assert_eq!(done.phase, OperationPhase::Succeeded);
+        assert_eq!(done.progress, None);
+        let names: Vec<&str> = done.results.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["first", "second"]);
     }
 }

@@ -974,3 +974,77 @@ async fn a_deleted_application_leaves_no_series_and_no_memory() -> anyhow::Resul
     })
     .await?
 }
+
+/// Regression: a sync waited between waves inside a worker for up to minutes. Now the wait is
+/// a requeue: the operation stays Running with where it goes on, and goes on once wave 0 is
+/// healthy.
+#[tokio::test]
+async fn a_sync_waiting_for_a_wave_is_kept_in_the_status_and_goes_on_when_it_is_healthy()
+-> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-wave-wait", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        repository(repo.path(), "fast")?;
+        // Wave 0 cannot become available until a node carries this label.
+        let label = format!("driftless.dev/wave-test-{ns}");
+        std::fs::write(
+            repo.path().join("deploy/web.yaml"),
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      nodeSelector: {{{label}: 'yes'}}\n      containers: [{{name: web, image: web:1}}]\n"
+            ),
+        )?;
+        std::fs::write(
+            repo.path().join("deploy/settings.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  annotations: {driftless.dev/sync-wave: '1'}\ndata: {mode: fast}\n",
+        )?;
+        git(repo.path(), &["add", "-A"])?;
+        git(repo.path(), &["commit", "-qm", "two waves"])?;
+        let url = format!("file://{}", repo.path().display());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &application_every(&ns, &url, false, "1h")?)
+            .await?;
+        request_sync(&apps, &driftless_api::SyncRequest { id: "waves-1".into(), ..Default::default() })
+            .await?;
+        let waiting = status_where(&apps, "the sync waiting for wave 0", |s| {
+            s.operation_state.as_ref().is_some_and(|op| {
+                op.phase == driftless_api::OperationPhase::Running
+                    && op.progress.as_ref().is_some_and(|p| p.waiting_on.contains("wave 0"))
+            })
+        })
+        .await?;
+        let op = waiting.operation_state.clone().context("no operation")?;
+        ensure!(op.request_id.as_deref() == Some("waves-1"), "{op:?}");
+        let ready = ready_of(&waiting).context("no Ready")?;
+        ensure!(ready.reason == "Syncing", "{ready:?}");
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get_opt("settings").await?.is_none(), "wave 1 applied early");
+
+        let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+        let patch = serde_json::json!({"metadata": {"labels": {label.clone(): "yes"}}});
+        nodes
+            .patch(driftless_testenv::FAKE_NODE, &PatchParams::default(), &Patch::Merge(patch))
+            .await?;
+        let done = status_where(&apps, "the sync finished", |s| {
+            s.operation_state.as_ref().is_some_and(|op| {
+                op.request_id.as_deref() == Some("waves-1")
+                    && op.phase == driftless_api::OperationPhase::Succeeded
+            })
+        })
+        .await;
+        let unlabel = serde_json::json!({"metadata": {"labels": {label: null}}});
+        nodes
+            .patch(driftless_testenv::FAKE_NODE, &PatchParams::default(), &Patch::Merge(unlabel))
+            .await?;
+        let op = done?.operation_state.context("no operation")?;
+        ensure!(configmaps.get_opt("settings").await?.is_some(), "wave 1 not applied");
+        let reported: Vec<&str> = op.results.iter().map(|r| r.name.as_str()).collect();
+        ensure!(
+            reported.iter().filter(|n| **n == "web").count() == 1
+                && reported.iter().filter(|n| **n == "settings").count() == 1,
+            "each object reported once: {reported:?}"
+        );
+        ensure!(op.progress.is_none(), "{op:?}");
+        Ok(())
+    })
+    .await?
+}

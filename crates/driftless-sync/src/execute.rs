@@ -1,8 +1,8 @@
 //! Carrying out a plan: hooks, then wave by wave validate → apply → prune → wait for health,
 //! then the remaining hooks.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
 
 use driftless_resource::ResourceKey;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use crate::cluster::{ApplyMode, Cluster, ClusterError, ErrorKind, api_version};
 use crate::hooks::HookPhase;
 use crate::options::SyncOptions;
 use crate::plan::{ApplyTask, HookTask, Plan, PruneTask};
-use crate::report::{Action, Outcome, ResourceResult, SyncReport};
+use crate::report::{Action, Outcome, ResourceResult, Resume, SyncReport};
 
 /// Whether an object is done rolling out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,31 @@ pub struct Settings {
     /// waited for; a controller that assesses health continuously need not wait for the rest
     /// (Argo CD's sync, too, ends once the last wave is applied).
     pub wait_last_wave: bool,
+    /// Never wait inside the call: at the first wait whose condition does not hold yet (a wave
+    /// not ready, a hook still running, a hook's previous run still being deleted, a kind whose
+    /// CRD is not served yet), stop and return a report whose `pending` says where to go on.
+    /// A controller sets it, so no worker sleeps through a rollout.
+    pub yield_waits: bool,
+    /// Go on from where an earlier call of the same plan stopped: steps before it are not
+    /// carried out again (no hook runs twice, no earlier wave is applied again).
+    pub resume: Option<Resume>,
+    /// Objects the earlier calls of this execution reported already; a failure does not list
+    /// them again as skipped.
+    pub handled_before: BTreeSet<ResourceKey>,
+}
+
+/// Why the steps stopped.
+enum Stop {
+    /// A step failed.
+    Failed(String),
+    /// A step waits ([`Settings::yield_waits`]).
+    Wait(Resume),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
+    }
 }
 
 /// How long to keep retrying a custom resource whose CRD was applied moments ago but is not yet
@@ -58,7 +83,9 @@ const NEW_KIND_PATIENCE: Duration = Duration::from_secs(30);
 /// * The next wave starts only when every object of the current one is ready; so do hooks of
 ///   the Sync and PostSync phases and `PruneLast` prunes. The last wave is waited for only
 ///   when something follows it or [`Settings::wait_last_wave`] asks.
-/// * Every object in the plan appears in the report exactly once.
+/// * Every object in the plan appears in the report exactly once; with
+///   [`Settings::yield_waits`], once in the reports of all the calls of one execution together
+///   (a pending report marks nothing skipped).
 pub async fn execute<C, H>(cluster: &C, health: H, plan: &Plan, settings: &Settings) -> SyncReport
 where
     C: Cluster + Sync,
@@ -71,6 +98,8 @@ where
         plan,
         report: SyncReport::default(),
         applied: BTreeMap::new(),
+        step: 0,
+        yielding: settings.yield_waits && !settings.dry_run,
     };
     run.all().await;
     run.report
@@ -85,6 +114,10 @@ struct Run<'a, C, H> {
     /// What the API server returned for each object applied in the current wave: the first
     /// health check reads it instead of asking again.
     applied: BTreeMap<ResourceKey, Value>,
+    /// The number of the next step.
+    step: u32,
+    /// Whether waits stop the call instead of sleeping.
+    yielding: bool,
 }
 
 impl<C, H> Run<'_, C, H>
@@ -94,7 +127,13 @@ where
 {
     async fn all(&mut self) {
         let plan = self.plan;
-        for untouched in &plan.untouched {
+        // Recorded by the first call of an execution.
+        let untouched = if self.settings.resume.is_none() {
+            plan.untouched.as_slice()
+        } else {
+            &[]
+        };
+        for untouched in untouched {
             self.record(
                 &untouched.key,
                 None,
@@ -107,20 +146,64 @@ where
                 untouched.reason.clone(),
             );
         }
-        let outcome = self.sync_phases().await;
-        if let Err(failure) = outcome {
-            self.report.failure = Some(failure);
-            if !self.settings.dry_run {
-                // SyncFail hooks report on their own; their failure does not hide the first one.
-                let _ = self.hooks(HookPhase::SyncFail).await;
+        match self.sync_phases().await {
+            Ok(()) => {}
+            Err(Stop::Wait(resume)) => {
+                self.report.pending = Some(resume);
+                return;
+            }
+            Err(Stop::Failed(failure)) => {
+                self.report.failure = Some(failure);
+                if !self.settings.dry_run {
+                    // SyncFail hooks run to their end (there is no later call to go on in) and
+                    // report on their own; their failure does not hide the first one.
+                    self.yielding = false;
+                    self.step = u32::MAX / 2;
+                    let _ = self.hooks(HookPhase::SyncFail).await;
+                }
             }
         }
         self.skip_unhandled();
     }
 
-    async fn sync_phases(&mut self) -> Result<(), String> {
+    /// The number of the next step, and whether an earlier call carried it out already.
+    fn next_step(&mut self) -> (u32, bool) {
+        let step = self.step;
+        self.step += 1;
+        let done = self.settings.resume.as_ref().is_some_and(|r| step < r.step);
+        (step, done)
+    }
+
+    /// When the wait of `step` began: when an earlier call stopped in it, else now.
+    fn since(&self, step: u32) -> SystemTime {
+        match &self.settings.resume {
+            Some(r) if r.step == step => r.waiting_since,
+            _ => SystemTime::now(),
+        }
+    }
+
+    /// Whether `patience` has run out since `since`.
+    fn out_of_time(since: SystemTime, patience: Duration) -> bool {
+        since.elapsed().is_ok_and(|waited| waited > patience)
+    }
+
+    /// In yielding mode the call stops here, else it sleeps and the wait goes on.
+    async fn pause(&self, step: u32, since: SystemTime, waiting_on: String) -> Result<(), Stop> {
+        if self.yielding {
+            return Err(Stop::Wait(Resume {
+                step,
+                waiting_since: since,
+                waiting_on,
+            }));
+        }
+        self.cluster.sleep(self.settings.poll).await;
+        Ok(())
+    }
+
+    async fn sync_phases(&mut self) -> Result<(), Stop> {
         let plan = self.plan;
-        if self.settings.options.create_namespace && !self.settings.dry_run {
+        let (_, done) = self.next_step();
+        if self.settings.options.create_namespace && !self.settings.dry_run && !done {
             self.ensure_namespace().await?;
         }
         if !self.settings.dry_run {
@@ -130,20 +213,24 @@ where
             || plan.hooks.contains_key(&HookPhase::PostSync)
             || !plan.prune_last.is_empty();
         for (index, wave) in plan.waves.iter().enumerate() {
-            self.validate(&wave.apply, wave.number).await?;
-            if self.settings.dry_run {
-                continue;
+            let (step, done) = self.next_step();
+            if !done {
+                self.validate(&wave.apply, wave.number).await?;
+                if self.settings.dry_run {
+                    continue;
+                }
+                for task in &wave.apply {
+                    self.apply(task, wave.number, step).await?;
+                }
+                if !self.settings.options.prune_last {
+                    self.prune(&wave.prune, Some(wave.number)).await?;
+                }
             }
-            for task in &wave.apply {
-                self.apply(task, wave.number).await?;
-            }
-            if !self.settings.options.prune_last {
-                self.prune(&wave.prune, Some(wave.number)).await?;
-            }
+            let (step, done) = self.next_step();
             let last = index + 1 == plan.waves.len();
-            if !last || followed || self.settings.wait_last_wave {
+            if !done && (!last || followed || self.settings.wait_last_wave) {
                 let keys: Vec<&ApplyTask> = wave.apply.iter().collect();
-                self.wait_ready(&keys, wave.number).await?;
+                self.wait_ready(&keys, wave.number, step).await?;
             }
         }
         if self.settings.dry_run {
@@ -164,7 +251,10 @@ where
             return Ok(());
         }
         self.hooks(HookPhase::Sync).await?;
-        self.prune(&plan.prune_last, None).await?;
+        let (_, done) = self.next_step();
+        if !done {
+            self.prune(&plan.prune_last, None).await?;
+        }
         self.hooks(HookPhase::PostSync).await
     }
 
@@ -251,14 +341,30 @@ where
         }
     }
 
-    async fn apply(&mut self, task: &ApplyTask, wave: i32) -> Result<(), String> {
-        let deadline = Instant::now() + NEW_KIND_PATIENCE;
+    async fn apply(&mut self, task: &ApplyTask, wave: i32, step: u32) -> Result<(), Stop> {
+        let since = self.since(step);
         let stored = loop {
             let sent = self.send(task, false).await;
             match sent {
-                Err(e) if e.kind == ErrorKind::UnknownKind && Instant::now() < deadline => {
+                Err(e)
+                    if e.kind == ErrorKind::UnknownKind
+                        && !Self::out_of_time(since, NEW_KIND_PATIENCE) =>
+                {
                     // Its CRD was applied moments ago: let discovery catch up.
                     let _ = self.cluster.refresh_kinds().await;
+                    if self.yielding {
+                        // Once more at once; then the next call applies the wave again.
+                        let again = self.send(task, false).await;
+                        if again
+                            .as_ref()
+                            .is_err_and(|e| e.kind == ErrorKind::UnknownKind)
+                        {
+                            let waiting_on =
+                                format!("wave {wave}: {}: its kind is not served yet", task.key);
+                            self.pause(step, since, waiting_on).await?;
+                        }
+                        break again;
+                    }
                     self.cluster.sleep(Duration::from_millis(500)).await;
                 }
                 other => break other,
@@ -280,7 +386,7 @@ where
                 }
                 Ok(())
             }
-            Err(e) => Err(self.fail_task(task, wave, &e)),
+            Err(e) => Err(Stop::Failed(self.fail_task(task, wave, &e))),
         }
     }
 
@@ -320,8 +426,8 @@ where
     }
 
     /// Polls every object of a wave until all are ready, one fails, or time runs out.
-    async fn wait_ready(&mut self, tasks: &[&ApplyTask], wave: i32) -> Result<(), String> {
-        let deadline = Instant::now() + self.settings.health_timeout;
+    async fn wait_ready(&mut self, tasks: &[&ApplyTask], wave: i32, step: u32) -> Result<(), Stop> {
+        let since = self.since(step);
         let mut pending: Vec<&ApplyTask> = tasks.to_vec();
         loop {
             let mut still = Vec::new();
@@ -339,7 +445,10 @@ where
                     Some(Readiness::Ready) => {}
                     Some(Readiness::Failed(why)) => {
                         self.mark_failed(&task.key, &why);
-                        return Err(format!("wave {wave}: {} is unhealthy: {why}", task.key));
+                        return Err(Stop::Failed(format!(
+                            "wave {wave}: {} is unhealthy: {why}",
+                            task.key
+                        )));
                     }
                     Some(Readiness::Waiting(why)) => still.push((task, why)),
                     None => still.push((task, "not found after apply".to_owned())),
@@ -348,23 +457,24 @@ where
             if still.is_empty() {
                 return Ok(());
             }
-            if Instant::now() > deadline {
-                let waiting: Vec<String> = still
-                    .iter()
-                    .map(|(t, why)| format!("{}: {why}", t.key))
-                    .collect();
-                return Err(format!(
+            let waiting: Vec<String> = still
+                .iter()
+                .map(|(t, why)| format!("{}: {why}", t.key))
+                .collect();
+            if Self::out_of_time(since, self.settings.health_timeout) {
+                return Err(Stop::Failed(format!(
                     "wave {wave} not healthy after {} s: {}",
                     self.settings.health_timeout.as_secs(),
                     waiting.join("; ")
-                ));
+                )));
             }
+            let waiting_on = format!("wave {wave}: {}", waiting.join("; "));
+            self.pause(step, since, waiting_on).await?;
             pending = still.into_iter().map(|(t, _)| t).collect();
-            self.cluster.sleep(self.settings.poll).await;
         }
     }
 
-    async fn hooks(&mut self, phase: HookPhase) -> Result<(), String> {
+    async fn hooks(&mut self, phase: HookPhase) -> Result<(), Stop> {
         let plan = self.plan;
         let Some(hooks) = plan.hooks.get(&phase) else {
             return Ok(());
@@ -375,7 +485,9 @@ where
         Ok(())
     }
 
-    async fn run_hook(&mut self, hook: &HookTask, phase: HookPhase) -> Result<(), String> {
+    /// A hook is two steps: creating it (after deleting its previous run, when its policy says
+    /// so), and waiting for it to finish.
+    async fn run_hook(&mut self, hook: &HookTask, phase: HookPhase) -> Result<(), Stop> {
         let version = api_version(&hook.object);
         let fail = |run: &mut Self, message: String| {
             run.record(
@@ -385,39 +497,52 @@ where
                 Outcome::Failed,
                 message.clone(),
             );
-            Err(format!(
+            Err(Stop::Failed(format!(
                 "{} hook {} ({}): {message}",
                 phase.as_str(),
                 hook.key,
                 hook.source
-            ))
+            )))
         };
-        if hook.policy.before_creation
-            && let Err(e) = self.delete_and_wait(&hook.key, version).await
-        {
-            return fail(self, format!("deleting the previous run: {e}"));
+        let (step, created) = self.next_step();
+        if !created {
+            if hook.policy.before_creation {
+                match self.delete_before(&hook.key, version, step).await {
+                    Ok(()) => {}
+                    Err(Stop::Failed(e)) => {
+                        return fail(self, format!("deleting the previous run: {e}"));
+                    }
+                    Err(wait) => return Err(wait),
+                }
+            }
+            if let Err(e) = self.cluster.create(&hook.object).await {
+                return fail(self, e.message);
+            }
         }
-        if let Err(e) = self.cluster.create(&hook.object).await {
-            return fail(self, e.message);
+        let (step, waited) = self.next_step();
+        if waited {
+            return Ok(());
         }
-        let deadline = Instant::now() + self.settings.health_timeout;
+        let since = self.since(step);
         let verdict = loop {
             match self.cluster.get(&hook.key, version).await {
                 Ok(Some(live)) => match (self.health)(&live) {
                     Readiness::Ready => break Ok(()),
                     Readiness::Failed(why) => break Err(why),
-                    Readiness::Waiting(_) => {}
+                    Readiness::Waiting(why) => {
+                        if Self::out_of_time(since, self.settings.health_timeout) {
+                            break Err(format!(
+                                "not finished after {} s",
+                                self.settings.health_timeout.as_secs()
+                            ));
+                        }
+                        let waiting_on = format!("{} hook {}: {why}", phase.as_str(), hook.key);
+                        self.pause(step, since, waiting_on).await?;
+                    }
                 },
                 Ok(None) => break Err("deleted while running".to_owned()),
                 Err(e) => break Err(e.message),
             }
-            if Instant::now() > deadline {
-                break Err(format!(
-                    "not finished after {} s",
-                    self.settings.health_timeout.as_secs()
-                ));
-            }
-            self.cluster.sleep(self.settings.poll).await;
         };
         let delete = match &verdict {
             Ok(()) => hook.policy.on_success,
@@ -445,22 +570,38 @@ where
     }
 
     /// Deletes an object and waits until it is gone (a Job's pods take a moment).
-    async fn delete_and_wait(&self, key: &ResourceKey, version: &str) -> Result<(), ClusterError> {
-        if self.cluster.get(key, version).await?.is_none() {
+    async fn delete_before(&self, key: &ResourceKey, version: &str, step: u32) -> Result<(), Stop> {
+        let gone = |e: ClusterError| Stop::Failed(e.message);
+        if self
+            .cluster
+            .get(key, version)
+            .await
+            .map_err(gone)?
+            .is_none()
+        {
             return Ok(());
         }
         self.cluster
             .delete(key, version, crate::options::Propagation::Foreground)
-            .await?;
-        let deadline = Instant::now() + self.settings.health_timeout;
-        while self.cluster.get(key, version).await?.is_some() {
-            if Instant::now() > deadline {
-                return Err(ClusterError {
-                    kind: ErrorKind::Other,
-                    message: format!("{key} still exists after delete"),
-                });
+            .await
+            .map_err(gone)?;
+        let since = self.since(step);
+        while self
+            .cluster
+            .get(key, version)
+            .await
+            .map_err(gone)?
+            .is_some()
+        {
+            if Self::out_of_time(since, self.settings.health_timeout) {
+                return Err(Stop::Failed(format!("{key} still exists after delete")));
             }
-            self.cluster.sleep(self.settings.poll).await;
+            self.pause(
+                step,
+                since,
+                format!("{key}: the previous run is being deleted"),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -548,7 +689,7 @@ where
             }
         }
         for (key, wave, action) in missing {
-            if self.report.result(&key).is_none() {
+            if self.report.result(&key).is_none() && !self.settings.handled_before.contains(&key) {
                 self.record(&key, wave, action, Outcome::Skipped, reason.clone());
             }
         }

@@ -33,7 +33,7 @@ pub use plan::{
     resolve_namespaces,
 };
 pub use readiness::readiness;
-pub use report::{Action, Outcome, ResourceResult, SyncReport};
+pub use report::{Action, Outcome, ResourceResult, Resume, SyncReport};
 pub use retry::RetryPolicy;
 pub use run::{Known, Observed, PrepareError, observe, prepare, sync, sync_from};
 pub use tracking::{APP_LABEL, Owner, TRACKING_ANNOTATION, owner, stamp, tracking_id};

@@ -1,6 +1,7 @@
 //! What a sync did, object by object.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use driftless_resource::ResourceKey;
 
@@ -84,6 +85,21 @@ pub struct ResourceResult {
     pub message: String,
 }
 
+/// Where an execution that stopped to wait goes on (with `Settings::yield_waits`).
+///
+/// Steps are numbered in the order the plan is carried out: creating the namespace; each PreSync
+/// hook (create, then wait); each wave (validate, apply and prune, then wait); each Sync hook;
+/// `PruneLast`; each PostSync hook. A plan made from the same commit numbers them the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    /// The step that was waiting, where the next call starts.
+    pub step: u32,
+    /// When that wait began: timeouts count across calls.
+    pub waiting_since: SystemTime,
+    /// What it waits on, for people (`wave 1: Deployment web/web: 1 of 2 replicas available`).
+    pub waiting_on: String,
+}
+
 /// The result of a whole sync.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncReport {
@@ -93,12 +109,15 @@ pub struct SyncReport {
     pub failure: Option<String>,
     /// Attempts made (more than one when retried).
     pub attempts: u32,
+    /// Set when the execution stopped to wait (`Settings::yield_waits`): where to go
+    /// on. Such a report holds only the results of the steps this call carried out.
+    pub pending: Option<Resume>,
 }
 
 impl SyncReport {
-    /// Whether every step succeeded.
+    /// Whether every step succeeded (a pending execution has not).
     pub fn succeeded(&self) -> bool {
-        self.failure.is_none()
+        self.failure.is_none() && self.pending.is_none()
     }
 
     /// The result for `key`, if it was handled (the last one, when retried).

@@ -184,7 +184,7 @@ where
             });
         }
         report.attempts = attempt;
-        if report.succeeded() || settings.dry_run {
+        if report.succeeded() || report.pending.is_some() || settings.dry_run {
             return Ok(report);
         }
         match retry.delay(attempt) {

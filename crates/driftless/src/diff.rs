@@ -53,6 +53,9 @@ pub fn compare_settings(app: String, options: SyncOptions, destination: String) 
         health_timeout: std::time::Duration::ZERO,
         poll: std::time::Duration::ZERO,
         wait_last_wave: false,
+        yield_waits: false,
+        resume: None,
+        handled_before: Default::default(),
     }
 }
 

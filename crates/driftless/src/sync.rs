@@ -77,6 +77,9 @@ async fn sync_command(args: &SyncArgs) -> anyhow::Result<SyncReport> {
         health_timeout: args.timeout,
         poll: Duration::from_millis(500),
         wait_last_wave: true,
+        yield_waits: false,
+        resume: None,
+        handled_before: Default::default(),
     };
     let cluster = KubeCluster::new(client)
         .await
