@@ -5,43 +5,9 @@ use crate::error::Error;
 use crate::fs::{FileSystem, join, normalize};
 use crate::kustomization::{FILE_NAMES, Kustomization};
 use crate::parse::{parse_documents, parse_one};
-use crate::resource::{Behavior, Resource};
+use crate::resource::{Resource, scalar_text};
+use crate::target::{Accumulator, Builder, Options, Target, is_remote};
 use serde_json::{Map, Value};
-
-/// The order of the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Reorder {
-    /// kustomize's legacy order (by kind, then id) unless `sortOptions` says otherwise; what
-    /// `kubectl kustomize` does.
-    #[default]
-    Legacy,
-    /// Input order unless `sortOptions` says otherwise (kustomize's library default).
-    None,
-}
-
-/// Fetches remote bases (Git URLs in `resources`) for a build that allows them. This crate does
-/// no I/O of its own: the caller decides whether and how remote content is reached.
-pub trait RemoteLoader: Send + Sync + std::fmt::Debug {
-    /// Loads the remote resource `url` (as written in the kustomization): the file system holding
-    /// its content and the directory in it to build. The error is one line for people.
-    fn load(&self, url: &str) -> Result<(Box<dyn FileSystem>, String), String>;
-}
-
-/// Build options.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Output order when the kustomization has no `sortOptions`.
-    pub reorder: Reorder,
-    /// Allow files outside a kustomization's directory (`--load-restrictor LoadRestrictionsNone`).
-    pub allow_outside_root: bool,
-    /// Where remote bases come from; `None` (the default) refuses them.
-    pub remote: Option<std::sync::Arc<dyn RemoteLoader>>,
-}
-
-/// Whether a `resources` entry names remote content rather than a path.
-pub fn is_remote(entry: &str) -> bool {
-    entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@")
-}
 
 /// Builds the kustomization in `dir` and returns the resulting objects.
 pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Value>, Error> {
@@ -72,65 +38,11 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<S
     Ok(crate::emit::to_yaml_stream(&build(fs, dir, options)?))
 }
 
-/// Resources and vars collected so far.
-#[derive(Debug, Default)]
-pub(crate) struct Accumulator {
-    pub(crate) resources: Vec<Resource>,
-    pub(crate) vars: Vec<crate::kustomization::Var>,
-    /// Transformer configuration from `configurations` files.
-    pub(crate) config: crate::config::TransformerConfig,
-    /// The custom OpenAPI document (`openapi.path`) in effect, inherited from bases.
-    pub(crate) schema: Option<std::sync::Arc<Value>>,
-}
-
-impl Accumulator {
-    pub(crate) fn append(&mut self, r: Resource) -> Result<(), Error> {
-        let id = r.id();
-        if self.resources.iter().any(|x| same_id(&x.id(), &id)) {
-            return Err(Error::msg(format!(
-                "may not add resource with an already registered id: {id}"
-            )));
-        }
-        self.resources.push(r);
-        Ok(())
-    }
-}
-
-fn same_id(a: &crate::resource::ResId, b: &crate::resource::ResId) -> bool {
-    a.kind == b.kind && a.group == b.group && a.name == b.name && ns_eq(&a.namespace, &b.namespace)
-}
-
-/// Namespaces compare with the empty one equal to `default`.
-pub(crate) fn ns_eq(a: &str, b: &str) -> bool {
-    let n = |s: &str| {
-        if s.is_empty() {
-            "default".to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    n(a) == n(b)
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
     Kustomization,
     Component,
     Any,
-}
-
-pub(crate) struct Builder<'a> {
-    pub(crate) fs: &'a dyn FileSystem,
-    pub(crate) options: &'a Options,
-}
-
-/// A loaded kustomization with its location.
-pub(crate) struct Target {
-    pub(crate) dir: String,
-    pub(crate) file: String,
-    pub(crate) k: Kustomization,
-    /// The custom OpenAPI document for this kustomization's patches (its own or a base's).
-    pub(crate) schema: Option<std::sync::Arc<Value>>,
 }
 
 impl Builder<'_> {
@@ -494,16 +406,6 @@ fn stringify_annotations(obj: &mut Map<String, Value>) {
     }
 }
 
-/// The text of a scalar as a string.
-pub(crate) fn scalar_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Number(n) => crate::scalar::format_number(n),
-        other => other.to_string(),
-    }
-}
-
 /// Moves legacy spellings into their current fields before the typed read.
 fn fix_legacy(mut v: Value) -> Value {
     if let Value::Object(m) = &mut v {
@@ -602,12 +504,4 @@ fn canonical_keys(v: &mut Value) {
             m.insert(key, val);
         }
     }
-}
-
-/// Marks resources as generated with the given behavior (used by generators).
-pub(crate) fn generated(obj: Map<String, Value>, behavior: Behavior, hash: bool) -> Resource {
-    let mut r = Resource::new(obj);
-    r.behavior = behavior;
-    r.needs_hash = hash;
-    r
 }

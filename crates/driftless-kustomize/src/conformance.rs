@@ -6,8 +6,9 @@
 //! for tests that were not extracted (plugins, helm, network...). The project's own cases use the
 //! same layout.
 
-use crate::build::{Options, Reorder, build_yaml};
+use crate::build::build_yaml;
 use crate::fs::DiskFs;
+use crate::target::{Options, Reorder};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

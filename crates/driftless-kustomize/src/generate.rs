@@ -1,9 +1,10 @@
 //! `configMapGenerator` and `secretGenerator`, and the name suffix hash.
 
-use crate::build::{Accumulator, Builder, Target, generated, ns_eq};
 use crate::error::Error;
 use crate::kustomization::{Generator, GeneratorOptions};
 use crate::resource::{Behavior, Origin, Resource};
+use crate::resource::{generated, ns_eq};
+use crate::target::{Accumulator, Builder, Target};
 use base64::Engine;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};

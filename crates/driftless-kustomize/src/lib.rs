@@ -13,6 +13,7 @@
 //! ```
 
 mod build;
+mod builtins;
 mod config;
 pub mod conformance;
 mod crds;
@@ -32,9 +33,11 @@ pub mod resource;
 mod scalar;
 pub mod smp;
 mod sort;
+mod target;
 mod transform;
 mod vars;
 
-pub use build::{Options, RemoteLoader, Reorder, build, build_yaml, is_remote};
+pub use build::{build, build_yaml};
 pub use error::Error;
 pub use fs::{DiskFs, FileSystem, MemFs};
+pub use target::{Options, RemoteLoader, Reorder, is_remote};

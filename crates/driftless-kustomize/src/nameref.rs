@@ -1,12 +1,12 @@
 //! Name references: fields that name another object follow that object's renames (prefixes,
 //! suffixes, hashes, patches), as kustomize's name reference table lists them.
 
-use crate::build::ns_eq;
 use crate::config::NameRefEntry;
 use crate::error::Error;
 use crate::fieldpath::{split_path, visit};
 use crate::fieldspecs::{POD_SPEC_AT, is_namespaced};
 use crate::resource::Resource;
+use crate::resource::ns_eq;
 use serde_json::Value;
 
 /// Pod spec fields naming a ConfigMap.

@@ -1,11 +1,12 @@
 //! The patch transformers: `patchesStrategicMerge`, `patches` and `patchesJson6902`, and the
 //! target selection they share.
 
-use crate::build::{Builder, Target, ns_eq};
 use crate::error::Error;
 use crate::kustomization::{Patch, Selector};
 use crate::parse::parse_documents;
+use crate::resource::ns_eq;
 use crate::resource::{Resource, split_api_version};
+use crate::target::{Builder, Target};
 use serde_json::Value;
 
 /// Reads a patch given as a file path or inline text.
@@ -357,7 +358,7 @@ fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
 
 /// Kubernetes label selector syntax: `k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (a,b)`, `k notin (a)`.
 pub(crate) fn label_selector_matches(sel: &str, labels: &serde_json::Map<String, Value>) -> bool {
-    let get = |k: &str| labels.get(k).map(crate::build::scalar_text);
+    let get = |k: &str| labels.get(k).map(crate::resource::scalar_text);
     let mut terms = Vec::new();
     let (mut depth, mut cur) = (0, String::new());
     for c in sel.chars() {

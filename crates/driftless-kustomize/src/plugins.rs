@@ -2,12 +2,12 @@
 //! (`apiVersion: builtin`, `kind: PrefixSuffixTransformer`...), given as files, inline YAML or
 //! kustomization directories whose output is the configurations.
 
-use crate::build::{Accumulator, Builder, Target};
 use crate::error::Error;
 use crate::fieldspecs::{self, Spec};
 use crate::kustomization::{FieldSpec, Generator, Image, Patch, Selector};
 use crate::parse::parse_documents;
 use crate::resource::Resource;
+use crate::target::{Accumulator, Builder, Target};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -240,7 +240,7 @@ fn transform(
                 fieldspecs::COMMON_ANNOTATIONS
             };
             let specs = specs_of(cfg, default)?;
-            crate::transform::set_map(res, &specs, key, &pairs);
+            crate::builtins::set_map(res, &specs, key, &pairs);
         }
         "NamespaceTransformer" => {
             let ns = cfg
@@ -257,7 +257,7 @@ fn transform(
                 if unset_only && !r.namespace().is_empty() {
                     continue;
                 }
-                crate::transform::set_namespace(std::slice::from_mut(r), ns);
+                crate::builtins::set_namespace(std::slice::from_mut(r), ns);
             }
         }
         "PatchJson6902Transformer" => {
@@ -297,7 +297,7 @@ fn transform(
         "ImageTagTransformer" => {
             let image: Image = field(cfg, "imageTag")?;
             let fs: Vec<FieldSpec> = field(cfg, "fieldSpecs")?;
-            crate::transform::apply_image(res, &image, &fs);
+            crate::builtins::apply_image(res, &image, &fs);
         }
         "ReplicaCountTransformer" => {
             let replica: crate::kustomization::Replica = field(cfg, "replica")?;

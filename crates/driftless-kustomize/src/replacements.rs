@@ -1,11 +1,12 @@
 //! `replacements`: copy a field of one resource into fields of others.
 
-use crate::build::{Builder, Target, scalar_text};
 use crate::error::Error;
 use crate::kustomization::Selector;
 use crate::parse::parse_documents;
 use crate::patch::select_with;
 use crate::resource::Resource;
+use crate::resource::scalar_text;
+use crate::target::{Builder, Target};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 

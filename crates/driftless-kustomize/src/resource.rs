@@ -283,3 +283,33 @@ pub fn split_api_version(av: &str) -> (&str, &str) {
         None => ("", av),
     }
 }
+
+/// Namespaces compare with the empty one equal to `default`.
+pub(crate) fn ns_eq(a: &str, b: &str) -> bool {
+    let n = |s: &str| {
+        if s.is_empty() {
+            "default".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    n(a) == n(b)
+}
+
+/// The text of a scalar as a string.
+pub(crate) fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Number(n) => crate::scalar::format_number(n),
+        other => other.to_string(),
+    }
+}
+
+/// Marks resources as generated with the given behavior (used by generators).
+pub(crate) fn generated(obj: Map<String, Value>, behavior: Behavior, hash: bool) -> Resource {
+    let mut r = Resource::new(obj);
+    r.behavior = behavior;
+    r.needs_hash = hash;
+    r
+}

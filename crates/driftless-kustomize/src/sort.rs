@@ -1,9 +1,9 @@
 //! Output order: `sortOptions` (legacy or fifo), or the build's default.
 
-use crate::build::Reorder;
 use crate::error::Error;
 use crate::kustomization::SortOptions;
 use crate::resource::Resource;
+use crate::target::Reorder;
 use std::cmp::Ordering;
 
 /// Kinds printed first in legacy order, in this order.

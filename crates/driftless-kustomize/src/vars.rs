@@ -1,11 +1,11 @@
 //! The legacy `vars`: `$(NAME)` in well-known fields replaced by a field of another object.
 
-use crate::build::{ns_eq, scalar_text};
 use crate::error::Error;
 use crate::fieldpath::{split_path, visit};
 use crate::fieldspecs::POD_SPEC_AT;
 use crate::kustomization::{FieldSpec, Var};
 use crate::resource::{Resource, split_api_version};
+use crate::resource::{ns_eq, scalar_text};
 use serde_json::Value;
 
 /// Pod spec fields where vars are expanded.

@@ -1,0 +1,88 @@
+//! What the steps of a build share: the build options, the builder (the file system and the
+//! options), a loaded kustomization ([`Target`]) and what has been accumulated so far. The
+//! steps themselves (generators, transformers, patches, vars, sorting) depend on this module,
+//! never on the build that runs them.
+
+use crate::error::Error;
+use crate::fs::FileSystem;
+use crate::kustomization::Kustomization;
+use crate::resource::{Resource, ns_eq};
+use serde_json::Value;
+
+/// The order of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reorder {
+    /// kustomize's legacy order (by kind, then id) unless `sortOptions` says otherwise; what
+    /// `kubectl kustomize` does.
+    #[default]
+    Legacy,
+    /// Input order unless `sortOptions` says otherwise (kustomize's library default).
+    None,
+}
+
+/// Fetches remote bases (Git URLs in `resources`) for a build that allows them. This crate does
+/// no I/O of its own: the caller decides whether and how remote content is reached.
+pub trait RemoteLoader: Send + Sync + std::fmt::Debug {
+    /// Loads the remote resource `url` (as written in the kustomization): the file system holding
+    /// its content and the directory in it to build. The error is one line for people.
+    fn load(&self, url: &str) -> Result<(Box<dyn FileSystem>, String), String>;
+}
+
+/// Build options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Output order when the kustomization has no `sortOptions`.
+    pub reorder: Reorder,
+    /// Allow files outside a kustomization's directory (`--load-restrictor LoadRestrictionsNone`).
+    pub allow_outside_root: bool,
+    /// Where remote bases come from; `None` (the default) refuses them.
+    pub remote: Option<std::sync::Arc<dyn RemoteLoader>>,
+}
+
+/// Whether a `resources` entry names remote content rather than a path.
+pub fn is_remote(entry: &str) -> bool {
+    entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@")
+}
+
+/// Resources and vars collected so far.
+#[derive(Debug, Default)]
+pub(crate) struct Accumulator {
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) vars: Vec<crate::kustomization::Var>,
+    /// Transformer configuration from `configurations` files.
+    pub(crate) config: crate::config::TransformerConfig,
+    /// The custom OpenAPI document (`openapi.path`) in effect, inherited from bases.
+    pub(crate) schema: Option<std::sync::Arc<Value>>,
+}
+
+impl Accumulator {
+    pub(crate) fn append(&mut self, r: Resource) -> Result<(), Error> {
+        let id = r.id();
+        if self.resources.iter().any(|x| same_id(&x.id(), &id)) {
+            return Err(Error::msg(format!(
+                "may not add resource with an already registered id: {id}"
+            )));
+        }
+        self.resources.push(r);
+        Ok(())
+    }
+}
+
+pub(crate) fn same_id(a: &crate::resource::ResId, b: &crate::resource::ResId) -> bool {
+    a.kind == b.kind && a.group == b.group && a.name == b.name && ns_eq(&a.namespace, &b.namespace)
+}
+
+/// Reads the files of a build.
+pub(crate) struct Builder<'a> {
+    pub(crate) fs: &'a dyn FileSystem,
+    pub(crate) options: &'a Options,
+}
+
+/// A loaded kustomization with its location.
+pub(crate) struct Target {
+    pub(crate) dir: String,
+    pub(crate) file: String,
+    pub(crate) k: Kustomization,
+    /// The custom OpenAPI document for this kustomization's patches (its own or a base's).
+    pub(crate) schema: Option<std::sync::Arc<Value>>,
+}
