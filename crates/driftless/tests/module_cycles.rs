@@ -230,3 +230,21 @@ fn the_modules_of_the_cli_form_no_import_cycle() -> Result {
     assert_eq!(cycle(&edges), None, "import cycle; edges: {edges:?}");
     Ok(())
 }
+
+#[test]
+fn the_modules_of_every_crate_of_the_workspace_form_no_import_cycle() -> Result {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&crates)? {
+        let src = entry?.path().join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let files = modules(&src)?;
+        let edges = graph(&files);
+        assert_eq!(cycle(&edges), None, "import cycle in {}", src.display());
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} crates found under {}", crates.display());
+    Ok(())
+}
