@@ -16,10 +16,14 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// The parser's options. Comments are not captured: a value never needs them, and capturing
+/// them bounds how many may stand in a row where the parser looks ahead (between a key and its
+/// value, or after the last node), which every kubebuilder scaffold exceeds.
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         legacy_octal_numbers: true,
         strict_booleans: true,
+        emit_comments: false,
     }
 }
 
@@ -28,12 +32,98 @@ pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, YamlError> 
     let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options())
         .map_err(|e| yaml_error(file, &e))?;
     let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    drop_phantom_final_break(&mut docs, text);
     if text.contains('-') {
         for d in docs.iter_mut() {
             convert_timestamps(d, text);
         }
     }
     Ok(docs)
+}
+
+/// A block scalar (`|`, `>`, without `-`) whose last line is the last line of a text that does
+/// not end in a line break has no final line break to keep: Go's YAML reader (kustomize's) reads
+/// `k: |\n  a\n  b` as `"a\nb"`. The parser here reads it as if the break were there; this takes
+/// that break off the stream's last scalar.
+fn drop_phantom_final_break(docs: &mut [Value], text: &str) {
+    if text.is_empty() || text.ends_with(['\n', '\r']) || !ends_in_block_scalar(text) {
+        return;
+    }
+    let mut v = match docs.last_mut() {
+        Some(v) => v,
+        None => return,
+    };
+    loop {
+        v = match v {
+            Value::Object(m) => match m.values_mut().next_back() {
+                Some(x) => x,
+                None => return,
+            },
+            Value::Array(a) => match a.last_mut() {
+                Some(x) => x,
+                None => return,
+            },
+            Value::String(s) => {
+                if s.ends_with('\n') {
+                    s.pop();
+                }
+                return;
+            }
+            _ => return,
+        };
+    }
+}
+
+/// Whether the text's last line (which holds something) is content of a block scalar that
+/// keeps or clips its final line break: the nearest line above it that is less indented than
+/// every line below it and is not blank ends in a block scalar header such as `key: |`.
+fn ends_in_block_scalar(text: &str) -> bool {
+    let mut lines = text.split('\n').rev().map(|l| l.trim_end_matches('\r'));
+    let Some(last) = lines.next() else {
+        return false;
+    };
+    if last.trim().is_empty() {
+        return false;
+    }
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut min = indent(last);
+    for line in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let i = indent(line);
+        if i < min {
+            match block_header(line) {
+                Some(keeps_break) => return keeps_break,
+                None if i == 0 => return false,
+                None => min = i,
+            }
+        }
+    }
+    false
+}
+
+/// `Some(true)` when `line` ends in a block scalar header that clips or keeps the final line
+/// break (`|`, `>+`, `|2`...), `Some(false)` for one that strips it (`|-`), `None` otherwise.
+fn block_header(line: &str) -> Option<bool> {
+    let tokens: Vec<&str> = line
+        .split_whitespace()
+        .take_while(|t| !t.starts_with('#'))
+        .collect();
+    let (&header, before) = tokens.split_last()?;
+    let mut chars = header.chars();
+    if !matches!(chars.next(), Some('|' | '>')) {
+        return None;
+    }
+    let rest: Vec<char> = chars.collect();
+    if rest.len() > 2 || !rest.iter().all(|c| matches!(c, '+' | '-' | '1'..='9')) {
+        return None;
+    }
+    let introduced = match before.last() {
+        None => true,
+        Some(t) => t.ends_with(':') || *t == "-" || *t == "---" || t.starts_with(['&', '!']),
+    };
+    introduced.then_some(!rest.contains(&'-'))
 }
 
 /// kustomize's reader turns unquoted YAML timestamps into times, which it writes back in RFC
@@ -194,6 +284,7 @@ pub fn parse_one(text: &str, file: &str) -> Result<Value, YamlError> {
     let docs: Vec<Value> =
         serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
     let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    drop_phantom_final_break(&mut docs, text);
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.remove(0)),
@@ -229,6 +320,50 @@ mod tests {
             v[0],
             json!({"a": "2020-01-01T00:00:00Z", "b": "2020-01-02", "c": "2001-12-14T21:59:43.1-05:00"})
         );
+        Ok(())
+    }
+
+    #[test]
+    fn reads_thousands_of_comment_lines() -> Result<(), YamlError> {
+        // A kubebuilder scaffold's kustomization is mostly commented-out entries.
+        let comments = |n: usize| -> String {
+            (0..n)
+                .map(|i| format!("#- x{i}.yaml\n  # indented {i}\n"))
+                .collect()
+        };
+        let text = format!(
+            "{}resources:\n{}- a.yaml\n{}namePrefix: p-\n{}",
+            comments(3000),
+            comments(3000),
+            comments(3000),
+            comments(3000)
+        );
+        let v = parse_one(&text, "kustomization.yaml")?;
+        assert_eq!(v, json!({"resources": ["a.yaml"], "namePrefix": "p-"}));
+        let docs = parse_documents(&text, "kustomization.yaml")?;
+        assert_eq!(docs, vec![v]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_of_the_text_has_no_final_break() -> Result<(), YamlError> {
+        for (text, want) in [
+            ("k: |\n  a\n  b", json!({"k": "a\nb"})),
+            ("k: |+\n  a\n  b", json!({"k": "a\nb"})),
+            ("k: >\n  a\n  b", json!({"k": "a b"})),
+            ("k: |-\n  a\n  b", json!({"k": "a\nb"})),
+            ("k: |\n  a\n  b\n", json!({"k": "a\nb\n"})),
+            ("k: |\n  a\n    b", json!({"k": "a\n  b"})),
+            ("k: | # note\n  a\n\n  b", json!({"k": "a\n\nb"})),
+            ("- x\n- |2\n   a", json!(["x", " a"])),
+            ("k: \"a\\n\"", json!({"k": "a\n"})),
+        ] {
+            assert_eq!(parse_one(text, "x.yaml")?, want, "{text:?}");
+        }
+        let docs = parse_documents("a: 1\n---\nm:\n  k: |\n    x\n  j: |\n    y", "x.yaml")?;
+        assert_eq!(docs[1], json!({"m": {"k": "x\n", "j": "y"}}));
+        let plain = parse_documents("m:\n  k: |\n    x\n  j: y\n  # c", "x.yaml")?;
+        assert_eq!(plain[0], json!({"m": {"k": "x\n", "j": "y"}}));
         Ok(())
     }
 

@@ -60,6 +60,9 @@ pub fn parse_manifests(file: &str, bytes: &[u8]) -> Result<Vec<Manifest>, ParseE
         strict_booleans: false,
         duplicate_keys: DuplicateKeyPolicy::Error,
         with_snippet: false,
+        // Comments are not needed, and capturing them bounds how many may stand in a row where
+        // the parser looks ahead (between a key and its value).
+        emit_comments: false,
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_REPLAYED_ALIAS_EVENTS,
         },
@@ -147,6 +150,21 @@ mod tests {
 
     fn objects(text: &str) -> Result<Vec<Value>, ParseError> {
         Ok(parse(text)?.into_iter().map(|m| m.into_parts().0).collect())
+    }
+
+    #[test]
+    fn reads_thousands_of_comment_lines_anywhere() -> Result<(), ParseError> {
+        let comments: String = (0..3000).map(|i| format!("# line {i}\n")).collect();
+        let text = format!(
+            "{comments}apiVersion: v1\nkind: ConfigMap\nmetadata:\n{comments}  name: c\ndata:\n{comments}  k: v\n{comments}"
+        );
+        assert_eq!(
+            objects(&text)?,
+            vec![
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}})
+            ]
+        );
+        Ok(())
     }
 
     #[test]

@@ -72,16 +72,24 @@ fn version(key: &str) -> Option<&'static str> {
         .map(|(_, v)| v.trim())
 }
 
+/// The root of `testenv/build`'s cache: `$DRIFTLESS_TESTENV_CACHE`, else
+/// `$XDG_CACHE_HOME/driftless/testenv`, else `~/.cache/driftless/testenv`.
+fn cache_root() -> Result<PathBuf, Error> {
+    Ok(
+        if let Some(cache) = std::env::var_os("DRIFTLESS_TESTENV_CACHE") {
+            PathBuf::from(cache)
+        } else if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME") {
+            PathBuf::from(xdg).join("driftless/testenv")
+        } else if let Some(home) = std::env::var_os("HOME") {
+            PathBuf::from(home).join(".cache/driftless/testenv")
+        } else {
+            return Err(Error::NoCacheDir);
+        },
+    )
+}
+
 fn default_dir() -> Result<PathBuf, Error> {
-    let root = if let Some(cache) = std::env::var_os("DRIFTLESS_TESTENV_CACHE") {
-        PathBuf::from(cache)
-    } else if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME") {
-        PathBuf::from(xdg).join("driftless/testenv")
-    } else if let Some(home) = std::env::var_os("HOME") {
-        PathBuf::from(home).join(".cache/driftless/testenv")
-    } else {
-        return Err(Error::NoCacheDir);
-    };
+    let root = cache_root()?;
     let (Some(k8s), Some(etcd), Some(kwok)) = (
         version("KUBERNETES_VERSION"),
         version("ETCD_VERSION"),
@@ -90,6 +98,28 @@ fn default_dir() -> Result<PathBuf, Error> {
         return Err(Error::NoCacheDir);
     };
     Ok(root.join(format!("k8s-{k8s}-etcd-{etcd}-kwok-{kwok}")))
+}
+
+/// The reference `kustomize` (the release `kubectl kustomize` bundles, pinned as
+/// `KUSTOMIZE_VERSION`) that `testenv/build` builds: `$DRIFTLESS_KUSTOMIZE_BIN` when set,
+/// otherwise `kustomize-<version>/bin/kustomize` in the cache directory.
+///
+/// Fails with an error naming `testenv/build` when it is not there.
+pub fn reference_kustomize() -> Result<PathBuf, Error> {
+    let path = match std::env::var_os("DRIFTLESS_KUSTOMIZE_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let version = version("KUSTOMIZE_VERSION").ok_or(Error::NoCacheDir)?;
+            cache_root()?
+                .join(format!("kustomize-{version}"))
+                .join("bin/kustomize")
+        }
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::MissingBinary { path })
+    }
 }
 
 /// The Kubernetes release the binaries are built from, e.g. `v1.35.4`.
@@ -103,7 +133,12 @@ mod tests {
 
     #[test]
     fn versions_file_pins_every_component() {
-        for key in ["KUBERNETES_VERSION", "ETCD_VERSION", "KWOK_VERSION"] {
+        for key in [
+            "KUBERNETES_VERSION",
+            "ETCD_VERSION",
+            "KWOK_VERSION",
+            "KUSTOMIZE_VERSION",
+        ] {
             let value = version(key).unwrap_or_default();
             assert!(value.starts_with('v'), "{key} = {value:?}");
         }

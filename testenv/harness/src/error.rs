@@ -6,7 +6,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A binary (or kwok's stage file) is not where `testenv/build` puts it.
-    #[error("{} is missing: run testenv/build to build the test control plane", path.display())]
+    #[error(
+        "{} is missing: run testenv/build to build the test control plane and the reference kustomize",
+        path.display()
+    )]
     MissingBinary {
         /// The path that was looked at.
         path: PathBuf,
