@@ -138,9 +138,9 @@ async fn clean_up(ctx: &Context, seen: &Observation, deletion: Deletion) -> Resu
 /// Deletes every object the application owns (the finalizer's cascade).
 async fn delete_managed(ctx: &Context, id: &str) -> Result<(), Error> {
     for (key, live) in ctx.cluster.list_owned(id).await? {
-        let Some(driftless_sync::Owner::This) = Some(driftless_sync::owner(&live, id, &key)) else {
+        if driftless_sync::owner(&live, id, &key) != driftless_sync::Owner::This {
             continue;
-        };
+        }
         ctx.cluster
             .delete(
                 &key,
