@@ -245,6 +245,10 @@ fn the_modules_of_every_crate_of_the_workspace_form_no_import_cycle() -> Result 
         assert_eq!(cycle(&edges), None, "import cycle in {}", src.display());
         checked += 1;
     }
-    assert!(checked >= 12, "only {checked} crates found under {}", crates.display());
+    assert!(
+        checked >= 12,
+        "only {checked} crates found under {}",
+        crates.display()
+    );
     Ok(())
 }
