@@ -33,6 +33,10 @@ use crate::status::ApplicationStatus;
 #[kube(printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationSpec {
+    /// The [`AppProject`](crate::AppProject) that bounds what the application may do. Default
+    /// [`DEFAULT_PROJECT`](crate::DEFAULT_PROJECT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     /// Where the desired state comes from.
     pub source: Source,
     /// Where it is applied.
@@ -123,6 +127,16 @@ impl Application {
             .filter(|namespace| !namespace.is_empty())
             .or_else(|| self.metadata.namespace.clone())
             .unwrap_or_default()
+    }
+
+    /// The name of the application's project: `spec.project`, else (unset or empty)
+    /// [`DEFAULT_PROJECT`](crate::DEFAULT_PROJECT).
+    pub fn project(&self) -> &str {
+        self.spec
+            .project
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .unwrap_or(crate::DEFAULT_PROJECT)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Driftless custom resources: the `Application` (`driftless.dev/v1alpha1`), its status,
-//! conditions and reasons. Field names follow Argo CD where the concept is the same and Flux
+//! conditions and reasons, and the `AppProject` that bounds what Applications may do. Field names follow Argo CD where the concept is the same and Flux
 //! where Argo CD has none, so moving from either is mechanical.
 //!
 //! Pure types: no client, no runtime. [`crd_yaml`] renders the CustomResourceDefinition that
@@ -8,6 +8,7 @@
 mod application;
 mod conditions;
 mod operation;
+mod project;
 mod status;
 
 pub use application::{
@@ -16,6 +17,10 @@ pub use application::{
 };
 pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
 pub use operation::{FINALIZER, SYNC_REQUEST_ANNOTATION, SyncRequest};
+pub use project::{
+    AppProject, AppProjectSpec, ClusterResourceItem, DEFAULT_PROJECT, GroupKind, OrphanedResources,
+    ProjectDestination, ProjectRole, SyncWindow,
+};
 pub use status::{
     ApplicationStatus, HealthState, HistoryEntry, OperationPhase, OperationState, ResourceResult,
     ResourceStatus, SyncProgress, SyncState, SyncStatusCode,
@@ -28,7 +33,10 @@ pub const GROUP: &str = "driftless.dev";
 /// The served version.
 pub const VERSION: &str = "v1alpha1";
 
-/// The Application CRD as YAML, as `deploy/crd.yaml` holds it.
+/// Every Driftless CRD (Application, AppProject) as one YAML stream, as `deploy/crd.yaml`
+/// holds it.
 pub fn crd_yaml() -> Result<String, serde_saphyr::SerializeError> {
-    serde_saphyr::to_string(&Application::crd())
+    let application = serde_saphyr::to_string(&Application::crd())?;
+    let project = serde_saphyr::to_string(&AppProject::crd())?;
+    Ok(format!("{application}---\n{project}"))
 }

@@ -212,6 +212,7 @@ async fn narrowed(admin: &Client, ns: &str, secrets: &str) -> anyhow::Result<()>
         yield_waits: false,
         resume: None,
         handled_before: Default::default(),
+        permit: Default::default(),
     };
     let error = observe(&cluster, manifests, &settings)
         .await

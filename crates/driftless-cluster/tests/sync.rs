@@ -34,6 +34,7 @@ fn settings(ns: &str, options: &[&str]) -> anyhow::Result<Settings> {
         yield_waits: false,
         resume: None,
         handled_before: Default::default(),
+        permit: Default::default(),
     })
 }
 

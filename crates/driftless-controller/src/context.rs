@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use driftless_api::{Application, ApplicationStatus, Source};
+use driftless_api::{AppProject, Application, ApplicationStatus, Source};
 use driftless_cluster::KubeCluster;
 use driftless_resource::{Manifest, Provenance};
 use driftless_source::Cache;
@@ -26,6 +26,9 @@ pub const CONTROLLER_NAME: &str = "driftless-controller";
 /// only add connections and memory. Argo CD's default is 10 operation processors, Flux's 4.
 pub const DEFAULT_CONCURRENCY: u16 = 16;
 
+/// The controller's namespace when none is given: where its AppProjects live.
+pub const DEFAULT_NAMESPACE: &str = "driftless-system";
+
 /// Shared state of the controller.
 pub struct Context {
     /// The Kubernetes client.
@@ -42,12 +45,28 @@ pub struct Context {
     pub metrics: Metrics,
     /// How many Applications are reconciled at once ([`DEFAULT_CONCURRENCY`] unless set).
     pub concurrency: u16,
+    /// The controller's namespace ([`DEFAULT_NAMESPACE`] unless set): its AppProjects live
+    /// there, and its Applications may use any project.
+    pub namespace: String,
+    /// Every AppProject of [`Context::namespace`], as the controller's watch last saw it.
+    pub projects: Store<AppProject>,
     /// When this context was made: no render is older than that.
     pub(crate) started: Instant,
     writer: Mutex<Option<reflector::store::Writer<Application>>>,
+    project_writer: Mutex<Option<reflector::store::Writer<AppProject>>>,
     triggers: UnboundedSender<String>,
     receiver: Mutex<Option<UnboundedReceiver<String>>>,
     apps: Mutex<HashMap<ObjectRef<Application>, AppMemory>>,
+}
+
+/// What `run` takes from the context once.
+pub(crate) struct RunParts {
+    /// Fills [`Context::applications`].
+    pub applications: reflector::store::Writer<Application>,
+    /// Fills [`Context::projects`].
+    pub projects: reflector::store::Writer<AppProject>,
+    /// Application ids to reconcile now.
+    pub triggers: UnboundedReceiver<String>,
 }
 
 /// What the controller remembers of one application between reconciliations (lost on restart,
@@ -183,6 +202,7 @@ impl Context {
         let (triggers, receiver) = unbounded_channel();
         let cluster = KubeCluster::watched(client.clone(), triggers.clone()).await?;
         let (applications, writer) = reflector::store();
+        let (projects, project_writer) = reflector::store();
         let recorder = Recorder::new(
             client.clone(),
             Reporter {
@@ -198,24 +218,42 @@ impl Context {
             applications,
             metrics,
             concurrency: DEFAULT_CONCURRENCY,
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            projects,
             started: Instant::now(),
             writer: Mutex::new(Some(writer)),
+            project_writer: Mutex::new(Some(project_writer)),
             triggers,
             receiver: Mutex::new(Some(receiver)),
             apps: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The store writer and trigger receiver, taken once by `run`.
-    pub(crate) fn take_run_parts(
-        &self,
-    ) -> Option<(
-        reflector::store::Writer<Application>,
-        UnboundedReceiver<String>,
-    )> {
-        let writer = lock(&self.writer).take()?;
-        let receiver = lock(&self.receiver).take()?;
-        Some((writer, receiver))
+    /// The store writers and trigger receiver, taken once by `run`.
+    pub(crate) fn take_run_parts(&self) -> Option<RunParts> {
+        let applications = lock(&self.writer).take()?;
+        let projects = lock(&self.project_writer).take()?;
+        let triggers = lock(&self.receiver).take()?;
+        Some(RunParts {
+            applications,
+            projects,
+            triggers,
+        })
+    }
+
+    /// Wakes every Application of project `name` (a changed project takes effect at once);
+    /// returns how many there were.
+    pub(crate) fn wake_project(&self, name: &str) -> usize {
+        let mut woken = 0;
+        for app in self.applications.state() {
+            if app.project() == name {
+                let id = crate::app_id(&app.namespace().unwrap_or_default(), &app.name_any());
+                // The receiver is gone only when the controller stops.
+                let _ = self.triggers.send(id);
+                woken += 1;
+            }
+        }
+        woken
     }
 
     /// Asks every Application whose `source.repoURL` is `repo_url` (compared after

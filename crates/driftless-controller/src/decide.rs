@@ -255,7 +255,9 @@ fn trigger(seen: &Observation, decision: &mut Decision) -> Flow {
     });
     if last_synced != Some(render.commit.as_str()) && !failed_before {
         decision.action = Action::Sync(Trigger::NewCommit);
-    } else if automated.self_heal {
+    } else if automated.self_heal && compared.denied.is_empty() {
+        // While the project denies an object, a sync cannot succeed: self-heal waits for a
+        // change of Git or of the project.
         if seen.heal_wait.is_zero() {
             decision.action = Action::Sync(Trigger::SelfHeal);
         } else {

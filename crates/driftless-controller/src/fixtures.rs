@@ -97,6 +97,7 @@ pub fn comparison(out_of_sync: bool) -> Comparison {
         observed: Default::default(),
         drifts: Vec::new(),
         out_of_sync,
+        denied: Vec::new(),
         summary: Summary {
             code: if out_of_sync {
                 SyncStatusCode::OutOfSync

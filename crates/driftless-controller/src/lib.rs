@@ -19,6 +19,7 @@ mod leader;
 mod lifecycle;
 mod metrics;
 mod observe;
+mod project;
 mod reconcile;
 mod records;
 mod report;
@@ -27,7 +28,7 @@ mod source;
 mod spec;
 mod status;
 
-pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY};
+pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
 pub use metrics::{Metrics, OpResult, SyncPhase};
 pub use reconcile::{app_id, diff_options, reconcile};

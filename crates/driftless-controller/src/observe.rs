@@ -17,7 +17,7 @@ use kube::{Resource, ResourceExt};
 
 use crate::context::{CachedRender, Context, Packed};
 use crate::source::fetch_and_render;
-use crate::spec::{SpecError, ValidSpec, validate};
+use crate::spec::{SpecError, ValidSpec, validate, with_project};
 use crate::status::{Summary, summarize};
 use crate::{Error, OpResult};
 
@@ -95,6 +95,9 @@ pub(crate) struct Comparison {
     pub out_of_sync: bool,
     /// Sync status, per-object status and aggregate health.
     pub summary: Summary,
+    /// Desired objects the project does not permit, each with the rule: no sync can succeed
+    /// while there are any.
+    pub denied: Vec<String>,
 }
 
 /// Gathers what a decision about `app` needs.
@@ -118,7 +121,15 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
         me,
         generation: app.meta().generation,
         deletion,
-        spec: validate(&app),
+        spec: validate(&app).and_then(|spec| {
+            let project = ObjectRef::new(app.project()).within(&ctx.namespace);
+            with_project(
+                spec,
+                &app,
+                ctx.projects.get(&project).as_deref(),
+                &ctx.namespace,
+            )
+        }),
         automated: policy.automated.filter(|_| !app.spec.suspend),
         request,
         heal_wait,
@@ -177,6 +188,7 @@ pub(crate) fn compare_settings(spec: &ValidSpec) -> Settings {
         yield_waits: false,
         resume: None,
         handled_before: Default::default(),
+        permit: spec.permit.clone(),
     }
 }
 
@@ -190,11 +202,17 @@ pub(crate) async fn compare(
     let compared = async {
         let observed = read(&ctx.cluster, manifests, &settings).await?;
         let plan = observed
-            .plan(&settings.app, &settings.options)
+            .plan(&settings)
             .map_err(driftless_sync::PrepareError::from)?;
         let drifts = drift(&ctx.cluster, &plan, &spec.diff).await?;
         let summary = summarize(&ctx.cluster, &plan, &drifts).await?;
+        let denied = plan
+            .denied
+            .iter()
+            .map(|d| format!("{}: {}", d.key, d.reason))
+            .collect();
         Ok::<_, Error>(Comparison {
+            denied,
             out_of_sync: drifts.iter().any(|d| d.diff.changed),
             observed,
             drifts,

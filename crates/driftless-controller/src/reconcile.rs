@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use driftless_api::{Application, FINALIZER, SyncStatusCode};
-use driftless_sync::{Cluster, Propagation};
+use driftless_sync::{Cluster, Permit, Propagation};
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action as Requeue;
@@ -128,17 +128,29 @@ fn api(ctx: &Context, seen: &Observation) -> Api<Application> {
 async fn clean_up(ctx: &Context, seen: &Observation, deletion: Deletion) -> Result<(), Error> {
     if deletion == Deletion::Cascade {
         let namespace = seen.me.namespace.as_deref().unwrap_or_default();
-        delete_managed(ctx, &app_id(namespace, &seen.me.name)).await?;
+        // The project's rules bound the cascade as they bound prune; a spec that does not
+        // validate (a project gone) leaves ownership alone to decide.
+        let permit = seen
+            .spec
+            .as_ref()
+            .map(|spec| spec.permit.clone())
+            .unwrap_or_default();
+        delete_managed(ctx, &app_id(namespace, &seen.me.name), &permit).await?;
         remove_finalizer(&api(ctx, seen), &seen.app).await?;
     }
     ctx.forget(&seen.me);
     Ok(())
 }
 
-/// Deletes every object the application owns (the finalizer's cascade).
-async fn delete_managed(ctx: &Context, id: &str) -> Result<(), Error> {
+/// Deletes every object the application owns and `permit` lets it delete (the finalizer's
+/// cascade).
+async fn delete_managed(ctx: &Context, id: &str, permit: &Permit) -> Result<(), Error> {
     for (key, live) in ctx.cluster.list_owned(id).await? {
         if driftless_sync::owner(&live, id, &key) != driftless_sync::Owner::This {
+            continue;
+        }
+        if let Err(rule) = permit.check(&key) {
+            tracing::info!(object = %key, %rule, "not deleted with its application");
             continue;
         }
         ctx.cluster

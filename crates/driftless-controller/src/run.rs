@@ -4,10 +4,10 @@
 //! finalizers; not our status writes), and events from the shared watches of managed objects
 //! and from webhooks, delivered as application ids.
 
-use driftless_api::Application;
+use driftless_api::{AppProject, Application};
 use futures::{StreamExt, TryStreamExt};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, ResourceExt};
 use std::sync::Arc;
@@ -23,10 +23,14 @@ pub async fn run(
     context: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let Some((writer, triggers)) = context.take_run_parts() else {
+    let Some(parts) = context.take_run_parts() else {
         tracing::error!("the controller is already running on this context");
         return;
     };
+    let (writer, triggers) = (parts.applications, parts.triggers);
+    // Projects first: no Application is judged by a project not read yet.
+    tokio::spawn(watch_projects(context.clone(), parts.projects));
+    wait_for_projects(&context).await;
     let applications: Api<Application> = Api::all(context.client.clone());
     // Status writes change neither generation nor annotations, so they do not come back as
     // triggers; deletion bumps the generation.
@@ -59,6 +63,52 @@ pub async fn run(
             }
         })
         .await;
+}
+
+/// Keeps [`Context::projects`] filled, and wakes the Applications of a project that changes or
+/// goes away.
+async fn watch_projects(context: Arc<Context>, writer: reflector::store::Writer<AppProject>) {
+    let projects: Api<AppProject> = Api::namespaced(context.client.clone(), &context.namespace);
+    watcher::watcher(projects, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .for_each(|event| {
+            let context = context.clone();
+            async move {
+                match event {
+                    Ok(watcher::Event::Apply(project) | watcher::Event::Delete(project)) => {
+                        let name = project.name_any();
+                        let woken = context.wake_project(&name);
+                        tracing::info!(project = %name, applications = woken, "project changed");
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "watching AppProjects"),
+                }
+            }
+        })
+        .await;
+}
+
+/// Waits until the AppProjects have been listed once, saying so while it takes long.
+async fn wait_for_projects(context: &Context) {
+    loop {
+        let waited = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            context.projects.wait_until_ready(),
+        )
+        .await;
+        match waited {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "the AppProject watch ended; no Application is reconciled");
+                std::future::pending::<()>().await;
+            }
+            Err(_) => tracing::warn!(
+                namespace = %context.namespace,
+                "waiting for the AppProjects to be listed (is the AppProject CRD installed? `driftless crd | kubectl apply -f -`)"
+            ),
+        }
+    }
 }
 
 /// A reconciliation, counted and timed.

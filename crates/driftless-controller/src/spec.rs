@@ -3,10 +3,14 @@
 
 use std::time::Duration;
 
-use driftless_api::Application;
+use std::sync::Arc;
+
+use driftless_api::{AppProject, Application, DEFAULT_PROJECT};
 use driftless_diff::{DiffOptions, IgnoreRule};
-use driftless_sync::{RetryPolicy, SyncOptions};
+use driftless_sync::{Permit, RetryPolicy, SyncOptions};
 use kube::ResourceExt;
+
+use crate::project::Policy;
 
 /// The default polling interval, as Argo CD's (which adds up to a minute of jitter).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
@@ -38,6 +42,8 @@ pub(crate) struct ValidSpec {
     pub diff: DiffOptions,
     /// How failed syncs are retried (`limit: None` is unlimited).
     pub retry: Retry,
+    /// The objects the application's project lets it create and delete ([`with_project`]).
+    pub permit: Permit,
 }
 
 /// `syncPolicy.retry`, validated.
@@ -130,7 +136,45 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
         options,
         diff,
         retry,
+        permit: Permit::all(),
     })
+}
+
+/// Checks `spec` against the application's project (`project`: the AppProject of that name in
+/// the controller's namespace `controller`, if there is one): the project must exist (the
+/// default project permits everything when there is none), let Applications of this
+/// namespace use it, and permit the source and destination; its rules then bound every
+/// object.
+pub(crate) fn with_project(
+    mut spec: ValidSpec,
+    app: &Application,
+    project: Option<&AppProject>,
+    controller: &str,
+) -> Result<ValidSpec, SpecError> {
+    let name = app.project();
+    let policy = match project {
+        Some(project) => Policy::compile(name, &project.spec)
+            .map_err(|e| invalid("spec.project", format!("AppProject {name:?}: {e}")))?,
+        None if name == DEFAULT_PROJECT => Policy::open(name),
+        None => {
+            return Err(invalid(
+                "spec.project",
+                format!("AppProject {name:?} does not exist in namespace {controller:?}"),
+            ));
+        }
+    };
+    policy
+        .app_namespace(&app.namespace().unwrap_or_default(), controller)
+        .map_err(|m| invalid("spec.project", m))?;
+    policy
+        .source(&app.spec.source.repo_url)
+        .map_err(|m| invalid("spec.source.repoURL", m))?;
+    policy
+        .destination(&spec.destination)
+        .map_err(|m| invalid("spec.destination", m))?;
+    let policy = Arc::new(policy);
+    spec.permit = Permit::new(move |key| policy.resource(key));
+    Ok(spec)
 }
 
 /// `ignoreDifferences` as comparison options for the controller's field manager.

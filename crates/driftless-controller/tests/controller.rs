@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
-use driftless_api::{Application, SyncStatusCode};
+use driftless_api::{AppProject, Application, SyncStatusCode};
 use driftless_controller::{Context, run};
 use driftless_testenv::{eventually, with_namespace};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
@@ -87,8 +87,9 @@ async fn install_crd(client: &Client) -> anyhow::Result<()> {
         env!("CARGO_MANIFEST_DIR"),
         "/../../deploy/crd.yaml"
     ))?;
-    let crd: CustomResourceDefinition = serde_saphyr::from_str(&yaml)?;
-    driftless_testenv::install_crd(client, &crd).await?;
+    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
+        driftless_testenv::install_crd(client, &crd).await?;
+    }
     Ok(())
 }
 
@@ -1044,6 +1045,191 @@ async fn a_sync_waiting_for_a_wave_is_kept_in_the_status_and_goes_on_when_it_is_
             "each object reported once: {reported:?}"
         );
         ensure!(op.progress.is_none(), "{op:?}");
+        Ok(())
+    })
+    .await?
+}
+
+/// Creates the controller's namespace (where AppProjects live) unless it exists.
+async fn controller_namespace(client: &Client) -> anyhow::Result<()> {
+    let namespace: Namespace = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": driftless_controller::DEFAULT_NAMESPACE}}))?;
+    match Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes `files` (path, content) into the repository and commits them; returns the commit.
+fn commit_files(dir: &Path, files: &[(&str, String)], message: &str) -> anyhow::Result<String> {
+    for (path, content) in files {
+        std::fs::write(dir.join(path), content)?;
+    }
+    git(dir, &["add", "-A"])?;
+    git(dir, &["commit", "-qm", message])?;
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn result_of<'a>(
+    op: &'a driftless_api::OperationState,
+    kind: &str,
+    name: &str,
+) -> Option<&'a driftless_api::ResourceResult> {
+    op.results.iter().find(|r| r.kind == kind && r.name == name)
+}
+
+#[tokio::test]
+async fn a_project_bounds_what_its_applications_deploy_and_prune_and_changes_take_effect_at_once()
+-> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-project", |client, ns| async move {
+        controller_namespace(&client).await?;
+        let home = driftless_controller::DEFAULT_NAMESPACE;
+        let other = format!("{ns}-b");
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        let b: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": other}}))?;
+        namespaces.create(&PostParams::default(), &b).await?;
+        let role_name = format!("{ns}-reader");
+
+        // Team A's repository declares its own ConfigMap, one in team B's namespace, and a
+        // ClusterRole.
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let intruder = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: intruder, namespace: {other}}}\ndata: {{a: b}}\n"
+        );
+        let role = format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {role_name}}}\nrules: []\n"
+        );
+        commit_files(
+            repo.path(),
+            &[("deploy/intruder.yaml", intruder), ("deploy/role.yaml", role.clone())],
+            "reach out",
+        )?;
+        let project = format!("team-a-{ns}");
+        let projects: Api<AppProject> = Api::namespaced(client.clone(), home);
+        let team_a = |extra: serde_json::Value| -> anyhow::Result<AppProject> {
+            let mut spec = serde_json::json!({
+                "sourceRepos": [url.clone()],
+                "destinations": [{"server": "https://kubernetes.default.svc", "namespace": ns.clone()}],
+                "sourceNamespaces": [ns.clone()],
+            });
+            if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+                spec.extend(extra.clone());
+            }
+            Ok(serde_json::from_value(serde_json::json!({
+                "apiVersion": "driftless.dev/v1alpha1", "kind": "AppProject",
+                "metadata": {"name": project.clone(), "namespace": home}, "spec": spec,
+            }))?)
+        };
+        projects
+            .create(&PostParams::default(), &team_a(serde_json::json!({}))?)
+            .await?;
+        let mut app = application(&ns, &url, true)?;
+        app.spec.project = Some(project.clone());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+
+        // Refused with the rules named; nothing applied, not even the permitted ConfigMap.
+        let status = status_where(&apps, "the sync to fail on denied objects", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|op| op.phase == driftless_api::OperationPhase::Failed)
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        let denied = result_of(&op, "ConfigMap", "intruder").context("no intruder result")?;
+        ensure!(denied.result == "denied" && denied.message.contains(&other), "{denied:?}");
+        let denied = result_of(&op, "ClusterRole", &role_name).context("no role result")?;
+        ensure!(
+            denied.result == "denied" && denied.message.contains("clusterResourceWhitelist"),
+            "{denied:?}"
+        );
+        let own = result_of(&op, "ConfigMap", "settings").context("no settings result")?;
+        ensure!(own.result == "skipped", "{own:?}");
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        let theirs: Api<ConfigMap> = Api::namespaced(client.clone(), &other);
+        let roles: Api<k8s_openapi::api::rbac::v1::ClusterRole> = Api::all(client.clone());
+        ensure!(configmaps.get_opt("settings").await?.is_none(), "applied");
+        ensure!(theirs.get_opt("intruder").await?.is_none(), "applied in team B's namespace");
+        ensure!(roles.get_opt(&role_name).await?.is_none(), "ClusterRole applied");
+
+        // The project widened: the same commit syncs at once (self-heal, no new commit).
+        let widened = serde_json::json!({
+            "destinations": [
+                {"server": "https://kubernetes.default.svc", "namespace": ns.clone()},
+                {"server": "https://kubernetes.default.svc", "namespace": other.clone()},
+            ],
+            "clusterResourceWhitelist": [{"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"}],
+        });
+        let mut current = projects.get(&project).await?;
+        current.spec = team_a(widened)?.spec;
+        projects.replace(&project, &PostParams::default(), &current).await?;
+        status_where(&apps, "Synced once the project permits everything", synced).await?;
+        ensure!(theirs.get_opt("intruder").await?.is_some());
+        ensure!(roles.get_opt(&role_name).await?.is_some());
+
+        // Narrowed again, and Git drops the intruder: it is not pruned, for the project would
+        // not let the application create it.
+        let mut current = projects.get(&project).await?;
+        current.spec = team_a(serde_json::json!({
+            "clusterResourceWhitelist": [{"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"}],
+        }))?
+        .spec;
+        projects.replace(&project, &PostParams::default(), &current).await?;
+        std::fs::remove_file(repo.path().join("deploy/intruder.yaml"))?;
+        let dropped = commit_files(repo.path(), &[], "drop the intruder")?;
+        // Everything the project permits is as Git says: Synced, the intruder left alone.
+        status_where(&apps, "the commit without the intruder compared", |s| {
+            synced(s) && s.sync.as_ref().and_then(|x| x.revision.as_deref()) == Some(&dropped)
+        })
+        .await?;
+        ensure!(theirs.get_opt("intruder").await?.is_some(), "pruned against the project");
+        // A pruning sync asked for by hand keeps it too, saying why.
+        let request = driftless_api::SyncRequest {
+            id: "prune-1".into(),
+            prune: true,
+            ..Default::default()
+        };
+        request_sync(&apps, &request).await?;
+        let status = status_where(&apps, "the pruning sync", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|op| op.request_id.as_deref() == Some("prune-1") && op.finished_at.is_some())
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        ensure!(op.phase == driftless_api::OperationPhase::Succeeded, "{op:?}");
+        let kept = result_of(&op, "ConfigMap", "intruder").context("no intruder result")?;
+        ensure!(kept.result == "kept" && kept.message.contains(&other), "{kept:?}");
+        ensure!(theirs.get_opt("intruder").await?.is_some(), "pruned against the project");
+
+        // A repository the project does not list, and a project that does not exist: the
+        // spec is invalid, naming the field.
+        for (name, project_name, repo_url, field) in [
+            ("elsewhere", project.as_str(), "https://git.example/other.git", "spec.source.repoURL"),
+            ("lost", "no-such-project", url.as_str(), "spec.project"),
+        ] {
+            let mut app = application(&ns, repo_url, true)?;
+            app.metadata.name = Some(name.to_owned());
+            app.spec.project = Some(project_name.to_owned());
+            apps.create(&PostParams::default(), &app).await?;
+            let status = eventually(&format!("{name}: InvalidSpec"), SETTLE, || async {
+                let status = apps.get(name).await.ok()?.status?;
+                let ready = ready_of(&status)?;
+                (ready.reason == "InvalidSpec").then(|| ready.message.clone())
+            })
+            .await?;
+            ensure!(status.contains(field), "{name}: {status}");
+        }
+
+        roles.delete(&role_name, &Default::default()).await?;
+        projects.delete(&project, &Default::default()).await?;
+        namespaces.delete(&other, &Default::default()).await?;
         Ok(())
     })
     .await?

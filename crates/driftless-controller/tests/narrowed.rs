@@ -35,6 +35,7 @@ fn rules() -> Value {
         {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": verbs},
         {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": verbs},
         {"apiGroups": ["driftless.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch", "patch", "update"]},
+        {"apiGroups": ["driftless.dev"], "resources": ["appprojects"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": ["driftless.dev"], "resources": ["applications/status"], "verbs": ["get", "patch", "update"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
     ])
@@ -94,8 +95,9 @@ async fn with_narrowed_rbac_applications_sync_and_forbidden_kinds_are_named() ->
             env!("CARGO_MANIFEST_DIR"),
             "/../../deploy/crd.yaml"
         ))?;
-        let crd: CustomResourceDefinition = serde_saphyr::from_str(&yaml)?;
-        driftless_testenv::install_crd(&admin, &crd).await?;
+        for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
+            driftless_testenv::install_crd(&admin, &crd).await?;
+        }
         let account: ServiceAccount =
             serde_json::from_value(json!({"metadata": {"name": ACCOUNT}}))?;
         Api::<ServiceAccount>::namespaced(admin.clone(), &ns)

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::cluster::{ApplyMode, Cluster, ClusterError, ErrorKind, api_version};
 use crate::hooks::HookPhase;
 use crate::options::SyncOptions;
+use crate::permit::Permit;
 use crate::plan::{ApplyTask, HookTask, Plan, PruneTask};
 use crate::report::{Action, Outcome, ResourceResult, Resume, SyncReport};
 
@@ -55,6 +56,8 @@ pub struct Settings {
     /// Objects the earlier calls of this execution reported already; a failure does not list
     /// them again as skipped.
     pub handled_before: BTreeSet<ResourceKey>,
+    /// Which objects may be applied and pruned (the application's project).
+    pub permit: Permit,
 }
 
 /// Why the steps stopped.
@@ -145,6 +148,26 @@ where
                 },
                 untouched.reason.clone(),
             );
+        }
+        if !plan.denied.is_empty() {
+            for denied in &plan.denied {
+                self.record(
+                    &denied.key,
+                    None,
+                    Action::None,
+                    Outcome::Denied,
+                    denied.reason.clone(),
+                );
+            }
+            let first = &plan.denied[0];
+            self.report.failure = Some(format!(
+                "{} object(s) not permitted, nothing applied: {}: {}",
+                plan.denied.len(),
+                first.key,
+                first.reason
+            ));
+            self.skip_unhandled();
+            return;
         }
         match self.sync_phases().await {
             Ok(()) => {}

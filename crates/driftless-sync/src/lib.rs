@@ -10,6 +10,7 @@ mod execute;
 mod hooks;
 mod options;
 mod order;
+mod permit;
 mod plan;
 mod readiness;
 mod report;
@@ -28,6 +29,7 @@ pub use options::{
     ObjectOptions, OptionError, Propagation, SYNC_OPTIONS_ANNOTATION, SyncOptions, object_options,
 };
 pub use order::{SYNC_WAVE_ANNOTATION, WaveError, kind_rank, wave};
+pub use permit::{Permit, restrict};
 pub use plan::{
     ApplyTask, Desired, HookTask, Plan, PlanError, PruneTask, Untouched, Wave, plan,
     resolve_namespaces,

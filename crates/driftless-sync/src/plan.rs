@@ -186,6 +186,9 @@ pub struct Plan {
     pub prune_last: Vec<PruneTask>,
     /// Objects left alone: owned by someone else, or kept by policy.
     pub untouched: Vec<Untouched>,
+    /// Desired objects the application may not create ([`crate::restrict`]): while there are
+    /// any, the executor applies nothing.
+    pub denied: Vec<Untouched>,
 }
 
 impl Plan {

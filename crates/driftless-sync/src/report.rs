@@ -53,6 +53,8 @@ pub enum Outcome {
     Conflict,
     /// Kept by policy (pruning disabled, `Prune=false`).
     Kept,
+    /// Not permitted (the application's project forbids it); nothing was applied.
+    Denied,
 }
 
 impl fmt::Display for Outcome {
@@ -66,6 +68,7 @@ impl fmt::Display for Outcome {
             Self::Skipped => "skipped",
             Self::Conflict => "conflict",
             Self::Kept => "kept",
+            Self::Denied => "denied",
         })
     }
 }

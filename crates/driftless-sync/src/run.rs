@@ -10,7 +10,7 @@ use driftless_diff::DiffOptions;
 use crate::cluster::{Cluster, ClusterError, api_version};
 use crate::drift::{Drift, DriftError, drift};
 use crate::execute::{Readiness, Settings, execute};
-use crate::options::SyncOptions;
+use crate::permit::restrict;
 use crate::plan::{Desired, Plan, PlanError, plan, resolve_namespaces};
 use crate::report::SyncReport;
 use crate::report::{Action, Outcome, ResourceResult};
@@ -60,10 +60,18 @@ pub struct Observed {
 }
 
 impl Observed {
-    /// The plan for application `app` with `options` (several plans can come from one reading
-    /// of the cluster: a comparison that counts every prune, and the sync itself).
-    pub fn plan(&self, app: &str, options: &SyncOptions) -> Result<Plan, PlanError> {
-        plan(app, self.desired.clone(), &self.live, &self.owned, options)
+    /// The plan for `settings`' application, options and permit (several plans can come from
+    /// one reading of the cluster: a comparison that counts every prune, and the sync itself).
+    pub fn plan(&self, settings: &Settings) -> Result<Plan, PlanError> {
+        let mut plan = plan(
+            &settings.app,
+            self.desired.clone(),
+            &self.live,
+            &self.owned,
+            &settings.options,
+        )?;
+        restrict(&mut plan, &settings.permit);
+        Ok(plan)
     }
 }
 
@@ -109,7 +117,7 @@ pub async fn prepare<C: Cluster + Sync>(
     settings: &Settings,
 ) -> Result<Plan, PrepareError> {
     let observed = observe(cluster, manifests, settings).await?;
-    Ok(observed.plan(&settings.app, &settings.options)?)
+    Ok(observed.plan(settings)?)
 }
 
 /// What a caller already knows when a sync starts, so its first attempt reads nothing again:
@@ -163,7 +171,7 @@ where
             Some(known) => (known.observed, Some(known.drifts)),
             None => (observe(cluster, manifests.clone(), settings).await?, None),
         };
-        let mut plan = observed.plan(&settings.app, &settings.options)?;
+        let mut plan = observed.plan(settings)?;
         let in_sync = if settings.options.apply_out_of_sync_only {
             let drifts = match drifts {
                 Some(drifts) => drifts,
@@ -184,7 +192,9 @@ where
             });
         }
         report.attempts = attempt;
-        if report.succeeded() || report.pending.is_some() || settings.dry_run {
+        // A denied object stays denied: retrying cannot help.
+        let denied = !plan.denied.is_empty();
+        if report.succeeded() || report.pending.is_some() || settings.dry_run || denied {
             return Ok(report);
         }
         match retry.delay(attempt) {

@@ -179,6 +179,7 @@ fn settings(resume: Option<Resume>, handled: &BTreeSet<ResourceKey>) -> Settings
         yield_waits: true,
         resume,
         handled_before: handled.clone(),
+        permit: Default::default(),
     }
 }
 

@@ -34,7 +34,10 @@ pub struct ControllerArgs {
     /// Take part in leader election on a Lease; only the leader reconciles.
     #[arg(long, env = "DRIFTLESS_LEADER_ELECT")]
     leader_elect: bool,
-    /// Namespace of the leader election Lease [default: $POD_NAMESPACE, else driftless-system].
+    /// The controller's namespace, where its AppProjects live [default: $POD_NAMESPACE, else driftless-system].
+    #[arg(long, env = "DRIFTLESS_NAMESPACE")]
+    namespace: Option<String>,
+    /// Namespace of the leader election Lease [default: the controller's namespace].
     #[arg(long, env = "DRIFTLESS_LEASE_NAMESPACE")]
     lease_namespace: Option<String>,
     /// Name of the leader election Lease.
@@ -126,11 +129,12 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
     let server_stop = wait_for(stop_rx.clone());
     let server = tokio::spawn(driftless_server::serve(listener, state, server_stop));
 
+    let home = args
+        .namespace
+        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+        .unwrap_or_else(|| driftless_controller::DEFAULT_NAMESPACE.to_owned());
     let leadership = if args.leader_elect {
-        let namespace = args
-            .lease_namespace
-            .or_else(|| std::env::var("POD_NAMESPACE").ok())
-            .unwrap_or_else(|| "driftless-system".to_owned());
+        let namespace = args.lease_namespace.unwrap_or_else(|| home.clone());
         let config = LeaseConfig::new(
             namespace,
             args.lease_name,
@@ -154,6 +158,7 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("reading the cluster's kinds")?;
     built.concurrency = args.concurrency;
+    built.namespace = home;
     let built = Arc::new(built);
     let _ = context.set(built.clone());
     eprintln!("driftless controller: watching Applications; Ctrl-C stops it");

@@ -56,6 +56,7 @@ pub fn compare_settings(app: String, options: SyncOptions, destination: String) 
         yield_waits: false,
         resume: None,
         handled_before: Default::default(),
+        permit: Default::default(),
     }
 }
 

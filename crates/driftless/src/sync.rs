@@ -80,6 +80,7 @@ async fn sync_command(args: &SyncArgs) -> anyhow::Result<SyncReport> {
         yield_waits: false,
         resume: None,
         handled_before: Default::default(),
+        permit: Default::default(),
     };
     let cluster = KubeCluster::new(client)
         .await

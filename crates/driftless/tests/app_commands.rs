@@ -69,8 +69,9 @@ async fn install_crd(client: &Client) -> anyhow::Result<()> {
         env!("CARGO_MANIFEST_DIR"),
         "/../../deploy/crd.yaml"
     ))?;
-    let crd: CustomResourceDefinition = serde_saphyr::from_str(&yaml)?;
-    driftless_testenv::install_crd(client, &crd).await?;
+    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
+        driftless_testenv::install_crd(client, &crd).await?;
+    }
     Ok(())
 }
 

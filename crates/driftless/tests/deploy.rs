@@ -63,6 +63,7 @@ fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
         .collect();
     for expected in [
         "CustomResourceDefinition/applications.driftless.dev",
+        "CustomResourceDefinition/appprojects.driftless.dev",
         "Namespace/driftless-system",
         "ServiceAccount/driftless-controller",
         "Role/driftless-leader-election",
@@ -79,7 +80,7 @@ fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
             "{expected} missing from {kinds:?}"
         );
     }
-    ensure!(kinds.len() == 11, "unexpected objects: {kinds:?}");
+    ensure!(kinds.len() == 12, "unexpected objects: {kinds:?}");
     // The reference: the kustomize release `kubectl kustomize` bundles, built by testenv/build.
     let kustomize = driftless_testenv::reference_kustomize()?;
     let out = Command::new(&kustomize)

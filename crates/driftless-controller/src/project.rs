@@ -1,0 +1,518 @@
+//! A project's rules, compiled, and the checks made with them (pure): may an Application of
+//! this namespace use the project, read this repository, deploy to this destination, and
+//! create or delete this object. The matching follows Argo CD's AppProject: globs, `!` entries
+//! that deny, an empty cluster-scoped whitelist that permits no cluster-scoped kind.
+
+use driftless_api::{AppProjectSpec, ClusterResourceItem, GroupKind};
+use driftless_resource::ResourceKey;
+use globset::{GlobBuilder, GlobMatcher};
+
+/// The cluster every destination is for now: the one the controller runs in.
+pub(crate) const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
+/// Its name, as Argo CD names it.
+pub(crate) const IN_CLUSTER_NAME: &str = "in-cluster";
+
+/// A glob, with the text it came from.
+#[derive(Debug, Clone)]
+struct Pattern {
+    text: String,
+    /// Starts with `!`: denies what the rest matches.
+    deny: bool,
+    matcher: GlobMatcher,
+}
+
+impl Pattern {
+    /// `text` as a glob; with `paths`, `*` stops at `/` (and `**` does not).
+    fn new(text: &str, negatable: bool, paths: bool) -> Result<Self, String> {
+        let (deny, body) = match text.strip_prefix('!') {
+            Some(rest) if negatable => (true, rest),
+            _ => (false, text),
+        };
+        let matcher = GlobBuilder::new(body)
+            .literal_separator(paths)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| format!("{text:?} is not a glob: {}", e.kind()))?
+            .compile_matcher();
+        Ok(Self {
+            text: text.to_owned(),
+            deny,
+            matcher,
+        })
+    }
+
+    /// Whether the glob (without its `!`) matches.
+    fn hits(&self, value: &str) -> bool {
+        self.matcher.is_match(value)
+    }
+
+    /// Argo CD's match with negation: a deny entry "matches" what its glob does not.
+    fn matches(&self, value: &str) -> bool {
+        self.hits(value) != self.deny
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Destination {
+    server: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
+}
+
+#[derive(Debug, Clone)]
+struct Kind {
+    group: Pattern,
+    kind: Pattern,
+    name: Option<Pattern>,
+}
+
+impl Kind {
+    fn new(field: &str, group: &str, kind: &str, name: Option<&str>) -> Result<Self, String> {
+        let at = |e: String| format!("{field}: {e}");
+        Ok(Self {
+            group: Pattern::new(group, false, true).map_err(at)?,
+            kind: Pattern::new(kind, false, true).map_err(at)?,
+            name: name
+                .map(|n| Pattern::new(n, false, false))
+                .transpose()
+                .map_err(at)?,
+        })
+    }
+
+    fn covers(&self, key: &ResourceKey) -> bool {
+        self.group.hits(&key.group)
+            && self.kind.hits(&key.kind)
+            && self.name.as_ref().is_none_or(|n| n.hits(&key.name))
+    }
+
+    fn describe(&self) -> String {
+        let mut text = format!("{{group: {:?}, kind: {:?}", self.group.text, self.kind.text);
+        if let Some(name) = &self.name {
+            text.push_str(&format!(", name: {:?}", name.text));
+        }
+        text.push('}');
+        text
+    }
+}
+
+/// A project's rules, ready to check against.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    /// The project's name.
+    pub name: String,
+    /// The built-in default project (no AppProject of that name exists): everything is
+    /// permitted.
+    open: bool,
+    source_repos: Vec<Pattern>,
+    destinations: Vec<Destination>,
+    cluster_allow: Vec<Kind>,
+    cluster_deny: Vec<Kind>,
+    namespace_allow: Option<Vec<Kind>>,
+    namespace_deny: Vec<Kind>,
+    source_namespaces: Vec<Pattern>,
+}
+
+impl Policy {
+    /// The built-in default project: permits everything, as Driftless did before projects.
+    pub fn open(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            open: true,
+            source_repos: Vec::new(),
+            destinations: Vec::new(),
+            cluster_allow: Vec::new(),
+            cluster_deny: Vec::new(),
+            namespace_allow: None,
+            namespace_deny: Vec::new(),
+            source_namespaces: Vec::new(),
+        }
+    }
+
+    /// Compiles the spec of project `name`, or names the first field that does not compile.
+    pub fn compile(name: &str, spec: &AppProjectSpec) -> Result<Self, String> {
+        let patterns = |field: &str, list: &[String], negatable: bool, paths: bool| {
+            list.iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let text = if paths {
+                        normalize_url(text)
+                    } else {
+                        text.clone()
+                    };
+                    Pattern::new(&text, negatable, paths).map_err(|e| format!("{field}[{i}]: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let destinations = spec
+            .destinations
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let one = |part: &str, text: &Option<String>| {
+                    text.as_deref()
+                        .map(|t| Pattern::new(t, true, false))
+                        .transpose()
+                        .map_err(|e| format!("spec.destinations[{i}].{part}: {e}"))
+                };
+                Ok(Destination {
+                    server: one("server", &d.server)?,
+                    name: one("name", &d.name)?,
+                    namespace: one("namespace", &d.namespace)?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let cluster = |field: &str, list: &[ClusterResourceItem]| {
+            list.iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    Kind::new(
+                        &format!("{field}[{i}]"),
+                        &k.group,
+                        &k.kind,
+                        k.name.as_deref(),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let namespaced = |field: &str, list: &[GroupKind]| {
+            list.iter()
+                .enumerate()
+                .map(|(i, k)| Kind::new(&format!("{field}[{i}]"), &k.group, &k.kind, None))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            open: false,
+            source_repos: patterns("spec.sourceRepos", &spec.source_repos, true, true)?,
+            destinations,
+            cluster_allow: cluster(
+                "spec.clusterResourceWhitelist",
+                &spec.cluster_resource_whitelist,
+            )?,
+            cluster_deny: cluster(
+                "spec.clusterResourceBlacklist",
+                &spec.cluster_resource_blacklist,
+            )?,
+            namespace_allow: spec
+                .namespace_resource_whitelist
+                .as_deref()
+                .map(|list| namespaced("spec.namespaceResourceWhitelist", list))
+                .transpose()?,
+            namespace_deny: namespaced(
+                "spec.namespaceResourceBlacklist",
+                &spec.namespace_resource_blacklist,
+            )?,
+            source_namespaces: patterns(
+                "spec.sourceNamespaces",
+                &spec.source_namespaces,
+                false,
+                false,
+            )?,
+        })
+    }
+
+    /// May an Application in `namespace` use the project? The controller's own namespace
+    /// always may; others must match `sourceNamespaces`.
+    pub fn app_namespace(&self, namespace: &str, controller: &str) -> Result<(), String> {
+        if self.open
+            || namespace == controller
+            || self.source_namespaces.iter().any(|p| p.hits(namespace))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "project {:?} does not permit Applications in namespace {namespace:?} (not in its sourceNamespaces)",
+            self.name
+        ))
+    }
+
+    /// May the project's Applications read `repo_url`? Some entry must match, and no `!` entry
+    /// may match (Argo CD's rule: a `!` entry that does not match counts as a match).
+    pub fn source(&self, repo_url: &str) -> Result<(), String> {
+        if self.open {
+            return Ok(());
+        }
+        let url = normalize_url(repo_url);
+        let mut any = false;
+        for pattern in &self.source_repos {
+            if pattern.matches(&url) {
+                any = true;
+            } else if pattern.deny {
+                return Err(format!(
+                    "repository {repo_url:?} is denied by project {:?} (sourceRepos entry {:?})",
+                    self.name, pattern.text
+                ));
+            }
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(format!(
+                "repository {repo_url:?} is not permitted by project {:?} (it matches none of its sourceRepos)",
+                self.name
+            ))
+        }
+    }
+
+    /// May the project's Applications deploy to `namespace` of the cluster the controller runs
+    /// in (Argo CD's destination rule, `!` entries included)?
+    pub fn destination(&self, namespace: &str) -> Result<(), String> {
+        if self.open {
+            return Ok(());
+        }
+        let mut any = false;
+        for (i, item) in self.destinations.iter().enumerate() {
+            let matched = |p: &Option<Pattern>, value: &str| {
+                !value.is_empty() && p.as_ref().is_some_and(|p| p.matches(value))
+            };
+            let denies = |p: &Option<Pattern>| p.as_ref().is_some_and(|p| p.deny);
+            let name = matched(&item.name, IN_CLUSTER_NAME);
+            let server = matched(&item.server, IN_CLUSTER_SERVER);
+            let in_namespace = match &item.namespace {
+                Some(p) => p.matches(namespace),
+                None => namespace.is_empty(),
+            };
+            let denied = (!name && denies(&item.name))
+                || (!server && denies(&item.server) && in_namespace)
+                || (!in_namespace && denies(&item.namespace) && server);
+            if (server || name) && in_namespace {
+                any = true;
+            } else if denied {
+                return Err(format!(
+                    "destination namespace {namespace:?} is denied by project {:?} (destinations[{i}])",
+                    self.name
+                ));
+            }
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(format!(
+                "destination namespace {namespace:?} of {IN_CLUSTER_SERVER} is not permitted by project {:?} (it matches none of its destinations)",
+                self.name
+            ))
+        }
+    }
+
+    /// May the project's Applications create (and so delete) `key`? Its kind must be
+    /// permitted at its scope, and a namespaced object's namespace must be a destination.
+    pub fn resource(&self, key: &ResourceKey) -> Result<(), String> {
+        if self.open {
+            return Ok(());
+        }
+        let kind = if key.group.is_empty() {
+            key.kind.clone()
+        } else {
+            format!("{}/{}", key.group, key.kind)
+        };
+        let denied_by = |list: &[Kind]| list.iter().find(|k| k.covers(key)).map(Kind::describe);
+        if key.namespace.is_empty() {
+            if !self.cluster_allow.iter().any(|k| k.covers(key)) {
+                return Err(format!(
+                    "cluster-scoped {kind} is not permitted by project {:?} (not in its clusterResourceWhitelist)",
+                    self.name
+                ));
+            }
+            if let Some(entry) = denied_by(&self.cluster_deny) {
+                return Err(format!(
+                    "cluster-scoped {kind} is denied by project {:?} (clusterResourceBlacklist entry {entry})",
+                    self.name
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(allow) = &self.namespace_allow
+            && !allow.iter().any(|k| k.covers(key))
+        {
+            return Err(format!(
+                "{kind} is not permitted by project {:?} (not in its namespaceResourceWhitelist)",
+                self.name
+            ));
+        }
+        if let Some(entry) = denied_by(&self.namespace_deny) {
+            return Err(format!(
+                "{kind} is denied by project {:?} (namespaceResourceBlacklist entry {entry})",
+                self.name
+            ));
+        }
+        self.destination(&key.namespace)
+    }
+}
+
+/// A repository URL as compared with `sourceRepos`: lower case, without a trailing `/` or
+/// `.git` (Argo CD compares normalized URLs too).
+fn normalize_url(url: &str) -> String {
+    let url = url.trim().to_lowercase();
+    let url = url.trim_end_matches('/');
+    url.strip_suffix(".git").unwrap_or(url).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use driftless_api::ProjectDestination;
+
+    fn key(group: &str, kind: &str, namespace: &str, name: &str) -> ResourceKey {
+        ResourceKey {
+            group: group.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    fn compile(spec: serde_json::Value) -> Result<Policy, String> {
+        let spec: AppProjectSpec = serde_json::from_value(spec).map_err(|e| e.to_string())?;
+        Policy::compile("team-a", &spec)
+    }
+
+    fn team_a() -> Result<Policy, String> {
+        compile(serde_json::json!({
+            "sourceRepos": ["https://git.example/team-a/*"],
+            "destinations": [{"server": "https://kubernetes.default.svc", "namespace": "team-a-*"}],
+            "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
+            "namespaceResourceBlacklist": [{"group": "", "kind": "ResourceQuota"}],
+            "sourceNamespaces": ["team-a-*"],
+        }))
+    }
+
+    #[test]
+    fn sources_match_globs_per_path_segment() -> Result<(), String> {
+        let p = team_a()?;
+        assert!(p.source("https://git.example/team-a/web.git").is_ok());
+        assert!(p.source("https://GIT.example/team-a/web/").is_ok());
+        // `*` stops at `/`; `**` does not.
+        assert!(p.source("https://git.example/team-a/web/deeper").is_err());
+        assert!(p.source("https://git.example/team-b/web").is_err());
+        let deep = compile(serde_json::json!({"sourceRepos": ["https://git.example/team-a/**"]}))?;
+        assert!(deep.source("https://git.example/team-a/web/deeper").is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn a_deny_entry_that_matches_refuses_and_one_that_does_not_permits_as_in_argo_cd()
+    -> Result<(), String> {
+        let p = compile(serde_json::json!({
+            "sourceRepos": ["https://git.example/*", "!https://git.example/secret*"],
+        }))?;
+        assert!(p.source("https://git.example/web").is_ok());
+        let denied = p
+            .source("https://git.example/secrets")
+            .err()
+            .unwrap_or_default();
+        assert!(denied.contains("!https://git.example/secret*"), "{denied}");
+        // Argo CD's rule: a `!` entry that does not match counts as a match.
+        let lone = compile(serde_json::json!({"sourceRepos": ["!https://evil.example/*"]}))?;
+        assert!(lone.source("https://git.example/anything").is_ok());
+        assert!(lone.source("https://evil.example/x").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn destinations_need_a_match_and_a_matching_deny_entry_refuses() -> Result<(), String> {
+        let p = team_a()?;
+        assert!(p.destination("team-a-web").is_ok());
+        assert!(p.destination("team-b-web").is_err());
+        let nowhere = Policy::compile("empty", &AppProjectSpec::default())?;
+        assert!(nowhere.destination("default").is_err());
+        let deny = compile(serde_json::json!({"destinations": [
+            {"server": "*", "namespace": "*"},
+            {"server": "https://kubernetes.default.svc", "namespace": "!kube-*"},
+        ]}))?;
+        assert!(deny.destination("web").is_ok());
+        let denied = deny.destination("kube-system").err().unwrap_or_default();
+        assert!(denied.contains("destinations[1]"), "{denied}");
+        Ok(())
+    }
+
+    #[test]
+    fn kinds_follow_the_lists_and_cluster_scoped_kinds_need_the_whitelist() -> Result<(), String> {
+        let p = team_a()?;
+        assert!(
+            p.resource(&key("apps", "Deployment", "team-a-web", "web"))
+                .is_ok()
+        );
+        assert!(p.resource(&key("", "Namespace", "", "team-a-web")).is_ok());
+        let role = p
+            .resource(&key(
+                "rbac.authorization.k8s.io",
+                "ClusterRole",
+                "",
+                "admin",
+            ))
+            .err()
+            .unwrap_or_default();
+        assert!(role.contains("clusterResourceWhitelist"), "{role}");
+        let quota = p
+            .resource(&key("", "ResourceQuota", "team-a-web", "q"))
+            .err()
+            .unwrap_or_default();
+        assert!(quota.contains("namespaceResourceBlacklist"), "{quota}");
+        let elsewhere = p
+            .resource(&key("", "ConfigMap", "team-b-web", "c"))
+            .err()
+            .unwrap_or_default();
+        assert!(elsewhere.contains("team-b-web"), "{elsewhere}");
+        // An empty namespaced whitelist permits no namespaced kind; an absent one, every kind.
+        let none = AppProjectSpec {
+            namespace_resource_whitelist: Some(Vec::new()),
+            destinations: vec![ProjectDestination {
+                server: Some("*".to_owned()),
+                name: None,
+                namespace: Some("*".to_owned()),
+            }],
+            ..AppProjectSpec::default()
+        };
+        let none = Policy::compile("none", &none)?;
+        assert!(none.resource(&key("", "ConfigMap", "x", "c")).is_err());
+        // Cluster-scoped entries may name objects.
+        let named = compile(serde_json::json!({"clusterResourceWhitelist": [
+            {"group": "", "kind": "Namespace", "name": "team-a-*"}]}))?;
+        assert!(
+            named
+                .resource(&key("", "Namespace", "", "team-a-web"))
+                .is_ok()
+        );
+        assert!(
+            named
+                .resource(&key("", "Namespace", "", "kube-system"))
+                .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn application_namespaces_other_than_the_controllers_need_source_namespaces()
+    -> Result<(), String> {
+        let p = team_a()?;
+        assert!(
+            p.app_namespace("driftless-system", "driftless-system")
+                .is_ok()
+        );
+        assert!(p.app_namespace("team-a-apps", "driftless-system").is_ok());
+        assert!(p.app_namespace("team-b-apps", "driftless-system").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_built_in_default_permits_everything() {
+        let p = Policy::open("default");
+        assert!(p.source("https://anything.example/x").is_ok());
+        assert!(p.destination("kube-system").is_ok());
+        assert!(
+            p.resource(&key("rbac.authorization.k8s.io", "ClusterRole", "", "x"))
+                .is_ok()
+        );
+        assert!(p.app_namespace("anywhere", "driftless-system").is_ok());
+    }
+
+    #[test]
+    fn a_bad_glob_names_its_field() {
+        let spec = AppProjectSpec {
+            source_repos: vec!["https://git.example/[".to_owned()],
+            ..AppProjectSpec::default()
+        };
+        let error = Policy::compile("p", &spec).err().unwrap_or_default();
+        assert!(error.starts_with("spec.sourceRepos[0]:"), "{error}");
+    }
+}
