@@ -95,14 +95,20 @@ pub(crate) fn finished(
     retry: &Retry,
     now: Timestamp,
 ) -> OperationState {
-    let (failure, pending, new_results) = match report {
+    let (failure, pending, new_results, denied) = match report {
         Ok(report) => (
             report.failure.clone(),
             report.pending.clone(),
             results(&report),
+            report
+                .results
+                .iter()
+                .any(|r| r.outcome == driftless_sync::Outcome::Denied),
         ),
-        Err(error) => (Some(error), None, Vec::new()),
+        Err(error) => (Some(error), None, Vec::new(), false),
     };
+    // A denied object stays denied until Git or the project changes: no retry can help.
+    let retry_delay = |attempt: u32| if denied { None } else { retry.delay(attempt) };
     let mut operation = OperationState {
         results: [started.results.clone(), new_results].concat(),
         finished_at: Some(timestamp(now)),
@@ -126,7 +132,7 @@ pub(crate) fn finished(
             operation.phase = OperationPhase::Succeeded;
             operation.message = "successfully synced".to_owned();
         }
-        Some(why) => match retry.delay(started.retry_count + 1) {
+        Some(why) => match retry_delay(started.retry_count + 1) {
             Some(delay) => {
                 operation.phase = OperationPhase::Retrying;
                 operation.message = format!(
@@ -318,6 +324,33 @@ mod tests {
         assert_eq!(done.message, "reading the cluster: timeout");
         assert!(done.finished_at.is_some());
         assert_eq!(history(&[], &done), None);
+    }
+
+    #[test]
+    fn a_sync_refused_by_the_project_fails_at_once_whatever_the_retries() {
+        let started = operation(OperationPhase::Running);
+        let denied = SyncReport {
+            failure: Some("1 object(s) not permitted, nothing applied".to_owned()),
+            results: vec![driftless_sync::ResourceResult {
+                key: driftless_resource::ResourceKey {
+                    group: "rbac.authorization.k8s.io".to_owned(),
+                    kind: "ClusterRole".to_owned(),
+                    namespace: String::new(),
+                    name: "admin".to_owned(),
+                },
+                wave: None,
+                action: driftless_sync::Action::None,
+                outcome: driftless_sync::Outcome::Denied,
+                message: "not in its clusterResourceWhitelist".to_owned(),
+            }],
+            ..SyncReport::default()
+        };
+        let done = finished(&started, Ok(denied), &retry(None), now());
+        assert_eq!(done.phase, OperationPhase::Failed);
+        assert_eq!(
+            done.results.first().map(|r| r.result.as_str()),
+            Some("denied")
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use driftless_resource::{ResourceKey, parse_manifests};
 use driftless_sync::{
-    Desired, HookPhase, Plan, PlanError, SyncOptions, plan, resolve_namespaces, stamp,
+    Desired, HookPhase, Permit, Plan, PlanError, SyncOptions, plan, resolve_namespaces, restrict,
+    stamp,
 };
 use serde_json::Value;
 
@@ -260,4 +261,56 @@ fn labelled_objects_without_a_tracking_id_are_not_ours_and_not_reported() {
     let plan = plan("app", vec![], &BTreeMap::new(), &owned, &options).unwrap();
     assert_eq!(plan.prune_count(), 0);
     assert!(plan.untouched.is_empty(), "{:?}", plan.untouched);
+}
+
+#[test]
+fn a_permit_denies_desired_objects_and_keeps_forbidden_ones_from_prune() {
+    let owned = vec![
+        live_owned(
+            "app",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone, namespace: other}\n",
+        ),
+        live_owned(
+            "app",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old}\n",
+        ),
+    ];
+    let options = SyncOptions {
+        prune: true,
+        ..SyncOptions::default()
+    };
+    let mut plan = plan("app", desired(MIXED), &BTreeMap::new(), &owned, &options).unwrap();
+    let only_shop = Permit::new(|key: &ResourceKey| {
+        if key.namespace == "shop" {
+            Ok(())
+        } else {
+            Err(format!(
+                "namespace {:?} is not a destination",
+                key.namespace
+            ))
+        }
+    });
+    restrict(&mut plan, &only_shop);
+    // The Namespace (cluster-scoped) is denied; namespaced objects of `shop` are not.
+    let denied: Vec<&str> = plan.denied.iter().map(|d| d.key.name.as_str()).collect();
+    assert_eq!(denied, ["shop"]);
+    // `old` (in shop) is pruned; `gone` (elsewhere) is kept, saying why.
+    let pruned: Vec<&str> = plan
+        .waves
+        .iter()
+        .flat_map(|w| &w.prune)
+        .map(|t| t.key.name.as_str())
+        .collect();
+    assert_eq!(pruned, ["old"]);
+    let kept = plan
+        .untouched
+        .iter()
+        .find(|u| u.key.name == "gone")
+        .expect("gone is listed");
+    assert!(kept.reason.contains("not pruned") && kept.reason.contains("other"));
+    // The default permit changes nothing.
+    let mut open =
+        driftless_sync::plan("app", desired(MIXED), &BTreeMap::new(), &owned, &options).unwrap();
+    restrict(&mut open, &Permit::default());
+    assert!(open.denied.is_empty() && open.prune_count() == 2);
 }
