@@ -48,6 +48,9 @@ pub mod condition_types {
     /// Every kind of the cluster can be listed and watched (False names the kinds RBAC
     /// forbids: their objects are invisible, so never compared nor pruned).
     pub const KINDS_VISIBLE: &str = "KindsVisible";
+    /// Present (False) while a sync window of the project keeps automated syncs from
+    /// starting; the message names the window and when it ends.
+    pub const SYNC_ALLOWED: &str = "SyncAllowed";
 }
 
 /// Condition reasons.
@@ -76,4 +79,6 @@ pub mod reasons {
     pub const COMPARE_FAILED: &str = "CompareFailed";
     /// The spec is invalid (bad interval, bad sync option...).
     pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// A sync window of the project blocks automated syncs now.
+    pub const SYNC_WINDOW_BLOCKED: &str = "SyncWindowBlocked";
 }

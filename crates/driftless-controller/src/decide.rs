@@ -11,6 +11,7 @@ use driftless_api::{OperationPhase, OperationState, SyncRequest};
 use crate::events::Note;
 use crate::observe::{Deletion, Observation};
 use crate::records::{Trigger, refused, until};
+use crate::windows::Blocked;
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +65,8 @@ pub(crate) struct Decision {
     pub events: Vec<Note>,
     /// Self-heal is backing off for this long.
     pub heal_wait: Duration,
+    /// A sync window keeps automated syncs from starting now.
+    pub window: Option<Blocked>,
 }
 
 /// Whether the next guard runs.
@@ -85,6 +88,7 @@ pub(crate) const GUARDS: &[Guard] = &[
     source_failed,
     compare_failed,
     empty_refused,
+    sync_window,
     trigger,
 ];
 
@@ -98,6 +102,7 @@ pub(crate) fn decide(seen: &Observation) -> Decision {
         operation: None,
         events: Vec::new(),
         heal_wait: Duration::ZERO,
+        window: None,
     };
     for guard in GUARDS {
         if guard(seen, &mut decision) == Flow::Stop {
@@ -221,6 +226,29 @@ fn empty_refused(seen: &Observation, decision: &mut Decision) -> Flow {
     Flow::Continue
 }
 
+/// The project's sync windows: a request they block is answered as failed (unless the windows
+/// allow manual syncs); automated syncs (a new commit, self-heal, a retry) wait while they
+/// block. An operation already running goes on.
+fn sync_window(seen: &Observation, decision: &mut Decision) -> Flow {
+    let Ok(spec) = &seen.spec else {
+        return Flow::Continue;
+    };
+    let check = |manual| {
+        spec.project
+            .may_sync(&seen.me.name, &spec.destination, seen.now, manual)
+    };
+    if let Some(request) = &decision.request
+        && let Err(blocked) = check(true)
+    {
+        let message = format!("blocked by a sync window: {}", blocked.message);
+        decision.operation = Some(refused(request, &message, seen.now));
+        decision.request = None;
+        decision.clear_request = true;
+    }
+    decision.window = check(false).err();
+    Flow::Continue
+}
+
 /// The trigger, first that applies: a request, an operation to resume, a due retry, a new
 /// commit, self-heal (with backoff), none.
 fn trigger(seen: &Observation, decision: &mut Decision) -> Flow {
@@ -233,7 +261,7 @@ fn trigger(seen: &Observation, decision: &mut Decision) -> Flow {
             // Not due yet: the requeue brings it back when it is.
             OperationPhase::Retrying => {
                 let due = op.next_attempt_at.as_deref().map(|at| until(at, seen.now));
-                if due.is_none_or(|wait| wait.is_zero()) {
+                if due.is_none_or(|wait| wait.is_zero()) && decision.window.is_none() {
                     decision.action = Action::Sync(Trigger::Retry(op.clone()));
                 }
             }
@@ -246,7 +274,7 @@ fn trigger(seen: &Observation, decision: &mut Decision) -> Flow {
     else {
         return Flow::Stop;
     };
-    if !compared.out_of_sync {
+    if !compared.out_of_sync || decision.window.is_some() {
         return Flow::Stop;
     }
     let last_synced = seen.previous.history.last().map(|h| h.revision.as_str());
@@ -612,5 +640,55 @@ mod tests {
             answer.message
         );
         assert!(answer.finished_at.is_some());
+    }
+
+    /// `seen` in a project whose only window, `kind`, is open at [`now`] (`manual`: it lets
+    /// manual syncs through).
+    fn in_window(mut seen: Observation, kind: &str, manual: bool) -> Observation {
+        let project: driftless_api::AppProjectSpec = serde_json::from_value(serde_json::json!({
+            "sourceRepos": ["*"],
+            "destinations": [{"server": "*", "namespace": "*"}],
+            "syncWindows": [{"kind": kind, "schedule": "* * * * *", "duration": "1h",
+                "namespaces": ["*"], "manualSync": manual}],
+        }))
+        .unwrap_or_else(|e| panic!("fixture project: {e}"));
+        let project = driftless_api::AppProject::new("windowed", project);
+        seen.spec = crate::spec::validate(&seen.app)
+            .and_then(|spec| crate::spec::with_project(spec, &seen.app, Some(&project), "apps"));
+        seen
+    }
+
+    #[test]
+    fn a_deny_window_holds_automated_syncs_and_refuses_requests_unless_manual_sync() {
+        // A new commit waits, saying why.
+        let decision = decide(&in_window(drifted(observation()), "deny", false));
+        assert_eq!(summary(&decision), ("report", "compared", false, None));
+        let blocked = decision.window.unwrap_or_else(|| panic!("not blocked"));
+        assert!(
+            blocked.message.contains("deny window 0"),
+            "{}",
+            blocked.message
+        );
+        assert!(blocked.until.is_some());
+        // So does self-heal.
+        let healing = decide(&in_window(
+            synced_before(drifted(observation())),
+            "deny",
+            false,
+        ));
+        assert_eq!(healing.action, Action::Report);
+        // A request is answered as failed...
+        let decision = decide(&in_window(with_request(observation()), "deny", false));
+        let answer = decision.operation.unwrap_or_else(|| panic!("no answer"));
+        assert_eq!(answer.phase, OperationPhase::Failed);
+        assert!(answer.message.contains("sync window"), "{}", answer.message);
+        assert!(decision.clear_request);
+        // ...unless the window allows manual syncs.
+        let decision = decide(&in_window(with_request(observation()), "deny", true));
+        assert!(matches!(decision.action, Action::Sync(Trigger::Request(_))));
+        // An open allow window lets everything through.
+        let decision = decide(&in_window(drifted(observation()), "allow", false));
+        assert_eq!(decision.action, Action::Sync(Trigger::NewCommit));
+        assert_eq!(decision.window, None);
     }
 }

@@ -27,6 +27,7 @@ mod run;
 mod source;
 mod spec;
 mod status;
+mod windows;
 
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};

@@ -6,6 +6,9 @@
 use driftless_api::{AppProjectSpec, ClusterResourceItem, GroupKind};
 use driftless_resource::ResourceKey;
 use globset::{GlobBuilder, GlobMatcher};
+use k8s_openapi::jiff::Timestamp;
+
+use crate::windows::{Blocked, Window, may_sync};
 
 /// The cluster every destination is for now: the one the controller runs in.
 pub(crate) const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
@@ -41,9 +44,10 @@ impl Pattern {
         })
     }
 
-    /// Whether the glob (without its `!`) matches.
+    /// Whether the glob (without its `!`) matches. A lone `*` matches everything, `/` included
+    /// (as in Argo CD).
     fn hits(&self, value: &str) -> bool {
-        self.matcher.is_match(value)
+        self.text == "*" || self.matcher.is_match(value)
     }
 
     /// Argo CD's match with negation: a deny entry "matches" what its glob does not.
@@ -110,6 +114,7 @@ pub(crate) struct Policy {
     namespace_allow: Option<Vec<Kind>>,
     namespace_deny: Vec<Kind>,
     source_namespaces: Vec<Pattern>,
+    windows: Vec<Window>,
 }
 
 impl Policy {
@@ -125,6 +130,7 @@ impl Policy {
             namespace_allow: None,
             namespace_deny: Vec::new(),
             source_namespaces: Vec::new(),
+            windows: Vec::new(),
         }
     }
 
@@ -208,7 +214,25 @@ impl Policy {
                 false,
                 false,
             )?,
+            windows: spec
+                .sync_windows
+                .iter()
+                .enumerate()
+                .map(|(i, w)| Window::compile(i, w))
+                .collect::<Result<Vec<_>, _>>()?,
         })
+    }
+
+    /// Whether the project's sync windows let the Application `name` deploying to `namespace`
+    /// sync at `now` (`manual`: someone asked for it).
+    pub fn may_sync(
+        &self,
+        name: &str,
+        namespace: &str,
+        now: Timestamp,
+        manual: bool,
+    ) -> Result<(), Blocked> {
+        may_sync(&self.windows, name, namespace, now, manual)
     }
 
     /// May an Application in `namespace` use the project? The controller's own namespace
@@ -386,6 +410,8 @@ mod tests {
         assert!(p.source("https://git.example/team-b/web").is_err());
         let deep = compile(serde_json::json!({"sourceRepos": ["https://git.example/team-a/**"]}))?;
         assert!(deep.source("https://git.example/team-a/web/deeper").is_ok());
+        let any = compile(serde_json::json!({"sourceRepos": ["*"]}))?;
+        assert!(any.source("file:///srv/git/web").is_ok());
         Ok(())
     }
 

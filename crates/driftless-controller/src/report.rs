@@ -134,6 +134,16 @@ pub(crate) fn status(
                     &now,
                 ));
             }
+            if let Some(blocked) = &decision.window {
+                conditions.push(condition(
+                    condition_types::SYNC_ALLOWED,
+                    ConditionStatus::False,
+                    reasons::SYNC_WINDOW_BLOCKED,
+                    &format!("automated syncs wait: {}", blocked.message),
+                    generation,
+                    &now,
+                ));
+            }
             if let Some(message) = forbidden_message(&seen.forbidden) {
                 conditions.push(condition(
                     condition_types::KINDS_VISIBLE,
@@ -226,7 +236,12 @@ fn readiness(
     }
     let health = &compared.summary.health;
     if compared.summary.code == SyncStatusCode::OutOfSync {
-        let message = if decision.heal_wait.is_zero() {
+        let message = if let Some(blocked) = &decision.window {
+            format!(
+                "the cluster differs from Git; automated syncs wait: {}",
+                blocked.message
+            )
+        } else if decision.heal_wait.is_zero() {
             "the cluster differs from Git".to_owned()
         } else {
             format!(
@@ -297,6 +312,9 @@ pub(crate) fn requeue(
     }
     if !decision.heal_wait.is_zero() {
         next = next.min(decision.heal_wait);
+    }
+    if let Some(change) = decision.window.as_ref().and_then(|w| w.until) {
+        next = next.min(change);
     }
     let progressing = status
         .and_then(|s| s.health.as_ref())

@@ -44,6 +44,8 @@ pub(crate) struct ValidSpec {
     pub retry: Retry,
     /// The objects the application's project lets it create and delete ([`with_project`]).
     pub permit: Permit,
+    /// The application's project (its sync windows).
+    pub project: Arc<Policy>,
 }
 
 /// `syncPolicy.retry`, validated.
@@ -137,6 +139,7 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
         diff,
         retry,
         permit: Permit::all(),
+        project: Arc::new(Policy::open(app.project())),
     })
 }
 
@@ -173,6 +176,7 @@ pub(crate) fn with_project(
         .destination(&spec.destination)
         .map_err(|m| invalid("spec.destination", m))?;
     let policy = Arc::new(policy);
+    spec.project = policy.clone();
     spec.permit = Permit::new(move |key| policy.resource(key));
     Ok(spec)
 }

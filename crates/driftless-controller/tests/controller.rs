@@ -1234,3 +1234,99 @@ async fn a_project_bounds_what_its_applications_deploy_and_prune_and_changes_tak
     })
     .await?
 }
+
+#[tokio::test]
+async fn a_deny_window_holds_automated_syncs_until_it_ends_and_manual_syncs_follow_manual_sync()
+-> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-window", |client, ns| async move {
+        controller_namespace(&client).await?;
+        let home = driftless_controller::DEFAULT_NAMESPACE;
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        // A deny window that opened this minute and stays open for two: 60 to 120 s left.
+        let now = k8s_openapi::jiff::Timestamp::now().to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC);
+        let schedule = format!("{} {} * * *", now.minute(), now.hour());
+        let project = format!("windowed-{ns}");
+        let spec = |manual: bool| {
+            serde_json::json!({
+                "sourceRepos": [url.clone()],
+                "destinations": [{"server": "https://kubernetes.default.svc", "namespace": ns.clone()}],
+                "sourceNamespaces": [ns.clone()],
+                "syncWindows": [{"kind": "deny", "schedule": schedule.clone(), "duration": "2m",
+                    "namespaces": [ns.clone()], "manualSync": manual}],
+            })
+        };
+        let projects: Api<AppProject> = Api::namespaced(client.clone(), home);
+        let created: AppProject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "driftless.dev/v1alpha1", "kind": "AppProject",
+            "metadata": {"name": project.clone(), "namespace": home}, "spec": spec(false),
+        }))?;
+        projects.create(&PostParams::default(), &created).await?;
+        let mut app = application(&ns, &url, true)?;
+        app.spec.project = Some(project.clone());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+
+        // The automated sync waits, naming the window and when it ends.
+        let blocked = |s: &driftless_api::ApplicationStatus| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "SyncAllowed" && c.reason == "SyncWindowBlocked")
+        };
+        let status = status_where(&apps, "the window to hold the sync back", blocked).await?;
+        let condition = status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "SyncAllowed")
+            .context("no SyncAllowed")?;
+        ensure!(condition.message.contains("deny window 0") && condition.message.contains(" until "), "{condition:?}");
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get_opt("settings").await?.is_none(), "synced inside a deny window");
+
+        // A manual sync is refused while manualSync is false...
+        let request = driftless_api::SyncRequest { id: "in-window-1".into(), ..Default::default() };
+        request_sync(&apps, &request).await?;
+        let status = status_where(&apps, "the refused request", |s| {
+            s.operation_state.as_ref().is_some_and(|op| op.request_id.as_deref() == Some("in-window-1"))
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        ensure!(op.phase == driftless_api::OperationPhase::Failed && op.message.contains("sync window"), "{op:?}");
+        ensure!(configmaps.get_opt("settings").await?.is_none(), "applied by a refused request");
+
+        // ...and runs once it is true.
+        let mut current = projects.get(&project).await?;
+        current.spec = serde_json::from_value(spec(true))?;
+        projects.replace(&project, &PostParams::default(), &current).await?;
+        let request = driftless_api::SyncRequest { id: "in-window-2".into(), ..Default::default() };
+        request_sync(&apps, &request).await?;
+        let status = status_where(&apps, "the manual sync in the window", |s| {
+            s.operation_state.as_ref().is_some_and(|op| {
+                op.request_id.as_deref() == Some("in-window-2") && op.finished_at.is_some()
+            })
+        })
+        .await?;
+        let op = status.operation_state.context("no operation")?;
+        ensure!(op.phase == driftless_api::OperationPhase::Succeeded, "{op:?}");
+        ensure!(mode_of(configmaps.get("settings").await?).as_deref() == Some("fast"));
+
+        // A new commit waits for the window to end, then syncs by itself.
+        let second = commit_mode(repo.path(), "slow")?;
+        status_where(&apps, "the new commit compared and held back", |s| {
+            s.sync.as_ref().and_then(|x| x.revision.as_deref()) == Some(second.as_str()) && blocked(s)
+        })
+        .await?;
+        ensure!(mode_of(configmaps.get("settings").await?).as_deref() == Some("fast"), "synced inside the window");
+        let status = eventually("the sync once the window ends", Duration::from_secs(180), || async {
+            let status = apps.get("app").await.ok()?.status?;
+            status.history.last().is_some_and(|h| h.revision == second).then_some(status)
+        })
+        .await?;
+        ensure!(!blocked(&status), "{:?}", status.conditions);
+        ensure!(mode_of(configmaps.get("settings").await?).as_deref() == Some("slow"));
+        projects.delete(&project, &Default::default()).await?;
+        Ok(())
+    })
+    .await?
+}
