@@ -298,6 +298,22 @@ mod tests {
     }
 
     #[test]
+    fn weekdays_count_as_in_cron_and_day_fields_combine_with_or() -> Result<(), String> {
+        // 2026-12-06 is a Sunday: 0 and 7 both name it.
+        let sunday = at("2026-12-06T12:30:00Z");
+        for dow in ["0", "7", "SUN"] {
+            let windows = compiled(&[window("deny", &format!("0 12 * * {dow}"), "1h", false)])?;
+            assert!(may_sync(&windows, "web", "ns", sunday, false).is_err(), "{dow}");
+        }
+        // Day of month 1 or Sunday: Sunday the 6th matches.
+        let either = compiled(&[window("deny", "0 12 1 * 0", "1h", false)])?;
+        assert!(may_sync(&either, "web", "ns", sunday, false).is_err());
+        let monday = compiled(&[window("deny", "0 12 * * 1", "1h", false)])?;
+        assert!(may_sync(&monday, "web", "ns", sunday, false).is_ok());
+        Ok(())
+    }
+
+    #[test]
     fn time_zones_place_the_schedule_on_local_clocks() -> Result<(), String> {
         let mut w = window("deny", "0 22 * * *", "1h", false);
         w.time_zone = Some("Europe/Berlin".to_owned());
