@@ -36,6 +36,7 @@ pub use reconcile::{app_id, diff_options, reconcile};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};
 pub use spec::{DEFAULT_INTERVAL, MIN_INTERVAL, SpecError};
+pub use windows::{WindowState, window_states};
 
 /// Why a reconciliation failed. Each kind decides the retry: spec errors wait for the user,
 /// everything else is retried with backoff.

@@ -148,6 +148,48 @@ impl Window {
     }
 }
 
+/// One sync window of a project as of an instant, for people (`driftless proj windows`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowState {
+    /// Its index in `spec.syncWindows`.
+    pub index: usize,
+    /// `allow` or `deny`.
+    pub kind: String,
+    /// The cron schedule.
+    pub schedule: String,
+    /// How long it stays open.
+    pub duration: String,
+    /// The time zone of the schedule.
+    pub time_zone: String,
+    /// Whether manual syncs may run while it blocks.
+    pub manual_sync: bool,
+    /// When it closes, if it is open.
+    pub open_until: Option<Timestamp>,
+    /// When it next opens.
+    pub next_open: Option<Timestamp>,
+}
+
+/// The state at `now` of every sync window of a project, or the first field that is wrong.
+pub fn window_states(windows: &[SyncWindow], now: Timestamp) -> Result<Vec<WindowState>, String> {
+    windows
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| {
+            let window = Window::compile(index, spec)?;
+            Ok(WindowState {
+                index,
+                kind: spec.kind.clone(),
+                schedule: spec.schedule.clone(),
+                duration: spec.duration.clone(),
+                time_zone: window.zone_name.clone(),
+                manual_sync: spec.manual_sync,
+                open_until: window.open_until(now),
+                next_open: window.next_open(now),
+            })
+        })
+        .collect()
+}
+
 /// Whether the Application `name` deploying to `namespace` may sync at `now` under `windows`;
 /// `manual` for a sync someone asked for.
 pub(crate) fn may_sync(
@@ -303,7 +345,10 @@ mod tests {
         let sunday = at("2026-12-06T12:30:00Z");
         for dow in ["0", "7", "SUN"] {
             let windows = compiled(&[window("deny", &format!("0 12 * * {dow}"), "1h", false)])?;
-            assert!(may_sync(&windows, "web", "ns", sunday, false).is_err(), "{dow}");
+            assert!(
+                may_sync(&windows, "web", "ns", sunday, false).is_err(),
+                "{dow}"
+            );
         }
         // Day of month 1 or Sunday: Sunday the 6th matches.
         let either = compiled(&[window("deny", "0 12 1 * 0", "1h", false)])?;
@@ -338,6 +383,23 @@ mod tests {
         c.applications.clear();
         c.clusters = vec!["in-cluster".to_owned()];
         assert!(may_sync(&compiled(&[c])?, "web", "dev", now, false).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn window_states_say_which_is_open_until_when_and_when_each_opens_next() -> Result<(), String> {
+        let states = window_states(
+            &[
+                window("deny", "0 22 * * *", "1h", true),
+                window("allow", "0 9 * * *", "8h", false),
+            ],
+            at("2026-12-06T22:30:00Z"),
+        )?;
+        assert_eq!(states[0].open_until, Some(at("2026-12-06T23:00:00Z")));
+        assert_eq!(states[0].next_open, Some(at("2026-12-07T22:00:00Z")));
+        assert_eq!(states[1].open_until, None);
+        assert_eq!(states[1].next_open, Some(at("2026-12-07T09:00:00Z")));
+        assert_eq!(states[1].time_zone, "UTC");
         Ok(())
     }
 

@@ -35,7 +35,7 @@ pub struct ControllerArgs {
     #[arg(long, env = "DRIFTLESS_LEADER_ELECT")]
     leader_elect: bool,
     /// The controller's namespace, where its AppProjects live [default: $POD_NAMESPACE, else driftless-system].
-    #[arg(long, env = "DRIFTLESS_NAMESPACE")]
+    #[arg(long, env = "DRIFTLESS_CONTROLLER_NAMESPACE")]
     namespace: Option<String>,
     /// Namespace of the leader election Lease [default: the controller's namespace].
     #[arg(long, env = "DRIFTLESS_LEASE_NAMESPACE")]

@@ -1,4 +1,4 @@
-//! `driftless crd`: prints the Application CustomResourceDefinition (`deploy/crd.yaml`).
+//! `driftless crd`: prints the CustomResourceDefinitions, Application and AppProject (`deploy/crd.yaml`).
 
 use std::process::ExitCode;
 

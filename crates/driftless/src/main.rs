@@ -13,6 +13,7 @@ mod diff;
 mod exit;
 mod input;
 mod kustomize;
+mod proj;
 mod remote;
 mod render;
 mod sync;
@@ -41,10 +42,12 @@ enum Command {
     Kustomize(kustomize::KustomizeArgs),
     /// Keep every Application equal to Git (runs until interrupted).
     Controller(controller::ControllerArgs),
-    /// Print the Application CustomResourceDefinition.
+    /// Print the CustomResourceDefinitions (Application, AppProject).
     Crd,
     /// Operate on Applications: list, get, history, sync, rollback, resume, diff.
     App(app::AppCli),
+    /// Operate on AppProjects: list, get, create, windows.
+    Proj(proj::ProjCli),
 }
 
 fn main() -> ExitCode {
@@ -56,5 +59,6 @@ fn main() -> ExitCode {
         Command::Controller(args) => controller::run_command(args),
         Command::Crd => crd::run(),
         Command::App(args) => app::run(args),
+        Command::Proj(args) => proj::run(args),
     }
 }

@@ -28,6 +28,7 @@ fn command(args: &[&str]) -> anyhow::Result<Command> {
     command.args(args).env("KUBECONFIG", kubeconfig);
     for var in [
         "DRIFTLESS_NAMESPACE",
+        "DRIFTLESS_CONTROLLER_NAMESPACE",
         "DRIFTLESS_OUTPUT",
         "DRIFTLESS_NO_WAIT",
         "DRIFTLESS_WAIT_TIMEOUT",
@@ -569,6 +570,69 @@ async fn diff_compares_as_the_controller_does() -> anyhow::Result<()> {
         assert_eq!(plain.status.code(), Some(1), "{}", text(&plain));
         let ignored = app_diff()?;
         assert_eq!(ignored.status.code(), Some(0), "{}", text(&ignored));
+        anyhow::Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn proj_creates_lists_shows_and_reports_windows() -> anyhow::Result<()> {
+    with_namespace("proj-commands", |client, ns| async move {
+        install_crd(&client).await?;
+        let n = ["-n", ns.as_str()];
+        let mut create = vec![
+            "proj", "create", "team-a", "--description", "Team A",
+            "-s", "https://git.example/team-a/*",
+            "-d", "https://kubernetes.default.svc,team-a-*",
+            "--source-namespaces", "team-a-apps",
+            "--allow-cluster-resource", "/Namespace",
+            "--deny-namespaced-resource", "/ResourceQuota",
+        ];
+        create.extend(n);
+        let output = driftless(&create)?;
+        ensure!(output.status.success(), "{}", text(&output));
+        let projects: Api<driftless_api::AppProject> = Api::namespaced(client.clone(), &ns);
+        let created = projects.get("team-a").await?;
+        ensure!(created.spec.source_repos == ["https://git.example/team-a/*"], "{:?}", created.spec);
+        ensure!(
+            created.spec.destinations[0].namespace.as_deref() == Some("team-a-*")
+                && created.spec.cluster_resource_whitelist[0].kind == "Namespace"
+                && created.spec.namespace_resource_blacklist[0].kind == "ResourceQuota",
+            "{:?}",
+            created.spec
+        );
+        // Again: a one-line error; a bad flag too.
+        let again = one_line_error(&driftless(&create)?);
+        ensure!(again.contains("exists already"), "{again}");
+        let bad = one_line_error(&driftless(&["proj", "create", "x", "-d", "nocomma", "-n", &ns])?);
+        ensure!(bad.contains("SERVER,NAMESPACE"), "{bad}");
+
+        let list = driftless(&["proj", "list", "-n", &ns])?;
+        let table = stdout(&list);
+        ensure!(list.status.success() && table.starts_with("NAME"), "{}", text(&list));
+        ensure!(table.contains("team-a") && table.contains("https://kubernetes.default.svc,team-a-*"), "{table}");
+        let json: Value = serde_json::from_str(&stdout(&driftless(&["proj", "get", "team-a", "-o", "json", "-n", &ns])?))?;
+        ensure!(json["spec"]["sourceRepos"][0] == "https://git.example/team-a/*", "{json}");
+        let shown = stdout(&driftless(&["proj", "get", "team-a", "-n", &ns])?);
+        ensure!(shown.contains("Team A") && shown.contains("/ResourceQuota"), "{shown}");
+
+        // Windows: one always open, one that opens at 22:00 UTC.
+        let windows = json!({"spec": {"syncWindows": [
+            {"kind": "deny", "schedule": "* * * * *", "duration": "1h", "namespaces": ["*"]},
+            {"kind": "allow", "schedule": "0 22 * * *", "duration": "1h", "namespaces": ["*"], "manualSync": true},
+        ]}});
+        projects
+            .patch("team-a", &PatchParams::default(), &Patch::Merge(windows))
+            .await?;
+        let output = driftless(&["proj", "windows", "team-a", "-n", &ns])?;
+        let table = stdout(&output);
+        ensure!(output.status.success(), "{}", text(&output));
+        let rows: Vec<&str> = table.lines().collect();
+        ensure!(rows.len() == 3 && rows[0].starts_with("ID"), "{table}");
+        ensure!(rows[1].contains("deny") && rows[1].contains("until "), "{table}");
+        ensure!(rows[2].contains("allow") && rows[2].contains("T22:00:00Z") && rows[2].contains("allowed"), "{table}");
+        let missing = one_line_error(&driftless(&["proj", "windows", "nope", "-n", &ns])?);
+        ensure!(missing == format!("error: project {ns}/nope not found"), "{missing}");
         anyhow::Ok(())
     })
     .await?

@@ -16,7 +16,7 @@ mod diff;
 mod get;
 mod history;
 mod list;
-mod output;
+pub(crate) mod output;
 mod rollback;
 mod summary;
 mod sync;
