@@ -37,6 +37,11 @@ pub struct ApplicationSpec {
     /// [`DEFAULT_PROJECT`](crate::DEFAULT_PROJECT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The ServiceAccount, in the Application's namespace, that every write and dry run of the
+    /// application is made as (Flux's impersonation), so Kubernetes RBAC bounds what it can do.
+    /// Absent: the project's `destinationServiceAccounts`, else the controller's own rights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
     /// Where the desired state comes from.
     pub source: Source,
     /// Where it is applied.

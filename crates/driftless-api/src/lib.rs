@@ -18,8 +18,8 @@ pub use application::{
 pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
 pub use operation::{FINALIZER, SYNC_REQUEST_ANNOTATION, SyncRequest};
 pub use project::{
-    AppProject, AppProjectSpec, ClusterResourceItem, DEFAULT_PROJECT, GroupKind, OrphanedResources,
-    ProjectDestination, ProjectRole, SyncWindow,
+    AppProject, AppProjectSpec, ClusterResourceItem, DEFAULT_PROJECT, DestinationServiceAccount,
+    GroupKind, OrphanedResources, ProjectDestination, ProjectRole, SyncWindow,
 };
 pub use status::{
     ApplicationStatus, HealthState, HistoryEntry, OperationPhase, OperationState, ResourceResult,

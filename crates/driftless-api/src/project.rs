@@ -68,6 +68,24 @@ pub struct AppProjectSpec {
     /// When syncs may happen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sync_windows: Vec<SyncWindow>,
+    /// The ServiceAccount the Applications write as, by destination (Argo CD's shape); the
+    /// first entry that matches wins. An Application's own `serviceAccountName` comes first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destination_service_accounts: Vec<DestinationServiceAccount>,
+}
+
+/// Which ServiceAccount writes for a destination.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationServiceAccount {
+    /// API server URL glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Destination namespace glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The ServiceAccount: `NAME` (in the destination namespace) or `NAMESPACE:NAME`.
+    pub default_service_account: String,
 }
 
 /// A destination a project permits (or, with `!`, denies).

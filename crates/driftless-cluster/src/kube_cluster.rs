@@ -129,6 +129,7 @@ impl KubeCluster {
     /// and the URL agree).
     async fn api(
         &self,
+        client: &Client,
         key: &ResourceKey,
         api_version: &str,
     ) -> Result<Api<DynamicObject>, ClusterError> {
@@ -139,27 +140,134 @@ impl KubeCluster {
             .get(&key.group, &key.kind)
             .cloned()
             .ok_or_else(|| unknown_kind(key))?;
-        Ok(self.api_for(&kind, api_version, &key.namespace))
+        Ok(Self::api_for(client, &kind, api_version, &key.namespace))
     }
 
-    fn api_for(&self, kind: &Kind, api_version: &str, namespace: &str) -> Api<DynamicObject> {
+    fn api_for(
+        client: &Client,
+        kind: &Kind,
+        api_version: &str,
+        namespace: &str,
+    ) -> Api<DynamicObject> {
         let mut resource = kind.resource.clone();
         if let Some(version) = version_of(api_version) {
             resource.version = version.to_owned();
             resource.api_version = api_version.to_owned();
         }
         if kind.namespaced {
-            Api::namespaced_with(self.client.clone(), namespace, &resource)
+            Api::namespaced_with(client.clone(), namespace, &resource)
         } else {
-            Api::all_with(self.client.clone(), &resource)
+            Api::all_with(client.clone(), &resource)
         }
     }
 
     /// The API and name for an object body.
-    async fn api_of(&self, object: &Value) -> Result<(Api<DynamicObject>, String), ClusterError> {
+    async fn api_of(
+        &self,
+        client: &Client,
+        object: &Value,
+    ) -> Result<(Api<DynamicObject>, String), ClusterError> {
         let (key, api_version) = key_of(object)?;
-        let api = self.api(&key, &api_version).await?;
+        let api = self.api(client, &key, &api_version).await?;
         Ok((api, key.name))
+    }
+
+    /// This cluster, writing as `client` (a client that impersonates a ServiceAccount): applies,
+    /// dry runs, replaces, creates and deletes go through it; reads, the kinds and the live
+    /// cache stay this cluster's, shared by every application.
+    pub fn writing_as(&self, client: Client) -> Impersonated<'_> {
+        Impersonated { base: self, client }
+    }
+
+    async fn apply_as(
+        &self,
+        client: &Client,
+        object: &Value,
+        mode: ApplyMode,
+    ) -> Result<Value, ClusterError> {
+        let (api, name) = self.api_of(client, object).await?;
+        let params = PatchParams {
+            dry_run: mode.dry_run,
+            force: mode.force,
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            field_validation: Some(if mode.validate {
+                ValidationDirective::Strict
+            } else {
+                ValidationDirective::Ignore
+            }),
+        };
+        let stored = api
+            .patch(&name, &params, &Patch::Apply(object))
+            .await
+            .map_err(cluster_error)?;
+        let stored = to_value(&stored)?;
+        if !mode.dry_run {
+            self.record(&stored);
+        }
+        Ok(stored)
+    }
+
+    async fn replace_as(
+        &self,
+        client: &Client,
+        object: &Value,
+        dry_run: bool,
+    ) -> Result<Value, ClusterError> {
+        let (api, name) = self.api_of(client, object).await?;
+        let params = PostParams {
+            dry_run,
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+        };
+        let mut body = to_dynamic(object)?;
+        let stored = match api.get_opt(&name).await.map_err(cluster_error)? {
+            Some(live) => {
+                // PUT needs the current version; everything else comes from Git.
+                body.metadata.resource_version = live.metadata.resource_version;
+                api.replace(&name, &params, &body).await
+            }
+            None => api.create(&params, &body).await,
+        }
+        .map_err(cluster_error)?;
+        let stored = to_value(&stored)?;
+        if !dry_run {
+            self.record(&stored);
+        }
+        Ok(stored)
+    }
+
+    async fn create_as(&self, client: &Client, object: &Value) -> Result<Value, ClusterError> {
+        let (api, _) = self.api_of(client, object).await?;
+        let params = PostParams {
+            dry_run: false,
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+        };
+        let created = api
+            .create(&params, &to_dynamic(object)?)
+            .await
+            .map_err(cluster_error)?;
+        to_value(&created)
+    }
+
+    async fn delete_as(
+        &self,
+        client: &Client,
+        key: &ResourceKey,
+        api_version: &str,
+        propagation: Propagation,
+    ) -> Result<(), ClusterError> {
+        let api = self.api(client, key, api_version).await?;
+        let params = match propagation {
+            Propagation::Foreground => DeleteParams::foreground(),
+            Propagation::Background => DeleteParams::background(),
+            Propagation::Orphan => DeleteParams::orphan(),
+        };
+        match api.delete(&key.name, &params).await {
+            Ok(_) => Ok(()),
+            Err(e) => match cluster_error(e) {
+                gone if gone.kind == ErrorKind::NotFound => Ok(()),
+                other => Err(other),
+            },
+        }
     }
 }
 
@@ -222,7 +330,7 @@ impl Cluster for KubeCluster {
         key: &ResourceKey,
         api_version: &str,
     ) -> Result<Option<Value>, ClusterError> {
-        let api = self.api(key, api_version).await?;
+        let api = self.api(&self.client, key, api_version).await?;
         match api.get_opt(&key.name).await.map_err(cluster_error)? {
             Some(object) => to_value(&object).map(Some),
             None => Ok(None),
@@ -234,7 +342,7 @@ impl Cluster for KubeCluster {
         key: &ResourceKey,
         api_version: &str,
     ) -> Result<Option<Value>, ClusterError> {
-        let api = self.api(key, api_version).await?;
+        let api = self.api(&self.client, key, api_version).await?;
         // resourceVersion=0: served from the API server's watch cache, not etcd.
         match api.get_with(&key.name, &GetParams::any()).await {
             Ok(object) => to_value(&object).map(Some),
@@ -244,62 +352,15 @@ impl Cluster for KubeCluster {
     }
 
     async fn apply(&self, object: &Value, mode: ApplyMode) -> Result<Value, ClusterError> {
-        let (api, name) = self.api_of(object).await?;
-        let params = PatchParams {
-            dry_run: mode.dry_run,
-            force: mode.force,
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-            field_validation: Some(if mode.validate {
-                ValidationDirective::Strict
-            } else {
-                ValidationDirective::Ignore
-            }),
-        };
-        let stored = api
-            .patch(&name, &params, &Patch::Apply(object))
-            .await
-            .map_err(cluster_error)?;
-        let stored = to_value(&stored)?;
-        if !mode.dry_run {
-            self.record(&stored);
-        }
-        Ok(stored)
+        self.apply_as(&self.client, object, mode).await
     }
 
     async fn replace(&self, object: &Value, dry_run: bool) -> Result<Value, ClusterError> {
-        let (api, name) = self.api_of(object).await?;
-        let params = PostParams {
-            dry_run,
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-        };
-        let mut body = to_dynamic(object)?;
-        let stored = match api.get_opt(&name).await.map_err(cluster_error)? {
-            Some(live) => {
-                // PUT needs the current version; everything else comes from Git.
-                body.metadata.resource_version = live.metadata.resource_version;
-                api.replace(&name, &params, &body).await
-            }
-            None => api.create(&params, &body).await,
-        }
-        .map_err(cluster_error)?;
-        let stored = to_value(&stored)?;
-        if !dry_run {
-            self.record(&stored);
-        }
-        Ok(stored)
+        self.replace_as(&self.client, object, dry_run).await
     }
 
     async fn create(&self, object: &Value) -> Result<Value, ClusterError> {
-        let (api, _) = self.api_of(object).await?;
-        let params = PostParams {
-            dry_run: false,
-            field_manager: Some(FIELD_MANAGER.to_owned()),
-        };
-        let created = api
-            .create(&params, &to_dynamic(object)?)
-            .await
-            .map_err(cluster_error)?;
-        to_value(&created)
+        self.create_as(&self.client, object).await
     }
 
     async fn delete(
@@ -308,19 +369,8 @@ impl Cluster for KubeCluster {
         api_version: &str,
         propagation: Propagation,
     ) -> Result<(), ClusterError> {
-        let api = self.api(key, api_version).await?;
-        let params = match propagation {
-            Propagation::Foreground => DeleteParams::foreground(),
-            Propagation::Background => DeleteParams::background(),
-            Propagation::Orphan => DeleteParams::orphan(),
-        };
-        match api.delete(&key.name, &params).await {
-            Ok(_) => Ok(()),
-            Err(e) => match cluster_error(e) {
-                gone if gone.kind == ErrorKind::NotFound => Ok(()),
-                other => Err(other),
-            },
-        }
+        self.delete_as(&self.client, key, api_version, propagation)
+            .await
     }
 
     async fn scopes(&self) -> Result<BTreeMap<(String, String), bool>, ClusterError> {
@@ -407,5 +457,74 @@ impl Cluster for KubeCluster {
 
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
+    }
+}
+
+/// A [`KubeCluster`] that writes as another client ([`KubeCluster::writing_as`]).
+pub struct Impersonated<'a> {
+    base: &'a KubeCluster,
+    client: Client,
+}
+
+impl std::fmt::Debug for Impersonated<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Impersonated").finish_non_exhaustive()
+    }
+}
+
+impl Cluster for Impersonated<'_> {
+    async fn get(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        self.base.get(key, api_version).await
+    }
+
+    async fn peek(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        self.base.peek(key, api_version).await
+    }
+
+    async fn apply(&self, object: &Value, mode: ApplyMode) -> Result<Value, ClusterError> {
+        self.base.apply_as(&self.client, object, mode).await
+    }
+
+    async fn replace(&self, object: &Value, dry_run: bool) -> Result<Value, ClusterError> {
+        self.base.replace_as(&self.client, object, dry_run).await
+    }
+
+    async fn create(&self, object: &Value) -> Result<Value, ClusterError> {
+        self.base.create_as(&self.client, object).await
+    }
+
+    async fn delete(
+        &self,
+        key: &ResourceKey,
+        api_version: &str,
+        propagation: Propagation,
+    ) -> Result<(), ClusterError> {
+        self.base
+            .delete_as(&self.client, key, api_version, propagation)
+            .await
+    }
+
+    async fn scopes(&self) -> Result<BTreeMap<(String, String), bool>, ClusterError> {
+        self.base.scopes().await
+    }
+
+    async fn list_owned(&self, app: &str) -> Result<Vec<(ResourceKey, Value)>, ClusterError> {
+        self.base.list_owned(app).await
+    }
+
+    async fn refresh_kinds(&self) -> Result<(), ClusterError> {
+        self.base.refresh_kinds().await
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.base.sleep(duration).await;
     }
 }

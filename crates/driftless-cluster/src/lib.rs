@@ -11,5 +11,5 @@ mod live_cache;
 pub use discovery::{Kind, Kinds};
 pub use errors::cluster_error;
 pub use forbidden::ForbiddenKind;
-pub use kube_cluster::{FIELD_MANAGER, KubeCluster};
+pub use kube_cluster::{FIELD_MANAGER, Impersonated, KubeCluster};
 pub use live_cache::LiveCache;

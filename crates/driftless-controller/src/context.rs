@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use driftless_api::{AppProject, Application, ApplicationStatus, Source};
-use driftless_cluster::KubeCluster;
+use driftless_cluster::{Impersonated, KubeCluster};
 use driftless_resource::{Manifest, Provenance};
 use driftless_source::Cache;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::{Client, ResourceExt};
@@ -50,10 +51,28 @@ pub struct Context {
     pub namespace: String,
     /// Every AppProject of [`Context::namespace`], as the controller's watch last saw it.
     pub projects: Store<AppProject>,
+    /// The repository credential Secrets of [`Context::namespace`] (labelled
+    /// `driftless.dev/secret-type`), as the controller's watch last saw them.
+    pub credentials: Store<Secret>,
+    /// The ConfigMaps of [`Context::namespace`]: SSH known hosts and TLS certificates for
+    /// repositories live there.
+    pub settings: Store<ConfigMap>,
+    /// Where SSH keys and known_hosts files for fetches are written (mode 0600).
+    pub(crate) credentials_dir: PathBuf,
+    /// The client configuration that impersonating clients are made from (the controller's
+    /// own); without it, an Application with a ServiceAccount is not synced.
+    pub impersonation: Option<kube::Config>,
+    /// Every Application must name a ServiceAccount to write as: none uses the controller's
+    /// own rights.
+    pub impersonate_only: bool,
+    /// One client per impersonated ServiceAccount, made on first use.
+    impersonating: Mutex<HashMap<(String, String), Client>>,
     /// When this context was made: no render is older than that.
     pub(crate) started: Instant,
     writer: Mutex<Option<reflector::store::Writer<Application>>>,
     project_writer: Mutex<Option<reflector::store::Writer<AppProject>>>,
+    credential_writer: Mutex<Option<reflector::store::Writer<Secret>>>,
+    settings_writer: Mutex<Option<reflector::store::Writer<ConfigMap>>>,
     triggers: UnboundedSender<String>,
     receiver: Mutex<Option<UnboundedReceiver<String>>>,
     apps: Mutex<HashMap<ObjectRef<Application>, AppMemory>>,
@@ -65,6 +84,10 @@ pub(crate) struct RunParts {
     pub applications: reflector::store::Writer<Application>,
     /// Fills [`Context::projects`].
     pub projects: reflector::store::Writer<AppProject>,
+    /// Fills [`Context::credentials`].
+    pub credentials: reflector::store::Writer<Secret>,
+    /// Fills [`Context::settings`].
+    pub settings: reflector::store::Writer<ConfigMap>,
     /// Application ids to reconcile now.
     pub triggers: UnboundedReceiver<String>,
 }
@@ -203,6 +226,9 @@ impl Context {
         let cluster = KubeCluster::watched(client.clone(), triggers.clone()).await?;
         let (applications, writer) = reflector::store();
         let (projects, project_writer) = reflector::store();
+        let (credentials, credential_writer) = reflector::store();
+        let (settings, settings_writer) = reflector::store();
+        let credentials_dir = cache_dir.join(".credentials");
         let recorder = Recorder::new(
             client.clone(),
             Reporter {
@@ -220,9 +246,17 @@ impl Context {
             concurrency: DEFAULT_CONCURRENCY,
             namespace: DEFAULT_NAMESPACE.to_owned(),
             projects,
+            credentials,
+            settings,
+            credentials_dir,
+            impersonation: None,
+            impersonate_only: false,
+            impersonating: Mutex::new(HashMap::new()),
             started: Instant::now(),
             writer: Mutex::new(Some(writer)),
             project_writer: Mutex::new(Some(project_writer)),
+            credential_writer: Mutex::new(Some(credential_writer)),
+            settings_writer: Mutex::new(Some(settings_writer)),
             triggers,
             receiver: Mutex::new(Some(receiver)),
             apps: Mutex::new(HashMap::new()),
@@ -233,20 +267,64 @@ impl Context {
     pub(crate) fn take_run_parts(&self) -> Option<RunParts> {
         let applications = lock(&self.writer).take()?;
         let projects = lock(&self.project_writer).take()?;
+        let credentials = lock(&self.credential_writer).take()?;
+        let settings = lock(&self.settings_writer).take()?;
         let triggers = lock(&self.receiver).take()?;
         Some(RunParts {
             applications,
             projects,
+            credentials,
+            settings,
             triggers,
         })
+    }
+
+    /// The cluster as an application writes to it: as the ServiceAccount `account` (namespace,
+    /// name), or with the controller's own client. Reads and the live cache are shared.
+    pub(crate) fn writer(
+        &self,
+        account: Option<&(String, String)>,
+    ) -> Result<Impersonated<'_>, String> {
+        let Some((namespace, name)) = account else {
+            return Ok(self.cluster.writing_as(self.client.clone()));
+        };
+        let key = (namespace.clone(), name.clone());
+        if let Some(client) = lock(&self.impersonating).get(&key) {
+            return Ok(self.cluster.writing_as(client.clone()));
+        }
+        let mut config = self.impersonation.clone().ok_or_else(|| {
+            format!(
+                "cannot write as ServiceAccount {namespace}/{name}: the controller has no client configuration to impersonate with"
+            )
+        })?;
+        config.auth_info.impersonate = Some(format!("system:serviceaccount:{namespace}:{name}"));
+        config.auth_info.impersonate_groups = None;
+        let client = Client::try_from(config)
+            .map_err(|e| format!("a client for ServiceAccount {namespace}/{name}: {e}"))?;
+        lock(&self.impersonating).insert(key, client.clone());
+        Ok(self.cluster.writing_as(client))
     }
 
     /// Wakes every Application of project `name` (a changed project takes effect at once);
     /// returns how many there were.
     pub(crate) fn wake_project(&self, name: &str) -> usize {
+        self.wake_where(|app| app.project() == name)
+    }
+
+    /// Wakes every Application whose repository `credential` is for; returns how many.
+    pub(crate) fn wake_repository(&self, credential: &crate::credentials::Credential) -> usize {
+        self.wake_where(|app| credential.covers(&app.spec.source.repo_url))
+    }
+
+    /// Wakes every Application; returns how many.
+    pub(crate) fn wake_all(&self) -> usize {
+        self.wake_where(|_| true)
+    }
+
+    fn wake_where(&self, wanted: impl Fn(&Application) -> bool) -> usize {
         let mut woken = 0;
         for app in self.applications.state() {
-            if app.project() == name {
+            if wanted(&app) {
                 let id = crate::app_id(&app.namespace().unwrap_or_default(), &app.name_any());
                 // The receiver is gone only when the controller stops.
                 let _ = self.triggers.send(id);

@@ -653,8 +653,9 @@ mod tests {
         }))
         .unwrap_or_else(|e| panic!("fixture project: {e}"));
         let project = driftless_api::AppProject::new("windowed", project);
-        seen.spec = crate::spec::validate(&seen.app)
-            .and_then(|spec| crate::spec::with_project(spec, &seen.app, Some(&project), "apps"));
+        seen.spec = crate::spec::validate(&seen.app).and_then(|spec| {
+            crate::spec::with_project(spec, &seen.app, Some(&project), "apps", false)
+        });
         seen
     }
 

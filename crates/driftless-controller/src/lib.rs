@@ -10,19 +10,23 @@
 //! reaches its application as an event and self-heal reverts it in milliseconds.
 
 mod context;
+mod credentials;
 mod decide;
+mod duration;
 mod events;
 #[cfg(test)]
 mod fixtures;
 mod heal;
 mod leader;
 mod lifecycle;
+mod local;
 mod metrics;
 mod observe;
 mod project;
 mod reconcile;
 mod records;
 mod report;
+mod repository;
 mod run;
 mod source;
 mod spec;
@@ -30,9 +34,11 @@ mod status;
 mod windows;
 
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};
+pub use credentials::{REPO_CREDS, REPOSITORY, SECRET_TYPE_LABEL};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
 pub use metrics::{Metrics, OpResult, SyncPhase};
 pub use reconcile::{app_id, diff_options, reconcile};
+pub use repository::{KNOWN_HOSTS_CONFIG_MAP, KNOWN_HOSTS_KEY, TLS_CONFIG_MAP};
 pub use run::run;
 pub use source::{Rendered, fetch_and_render};
 pub use spec::{DEFAULT_INTERVAL, MIN_INTERVAL, SpecError};
@@ -82,5 +88,5 @@ impl From<driftless_sync::DriftError> for Error {
 
 /// Parses a Go duration (`500ms`, `90s`, `1m30s`, `1h`); `None` when it is not one or negative.
 pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
-    spec::duration(text).ok()
+    duration::duration(text).ok()
 }

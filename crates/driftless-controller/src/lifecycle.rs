@@ -48,21 +48,24 @@ pub(crate) async fn sync(
     let settings = settings(spec, trigger, &started);
     let clock = Instant::now();
     let drift_note = matches!(trigger, Trigger::SelfHeal).then(|| corrected(&compared.drifts));
-    let report = sync_from(
-        &ctx.cluster,
-        readiness,
-        render.manifests.clone(),
-        Some(Known {
-            observed: compared.observed.clone(),
-            drifts: compared.drifts.clone(),
-        }),
-        &settings,
-        // Retries are requeues, kept in the status: the sync makes one attempt.
-        RetryPolicy::default(),
-        &spec.diff,
-    )
-    .await
-    .map_err(|e| e.to_string());
+    let report = match ctx.writer(spec.service_account.as_ref()) {
+        Ok(cluster) => sync_from(
+            &cluster,
+            readiness,
+            render.manifests.clone(),
+            Some(Known {
+                observed: compared.observed.clone(),
+                drifts: compared.drifts.clone(),
+            }),
+            &settings,
+            // Retries are requeues, kept in the status: the sync makes one attempt.
+            RetryPolicy::default(),
+            &spec.diff,
+        )
+        .await
+        .map_err(|e| e.to_string()),
+        Err(error) => Err(error),
+    };
     let operation = finished(&started, report, &spec.retry, Timestamp::now());
 
     if operation.phase == OperationPhase::Running {

@@ -11,11 +11,13 @@ use driftless_api::{
 use driftless_cluster::ForbiddenKind;
 use driftless_resource::Manifest;
 use driftless_sync::{Drift, Observed, Settings, SyncOptions, drift, observe as read};
+use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use crate::context::{CachedRender, Context, Packed};
+use crate::repository::source_for;
 use crate::source::fetch_and_render;
 use crate::spec::{SpecError, ValidSpec, validate, with_project};
 use crate::status::{Summary, summarize};
@@ -128,6 +130,7 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
                 &app,
                 ctx.projects.get(&project).as_deref(),
                 &ctx.namespace,
+                ctx.impersonate_only,
             )
         }),
         automated: policy.automated.filter(|_| !app.spec.suspend),
@@ -199,12 +202,31 @@ pub(crate) async fn compare(
     manifests: Vec<Manifest>,
 ) -> Result<Comparison, String> {
     let settings = compare_settings(spec);
+    if let Some((namespace, name)) = &spec.service_account {
+        let accounts: kube::Api<ServiceAccount> =
+            kube::Api::namespaced(ctx.client.clone(), namespace);
+        match accounts.get_opt(name).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(format!(
+                    "spec.serviceAccountName: ServiceAccount {namespace}/{name} does not exist; nothing is applied"
+                ));
+            }
+            Err(error) => {
+                return Err(format!(
+                    "reading ServiceAccount {namespace}/{name}: {error}"
+                ));
+            }
+        }
+    }
+    // Dry runs are made as the application's ServiceAccount, as its sync will be.
+    let cluster = ctx.writer(spec.service_account.as_ref())?;
     let compared = async {
-        let observed = read(&ctx.cluster, manifests, &settings).await?;
+        let observed = read(&cluster, manifests, &settings).await?;
         let plan = observed
             .plan(&settings)
             .map_err(driftless_sync::PrepareError::from)?;
-        let drifts = drift(&ctx.cluster, &plan, &spec.diff).await?;
+        let drifts = drift(&cluster, &plan, &spec.diff).await?;
         let summary = summarize(&ctx.cluster, &plan, &drifts).await?;
         let denied = plan
             .denied
@@ -260,27 +282,40 @@ async fn source(
     };
     let cache = ctx.cache.clone();
     let spec = app.spec.source.clone();
+    let (repository, note) =
+        source_for(ctx, &spec.repo_url, app.project()).map_err(|message| SourceFailure {
+            reason: driftless_api::reasons::FETCH_FAILED,
+            message,
+        })?;
+    // Credentials of another project explain a failed fetch.
+    let noted = |message: String| match &note {
+        Some(note) => format!("{message} ({note})"),
+        None => message,
+    };
     let revision = pinned.map(str::to_owned);
     let started = Instant::now();
     let rendered = tokio::task::spawn_blocking(move || {
-        fetch_and_render(&cache, &spec, revision.as_deref(), not_before)
+        fetch_and_render(&cache, &repository, &spec, revision.as_deref(), not_before)
     })
     .await
     .map_err(|e| Error::Source(e.to_string()))
     .and_then(|rendered| rendered);
     ctx.metrics
         .git_fetched(OpResult::of(&rendered), started.elapsed());
-    let rendered = rendered.map_err(|error| SourceFailure {
-        reason: match error {
-            Error::Source(_) => driftless_api::reasons::FETCH_FAILED,
-            _ => driftless_api::reasons::RENDER_FAILED,
+    let rendered = rendered.map_err(|error| match error {
+        Error::Source(_) => SourceFailure {
+            reason: driftless_api::reasons::FETCH_FAILED,
+            message: noted(error.to_string()),
         },
-        message: error.to_string(),
+        _ => SourceFailure {
+            reason: driftless_api::reasons::RENDER_FAILED,
+            message: error.to_string(),
+        },
     })?;
     let render = Render {
         commit: rendered.commit,
         manifests: rendered.manifests,
-        fetch_error: rendered.fetch_error,
+        fetch_error: rendered.fetch_error.map(noted),
         fetched: true,
     };
     match Packed::pack(&render.manifests) {

@@ -8,12 +8,8 @@ use driftless_resource::ResourceKey;
 use globset::{GlobBuilder, GlobMatcher};
 use k8s_openapi::jiff::Timestamp;
 
+use crate::local::{IN_CLUSTER_NAME, IN_CLUSTER_SERVER};
 use crate::windows::{Blocked, Window, may_sync};
-
-/// The cluster every destination is for now: the one the controller runs in.
-pub(crate) const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
-/// Its name, as Argo CD names it.
-pub(crate) const IN_CLUSTER_NAME: &str = "in-cluster";
 
 /// A glob, with the text it came from.
 #[derive(Debug, Clone)]
@@ -115,6 +111,7 @@ pub(crate) struct Policy {
     namespace_deny: Vec<Kind>,
     source_namespaces: Vec<Pattern>,
     windows: Vec<Window>,
+    service_accounts: Vec<(Option<Pattern>, Option<Pattern>, String)>,
 }
 
 impl Policy {
@@ -131,6 +128,7 @@ impl Policy {
             namespace_deny: Vec::new(),
             source_namespaces: Vec::new(),
             windows: Vec::new(),
+            service_accounts: Vec::new(),
         }
     }
 
@@ -220,6 +218,45 @@ impl Policy {
                 .enumerate()
                 .map(|(i, w)| Window::compile(i, w))
                 .collect::<Result<Vec<_>, _>>()?,
+            service_accounts: spec
+                .destination_service_accounts
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let one = |part: &str, text: &Option<String>| {
+                        text.as_deref()
+                            .map(|t| Pattern::new(t, false, false))
+                            .transpose()
+                            .map_err(|e| {
+                                format!("spec.destinationServiceAccounts[{i}].{part}: {e}")
+                            })
+                    };
+                    if d.default_service_account.is_empty() {
+                        return Err(format!(
+                            "spec.destinationServiceAccounts[{i}].defaultServiceAccount: empty"
+                        ));
+                    }
+                    Ok((
+                        one("server", &d.server)?,
+                        one("namespace", &d.namespace)?,
+                        d.default_service_account.clone(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, String>>()?,
+        })
+    }
+
+    /// The ServiceAccount (namespace, name) that writes for the destination `namespace`: the
+    /// first `destinationServiceAccounts` entry whose server and namespace match; its
+    /// `NAMESPACE:NAME`, or `NAME` in the destination namespace.
+    pub fn service_account(&self, namespace: &str) -> Option<(String, String)> {
+        let (_, _, account) = self.service_accounts.iter().find(|(server, ns, _)| {
+            server.as_ref().is_none_or(|p| p.matches(IN_CLUSTER_SERVER))
+                && ns.as_ref().is_none_or(|p| p.matches(namespace))
+        })?;
+        Some(match account.split_once(':') {
+            Some((ns, name)) => (ns.to_owned(), name.to_owned()),
+            None => (namespace.to_owned(), account.clone()),
         })
     }
 
@@ -517,6 +554,24 @@ mod tests {
         );
         assert!(p.app_namespace("team-a-apps", "driftless-system").is_ok());
         assert!(p.app_namespace("team-b-apps", "driftless-system").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn destination_service_accounts_pick_the_first_match() -> Result<(), String> {
+        let p = compile(serde_json::json!({"destinationServiceAccounts": [
+            {"server": "https://kubernetes.default.svc", "namespace": "team-a-*", "defaultServiceAccount": "deployer"},
+            {"namespace": "*", "defaultServiceAccount": "tenants:fallback"},
+        ]}))?;
+        assert_eq!(
+            p.service_account("team-a-web"),
+            Some(("team-a-web".to_owned(), "deployer".to_owned()))
+        );
+        assert_eq!(
+            p.service_account("other"),
+            Some(("tenants".to_owned(), "fallback".to_owned()))
+        );
+        assert_eq!(team_a()?.service_account("team-a-web"), None);
         Ok(())
     }
 

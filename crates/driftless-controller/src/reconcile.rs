@@ -130,12 +130,13 @@ async fn clean_up(ctx: &Context, seen: &Observation, deletion: Deletion) -> Resu
         let namespace = seen.me.namespace.as_deref().unwrap_or_default();
         // The project's rules bound the cascade as they bound prune; a spec that does not
         // validate (a project gone) leaves ownership alone to decide.
-        let permit = seen
+        let (permit, account) = seen
             .spec
             .as_ref()
-            .map(|spec| spec.permit.clone())
+            .map(|spec| (spec.permit.clone(), spec.service_account.clone()))
             .unwrap_or_default();
-        delete_managed(ctx, &app_id(namespace, &seen.me.name), &permit).await?;
+        let id = app_id(namespace, &seen.me.name);
+        delete_managed(ctx, &id, &permit, account.as_ref()).await?;
         remove_finalizer(&api(ctx, seen), &seen.app).await?;
     }
     ctx.forget(&seen.me);
@@ -144,8 +145,15 @@ async fn clean_up(ctx: &Context, seen: &Observation, deletion: Deletion) -> Resu
 
 /// Deletes every object the application owns and `permit` lets it delete (the finalizer's
 /// cascade).
-async fn delete_managed(ctx: &Context, id: &str, permit: &Permit) -> Result<(), Error> {
-    for (key, live) in ctx.cluster.list_owned(id).await? {
+async fn delete_managed(
+    ctx: &Context,
+    id: &str,
+    permit: &Permit,
+    account: Option<&(String, String)>,
+) -> Result<(), Error> {
+    // Deleted as the application's ServiceAccount, as its prunes are.
+    let cluster = ctx.writer(account).map_err(Error::Spec)?;
+    for (key, live) in cluster.list_owned(id).await? {
         if driftless_sync::owner(&live, id, &key) != driftless_sync::Owner::This {
             continue;
         }
@@ -153,7 +161,7 @@ async fn delete_managed(ctx: &Context, id: &str, permit: &Permit) -> Result<(), 
             tracing::info!(object = %key, %rule, "not deleted with its application");
             continue;
         }
-        ctx.cluster
+        cluster
             .delete(
                 &key,
                 driftless_sync::api_version(&live),

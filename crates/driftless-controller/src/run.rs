@@ -6,6 +6,7 @@
 
 use driftless_api::{AppProject, Application};
 use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
@@ -13,7 +14,10 @@ use kube::{Api, ResourceExt};
 use std::sync::Arc;
 
 use crate::reconcile::app_ref;
-use crate::{Context, Error, reconcile};
+use crate::{
+    Context, Error, KNOWN_HOSTS_CONFIG_MAP, REPO_CREDS, REPOSITORY, SECRET_TYPE_LABEL,
+    TLS_CONFIG_MAP, reconcile,
+};
 
 /// Reconciles Applications until `shutdown` completes.
 ///
@@ -28,9 +32,24 @@ pub async fn run(
         return;
     };
     let (writer, triggers) = (parts.applications, parts.triggers);
-    // Projects first: no Application is judged by a project not read yet.
+    // Projects and repository settings first: no Application is judged by a project, or
+    // fetched without the credentials, not read yet.
     tokio::spawn(watch_projects(context.clone(), parts.projects));
-    wait_for_projects(&context).await;
+    tokio::spawn(watch_credentials(context.clone(), parts.credentials));
+    tokio::spawn(watch_settings(context.clone(), parts.settings));
+    wait_for(&context, "AppProjects", context.projects.wait_until_ready()).await;
+    wait_for(
+        &context,
+        "repository credential Secrets",
+        context.credentials.wait_until_ready(),
+    )
+    .await;
+    wait_for(
+        &context,
+        "repository ConfigMaps",
+        context.settings.wait_until_ready(),
+    )
+    .await;
     let applications: Api<Application> = Api::all(context.client.clone());
     // Status writes change neither generation nor annotations, so they do not come back as
     // triggers; deletion bumps the generation.
@@ -69,43 +88,106 @@ pub async fn run(
 /// goes away.
 async fn watch_projects(context: Arc<Context>, writer: reflector::store::Writer<AppProject>) {
     let projects: Api<AppProject> = Api::namespaced(context.client.clone(), &context.namespace);
-    watcher::watcher(projects, watcher::Config::default())
+    let ctx = context.clone();
+    watch_into(
+        projects,
+        watcher::Config::default(),
+        writer,
+        "AppProjects",
+        move |project| {
+            let name = project.name_any();
+            let woken = ctx.wake_project(&name);
+            tracing::info!(project = %name, applications = woken, "project changed");
+        },
+    )
+    .await;
+}
+
+/// Keeps [`Context::credentials`] filled, and wakes the Applications whose repository a changed
+/// credential Secret is for. A Secret that does not read is named in the log (never its data).
+async fn watch_credentials(context: Arc<Context>, writer: reflector::store::Writer<Secret>) {
+    let secrets: Api<Secret> = Api::namespaced(context.client.clone(), &context.namespace);
+    let selector = format!("{SECRET_TYPE_LABEL} in ({REPOSITORY},{REPO_CREDS})");
+    let config = watcher::Config::default().labels(&selector);
+    let ctx = context.clone();
+    watch_into(secrets, config, writer, "repository credential Secrets", move |secret| {
+        match crate::credentials::parse(secret) {
+            Some(Ok(credential)) => {
+                let woken = ctx.wake_repository(&credential);
+                tracing::info!(secret = %secret.name_any(), applications = woken, "repository credentials changed");
+            }
+            Some(Err(error)) => tracing::warn!(%error, "repository credentials not used"),
+            None => {}
+        }
+    })
+    .await;
+}
+
+/// Keeps [`Context::settings`] filled (known hosts, TLS certificates), and wakes every
+/// Application when one of them changes.
+async fn watch_settings(context: Arc<Context>, writer: reflector::store::Writer<ConfigMap>) {
+    let config_maps: Api<ConfigMap> = Api::namespaced(context.client.clone(), &context.namespace);
+    let ctx = context.clone();
+    watch_into(config_maps, watcher::Config::default(), writer, "ConfigMaps", move |map| {
+        let name = map.name_any();
+        if [KNOWN_HOSTS_CONFIG_MAP, TLS_CONFIG_MAP].contains(&name.as_str()) {
+            let woken = ctx.wake_all();
+            tracing::info!(config_map = %name, applications = woken, "repository settings changed");
+        }
+    })
+    .await;
+}
+
+/// Watches `api` into `writer`, calling `changed` with each object that is applied or deleted.
+async fn watch_into<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    writer: reflector::store::Writer<K>,
+    what: &str,
+    changed: impl Fn(&K),
+) where
+    K: kube::Resource
+        + Clone
+        + std::fmt::Debug
+        + k8s_openapi::serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    watcher::watcher(api, config)
         .default_backoff()
         .reflect(writer)
         .for_each(|event| {
-            let context = context.clone();
-            async move {
-                match event {
-                    Ok(watcher::Event::Apply(project) | watcher::Event::Delete(project)) => {
-                        let name = project.name_any();
-                        let woken = context.wake_project(&name);
-                        tracing::info!(project = %name, applications = woken, "project changed");
-                    }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "watching AppProjects"),
+            match event {
+                Ok(watcher::Event::Apply(object) | watcher::Event::Delete(object)) => {
+                    changed(&object)
                 }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "watching {what}"),
             }
+            std::future::ready(())
         })
         .await;
 }
 
-/// Waits until the AppProjects have been listed once, saying so while it takes long.
-async fn wait_for_projects(context: &Context) {
+/// Waits until `ready` (a store listed once), saying so while it takes long.
+async fn wait_for(
+    context: &Context,
+    what: &str,
+    ready: impl std::future::Future<Output = Result<(), reflector::store::WriterDropped>>,
+) {
+    let mut ready = std::pin::pin!(ready);
     loop {
-        let waited = tokio::time::timeout(
-            std::time::Duration::from_secs(30),
-            context.projects.wait_until_ready(),
-        )
-        .await;
-        match waited {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), &mut ready).await {
             Ok(Ok(())) => return,
             Ok(Err(error)) => {
-                tracing::error!(%error, "the AppProject watch ended; no Application is reconciled");
+                tracing::error!(%error, "the watch of {what} ended; no Application is reconciled");
                 std::future::pending::<()>().await;
             }
             Err(_) => tracing::warn!(
                 namespace = %context.namespace,
-                "waiting for the AppProjects to be listed (is the AppProject CRD installed? `driftless crd | kubectl apply -f -`)"
+                "waiting for the {what} to be listed (is the AppProject CRD installed: `driftless crd | kubectl apply -f -`? may the controller list them: docs/install.md?)"
             ),
         }
     }

@@ -20,25 +20,26 @@ pub struct Rendered {
     pub fetch_error: Option<String>,
 }
 
-/// Resolves the revision (`revision`, or the spec's target revision) after a fetch that started
-/// at `not_before` or later, reads the path at that commit and renders it (Kustomize or plain).
+/// Resolves the revision (`revision`, or the spec's target revision) of `source` (the spec's
+/// repository, with its credentials) after a fetch that started at `not_before` or later, reads
+/// the path at that commit and renders it (Kustomize or plain).
 pub fn fetch_and_render(
     cache: &Cache,
+    source: &Source,
     spec: &SourceSpec,
     revision: Option<&str>,
     not_before: Instant,
 ) -> Result<Rendered, Error> {
-    let source = Source::new(spec.repo_url.clone());
     let revision = revision
         .or(spec.target_revision.as_deref())
         .unwrap_or("HEAD");
     let resolved = cache
-        .resolve_since(&source, revision, not_before)
+        .resolve_since(source, revision, not_before)
         .map_err(|e| Error::Source(e.to_string()))?;
     let dir =
         normalize(spec.path.as_deref().unwrap_or("")).map_err(|e| Error::Render(e.to_string()))?;
     let tree = cache
-        .read_render_files(&source, &resolved.commit, &dir, &Limits::default())
+        .read_render_files(source, &resolved.commit, &dir, &Limits::default())
         .map(MemoryTree::from)
         .map_err(|e| Error::Source(e.to_string()))?;
     let directory = spec.directory.clone().unwrap_or_default();

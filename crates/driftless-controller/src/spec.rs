@@ -10,6 +10,8 @@ use driftless_diff::{DiffOptions, IgnoreRule};
 use driftless_sync::{Permit, RetryPolicy, SyncOptions};
 use kube::ResourceExt;
 
+use crate::duration::duration;
+use crate::local::LOCAL_SERVERS;
 use crate::project::Policy;
 
 /// The default polling interval, as Argo CD's (which adds up to a minute of jitter).
@@ -17,12 +19,6 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
 
 /// The shortest polling interval accepted: shorter ones would poll Git in a hot loop.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The servers that name the cluster the controller runs in (Argo CD's in-cluster address).
-const LOCAL_SERVERS: [&str; 2] = [
-    "https://kubernetes.default.svc",
-    "https://kubernetes.default.svc:443",
-];
 
 /// The most characters of a label value, and so of a tracking id.
 const MAX_LABEL_VALUE: usize = 63;
@@ -46,6 +42,9 @@ pub(crate) struct ValidSpec {
     pub permit: Permit,
     /// The application's project (its sync windows).
     pub project: Arc<Policy>,
+    /// The ServiceAccount (namespace, name) its writes and dry runs are made as; `None`: the
+    /// controller's own rights.
+    pub service_account: Option<(String, String)>,
 }
 
 /// `syncPolicy.retry`, validated.
@@ -140,6 +139,7 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
         retry,
         permit: Permit::all(),
         project: Arc::new(Policy::open(app.project())),
+        service_account: None,
     })
 }
 
@@ -148,11 +148,16 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
 /// default project permits everything when there is none), let Applications of this
 /// namespace use it, and permit the source and destination; its rules then bound every
 /// object.
+///
+/// The ServiceAccount to write as is `spec.serviceAccountName` (in the Application's
+/// namespace), else the project's `destinationServiceAccounts`; with `impersonate_only`, an
+/// Application with neither is invalid.
 pub(crate) fn with_project(
     mut spec: ValidSpec,
     app: &Application,
     project: Option<&AppProject>,
     controller: &str,
+    impersonate_only: bool,
 ) -> Result<ValidSpec, SpecError> {
     let name = app.project();
     let policy = match project {
@@ -175,6 +180,19 @@ pub(crate) fn with_project(
     policy
         .destination(&spec.destination)
         .map_err(|m| invalid("spec.destination", m))?;
+    spec.service_account = match app.spec.service_account_name.as_deref() {
+        Some("") => return Err(invalid("spec.serviceAccountName", "empty")),
+        Some(name) => Some((app.namespace().unwrap_or_default(), name.to_owned())),
+        None => policy.service_account(&spec.destination),
+    };
+    if impersonate_only && spec.service_account.is_none() {
+        return Err(invalid(
+            "spec.serviceAccountName",
+            format!(
+                "the controller applies nothing with its own rights: set spec.serviceAccountName, or destinationServiceAccounts in AppProject {name:?}"
+            ),
+        ));
+    }
     let policy = Arc::new(policy);
     spec.project = policy.clone();
     spec.permit = Permit::new(move |key| policy.resource(key));
@@ -257,18 +275,6 @@ fn retry(retry: Option<&driftless_api::Retry>) -> Result<Retry, SpecError> {
     })
 }
 
-/// A Go duration (`90s`, `1m30s`, `1.5h`, `500ms`), not negative.
-pub fn duration(text: &str) -> Result<Duration, String> {
-    let parsed: kube::core::Duration = text
-        .trim()
-        .parse()
-        .map_err(|e| format!("{text:?} is not a duration such as 90s, 1m30s or 1h ({e})"))?;
-    if parsed.is_negative() {
-        return Err(format!("{text:?} is negative"));
-    }
-    Ok(parsed.into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,15 +300,6 @@ mod tests {
 
     fn field_of(spec: serde_json::Value) -> Option<String> {
         validate(&app(spec)).err().map(|e| e.field)
-    }
-
-    #[test]
-    fn go_durations_parse_with_several_units() {
-        assert_eq!(duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(duration("1.5h"), Ok(Duration::from_secs(5400)));
-        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
-        assert!(duration("soon").is_err());
-        assert!(duration("-1s").is_err());
     }
 
     #[test]
@@ -388,6 +385,45 @@ mod tests {
         ))?;
         assert!(limited.retry.delay(1).is_some());
         assert_eq!(limited.retry.delay(2), None);
+        Ok(())
+    }
+
+    #[test]
+    fn the_service_account_comes_from_the_application_then_the_project_and_can_be_required()
+    -> Result<(), SpecError> {
+        let plain = app(serde_json::json!({}));
+        let spec = with_project(validate(&plain)?, &plain, None, "driftless-system", false)?;
+        assert_eq!(spec.service_account, None);
+        let required = with_project(validate(&plain)?, &plain, None, "driftless-system", true);
+        assert_eq!(
+            required.err().map(|e| e.field).as_deref(),
+            Some("spec.serviceAccountName")
+        );
+        let own = app(serde_json::json!({"serviceAccountName": "deployer"}));
+        let spec = with_project(validate(&own)?, &own, None, "driftless-system", true)?;
+        assert_eq!(
+            spec.service_account,
+            Some(("apps".to_owned(), "deployer".to_owned()))
+        );
+        let project: AppProject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "driftless.dev/v1alpha1", "kind": "AppProject",
+            "metadata": {"name": "default", "namespace": "driftless-system"},
+            "spec": {"sourceRepos": ["*"], "sourceNamespaces": ["*"],
+                "destinations": [{"server": "*", "namespace": "*"}],
+                "destinationServiceAccounts": [{"namespace": "web", "defaultServiceAccount": "sync"}]},
+        }))
+        .map_err(|e| invalid("test", e.to_string()))?;
+        let spec = with_project(
+            validate(&plain)?,
+            &plain,
+            Some(&project),
+            "driftless-system",
+            true,
+        )?;
+        assert_eq!(
+            spec.service_account,
+            Some(("web".to_owned(), "sync".to_owned()))
+        );
         Ok(())
     }
 }

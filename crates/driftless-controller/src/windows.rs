@@ -12,7 +12,7 @@ use driftless_api::SyncWindow;
 use k8s_openapi::jiff::tz::TimeZone;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
-use crate::project::{IN_CLUSTER_NAME, IN_CLUSTER_SERVER};
+use crate::local::{IN_CLUSTER_NAME, IN_CLUSTER_SERVER};
 
 /// One window, compiled.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl Window {
                     window.schedule
                 )
             })?;
-        let duration = crate::spec::duration(&window.duration)
+        let duration = crate::duration::duration(&window.duration)
             .map_err(|e| format!("{}: {e}", field("duration")))
             .and_then(|d| {
                 SignedDuration::try_from(d).map_err(|e| format!("{}: {e}", field("duration")))

@@ -58,7 +58,16 @@ fn controller() -> anyhow::Result<()> {
                         let mut registry = prometheus_client::registry::Registry::default();
                         let metrics = driftless_controller::Metrics::new(&mut registry);
                         let _ = REGISTRY.set(registry);
-                        let context = Arc::new(Context::new(client, cache, None, metrics).await?);
+                        let mut context = Context::new(client, cache, None, metrics).await?;
+                        // Impersonating clients are made from the test's admin configuration.
+                        let kubeconfig = kube::config::Kubeconfig::read_from(
+                            driftless_testenv::shared()?.kubeconfig(),
+                        )?;
+                        context.impersonation = Some(
+                            kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                                .await?,
+                        );
+                        let context = Arc::new(context);
                         let _ = CONTEXT.set(context.clone());
                         anyhow::Ok(context)
                     }
@@ -1326,6 +1335,317 @@ async fn a_deny_window_holds_automated_syncs_until_it_ends_and_manual_syncs_foll
         ensure!(!blocked(&status), "{:?}", status.conditions);
         ensure!(mode_of(configmaps.get("settings").await?).as_deref() == Some("slow"));
         projects.delete(&project, &Default::default()).await?;
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn an_application_writes_as_its_service_account_and_rbac_bounds_it() -> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-impersonate", |client, ns| async move {
+        use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+        let account: k8s_openapi::api::core::v1::ServiceAccount =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "deployer"}}))?;
+        Api::namespaced(client.clone(), &ns)
+            .create(&PostParams::default(), &account)
+            .await?;
+        let all = ["get", "list", "watch", "create", "patch", "update", "delete"];
+        let role = |secrets: &[&str]| -> anyhow::Result<Role> {
+            Ok(serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "deployer"},
+                "rules": [
+                    {"apiGroups": [""], "resources": ["configmaps"], "verbs": all},
+                    {"apiGroups": [""], "resources": ["secrets"], "verbs": secrets},
+                ],
+            }))?)
+        };
+        let roles: Api<Role> = Api::namespaced(client.clone(), &ns);
+        roles.create(&PostParams::default(), &role(&["get", "list", "watch"])?).await?;
+        let binding: RoleBinding = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "deployer"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "deployer"},
+            "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": ns.clone()}],
+        }))?;
+        Api::<RoleBinding>::namespaced(client.clone(), &ns)
+            .create(&PostParams::default(), &binding)
+            .await?;
+
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        commit_files(
+            repo.path(),
+            &[(
+                "deploy/token.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: token}\nstringData: {t: x}\n".to_owned(),
+            )],
+            "a secret",
+        )?;
+        let mut app = application(&ns, &url, true)?;
+        app.spec.service_account_name = Some("deployer".to_owned());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+
+        // The Role lacks create on Secrets: the sync fails with the API server's word, and
+        // the wave applies nothing.
+        let status = match status_where(&apps, "the sync to fail on RBAC", |s| {
+            s.operation_state
+                .as_ref()
+                .is_some_and(|op| op.phase == driftless_api::OperationPhase::Failed)
+        })
+        .await
+        {
+            Ok(status) => status,
+            Err(e) => anyhow::bail!("{e}: {:?}", apps.get("app").await?.status),
+        };
+        let op = status.operation_state.context("no operation")?;
+        let secret = result_of(&op, "Secret", "token").context("no secret result")?;
+        let said = format!("{} {}", op.message, secret.message);
+        ensure!(
+            said.contains("forbidden") && said.contains(&format!("system:serviceaccount:{ns}:deployer")),
+            "{op:?}"
+        );
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        ensure!(configmaps.get_opt("settings").await?.is_none(), "applied with a failed wave");
+
+        // Granted, the same commit syncs (self-heal) as the ServiceAccount.
+        let mut current = roles.get("deployer").await?;
+        current.rules = role(&all)?.rules;
+        roles.replace("deployer", &PostParams::default(), &current).await?;
+        status_where(&apps, "Synced once the Role allows Secrets", synced).await?;
+        let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), &ns);
+        ensure!(secrets.get_opt("token").await?.is_some());
+
+        // A ServiceAccount that does not exist: the field is named, nothing is applied.
+        let mut ghost = application(&ns, &url, true)?;
+        ghost.metadata.name = Some("ghost".to_owned());
+        ghost.spec.destination.namespace = Some(ns.clone());
+        ghost.spec.service_account_name = Some("ghost".to_owned());
+        apps.create(&PostParams::default(), &ghost).await?;
+        let message = eventually("ghost: the missing ServiceAccount named", SETTLE, || async {
+            let status = apps.get("ghost").await.ok()?.status?;
+            let ready = ready_of(&status)?;
+            ready.message.contains("ServiceAccount").then(|| ready.message.clone())
+        })
+        .await?;
+        ensure!(
+            message.contains("spec.serviceAccountName") && message.contains("ghost"),
+            "{message}"
+        );
+        Ok(())
+    })
+    .await?
+}
+
+/// Loopback Git servers (`git http-backend` over HTTPS with basic auth, `sshd`), shared with the
+/// source crate's tests.
+#[path = "../../driftless-source/tests/support/mod.rs"]
+mod git_servers;
+
+/// Creates `object` in the controller's namespace, replacing one of the same name.
+async fn put<K>(api: &Api<K>, object: &K) -> anyhow::Result<()>
+where
+    K: kube::Resource
+        + Clone
+        + k8s_openapi::serde::de::DeserializeOwned
+        + k8s_openapi::serde::Serialize
+        + std::fmt::Debug,
+{
+    let name = object.meta().name.clone().unwrap_or_default();
+    let _ = api.delete(&name, &Default::default()).await;
+    eventually(&format!("{name} to be gone"), SETTLE, || async {
+        matches!(api.get_opt(&name).await, Ok(None)).then_some(())
+    })
+    .await?;
+    api.create(&PostParams::default(), object).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn repository_credentials_in_secrets_fetch_over_https_and_ssh_for_their_project_only()
+-> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::Secret;
+    let boxed = |e: Box<dyn std::error::Error>| anyhow::anyhow!("{e}");
+    controller()?;
+    with_namespace("ctl-creds", |client, ns| async move {
+        controller_namespace(&client).await?;
+        let home = driftless_controller::DEFAULT_NAMESPACE;
+        const PASSWORD: &str = "s3cret-pw-7f2a";
+        let upstream = git_servers::Upstream::new().map_err(boxed)?;
+        for (path, name) in [("https", "over-https"), ("ssh", "over-ssh"), ("other", "stolen")] {
+            upstream
+                .write(
+                    &format!("deploy/{path}/cm.yaml"),
+                    &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: b}}\n"),
+                )
+                .map_err(boxed)?;
+        }
+        upstream.commit("three paths").map_err(boxed)?;
+        let certs = tempfile::tempdir()?;
+        let (ca, cert, key) = git_servers::certificates(certs.path()).map_err(boxed)?;
+        let auth = format!("alice:{PASSWORD}");
+        let https = git_servers::git_http(
+            &upstream,
+            git_servers::HttpOptions {
+                auth: Some(&auth),
+                tls: Some((&cert, &key)),
+                ..Default::default()
+            },
+        )
+        .map_err(boxed)?;
+        let keys = tempfile::tempdir()?;
+        let (ssh, client_key, known_hosts) =
+            git_servers::sshd(&upstream, keys.path()).map_err(boxed)?;
+        let private_key = std::fs::read_to_string(&client_key)?;
+        // Every repository of this server: `ssh://user@host:port/`.
+        let authority = ssh
+            .url
+            .strip_prefix("ssh://")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(authority, _)| authority.to_owned())
+            .context("the sshd URL")?;
+        let ssh_prefix = format!("ssh://{authority}/");
+
+        // Two projects; team A's credentials: one repository over HTTPS, an SSH prefix.
+        let team = |name: &str| format!("{name}-{ns}");
+        let projects: Api<AppProject> = Api::namespaced(client.clone(), home);
+        for name in ["team-a", "team-b"] {
+            projects
+                .create(
+                    &PostParams::default(),
+                    &serde_json::from_value(serde_json::json!({
+                        "apiVersion": "driftless.dev/v1alpha1", "kind": "AppProject",
+                        "metadata": {"name": team(name), "namespace": home},
+                        "spec": {
+                            "sourceRepos": ["*"],
+                            "destinations": [{"server": "https://kubernetes.default.svc", "namespace": ns.clone()}],
+                            "sourceNamespaces": [ns.clone()],
+                        },
+                    }))?,
+                )
+                .await?;
+        }
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), home);
+        let secret = |name: &str, kind: &str, data: serde_json::Value| -> anyhow::Result<Secret> {
+            Ok(serde_json::from_value(serde_json::json!({
+                "metadata": {"name": name, "namespace": home,
+                    "labels": {driftless_controller::SECRET_TYPE_LABEL: kind}},
+                "stringData": data,
+            }))?)
+        };
+        let https_secret = format!("{ns}-https");
+        let ssh_secret = format!("{ns}-ssh");
+        secrets
+            .create(
+                &PostParams::default(),
+                &secret(
+                    &https_secret,
+                    driftless_controller::REPOSITORY,
+                    serde_json::json!({"url": https.url, "username": "alice",
+                        "password": PASSWORD, "project": team("team-a")}),
+                )?,
+            )
+            .await?;
+        secrets
+            .create(
+                &PostParams::default(),
+                &secret(
+                    &ssh_secret,
+                    driftless_controller::REPO_CREDS,
+                    serde_json::json!({"url": ssh_prefix, "sshPrivateKey": private_key,
+                        "project": team("team-a")}),
+                )?,
+            )
+            .await?;
+        let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), home);
+        let config_map = |name: &str, key: &str, value: String| -> anyhow::Result<ConfigMap> {
+            Ok(serde_json::from_value(serde_json::json!({
+                "metadata": {"name": name, "namespace": home}, "data": {key: value},
+            }))?)
+        };
+        put(
+            &config_maps,
+            &config_map(
+                driftless_controller::TLS_CONFIG_MAP,
+                "127.0.0.1",
+                std::fs::read_to_string(&ca)?,
+            )?,
+        )
+        .await?;
+        put(
+            &config_maps,
+            &config_map(
+                driftless_controller::KNOWN_HOSTS_CONFIG_MAP,
+                driftless_controller::KNOWN_HOSTS_KEY,
+                std::fs::read_to_string(&known_hosts)?,
+            )?,
+        )
+        .await?;
+
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        let create = |name: &str, url: &str, path: &str, project: &str| -> anyhow::Result<Application> {
+            let mut app = application(&ns, url, true)?;
+            app.metadata.name = Some(name.to_owned());
+            app.spec.project = Some(team(project));
+            app.spec.source.path = Some(format!("deploy/{path}"));
+            Ok(app)
+        };
+        for app in [
+            create("over-https", &https.url, "https", "team-a")?,
+            create("over-ssh", &ssh.url, "ssh", "team-a")?,
+            create("stolen", &https.url, "other", "team-b")?,
+        ] {
+            apps.create(&PostParams::default(), &app).await?;
+        }
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        for name in ["over-https", "over-ssh"] {
+            eventually(&format!("{name}: Synced"), SETTLE, || async {
+                let status = apps.get(name).await.ok()?.status?;
+                synced(&status).then_some(())
+            })
+            .await?;
+            ensure!(configmaps.get_opt(name).await?.is_some(), "{name}: not applied");
+        }
+
+        // Team B's Application of the same repository gets none of team A's credentials: the
+        // server refuses it, and the message names the Secret and its project, never the
+        // password.
+        let refused = eventually("stolen: FetchFailed", SETTLE, || async {
+            let status = apps.get("stolen").await.ok()?.status?;
+            status
+                .conditions
+                .iter()
+                .find(|c| c.reason == "FetchFailed")
+                .map(|c| c.message.clone())
+        })
+        .await?;
+        let named = format!("{https_secret} (project {})", team("team-a"));
+        ensure!(refused.contains(&named), "{refused}");
+        ensure!(refused.contains(&format!("not for project {}", team("team-b"))), "{refused}");
+        ensure!(configmaps.get_opt("stolen").await?.is_none(), "applied without credentials");
+        for name in ["over-https", "over-ssh", "stolen"] {
+            let status = serde_json::to_string(&apps.get(name).await?.status)?;
+            ensure!(!status.contains(PASSWORD), "{name}: the password in the status");
+            ensure!(!status.contains("PRIVATE KEY"), "{name}: the key in the status");
+        }
+        let events: Api<Event> = Api::namespaced(client.clone(), &ns);
+        for event in events.list(&Default::default()).await?.items {
+            let text = serde_json::to_string(&event)?;
+            ensure!(!text.contains(PASSWORD), "the password in an Event: {text}");
+        }
+
+        for app in ["over-https", "over-ssh", "stolen"] {
+            apps.delete(app, &Default::default()).await?;
+        }
+        for name in [&https_secret, &ssh_secret] {
+            secrets.delete(name, &Default::default()).await?;
+        }
+        for name in [driftless_controller::TLS_CONFIG_MAP, driftless_controller::KNOWN_HOSTS_CONFIG_MAP] {
+            config_maps.delete(name, &Default::default()).await?;
+        }
+        for name in ["team-a", "team-b"] {
+            projects.delete(&team(name), &Default::default()).await?;
+        }
         Ok(())
     })
     .await?

@@ -11,8 +11,8 @@ use anyhow::{Context as _, ensure};
 use driftless_api::Application;
 use driftless_controller::{Context, Metrics, run};
 use driftless_testenv::{eventually, with_namespace};
-use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{Api, DeleteParams, PostParams};
@@ -55,10 +55,43 @@ async fn grant(admin: &Client, ns: &str, name: &str) -> anyhow::Result<()> {
     Api::<ClusterRoleBinding>::all(admin.clone())
         .create(&PostParams::default(), &binding)
         .await?;
+    // docs/install.md's `driftless-repositories`: the Secrets of the controller's namespace only.
+    let home = driftless_controller::DEFAULT_NAMESPACE;
+    let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": home}}))?;
+    match Api::<Namespace>::all(admin.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(e)) if e.code == 409 => {}
+        Err(e) => return Err(e.into()),
+    }
+    let role: Role = serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": home},
+        "rules": [{"apiGroups": [""], "resources": ["secrets", "configmaps"], "verbs": ["get", "list", "watch"]}],
+    }))?;
+    Api::<Role>::namespaced(admin.clone(), home)
+        .create(&PostParams::default(), &role)
+        .await?;
+    let binding: RoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": home},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": ACCOUNT, "namespace": ns}],
+    }))?;
+    Api::<RoleBinding>::namespaced(admin.clone(), home)
+        .create(&PostParams::default(), &binding)
+        .await?;
     Ok(())
 }
 
 async fn revoke(admin: &Client, name: &str) -> anyhow::Result<()> {
+    let home = driftless_controller::DEFAULT_NAMESPACE;
+    Api::<RoleBinding>::namespaced(admin.clone(), home)
+        .delete(name, &DeleteParams::default())
+        .await?;
+    Api::<Role>::namespaced(admin.clone(), home)
+        .delete(name, &DeleteParams::default())
+        .await?;
     Api::<ClusterRoleBinding>::all(admin.clone())
         .delete(name, &DeleteParams::default())
         .await?;

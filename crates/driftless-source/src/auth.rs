@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use sha2::{Digest as _, Sha256};
+
 /// How to authenticate to a remote.
 #[derive(Clone, Default)]
 pub enum Credentials {
@@ -24,8 +26,9 @@ pub enum Credentials {
     SshKey {
         /// Path of the private key file.
         private_key: PathBuf,
-        /// Path of the known_hosts file.
-        known_hosts: PathBuf,
+        /// Path of the known_hosts file; `None` accepts any host key (Argo CD's
+        /// `insecureIgnoreHostKey`), which only an explicit setting may choose.
+        known_hosts: Option<PathBuf>,
     },
 }
 
@@ -40,6 +43,19 @@ impl Credentials {
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect()
+    }
+
+    /// What identifies these credentials (not the secret itself: a digest of it), `None` for
+    /// none.
+    fn identity(&self) -> Option<String> {
+        let material = match self {
+            Credentials::None => return None,
+            Credentials::Basic { username, password } => format!("basic\0{username}\0{password}"),
+            Credentials::Token(token) => format!("token\0{token}"),
+            Credentials::SshKey { private_key, .. } => format!("ssh\0{}", private_key.display()),
+        };
+        let digest = Sha256::digest(material.as_bytes());
+        Some(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
     }
 
     /// User name and password for HTTP, if any.
@@ -122,6 +138,16 @@ impl Source {
     /// The credentials.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// What a mirror is shared by: the URL and the credentials. Sources of one URL with other
+    /// credentials (or none) get mirrors and fetches of their own, so what one tenant's
+    /// credentials fetched never serves another.
+    pub fn mirror_key(&self) -> String {
+        match self.credentials.identity() {
+            None => self.url.clone(),
+            Some(identity) => format!("{}#{identity}", self.url),
+        }
     }
 
     /// Replaces every secret in `message` with `***`.

@@ -101,10 +101,11 @@ impl Cache {
         }
     }
 
-    /// The directory of the mirror of `url`: a readable form of the URL plus a hash, so distinct
-    /// URLs never share a mirror.
-    pub fn mirror_path(&self, url: &str) -> PathBuf {
-        let readable: String = url
+    /// The directory of the mirror of `key` ([`Source::mirror_key`]: the URL, and the
+    /// credentials if any): a readable form of it plus a hash, so distinct keys never share a
+    /// mirror.
+    pub fn mirror_path(&self, key: &str) -> PathBuf {
+        let readable: String = key
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
@@ -116,12 +117,12 @@ impl Cache {
             .take(80)
             .collect();
         self.root
-            .join(format!("{readable}-{:016x}", fnv1a(url.as_bytes())))
+            .join(format!("{readable}-{:016x}", fnv1a(key.as_bytes())))
     }
 
-    fn slot(&self, url: &str) -> Arc<Slot> {
+    fn slot(&self, key: &str) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(slots.entry(url.to_owned()).or_default())
+        Arc::clone(slots.entry(key.to_owned()).or_default())
     }
 
     /// Fetches all branches and tags of `source` into its mirror (cloning the first time).
@@ -150,7 +151,7 @@ impl Cache {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        let slot = self.slot(source.url());
+        let slot = self.slot(&source.mirror_key());
         let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if !state.fetching {
@@ -192,7 +193,7 @@ impl Cache {
     }
 
     fn fetch_now(&self, source: &Source) -> Result<(), FetchError> {
-        let path = self.mirror_path(source.url());
+        let path = self.mirror_path(&source.mirror_key());
         let repo = mirror::open(&path, source)?;
         mirror::fetch(&repo, source)?;
         // Best effort: without the marker a later outage is reported as an error instead of
@@ -261,7 +262,7 @@ impl Cache {
         revision: &str,
         fetched: Result<(), FetchError>,
     ) -> Result<Resolved, CacheError> {
-        let path = self.mirror_path(source.url());
+        let path = self.mirror_path(&source.mirror_key());
         let fetch_error = match fetched {
             Ok(()) => None,
             Err(err) if path.join(FETCHED_MARKER).exists() => Some(err),
@@ -283,7 +284,7 @@ impl Cache {
     /// # Errors
     /// [`CacheError::Fetch`] when the mirror cannot be opened, [`CacheError::Revision`].
     pub fn resolve_cached(&self, source: &Source, revision: &str) -> Result<String, CacheError> {
-        let repo = mirror::open(&self.mirror_path(source.url()), source)?;
+        let repo = mirror::open(&self.mirror_path(&source.mirror_key()), source)?;
         revision::resolve(&repo, revision)
             .map(|id| id.to_string())
             .map_err(|source_err| CacheError::Revision {
@@ -331,7 +332,7 @@ impl Cache {
         dir: &str,
         limits: &Limits,
     ) -> Result<BTreeMap<String, Vec<u8>>, CacheError> {
-        let repo = mirror::open(&self.mirror_path(source.url()), source)?;
+        let repo = mirror::open(&self.mirror_path(&source.mirror_key()), source)?;
         let not_found = || CacheError::Revision {
             url: source.url().to_owned(),
             source: RevisionError::NotFound(commit.to_owned()),

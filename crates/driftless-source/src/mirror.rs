@@ -67,11 +67,19 @@ fn overrides(credentials: &Credentials) -> Vec<String> {
         Credentials::SshKey {
             private_key,
             known_hosts,
-        } => vec![format!(
-            "core.sshCommand=ssh -i {} -o IdentitiesOnly=yes -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes -o BatchMode=yes",
-            shell_quote(&private_key.display().to_string()),
-            shell_quote(&known_hosts.display().to_string()),
-        )],
+        } => {
+            let host_keys = match known_hosts {
+                Some(file) => format!(
+                    "-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes",
+                    shell_quote(&file.display().to_string())
+                ),
+                None => "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no".to_owned(),
+            };
+            vec![format!(
+                "core.sshCommand=ssh -i {} -o IdentitiesOnly=yes {host_keys} -o BatchMode=yes",
+                shell_quote(&private_key.display().to_string()),
+            )]
+        }
         _ => Vec::new(),
     }
 }

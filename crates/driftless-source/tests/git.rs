@@ -265,7 +265,27 @@ fn https_backend_with_private_ca_basic_auth_and_token_and_no_secret_in_errors() 
             password: "pa55word".into(),
         })
         .with_ca_certificate(ca_pem.clone());
-    assert_eq!(resolve(&*test_cache()?, &good, "main")?, h.second);
+    let shared = test_cache()?;
+    assert_eq!(resolve(&shared, &good, "main")?, h.second);
+    // What those credentials fetched never serves a source of the same URL with other
+    // credentials or none: each fetches for itself, and the server refuses it.
+    for other in [
+        Credentials::None,
+        Credentials::Basic {
+            username: "alice".into(),
+            password: "guessed".into(),
+        },
+    ] {
+        let stranger = Source::new(&server.url)
+            .with_credentials(other)
+            .with_ca_certificate(ca_pem.clone());
+        assert_ne!(stranger.mirror_key(), good.mirror_key());
+        assert!(matches!(
+            shared.resolve(&stranger, "main"),
+            Err(CacheError::Fetch(_))
+        ));
+    }
+    assert_eq!(resolve(&shared, &good, "main")?, h.second);
 
     let in_url = Source::new(server.url.replace("https://", "https://alice:pa55word@"))
         .with_ca_certificate(ca_pem.clone());
@@ -395,7 +415,7 @@ fn ssh_with_private_key_and_known_hosts() -> Result {
     let cache = test_cache()?;
     let source = Source::new(&server.url).with_credentials(Credentials::SshKey {
         private_key: key.clone(),
-        known_hosts: known_hosts.clone(),
+        known_hosts: Some(known_hosts.clone()),
     });
     assert_eq!(resolve(&cache, &source, "main")?, h.second);
     assert_eq!(resolve(&cache, &source, "v1.2.0")?, h.first);
@@ -404,13 +424,21 @@ fn ssh_with_private_key_and_known_hosts() -> Result {
     let empty_known_hosts = keys.path().join("empty_known_hosts");
     std::fs::write(&empty_known_hosts, "")?;
     let untrusted = Source::new(&server.url).with_credentials(Credentials::SshKey {
-        private_key: key,
-        known_hosts: empty_known_hosts,
+        private_key: key.clone(),
+        known_hosts: Some(empty_known_hosts),
     });
     assert!(matches!(
         test_cache()?.resolve(&untrusted, "main"),
         Err(CacheError::Fetch(_))
     ));
+
+    // Unless host keys are explicitly not checked (insecureIgnoreHostKey).
+    let unchecked = Source::new(&server.url).with_credentials(Credentials::SshKey {
+        private_key: key,
+        known_hosts: None,
+    });
+    let fresh = test_cache()?;
+    assert_eq!(resolve(&fresh, &unchecked, "main")?, h.second);
     Ok(())
 }
 

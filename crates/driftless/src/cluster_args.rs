@@ -21,6 +21,13 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// A client, and the namespace of the chosen context (`default` when it names none).
     pub async fn connect(&self) -> anyhow::Result<(Client, String)> {
+        let config = self.config().await?;
+        let namespace = config.default_namespace.clone();
+        Ok((Client::try_from(config)?, namespace))
+    }
+
+    /// The client configuration of the chosen cluster and context.
+    pub async fn config(&self) -> anyhow::Result<Config> {
         let options = KubeConfigOptions {
             context: self.context.clone(),
             ..KubeConfigOptions::default()
@@ -36,7 +43,6 @@ impl ClusterArgs {
                 .await
                 .context("finding a cluster (set KUBECONFIG or --kubeconfig)")?,
         };
-        let namespace = config.default_namespace.clone();
-        Ok((Client::try_from(config)?, namespace))
+        Ok(config)
     }
 }

@@ -43,6 +43,10 @@ pub struct ControllerArgs {
     /// Name of the leader election Lease.
     #[arg(long, env = "DRIFTLESS_LEASE_NAME", default_value = driftless_controller::DEFAULT_LEASE_NAME)]
     lease_name: String,
+    /// Never apply with the controller's own rights: an Application must name a ServiceAccount
+    /// (spec.serviceAccountName, or its project's destinationServiceAccounts).
+    #[arg(long, env = "DRIFTLESS_IMPERSONATE_ONLY")]
+    impersonate_only: bool,
     /// How many Applications are reconciled at once.
     #[arg(long, env = "DRIFTLESS_CONCURRENCY", default_value_t = driftless_controller::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -86,7 +90,8 @@ pub fn run_command(args: ControllerArgs) -> ExitCode {
 }
 
 async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
-    let (client, _) = args.cluster.connect().await?;
+    let config = args.cluster.config().await?;
+    let client = kube::Client::try_from(config.clone())?;
     let cache = match args.cache_dir {
         Some(dir) => dir,
         None => crate::input::default_cache_dir()?,
@@ -159,6 +164,8 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
         .context("reading the cluster's kinds")?;
     built.concurrency = args.concurrency;
     built.namespace = home;
+    built.impersonation = Some(config);
+    built.impersonate_only = args.impersonate_only;
     let built = Arc::new(built);
     let _ = context.set(built.clone());
     eprintln!("driftless controller: watching Applications; Ctrl-C stops it");

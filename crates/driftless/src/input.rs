@@ -134,7 +134,7 @@ impl InputArgs {
                 (Some(token), _, _) => Some(Credentials::Token(token.clone())),
                 (None, Some(key), Some(known_hosts)) => Some(Credentials::SshKey {
                     private_key: key.clone(),
-                    known_hosts: known_hosts.clone(),
+                    known_hosts: Some(known_hosts.clone()),
                 }),
                 _ => None,
             },

@@ -397,7 +397,32 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
                     ("get", "secrets", SYSTEM, false),
                 ],
             )
-            .await
+            .await?;
+            // driftless-repositories: read the credential Secrets and the known-hosts and TLS
+            // ConfigMaps of driftless-system, write nothing, read nothing elsewhere.
+            let repositories = bind(SYSTEM, "Role", "driftless-repositories")?;
+            let repositories_name = repositories.metadata.name.clone().unwrap_or_default();
+            system.create(&PostParams::default(), &repositories).await?;
+            let read = expect(
+                &client,
+                &probe,
+                &[
+                    ("list", "secrets", SYSTEM, true),
+                    ("watch", "secrets", SYSTEM, true),
+                    ("get", "configmaps", SYSTEM, true),
+                    ("watch", "configmaps", SYSTEM, true),
+                    ("create", "secrets", SYSTEM, false),
+                    ("update", "configmaps", SYSTEM, false),
+                    ("delete", "secrets", SYSTEM, false),
+                    ("get", "secrets", ns, false),
+                    ("list", "secrets", "kube-system", false),
+                ],
+            )
+            .await;
+            system
+                .delete(&repositories_name, &DeleteParams::default())
+                .await?;
+            read
         }
         .await;
         // The binding in driftless-system outlives the test namespace otherwise.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use driftless_controller::{app_id, fetch_and_render};
+use driftless_source::Source;
 
 use driftless_source::Cache;
 use driftless_sync::SyncOptions;
@@ -42,6 +43,7 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let rendered = tokio::task::spawn_blocking(move || {
         fetch_and_render(
             &Cache::new(cache_dir),
+            &Source::new(source.repo_url.clone()),
             &source,
             None,
             std::time::Instant::now(),
