@@ -51,6 +51,9 @@ pub mod condition_types {
     /// Present (False) while a sync window of the project keeps automated syncs from
     /// starting; the message names the window and when it ends.
     pub const SYNC_ALLOWED: &str = "SyncAllowed";
+    /// Present (False) while objects of the destination namespace belong to no Application
+    /// and the project's `orphanedResources.warn` is on; the message names them.
+    pub const NO_ORPHANED_RESOURCES: &str = "NoOrphanedResources";
 }
 
 /// Condition reasons.
@@ -81,4 +84,6 @@ pub mod reasons {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     /// A sync window of the project blocks automated syncs now.
     pub const SYNC_WINDOW_BLOCKED: &str = "SyncWindowBlocked";
+    /// Objects of the destination namespace belong to no Application.
+    pub const ORPHANED_RESOURCES: &str = "OrphanedResources";
 }

@@ -19,7 +19,7 @@ pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
 pub use operation::{FINALIZER, SYNC_REQUEST_ANNOTATION, SyncRequest};
 pub use project::{
     AppProject, AppProjectSpec, ClusterResourceItem, DEFAULT_PROJECT, DestinationServiceAccount,
-    GroupKind, OrphanedResources, ProjectDestination, ProjectRole, SyncWindow,
+    GroupKind, OrphanedResourceKey, OrphanedResources, ProjectDestination, ProjectRole, SyncWindow,
 };
 pub use status::{
     ApplicationStatus, HealthState, HistoryEntry, OperationPhase, OperationState, ResourceResult,

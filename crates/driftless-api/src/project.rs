@@ -132,9 +132,28 @@ pub struct ClusterResourceItem {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrphanedResources {
-    /// Warn (a condition on the Application) when orphans exist.
+    /// Warn (the condition `NoOrphanedResources` on the Application) when objects of its
+    /// destination namespace belong to no Application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warn: Option<bool>,
+    /// Objects never counted as orphans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<OrphanedResourceKey>,
+}
+
+/// Objects that are not orphans, by group, kind and name (each a glob; absent: any).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrphanedResourceKey {
+    /// API group glob (`""` is the core group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Kind glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Name glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// A role of the project, for the UI and API.

@@ -120,6 +120,11 @@ impl KubeCluster {
         }
     }
 
+    /// Every served kind, as last discovered.
+    pub(crate) async fn served_kinds(&self) -> Vec<Kind> {
+        self.kinds.read().await.iter().cloned().collect()
+    }
+
     /// The client.
     pub fn client(&self) -> &Client {
         &self.client

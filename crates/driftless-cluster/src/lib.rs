@@ -7,9 +7,11 @@ mod errors;
 mod forbidden;
 mod kube_cluster;
 mod live_cache;
+mod unowned;
 
 pub use discovery::{Kind, Kinds};
 pub use errors::cluster_error;
 pub use forbidden::ForbiddenKind;
 pub use kube_cluster::{FIELD_MANAGER, Impersonated, KubeCluster};
 pub use live_cache::LiveCache;
+pub use unowned::Unowned;

@@ -87,6 +87,7 @@ pub fn observation() -> Observation {
         })),
         compare: Some(Ok(comparison(false))),
         forbidden: Vec::new(),
+        unowned: None,
         app: Arc::new(app),
     }
 }

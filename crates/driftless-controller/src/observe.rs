@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use driftless_api::{
     Application, ApplicationStatus, FINALIZER, OperationPhase, SYNC_REQUEST_ANNOTATION, SyncRequest,
 };
-use driftless_cluster::ForbiddenKind;
+use driftless_cluster::{ForbiddenKind, Unowned};
 use driftless_resource::Manifest;
 use driftless_sync::{Drift, Observed, Settings, SyncOptions, drift, observe as read};
 use k8s_openapi::api::core::v1::ServiceAccount;
@@ -53,6 +53,9 @@ pub(crate) struct Observation {
     pub compare: Option<Result<Comparison, String>>,
     /// Kinds the controller may not list or watch, as of the comparison.
     pub forbidden: Vec<ForbiddenKind>,
+    /// The objects of the destination namespace that no Application owns, when the project
+    /// warns about orphans and Git was fetched now (absent: not looked at this time).
+    pub unowned: Option<Result<Vec<Unowned>, String>>,
 }
 
 /// How an Application being deleted goes.
@@ -140,6 +143,7 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
         source: None,
         compare: None,
         forbidden: Vec::new(),
+        unowned: None,
         previous,
         app,
     };
@@ -152,6 +156,14 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
         Ok(render) => Some(compare(ctx, spec, render.manifests.clone()).await),
         Err(_) => None,
     };
+    // Orphans are looked for as often as Git is fetched: a list per kind is not for every
+    // watch event.
+    let looks_for_orphans =
+        spec.project.warns_orphans() && source.as_ref().is_ok_and(|r| r.fetched);
+    if looks_for_orphans {
+        let unowned = ctx.cluster.unowned_in(&spec.destination).await;
+        seen.unowned = Some(unowned.map_err(|e| e.to_string()));
+    }
     seen.source = Some(source);
     seen.compare = compared;
     seen.forbidden = ctx.cluster.forbidden_kinds();

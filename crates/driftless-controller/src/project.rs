@@ -4,6 +4,7 @@
 //! that deny, an empty cluster-scoped whitelist that permits no cluster-scoped kind.
 
 use driftless_api::{AppProjectSpec, ClusterResourceItem, GroupKind};
+use driftless_cluster::Unowned;
 use driftless_resource::ResourceKey;
 use globset::{GlobBuilder, GlobMatcher};
 use k8s_openapi::jiff::Timestamp;
@@ -80,9 +81,13 @@ impl Kind {
     }
 
     fn covers(&self, key: &ResourceKey) -> bool {
-        self.group.hits(&key.group)
-            && self.kind.hits(&key.kind)
-            && self.name.as_ref().is_none_or(|n| n.hits(&key.name))
+        self.covers_parts(&key.group, &key.kind, &key.name)
+    }
+
+    fn covers_parts(&self, group: &str, kind: &str, name: &str) -> bool {
+        self.group.hits(group)
+            && self.kind.hits(kind)
+            && self.name.as_ref().is_none_or(|n| n.hits(name))
     }
 
     fn describe(&self) -> String {
@@ -112,9 +117,44 @@ pub(crate) struct Policy {
     source_namespaces: Vec<Pattern>,
     windows: Vec<Window>,
     service_accounts: Vec<(Option<Pattern>, Option<Pattern>, String)>,
+    /// `orphanedResources` with `warn: true`: the objects never counted as orphans.
+    orphans_ignored: Option<Vec<Kind>>,
 }
 
+/// Objects every namespace has that nobody declares (as in Argo CD).
+const NEVER_ORPHANS: [(&str, &str, &str); 2] = [
+    ("", "ConfigMap", "kube-root-ca.crt"),
+    ("", "ServiceAccount", "default"),
+];
+
 impl Policy {
+    /// Whether the project warns about orphaned resources (`orphanedResources.warn`).
+    pub fn warns_orphans(&self) -> bool {
+        self.orphans_ignored.is_some()
+    }
+
+    /// Of the `unowned` objects of a destination namespace, the orphans the project warns about:
+    /// none when it does not warn, and never those `orphanedResources.ignore` names, Driftless's
+    /// own objects (Applications), nor the namespace's own `kube-root-ca.crt` ConfigMap and
+    /// `default` ServiceAccount.
+    pub fn orphans<'a>(&self, unowned: &'a [Unowned]) -> Vec<&'a Unowned> {
+        let Some(ignored) = &self.orphans_ignored else {
+            return Vec::new();
+        };
+        unowned
+            .iter()
+            .filter(|o| o.group != driftless_api::GROUP)
+            .filter(|o| {
+                !NEVER_ORPHANS.contains(&(o.group.as_str(), o.kind.as_str(), o.name.as_str()))
+            })
+            .filter(|o| {
+                !ignored
+                    .iter()
+                    .any(|k| k.covers_parts(&o.group, &o.kind, &o.name))
+            })
+            .collect()
+    }
+
     /// The built-in default project: permits everything, as Driftless did before projects.
     pub fn open(name: &str) -> Self {
         Self {
@@ -129,6 +169,7 @@ impl Policy {
             source_namespaces: Vec::new(),
             windows: Vec::new(),
             service_accounts: Vec::new(),
+            orphans_ignored: None,
         }
     }
 
@@ -218,6 +259,25 @@ impl Policy {
                 .enumerate()
                 .map(|(i, w)| Window::compile(i, w))
                 .collect::<Result<Vec<_>, _>>()?,
+            orphans_ignored: spec
+                .orphaned_resources
+                .as_ref()
+                .filter(|o| o.warn == Some(true))
+                .map(|o| {
+                    o.ignore
+                        .iter()
+                        .enumerate()
+                        .map(|(i, k)| {
+                            Kind::new(
+                                &format!("spec.orphanedResources.ignore[{i}]"),
+                                k.group.as_deref().unwrap_or("*"),
+                                k.kind.as_deref().unwrap_or("*"),
+                                k.name.as_deref(),
+                            )
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?,
             service_accounts: spec
                 .destination_service_accounts
                 .iter()
@@ -435,6 +495,50 @@ mod tests {
             "namespaceResourceBlacklist": [{"group": "", "kind": "ResourceQuota"}],
             "sourceNamespaces": ["team-a-*"],
         }))
+    }
+
+    #[test]
+    fn orphans_are_reported_only_with_warn_and_never_what_is_ignored() -> Result<(), String> {
+        let unowned = |group: &str, kind: &str, name: &str| Unowned {
+            group: group.into(),
+            kind: kind.into(),
+            name: name.into(),
+        };
+        let found = [
+            unowned("", "ConfigMap", "kube-root-ca.crt"),
+            unowned("", "ConfigMap", "stray"),
+            unowned("", "ServiceAccount", "default"),
+            unowned("", "ServiceAccount", "builder"),
+            unowned("apps", "Deployment", "legacy-web"),
+            unowned("example.com", "Widget", "w"),
+            unowned("driftless.dev", "Application", "app"),
+        ];
+        let names = |p: &Policy| -> Vec<String> {
+            p.orphans(&found).iter().map(|o| o.name.clone()).collect()
+        };
+        let silent = compile(serde_json::json!({"orphanedResources": {}}))?;
+        assert!(!silent.warns_orphans());
+        assert!(names(&silent).is_empty());
+        assert!(!Policy::open("default").warns_orphans());
+        let warns = compile(serde_json::json!({"orphanedResources": {"warn": true}}))?;
+        assert!(warns.warns_orphans());
+        assert_eq!(names(&warns), ["stray", "builder", "legacy-web", "w"]);
+        let ignoring = compile(
+            serde_json::json!({"orphanedResources": {"warn": true, "ignore": [
+                {"kind": "ServiceAccount"},
+                {"group": "apps", "kind": "Deployment", "name": "legacy-*"},
+                {"group": "*.com"},
+            ]}}),
+        )?;
+        assert_eq!(names(&ignoring), ["stray"]);
+        let bad = compile(
+            serde_json::json!({"orphanedResources": {"warn": true, "ignore": [{"name": "["}]}}),
+        );
+        assert!(
+            matches!(&bad, Err(e) if e.starts_with("spec.orphanedResources.ignore[0]: ")),
+            "{bad:?}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -144,6 +144,16 @@ pub(crate) fn status(
                     &now,
                 ));
             }
+            if let Some(message) = orphans_message(seen) {
+                conditions.push(condition(
+                    condition_types::NO_ORPHANED_RESOURCES,
+                    ConditionStatus::False,
+                    reasons::ORPHANED_RESOURCES,
+                    &message,
+                    generation,
+                    &now,
+                ));
+            }
             if let Some(message) = forbidden_message(&seen.forbidden) {
                 conditions.push(condition(
                     condition_types::KINDS_VISIBLE,
@@ -172,6 +182,63 @@ pub(crate) fn status(
         }
     };
     Some(status)
+}
+
+/// How many orphans are named in the `NoOrphanedResources` condition before "and N more".
+const ORPHANS_NAMED: usize = 8;
+
+/// The message of the `NoOrphanedResources` condition: the objects of the destination namespace
+/// that belong to no Application, when the project warns about them. Between two looks (Git is
+/// not fetched on every reconciliation) the last message stands.
+fn orphans_message(seen: &Observation) -> Option<String> {
+    let spec = seen.spec.as_ref().ok()?;
+    if !spec.project.warns_orphans() {
+        return None;
+    }
+    let unowned = match &seen.unowned {
+        None => {
+            return seen
+                .previous
+                .conditions
+                .iter()
+                .find(|c| c.type_ == condition_types::NO_ORPHANED_RESOURCES)
+                .map(|c| c.message.clone());
+        }
+        Some(Err(error)) => {
+            return Some(format!(
+                "could not look for orphaned resources in namespace {}: {error}",
+                spec.destination
+            ));
+        }
+        Some(Ok(unowned)) => unowned,
+    };
+    let orphans = spec.project.orphans(unowned);
+    if orphans.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = orphans
+        .iter()
+        .take(ORPHANS_NAMED)
+        .map(|o| {
+            if o.group.is_empty() {
+                format!("{}/{}", o.kind, o.name)
+            } else {
+                format!("{}/{}/{}", o.group, o.kind, o.name)
+            }
+        })
+        .collect();
+    if orphans.len() > ORPHANS_NAMED {
+        names.push(format!("and {} more", orphans.len() - ORPHANS_NAMED));
+    }
+    Some(format!(
+        "{} object{} in namespace {} belong{} to no Application (project {}, orphanedResources.warn): {}",
+        orphans.len(),
+        if orphans.len() == 1 { "" } else { "s" },
+        spec.destination,
+        if orphans.len() == 1 { "s" } else { "" },
+        spec.project.name,
+        names.join(", ")
+    ))
 }
 
 /// How many kinds are listed by name in the `KindsVisible` condition before "and N more".
@@ -372,6 +439,79 @@ mod tests {
             revision: Some(OLD.to_owned()),
         });
         seen
+    }
+
+    #[test]
+    fn orphans_are_named_while_the_project_warns_and_the_last_look_stands_between_looks() {
+        let orphans = |status: &ApplicationStatus| {
+            status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == condition_types::NO_ORPHANED_RESOURCES)
+                .map(|c| (c.status, c.reason.clone(), c.message.clone()))
+        };
+        let warning: driftless_api::AppProjectSpec =
+            serde_json::from_value(serde_json::json!({"orphanedResources": {"warn": true}}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let warning =
+            crate::project::Policy::compile("team", &warning).unwrap_or_else(|e| panic!("{e}"));
+        let mut seen = observation();
+        if let Ok(spec) = seen.spec.as_mut() {
+            spec.project = std::sync::Arc::new(warning);
+        }
+        let unowned = |kind: &str, name: &str| driftless_cluster::Unowned {
+            group: String::new(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+        };
+        seen.unowned = Some(Ok(vec![
+            unowned("ConfigMap", "kube-root-ca.crt"),
+            unowned("ConfigMap", "stray"),
+        ]));
+        let status = reported(&seen, &Acted::default());
+        let (state, reason, message) = orphans(&status).unwrap_or_else(|| panic!("{status:?}"));
+        assert_eq!(
+            (state, reason.as_str()),
+            (ConditionStatus::False, reasons::ORPHANED_RESOURCES)
+        );
+        assert!(
+            message
+                .starts_with("1 object in namespace web belongs to no Application (project team"),
+            "{message}"
+        );
+        assert!(message.ends_with(": ConfigMap/stray"), "{message}");
+        // A warning, not a failure.
+        assert_eq!(ready(&status), (ConditionStatus::True, reasons::RECONCILED));
+
+        // Not looked at this time: the last look stands.
+        seen.previous = status;
+        seen.unowned = None;
+        let kept = reported(&seen, &Acted::default());
+        assert_eq!(orphans(&kept).map(|o| o.2), Some(message));
+        // A look that finds none clears it; so does a project that stops warning.
+        seen.unowned = Some(Ok(vec![unowned("ServiceAccount", "default")]));
+        assert_eq!(orphans(&reported(&seen, &Acted::default())), None);
+        seen.previous = kept;
+        seen.unowned = None;
+        if let Ok(spec) = seen.spec.as_mut() {
+            spec.project = std::sync::Arc::new(crate::project::Policy::open("team"));
+        }
+        assert_eq!(orphans(&reported(&seen, &Acted::default())), None);
+        // A failed look says so.
+        let warning: driftless_api::AppProjectSpec =
+            serde_json::from_value(serde_json::json!({"orphanedResources": {"warn": true}}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        if let Ok(spec) = seen.spec.as_mut() {
+            spec.project = std::sync::Arc::new(
+                crate::project::Policy::compile("team", &warning).unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        seen.unowned = Some(Err("the API server is gone".to_owned()));
+        let failed = orphans(&reported(&seen, &Acted::default())).map(|o| o.2);
+        assert_eq!(
+            failed.as_deref(),
+            Some("could not look for orphaned resources in namespace web: the API server is gone")
+        );
     }
 
     #[test]

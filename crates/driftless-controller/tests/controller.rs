@@ -1650,3 +1650,82 @@ async fn repository_credentials_in_secrets_fetch_over_https_and_ssh_for_their_pr
     })
     .await?
 }
+
+#[tokio::test]
+async fn a_project_that_warns_names_the_objects_of_the_namespace_no_application_owns()
+-> anyhow::Result<()> {
+    controller()?;
+    with_namespace("ctl-orphans", |client, ns| async move {
+        controller_namespace(&client).await?;
+        let home = driftless_controller::DEFAULT_NAMESPACE;
+        let repo = tempfile::tempdir()?;
+        let url = repository(repo.path(), "fast")?;
+        let project = format!("orphans-{ns}");
+        let projects: Api<AppProject> = Api::namespaced(client.clone(), home);
+        projects
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(serde_json::json!({
+                    "apiVersion": "driftless.dev/v1alpha1", "kind": "AppProject",
+                    "metadata": {"name": project, "namespace": home},
+                    "spec": {
+                        "sourceRepos": ["*"],
+                        "destinations": [{"server": "https://kubernetes.default.svc", "namespace": ns.clone()}],
+                        "sourceNamespaces": [ns.clone()],
+                        "orphanedResources": {"warn": true, "ignore": [{"kind": "Secret", "name": "kept-*"}]},
+                    },
+                }))?,
+            )
+            .await?;
+        // Objects nobody declares: one orphan, one the project ignores.
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        let stray: ConfigMap = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "stray"}, "data": {"a": "b"}}))?;
+        configmaps.create(&PostParams::default(), &stray).await?;
+        let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), &ns);
+        secrets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(serde_json::json!({"metadata": {"name": "kept-token"}}))?,
+            )
+            .await?;
+        let mut app = application(&ns, &url, true)?;
+        app.spec.project = Some(project.clone());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(&PostParams::default(), &app).await?;
+
+        let orphans = |s: &driftless_api::ApplicationStatus| {
+            s.conditions
+                .iter()
+                .find(|c| c.type_ == "NoOrphanedResources")
+                .map(|c| c.message.clone())
+        };
+        let status = status_where(&apps, "Synced with the orphan named", |s| {
+            synced(s) && orphans(s).is_some()
+        })
+        .await?;
+        let message = orphans(&status).unwrap_or_default();
+        ensure!(
+            message.starts_with(&format!("1 object in namespace {ns} belongs to no Application")),
+            "{message}"
+        );
+        ensure!(message.ends_with(": ConfigMap/stray"), "{message}");
+        // The Application's own ConfigMap, the ignored Secret and the namespace's defaults are
+        // not orphans; the warning does not make the Application unready.
+        for own in ["settings", "kept-token", "kube-root-ca.crt", "ServiceAccount/default"] {
+            ensure!(!message.contains(own), "{own} named: {message}");
+        }
+        ensure!(
+            ready_of(&status).is_some_and(|c| c.reason == "Reconciled"),
+            "{:?}",
+            ready_of(&status)
+        );
+
+        // The orphan goes away, and so does the warning.
+        configmaps.delete("stray", &Default::default()).await?;
+        status_where(&apps, "the warning cleared", |s| synced(s) && orphans(s).is_none()).await?;
+        projects.delete(&project, &Default::default()).await?;
+        Ok(())
+    })
+    .await?
+}

@@ -68,6 +68,8 @@ fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
         "ServiceAccount/driftless-controller",
         "Role/driftless-leader-election",
         "RoleBinding/driftless-leader-election",
+        "Role/driftless-repositories",
+        "RoleBinding/driftless-repositories",
         "ClusterRole/driftless-controller",
         "ClusterRoleBinding/driftless-controller",
         "ClusterRole/driftless-manager",
@@ -80,7 +82,7 @@ fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
             "{expected} missing from {kinds:?}"
         );
     }
-    ensure!(kinds.len() == 12, "unexpected objects: {kinds:?}");
+    ensure!(kinds.len() == 14, "unexpected objects: {kinds:?}");
     // The reference: the kustomize release `kubectl kustomize` bundles, built by testenv/build.
     let kustomize = driftless_testenv::reference_kustomize()?;
     let out = Command::new(&kustomize)
