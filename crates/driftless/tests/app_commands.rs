@@ -474,6 +474,32 @@ async fn rollback_suspends_and_requests_the_entry_revision() -> anyhow::Result<(
         let resume = driftless(&["app", "resume", "guestbook", "-n", &ns])?;
         assert_eq!(resume.status.code(), Some(0), "{}", text(&resume));
         assert!(!read_app(&client, &ns, "guestbook").await?.spec.suspend);
+
+        // By time: what was live at 11:10 UTC is entry 2 (deployed 11:00, replaced at 11:20).
+        let shown = driftless(&[
+            "app", "history", "guestbook", "-n", &ns, "--at", "2025-01-01T11:10Z", "-o", "json",
+        ])?;
+        assert_eq!(shown.status.code(), Some(0), "{}", text(&shown));
+        let entries: Vec<driftless_api::HistoryEntry> = serde_json::from_str(&stdout(&shown))?;
+        assert_eq!(entries.iter().map(|e| e.id).collect::<Vec<_>>(), [2]);
+        let early = driftless(&["app", "history", "guestbook", "-n", &ns, "--at", "2024-12-31T00:00Z"])?;
+        assert_eq!(
+            one_line_error(&early),
+            format!(
+                "error: application {ns}/guestbook: 2024-12-31T00:00:00Z is before the first known deployment: history entry 1 (commit {REV1}) at 2025-01-01T10:00:00Z"
+            )
+        );
+        let bad = driftless(&["app", "rollback", "guestbook", "-n", &ns, "--at", "soonish", "--no-wait"])?;
+        assert!(one_line_error(&bad).starts_with("error: --at \"soonish\": not a time"), "{}", text(&bad));
+        let by_time = driftless(&[
+            "app", "rollback", "guestbook", "-n", &ns, "--at", "2025-01-01T10:30Z", "--no-wait",
+        ])?;
+        assert_eq!(by_time.status.code(), Some(0), "{}", text(&by_time));
+        let app = read_app(&client, &ns, "guestbook").await?;
+        assert!(app.spec.suspend);
+        let request = pending_request(&app)?;
+        assert_eq!(request.revision.as_deref(), Some(REV1));
+        assert_eq!(request.initiated_by.as_deref(), Some("rollback to 1"));
         anyhow::Ok(())
     })
     .await?

@@ -16,12 +16,24 @@ pub struct HistoryArgs {
     /// Output format [default: a table]; wide shows full commits, yaml and json the entries.
     #[arg(short = 'o', long, value_enum, env = "DRIFTLESS_OUTPUT")]
     output: Option<Format>,
+    /// Only the entry that was live at this time: 2026-12-01T14:00Z, "2026-12-01 14:00" (local
+    /// zone), -3d, -12h, "yesterday 09:00", "last tuesday 14:00".
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
 }
 
 /// Runs the command.
 pub async fn run(apps: &Apps, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let app = apps.get(&args.name).await?;
-    let history = app.status.map(|s| s.history).unwrap_or_default();
+    let mut history = app.status.map(|s| s.history).unwrap_or_default();
+    if let Some(at) = &args.at {
+        let moment = super::when::moment(at, &k8s_openapi::jiff::Zoned::now())
+            .map_err(anyhow::Error::msg)?;
+        let live = super::when::live_at(&history, moment)
+            .map_err(|why| anyhow::anyhow!("application {}: {why}", apps.display(&args.name)))?
+            .clone();
+        history = vec![live];
+    }
     match args.output {
         Some(format @ (Format::Yaml | Format::Json)) => print_object(&history, format)?,
         _ if history.is_empty() => {

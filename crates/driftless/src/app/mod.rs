@@ -21,6 +21,7 @@ mod rollback;
 mod summary;
 mod sync;
 mod wait;
+mod when;
 
 /// Operate on Applications.
 #[derive(Debug, Args)]

@@ -19,7 +19,12 @@ pub struct RollbackArgs {
     /// The Application's name.
     name: String,
     /// The history entry to go back to (see `driftless app history NAME`).
-    history_id: i64,
+    #[arg(required_unless_present = "at", conflicts_with = "at")]
+    history_id: Option<i64>,
+    /// Go back to the entry that was live at this time instead: 2026-12-01T14:00Z,
+    /// "2026-12-01 14:00" (local zone), -3d, "last tuesday 14:00".
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
     /// Delete objects the entry's commit does not declare.
     #[arg(long)]
     prune: bool,
@@ -38,8 +43,16 @@ pub struct ResumeArgs {
 pub async fn run(apps: &Apps, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     let app = apps.get(&args.name).await?;
     let history = app.status.map(|s| s.history).unwrap_or_default();
-    let entry = find(&history, args.history_id)
-        .map_err(|why| anyhow::anyhow!("application {}: {why}", apps.display(&args.name)))?;
+    let entry = match (&args.at, args.history_id) {
+        (Some(at), _) => {
+            let moment = super::when::moment(at, &k8s_openapi::jiff::Zoned::now())
+                .map_err(anyhow::Error::msg)?;
+            super::when::live_at(&history, moment)
+        }
+        (None, Some(id)) => find(&history, id),
+        (None, None) => Err("give a history id or --at TIME".to_owned()),
+    }
+    .map_err(|why| anyhow::anyhow!("application {}: {why}", apps.display(&args.name)))?;
     let request = SyncRequest {
         id: new_id(),
         revision: Some(entry.revision.clone()),
