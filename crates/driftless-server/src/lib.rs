@@ -15,6 +15,7 @@
 //!     ready: Arc::new(|| true),
 //!     secrets: WebhookSecrets { shared: Some("s3cret".into()), ..Default::default() },
 //!     on_push: Arc::new(|push| println!("{} pushed {}", push.provider, push.git_ref)),
+//!     guard: Arc::new(Default::default()),
 //! };
 //! let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 //! serve(listener, state, std::future::pending()).await
@@ -23,10 +24,12 @@
 //!
 //! The endpoints, headers and status codes are documented in `docs/webhooks.md`.
 
+mod guard;
 mod payload;
 mod server;
 mod signature;
 pub mod webhook;
 
+pub use guard::{Guard, Limits};
 pub use server::{METRICS_CONTENT_TYPE, PushFn, ReadyFn, ServerState, router, serve};
 pub use webhook::{MAX_BODY_BYTES, Outcome, Provider, PushEvent, WebhookError, WebhookSecrets};

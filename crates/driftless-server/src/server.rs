@@ -1,14 +1,16 @@
 //! The HTTP server: probes, metrics and the webhook receiver on one listener.
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use driftless_source::normalize_repo_url;
@@ -16,6 +18,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 use serde_json::json;
 
+use crate::guard::Guard;
 use crate::webhook::{self, MAX_BODY_BYTES, Outcome, PushEvent, WebhookError, WebhookSecrets};
 
 /// The content type of `/metrics`: the OpenMetrics text format that `prometheus-client` writes.
@@ -39,6 +42,8 @@ pub struct ServerState {
     pub secrets: WebhookSecrets,
     /// Receives each authentic push.
     pub on_push: PushFn,
+    /// Rate limits per source address and the replay memory of the webhook receiver.
+    pub guard: Arc<Guard>,
 }
 
 /// The routes, for serving on a listener of one's own or merging into a larger router:
@@ -48,7 +53,11 @@ pub struct ServerState {
 /// | `GET /healthz` | 200 `ok` while the process serves requests |
 /// | `GET /readyz` | 200 `ok` when [`ServerState::ready`] says so, else 503 `not ready` |
 /// | `GET /metrics` | 200, the registry in the OpenMetrics text format |
-/// | `POST /api/webhook`, `POST /webhook` | a push webhook (see [`webhook::handle`]): 202 accepted, 200 ignored event, 400, 401, 403, 413 |
+/// | `POST /api/webhook`, `POST /webhook` | a push webhook (see [`webhook::handle`]): 202 accepted, 200 ignored event, 400, 401, 403, 409 replayed, 413, 429 rate limited |
+///
+/// The webhook's source address (for its rate limit) is the peer's: serve the router with
+/// `into_make_service_with_connect_info::<SocketAddr>()`, as [`serve`] does; without it every
+/// request shares one limit.
 pub fn router(state: ServerState) -> Router {
     let webhooks = Router::new()
         .route("/api/webhook", post(receive_webhook))
@@ -75,7 +84,8 @@ pub async fn serve(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "serving /healthz, /readyz, /metrics and /api/webhook");
     }
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -105,9 +115,20 @@ async fn metrics(State(state): State<ServerState>) -> Response {
 
 async fn receive_webhook(
     State(state): State<ServerState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let source = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.0.0.ip());
+    if let Err(wait) = state.guard.admit(source) {
+        let error = WebhookError::RateLimited(wait);
+        tracing::warn!(%error, %source, "webhook refused");
+        let mut response = json_response(error.status(), json!({ "error": error.to_string() }));
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        return response;
+    }
     let outcome = match body {
         Ok(body) => webhook::handle(&headers, &body, &state.secrets),
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -115,10 +136,31 @@ async fn receive_webhook(
         }
         Err(rejection) => {
             let message = format!("reading the webhook body failed: {}", rejection.body_text());
-            tracing::warn!(%message, "webhook refused");
+            tracing::warn!(%message, %source, "webhook refused");
+            state.guard.refused(source);
             return json_response(rejection.status(), json!({ "error": message }));
         }
     };
+    // Only an authentic request's delivery id is remembered: a forged one must not make the
+    // real delivery look like a replay.
+    let outcome = outcome.and_then(|outcome| {
+        let provider = match &outcome {
+            Outcome::Push(push) => push.provider,
+            Outcome::Ignored { provider, .. } => *provider,
+        };
+        match webhook::delivery(&headers) {
+            Some(id) if !state.guard.first_delivery(provider.as_str(), id) => {
+                Err(WebhookError::Replayed {
+                    provider,
+                    id: id.to_owned(),
+                })
+            }
+            _ => Ok(outcome),
+        }
+    });
+    if outcome.is_err() {
+        state.guard.refused(source);
+    }
     match outcome {
         Ok(Outcome::Push(push)) => {
             // The normalized form: short, and never carries user information from the payload.
@@ -154,7 +196,7 @@ async fn receive_webhook(
             )
         }
         Err(error) => {
-            tracing::warn!(%error, "webhook refused");
+            tracing::warn!(%error, %source, "webhook refused");
             json_response(error.status(), json!({ "error": error.to_string() }))
         }
     }

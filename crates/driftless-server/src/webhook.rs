@@ -177,6 +177,17 @@ pub enum WebhookError {
         /// What is wrong, one line.
         message: String,
     },
+    /// An authentic request whose delivery id was received before: a replay.
+    #[error("{provider} webhook delivery {id} was received before; a replay is refused")]
+    Replayed {
+        /// Who sent it.
+        provider: Provider,
+        /// The delivery id from its header.
+        id: String,
+    },
+    /// The source address sent more than its rate allows (or too many refused requests).
+    #[error("too many webhook requests from this address; retry in {} s", .0.as_secs().max(1))]
+    RateLimited(std::time::Duration),
 }
 
 impl WebhookError {
@@ -191,8 +202,27 @@ impl WebhookError {
             }
             WebhookError::NoSecret(_) => StatusCode::FORBIDDEN,
             WebhookError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::Replayed { .. } => StatusCode::CONFLICT,
+            WebhookError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
+}
+
+/// The delivery id a provider gives each request (`X-GitHub-Delivery`, `X-Gitea-Delivery`,
+/// `X-Gogs-Delivery`, GitLab's `X-Gitlab-Event-UUID` or `Idempotency-Key`), if any: the same id
+/// twice is the same request sent twice. A redelivery asked for in the provider's UI gets a
+/// new id on GitHub; GitLab and Gitea resend with the same one, and that is refused too.
+pub fn delivery(headers: &HeaderMap) -> Option<&str> {
+    [
+        "x-github-delivery",
+        "x-gitea-delivery",
+        "x-gogs-delivery",
+        "x-gitlab-event-uuid",
+        "idempotency-key",
+    ]
+    .into_iter()
+    .find_map(|name| header(headers, name))
+    .filter(|id| !id.is_empty())
 }
 
 /// Authenticates a webhook request and reads it.

@@ -113,6 +113,7 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
             gitea: args.secrets.webhook_gitea_secret,
             shared: args.secrets.webhook_secret,
         },
+        guard: Arc::new(driftless_server::Guard::default()),
         on_push: {
             let context = context.clone();
             Arc::new(move |push| {
