@@ -110,28 +110,16 @@ pub(crate) fn make(
 ) -> Result<Resource, Error> {
     let name = g.name.clone().unwrap_or_default();
     let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
+    // kustomize reads env files first (`envs`, then the legacy `env`), then literals, then files.
+    for env in g.envs.iter().chain(g.env.iter()) {
+        let text = b.read_in_root(t, env)?;
+        pairs.extend(env_pairs(&text));
+    }
     for lit in &g.literals {
         let (k, v) = lit.split_once('=').ok_or_else(|| {
             Error::msg("invalid literal source (the value is not shown), expected key=value")
         })?;
         pairs.push((k.to_string(), unquote(v).as_bytes().to_vec()));
-    }
-    let mut envs: Vec<&String> = g.envs.iter().collect();
-    if let Some(e) = &g.env {
-        envs.insert(0, e);
-    }
-    for env in envs {
-        let text = b.read_in_root(t, env)?;
-        for line in text.lines() {
-            let line = line.trim_start_matches('\u{feff}').trim_end_matches('\r');
-            let trimmed = line.trim_start();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            if let Some((k, v)) = trimmed.split_once('=') {
-                pairs.push((k.to_string(), v.as_bytes().to_vec()));
-            }
-        }
     }
     for f in &g.files {
         let (key, path) = match f.split_once('=') {
@@ -235,6 +223,30 @@ pub(crate) fn make(
         behavior,
         opts.disable_name_suffix_hash != Some(true),
     ))
+}
+
+/// The pairs of an env file as kustomize reads them: leading white space is dropped, empty lines
+/// and `#` comments are skipped, a line is split at its first `=`, a line without `=` is a key
+/// with an empty value, and a line with an empty key is skipped. A byte order mark is dropped
+/// from the first line only.
+fn env_pairs(text: &str) -> Vec<(String, Vec<u8>)> {
+    let mut pairs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = if i == 0 {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line.split_once('=').unwrap_or((line, ""));
+        if !k.is_empty() {
+            pairs.push((k.to_string(), v.as_bytes().to_vec()));
+        }
+    }
+    pairs
 }
 
 fn merged_options(
@@ -367,6 +379,17 @@ fn go_str(s: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn env_files_read_bare_keys_as_empty_values() {
+        let got = env_pairs("\u{feff}A=1\n# c\n\n  BARE  \n=skipped\nB=x=y \r\n");
+        let want: Vec<(String, Vec<u8>)> = vec![
+            ("A".into(), b"1".to_vec()),
+            ("BARE  ".into(), Vec::new()),
+            ("B".into(), b"x=y ".to_vec()),
+        ];
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn hashes_match_kustomize() {
