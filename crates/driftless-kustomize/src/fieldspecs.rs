@@ -127,14 +127,23 @@ pub fn is_namespaced(kind: &str) -> bool {
 /// Whether this resource lives in a namespace: cluster-scoped core kinds count only in the core
 /// group (a `Namespace` of another API group is an ordinary namespaced object).
 pub fn resource_is_namespaced(r: &Resource) -> bool {
+    kind_is_namespaced(r.kind(), r.group())
+}
+
+/// Whether objects of this id's kind and group live in a namespace.
+pub fn id_is_namespaced(id: &crate::resource::ResId) -> bool {
+    kind_is_namespaced(&id.kind, &id.group)
+}
+
+fn kind_is_namespaced(kind: &str, group: &str) -> bool {
     let core_only = matches!(
-        r.kind(),
+        kind,
         "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus"
     );
-    if core_only && !r.group().is_empty() {
+    if core_only && !group.is_empty() {
         return true;
     }
-    is_namespaced(r.kind())
+    is_namespaced(kind)
 }
 
 /// One parsed field spec.

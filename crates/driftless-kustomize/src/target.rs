@@ -68,8 +68,14 @@ impl Accumulator {
     }
 }
 
+/// kustomize's id equality: the same group, version, kind and name, in the same effective
+/// namespace (an empty one is `default`; every cluster-scoped object is in none).
 pub(crate) fn same_id(a: &crate::resource::ResId, b: &crate::resource::ResId) -> bool {
-    a.kind == b.kind && a.group == b.group && a.name == b.name && ns_eq(&a.namespace, &b.namespace)
+    a.kind == b.kind
+        && a.group == b.group
+        && a.version == b.version
+        && a.name == b.name
+        && (!crate::fieldspecs::id_is_namespaced(a) || ns_eq(&a.namespace, &b.namespace))
 }
 
 /// Reads the files of a build.
