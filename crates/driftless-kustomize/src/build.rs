@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 /// Builds the kustomization in `dir` and returns the resulting objects.
 pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Value>, Error> {
-    let b = Builder { fs, options };
+    let b = Builder::new(fs, options);
     let dir = normalize(dir);
     let mut ra = Accumulator::default();
     // The directory built may hold a Component; only `resources` entries may not.
@@ -143,7 +143,39 @@ impl Builder<'_> {
         }
     }
 
+    /// Accumulates the kustomization in `dir`, refusing, as kustomize does, a directory that is
+    /// or contains one already being accumulated (a cycle).
     fn accumulate(
+        &self,
+        dir: &str,
+        ra: &mut Accumulator,
+        expect: Expect,
+    ) -> Result<Kustomization, Error> {
+        let visited = {
+            let chain = self.chain.borrow();
+            chain
+                .iter()
+                .rev()
+                .find(|a| contains(dir, a))
+                .cloned()
+                .map(|a| {
+                    let mut path: Vec<&str> = chain.iter().map(String::as_str).collect();
+                    path.push(dir);
+                    (a, path.join(" -> "))
+                })
+        };
+        if let Some((a, path)) = visited {
+            return Err(Error::msg(format!(
+                "cycle detected: candidate root '{dir}' contains visited root '{a}' ({path})"
+            )));
+        }
+        self.chain.borrow_mut().push(dir.to_string());
+        let result = self.accumulate_here(dir, ra, expect);
+        self.chain.borrow_mut().pop();
+        result
+    }
+
+    fn accumulate_here(
         &self,
         dir: &str,
         ra: &mut Accumulator,
@@ -299,10 +331,7 @@ impl Builder<'_> {
             let (fs, dir) = loader
                 .load(entry)
                 .map_err(|e| Error::msg(format!("'{entry}': {e}")))?;
-            let remote = Builder {
-                fs: fs.as_ref(),
-                options: self.options,
-            };
+            let remote = Builder::new(fs.as_ref(), self.options);
             let mut sub = Accumulator::default();
             remote
                 .accumulate(&normalize(&dir), &mut sub, Expect::Kustomization)
@@ -342,6 +371,11 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether directory `outer` is `inner` or one of its ancestors.
+fn contains(outer: &str, inner: &str) -> bool {
+    outer == "/" || outer == inner || inner.starts_with(&format!("{outer}/"))
 }
 
 /// Adds what a base accumulated to its parent.

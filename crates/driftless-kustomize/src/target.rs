@@ -82,6 +82,19 @@ pub(crate) fn same_id(a: &crate::resource::ResId, b: &crate::resource::ResId) ->
 pub(crate) struct Builder<'a> {
     pub(crate) fs: &'a dyn FileSystem,
     pub(crate) options: &'a Options,
+    /// The kustomization directories being accumulated, outermost first (to refuse cycles).
+    pub(crate) chain: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> Builder<'a> {
+    /// A builder reading from `fs`.
+    pub(crate) fn new(fs: &'a dyn FileSystem, options: &'a Options) -> Self {
+        Builder {
+            fs,
+            options,
+            chain: std::cell::RefCell::new(Vec::new()),
+        }
+    }
 }
 
 /// A loaded kustomization with its location.

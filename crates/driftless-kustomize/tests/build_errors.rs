@@ -141,3 +141,68 @@ fn remote_bases_are_built_through_the_loader_when_allowed() {
         ["https://git.example/org/repo//base?ref=v1"]
     );
 }
+
+fn build_err(fs: &MemFs, dir: &str) -> String {
+    build_yaml(fs, dir, &Options::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_kustomization_that_includes_itself_is_a_cycle() {
+    let fs = MemFs::new().with("/app/kustomization.yaml", "resources:\n- .\n");
+    let err = build_err(&fs, "/app");
+    assert!(
+        err.contains(
+            "cycle detected: candidate root '/app' contains visited root '/app' (/app -> /app)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn kustomizations_that_include_each_other_name_the_chain() {
+    let fs = MemFs::new()
+        .with("/a/kustomization.yaml", "resources:\n- ../b\n")
+        .with("/b/kustomization.yaml", "resources:\n- ../a\n");
+    let err = build_err(&fs, "/a");
+    assert!(
+        err.contains(
+            "cycle detected: candidate root '/a' contains visited root '/a' (/a -> /b -> /a)"
+        ),
+        "{err}"
+    );
+    // The same through components.
+    let fs = MemFs::new()
+        .with("/a/kustomization.yaml", "components:\n- ../b\n")
+        .with(
+            "/b/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents:\n- ../a\n",
+        );
+    let err = build_err(&fs, "/a");
+    assert!(err.contains("(/a -> /b -> /a)"), "{err}");
+}
+
+#[test]
+fn a_base_that_contains_its_overlay_is_a_cycle() {
+    // kustomize refuses a new root at or above any root being accumulated.
+    let fs = MemFs::new()
+        .with("/app/kustomization.yaml", cm_kustomization())
+        .with("/app/cm.yaml", cm("c"))
+        .with("/app/overlay/kustomization.yaml", "resources:\n- ..\n");
+    let err = build_err(&fs, "/app/overlay");
+    assert!(
+        err.contains("cycle detected: candidate root '/app' contains visited root '/app/overlay'"),
+        "{err}"
+    );
+    // The base on its own builds.
+    assert_eq!(
+        build_yaml(&fs, "/app", &Options::default()).ok(),
+        Some(cm("c"))
+    );
+}
+
+fn cm_kustomization() -> String {
+    "resources:\n- cm.yaml\n".to_string()
+}
