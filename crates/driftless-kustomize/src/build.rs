@@ -6,7 +6,7 @@ use crate::fs::{FileSystem, join, normalize};
 use crate::kustomization::{FILE_NAMES, Kustomization};
 use crate::parse::{parse_documents, parse_one};
 use crate::resource::{Resource, scalar_text};
-use crate::target::{Accumulator, Builder, Options, Target, is_remote};
+use crate::target::{Accumulator, Builder, Options, Target, dir_in_tree, is_remote, outside_tree};
 use serde_json::{Map, Value};
 
 /// Builds the kustomization in `dir` and returns the resulting objects.
@@ -97,7 +97,9 @@ impl Builder<'_> {
                 err("builtin version and custom schema provided, cannot use both".into())
             }
             (Some(p), None) => {
-                let full = join(&t.dir, p);
+                let full = self
+                    .file_in_root(t, p)
+                    .map_err(|e| e.in_field(&t.file, "openapi"))?;
                 if !self.fs.exists(&full) {
                     return err(format!("'{full}' doesn't exist"));
                 }
@@ -123,9 +125,17 @@ impl Builder<'_> {
 
     /// Reads a file named in a kustomization, enforcing the load restrictions.
     pub(crate) fn read_in_root(&self, t: &Target, rel: &str) -> Result<String, Error> {
-        let path = join(&t.dir, rel);
-        self.check_root(t, &path)?;
+        let path = self.file_in_root(t, rel)?;
         self.read_text(&path)
+    }
+
+    /// The path of a file named in kustomization `t`, as kustomize's `LoadRestrictionsRootOnly`
+    /// allows it: inside the kustomization's directory (unless the build allows any path), and
+    /// never above the root of the tree (a `..` is not clamped there).
+    pub(crate) fn file_in_root(&self, t: &Target, rel: &str) -> Result<String, Error> {
+        let path = dir_in_tree(t, rel)?;
+        self.check_root(t, &path)?;
+        Ok(path)
     }
 
     pub(crate) fn check_root(&self, t: &Target, path: &str) -> Result<(), Error> {
@@ -242,7 +252,9 @@ impl Builder<'_> {
         crate::generate::run(self, &t, ra)?;
         crate::plugins::run_generators(self, &t, ra)?;
         for comp in &t.k.components {
-            let path = join(&t.dir, comp);
+            let path = dir_in_tree(&t, comp).map_err(|e| {
+                Error::msg(format!("accumulating components: {e}")).in_field(&t.file, "components")
+            })?;
             if !self.fs.is_dir(&path) {
                 return Err(Error::msg(format!(
                     "accumulating components: accumulateDirectory: \"'{path}' must build at directory: '{path}'\""
@@ -344,7 +356,8 @@ impl Builder<'_> {
         }
         if crate::fs::escapes_root(&t.dir, entry) {
             return Err(Error::msg(format!(
-                "accumulation err='accumulating resources from '{entry}': '{entry}' lies outside the root of the tree being built'"
+                "accumulation err='accumulating resources from '{entry}': {}'",
+                outside_tree(entry)
             )));
         }
         let path = join(&t.dir, entry);

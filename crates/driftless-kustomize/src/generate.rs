@@ -126,8 +126,7 @@ pub(crate) fn make(
             Some((k, p)) => (k.to_string(), p.to_string()),
             None => (f.rsplit('/').next().unwrap_or(f).to_string(), f.clone()),
         };
-        let full = crate::fs::join(&t.dir, &path);
-        b.check_root(t, &full)?;
+        let full = b.file_in_root(t, &path)?;
         let content = b.fs.read(&full)?;
         pairs.push((key, content));
     }

@@ -15,7 +15,7 @@ fn patch_text(b: &Builder<'_>, t: &Target, entry: &str) -> Result<String, Error>
         || entry.trim_start().starts_with('{')
         || entry.trim_start().starts_with('[');
     if !looks_inline {
-        let path = crate::fs::join(&t.dir, entry);
+        let path = crate::target::dir_in_tree(t, entry)?;
         if b.fs.exists(&path) {
             return b.read_in_root(t, entry);
         }

@@ -28,7 +28,7 @@ fn load_configs(
             out.extend(docs.into_iter().map(|d| (d, None)));
             continue;
         }
-        let path = crate::fs::join(&t.dir, entry);
+        let path = crate::target::dir_in_tree(t, entry).map_err(|e| e.in_field(&t.file, &at))?;
         if b.fs.is_dir(&path) {
             let built = b.build_dir(&path).map_err(|e| e.in_field(&t.file, &at))?;
             out.extend(

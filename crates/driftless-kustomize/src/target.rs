@@ -105,3 +105,17 @@ pub(crate) struct Target {
     /// The custom OpenAPI document for this kustomization's patches (its own or a base's).
     pub(crate) schema: Option<std::sync::Arc<Value>>,
 }
+
+/// The path of a directory (a base, a component, a plugin configuration) named in kustomization
+/// `t`: anywhere in the tree, but never above its root (a `..` is not clamped there).
+pub(crate) fn dir_in_tree(t: &Target, rel: &str) -> Result<String, Error> {
+    if crate::fs::escapes_root(&t.dir, rel) {
+        return Err(Error::msg(outside_tree(rel)));
+    }
+    Ok(crate::fs::join(&t.dir, rel))
+}
+
+/// The error for a path that climbs above the root of the tree being built.
+pub(crate) fn outside_tree(rel: &str) -> String {
+    format!("'{rel}' lies outside the root of the tree being built")
+}

@@ -206,3 +206,76 @@ fn a_base_that_contains_its_overlay_is_a_cycle() {
 fn cm_kustomization() -> String {
     "resources:\n- cm.yaml\n".to_string()
 }
+
+#[test]
+fn no_field_reads_above_the_root_of_the_tree() {
+    // `../x.yaml` from the root is outside the tree: refused, never read as `/x.yaml`.
+    let fields = [
+        "configMapGenerator:\n- name: g\n  files:\n  - ../x.yaml\n",
+        "configMapGenerator:\n- name: g\n  envs:\n  - ../x.yaml\n",
+        "configMapGenerator:\n- name: g\n  env: ../x.yaml\n",
+        "secretGenerator:\n- name: g\n  files:\n  - k=../x.yaml\n",
+        "resources:\n- cm.yaml\npatches:\n- path: ../x.yaml\n",
+        "resources:\n- cm.yaml\npatchesStrategicMerge:\n- ../x.yaml\n",
+        "resources:\n- cm.yaml\npatchesJson6902:\n- path: ../x.yaml\n  target:\n    kind: ConfigMap\n    name: c\n",
+        "crds:\n- ../x.yaml\n",
+        "openapi:\n  path: ../x.yaml\n",
+        "resources:\n- cm.yaml\nreplacements:\n- path: ../x.yaml\n",
+        "configurations:\n- ../x.yaml\n",
+        "components:\n- ../x\n",
+        "transformers:\n- ../x.yaml\n",
+        "generators:\n- ../x.yaml\n",
+    ];
+    for k in fields {
+        let fs = MemFs::new()
+            .with("/kustomization.yaml", k)
+            .with("/cm.yaml", cm("c"))
+            .with("/x.yaml", cm("c"))
+            .with(
+                "/x/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+            );
+        let err = build_err(&fs, "/");
+        assert!(
+            err.contains("'../x") && err.contains("lies outside the root of the tree being built"),
+            "{k}: {err}"
+        );
+    }
+}
+
+#[test]
+fn files_of_every_field_must_be_in_the_kustomization_directory() {
+    let fields = [
+        "configMapGenerator:\n- name: g\n  files:\n  - ../x.yaml\n",
+        "configMapGenerator:\n- name: g\n  env: ../x.yaml\n",
+        "resources:\n- cm.yaml\npatches:\n- path: ../x.yaml\n",
+        "resources:\n- cm.yaml\npatchesStrategicMerge:\n- ../x.yaml\n",
+        "crds:\n- ../x.yaml\n",
+        "openapi:\n  path: ../x.yaml\n",
+        "resources:\n- cm.yaml\nreplacements:\n- path: ../x.yaml\n",
+        "configurations:\n- ../x.yaml\n",
+    ];
+    for k in fields {
+        let fs = MemFs::new()
+            .with("/app/kustomization.yaml", k)
+            .with("/app/cm.yaml", cm("c"))
+            .with("/x.yaml", cm("c"));
+        let err = build_err(&fs, "/app");
+        assert!(
+            err.contains("security; file '/x.yaml' is not in or below '/app'"),
+            "{k}: {err}"
+        );
+    }
+    // Components, like bases, are directories and may be anywhere in the tree.
+    let fs = MemFs::new()
+        .with("/app/kustomization.yaml", "components:\n- ../comp\n")
+        .with(
+            "/comp/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- cm.yaml\n",
+        )
+        .with("/comp/cm.yaml", cm("c"));
+    assert_eq!(
+        build_yaml(&fs, "/app", &Options::default()).ok(),
+        Some(cm("c"))
+    );
+}
