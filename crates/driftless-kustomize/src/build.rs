@@ -192,6 +192,17 @@ impl Builder<'_> {
         expect: Expect,
     ) -> Result<Kustomization, Error> {
         let mut t = self.load_kustomization(dir)?;
+        for (field, set) in [
+            ("helmCharts", !t.k.helm_charts.is_empty()),
+            (
+                "helmChartInflationGenerator",
+                !t.k.helm_chart_inflation_generator.is_empty(),
+            ),
+        ] {
+            if set {
+                return Err(Error::msg(crate::target::HELM_UNSUPPORTED).in_field(&t.file, field));
+            }
+        }
         let is_component = t.k.kind.as_deref() == Some("Component");
         match expect {
             Expect::Kustomization if is_component => {

@@ -150,6 +150,11 @@ pub(crate) fn run_generators(
             }
             _ => {
                 // Anything else already is a resource (a kustomization directory's output).
+                if kind == "HelmChartInflationGenerator" {
+                    return Err(
+                        Error::msg(crate::target::HELM_UNSUPPORTED).in_field(&t.file, "generators")
+                    );
+                }
                 if cfg.get("apiVersion").and_then(Value::as_str) == Some("builtin") {
                     return Err(Error::msg(format!(
                         "unable to load builtin {}",

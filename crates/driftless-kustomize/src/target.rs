@@ -20,6 +20,9 @@ pub enum Reorder {
     None,
 }
 
+/// Why a kustomization with Helm charts does not build (rather than building without them).
+pub(crate) const HELM_UNSUPPORTED: &str = "Helm charts in kustomizations are not supported yet (render the chart into a file and list it in resources)";
+
 /// Fetches remote bases (Git URLs in `resources`) for a build that allows them. This crate does
 /// no I/O of its own: the caller decides whether and how remote content is reached.
 pub trait RemoteLoader: Send + Sync + std::fmt::Debug {

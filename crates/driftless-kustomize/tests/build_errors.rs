@@ -279,3 +279,29 @@ fn files_of_every_field_must_be_in_the_kustomization_directory() {
         Some(cm("c"))
     );
 }
+
+#[test]
+fn helm_charts_are_an_error_until_supported() {
+    let cases = [
+        (
+            "helmCharts:\n- name: redis\n  repo: https://charts.example.com\n  version: 1.0.0\n",
+            "/kustomization.yaml: helmCharts: Helm charts in kustomizations are not supported yet",
+        ),
+        (
+            "helmChartInflationGenerator:\n- chartName: redis\n",
+            "/kustomization.yaml: helmChartInflationGenerator: Helm charts in kustomizations are not supported yet",
+        ),
+        (
+            "generators:\n- helm.yaml\n",
+            "/kustomization.yaml: generators: Helm charts in kustomizations are not supported yet",
+        ),
+    ];
+    for (k, want) in cases {
+        let fs = MemFs::new().with("/kustomization.yaml", k).with(
+            "/helm.yaml",
+            "apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata:\n  name: h\nname: redis\n",
+        );
+        let err = build_err(&fs, "/");
+        assert!(err.starts_with(want), "{k}: {err}");
+    }
+}
