@@ -68,7 +68,11 @@ impl Builder<'_> {
         } else {
             value
         };
-        let k: Kustomization = serde_json::from_value(fix_legacy(value))
+        let value = fix_legacy(value);
+        if is_empty(&value) {
+            return Err(Error::msg(format!("{file}: kustomization is empty")));
+        }
+        let k: Kustomization = serde_json::from_value(value)
             .map_err(|e| Error::msg(format!("{file}: invalid Kustomization: {e}")))?;
         let mut k = k;
         // `imageTags` is the old name of `images`.
@@ -483,6 +487,18 @@ fn fix_legacy(mut v: Value) -> Value {
                 .map_or(k, |c| (*c).to_string());
             m.insert(key, v);
         }
+        // A field set to null (`patches:` with every entry commented out) is absent, as in
+        // kustomize's Go types; so is a null field of an entry (`literals:` of a generator).
+        m.retain(|_, v| !v.is_null());
+        for v in m.values_mut() {
+            if let Value::Array(items) = v {
+                for item in items.iter_mut() {
+                    if let Value::Object(fields) = item {
+                        fields.retain(|_, f| !f.is_null());
+                    }
+                }
+            }
+        }
         if let Some(Value::Array(vars)) = m.get_mut("vars") {
             for v in vars.iter_mut() {
                 canonical_keys(v);
@@ -497,6 +513,17 @@ fn fix_legacy(mut v: Value) -> Value {
         }
     }
     v
+}
+
+/// Whether a kustomization sets nothing but its `apiVersion` and `kind`, which kustomize refuses:
+/// every other field is absent, null, or an empty string (an empty list or map counts as set).
+fn is_empty(k: &Value) -> bool {
+    let Value::Object(m) = k else {
+        return true;
+    };
+    m.iter().all(|(key, v)| {
+        matches!(key.as_str(), "apiVersion" | "kind") || v.is_null() || v.as_str() == Some("")
+    })
 }
 
 /// Kustomization field names, which kustomize matches case-insensitively.
