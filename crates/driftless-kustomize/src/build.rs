@@ -26,11 +26,31 @@ pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Va
             != Some("true")
     });
     crate::sort::sort(&mut ra.resources, k.sort_options.as_ref(), options.reorder)?;
+    let keeps_all = ["originAnnotations", "transformerAnnotations"]
+        .iter()
+        .all(|o| k.build_metadata.iter().any(|m| m == o));
+    if !keeps_all {
+        // kustomize rewrites the annotations of every object when it removes its own, and an
+        // annotations field left empty (or null) is removed then.
+        for r in ra.resources.iter_mut() {
+            drop_empty_annotations(r);
+        }
+    }
     Ok(ra
         .resources
         .into_iter()
         .map(|r| Value::Object(r.obj))
         .collect())
+}
+
+fn drop_empty_annotations(r: &mut Resource) {
+    if let Some(Value::Object(md)) = r.obj.get_mut("metadata")
+        && md
+            .get("annotations")
+            .is_some_and(|a| a.is_null() || a.as_object().is_some_and(Map::is_empty))
+    {
+        md.shift_remove("annotations");
+    }
 }
 
 /// Builds and prints the way `kustomize build` does.
