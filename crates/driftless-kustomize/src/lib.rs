@@ -23,6 +23,7 @@ mod fieldpath;
 mod fieldspecs;
 pub mod fs;
 mod generate;
+mod jsonpatch;
 pub mod kustomization;
 mod nameref;
 pub mod parse;

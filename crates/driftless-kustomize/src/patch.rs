@@ -204,10 +204,15 @@ pub(crate) fn apply_patch_entry(
     }
     let is_json6902 = docs.len() == 1 && docs.first().is_some_and(Value::is_array);
     if is_json6902 {
-        let ops: json_patch::Patch =
-            serde_json::from_value(docs.into_iter().next().unwrap_or(Value::Null)).map_err(
-                |e| Error::msg(format!("unable to parse JSON patch: {e}")).in_field(&t.file, field),
-            )?;
+        let ops: Vec<Value> = match docs.into_iter().next() {
+            Some(Value::Array(ops)) if ops.iter().all(Value::is_object) => ops,
+            _ => {
+                return Err(Error::msg(
+                    "unable to parse JSON patch: every operation must be a mapping",
+                )
+                .in_field(&t.file, field));
+            }
+        };
         let Some(sel) = &p.target else {
             return Err(Error::msg("must specify a target for JSON patch").in_field(&t.file, field));
         };
@@ -215,7 +220,7 @@ pub(crate) fn apply_patch_entry(
             let Some(r) = res.get_mut(i) else { continue };
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             let (old_name, old_ns) = (r_name(&obj), r_ns(&obj));
-            let result = json_patch::patch(&mut obj, &ops);
+            let result = crate::jsonpatch::apply(&mut obj, &ops);
             if let Value::Object(m) = obj {
                 r.obj = m;
             }
