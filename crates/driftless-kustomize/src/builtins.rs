@@ -5,7 +5,7 @@
 use crate::config::TransformerConfig;
 use crate::fieldpath::ensure_object;
 use crate::fieldspecs::{self, Spec};
-use crate::kustomization::Image;
+use crate::kustomization::{FieldSpec, Image};
 use crate::resource::Resource;
 use crate::resource::scalar_text;
 use serde_json::Value;
@@ -41,39 +41,46 @@ pub(crate) fn apply_image(
     }
 }
 
-/// The `namespace` field: sets the namespace of every namespaced object, and of the
-/// ServiceAccount subjects named `default` in role bindings.
-pub(crate) fn set_namespace(res: &mut [Resource], ns: &str) {
+/// The namespace transformer's default field specs (besides `metadata/namespace`).
+const NAMESPACE_SPECS: &str = "Namespace||metadata/name|true
+APIService|apiregistration.k8s.io|spec/service/namespace|true
+CustomResourceDefinition|apiextensions.k8s.io|spec/conversion/webhook/clientConfig/service/namespace|false";
+
+/// The `namespace` field, as kustomize's namespace transformer does it: every object kustomize
+/// knows to be namespaced (see [`fieldspecs::resource_is_namespaced`]) moves to `ns`; in role
+/// bindings, every subject named `default` gets `ns`; then the field specs (the defaults and
+/// `extra`, from `configurations`) are set, where `metadata/name` applies only to objects of
+/// `apiVersion: v1` (the core Namespace is renamed to `ns`) and `metadata/namespace` and the
+/// subjects of role bindings are left to the rules above.
+pub(crate) fn set_namespace(res: &mut [Resource], ns: &str, extra: &[FieldSpec]) {
+    let mut specs = fieldspecs::parse(NAMESPACE_SPECS);
+    specs.extend(extra.iter().map(Spec::from_field_spec));
     for r in res.iter_mut() {
         if fieldspecs::resource_is_namespaced(r) {
             r.set_namespace(ns);
-        } else if r.kind() == "Namespace" && r.group().is_empty() {
-            // The namespace object itself becomes the namespace everything moves to.
-            r.set_name(ns);
         }
-        if r.kind() == "CustomResourceDefinition" {
-            // A conversion webhook's service lives in the namespace too.
-            let path = crate::fieldpath::split_path(
-                "spec/conversion/webhook/clientConfig/service/namespace",
-            );
-            let mut obj = Value::Object(std::mem::take(&mut r.obj));
-            crate::fieldpath::visit(&mut obj, &path, false, &mut |v| {
-                *v = Value::String(ns.to_string())
-            });
-            if let Value::Object(m) = obj {
-                r.obj = m;
-            }
-        }
-        if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
-            && let Some(Value::Array(subjects)) = r.obj.get_mut("subjects")
-        {
+        let binding = matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding");
+        if binding && let Some(Value::Array(subjects)) = r.obj.get_mut("subjects") {
             for s in subjects.iter_mut() {
-                if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
-                    && s.get("name").and_then(Value::as_str) == Some("default")
-                {
+                if s.get("name").and_then(Value::as_str) == Some("default") {
                     ensure_object(s).insert("namespace".into(), Value::String(ns.to_string()));
                 }
             }
+        }
+        let core = r.group().is_empty() && r.version() == "v1";
+        for spec in &specs {
+            let path = spec.path.join("/");
+            let skip = path == "metadata/namespace"
+                || (path == "metadata/name" && !core)
+                || (binding && path == "subjects/namespace");
+            if skip || !spec.matches(r) {
+                continue;
+            }
+            if path == "metadata/name" {
+                r.set_name(ns);
+                continue;
+            }
+            spec.apply(r, &mut |v| *v = Value::String(ns.to_string()));
         }
     }
 }

@@ -262,7 +262,7 @@ fn transform(
                 if unset_only && !r.namespace().is_empty() {
                     continue;
                 }
-                crate::builtins::set_namespace(std::slice::from_mut(r), ns);
+                crate::builtins::set_namespace(std::slice::from_mut(r), ns, &[]);
             }
         }
         "PatchJson6902Transformer" => {

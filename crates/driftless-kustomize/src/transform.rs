@@ -29,7 +29,7 @@ pub(crate) fn run(
         record(res, t, true, "PatchTransformer");
     }
     if let Some(ns) = &k.namespace {
-        set_namespace(res, ns);
+        set_namespace(res, ns, &cfg.namespace);
         let namespaces: Vec<&Resource> = res
             .iter()
             .filter(|r| r.kind() == "Namespace" && r.group().is_empty())
