@@ -211,11 +211,11 @@ pub(crate) fn make(
     if opts.immutable == Some(true) {
         obj.insert("immutable".into(), Value::Bool(true));
     }
+    // kustomize reads any other value (`add`, a typo) as unspecified, which creates.
     let behavior = match g.behavior.as_deref() {
-        None | Some("") | Some("create") => Behavior::Create,
         Some("merge") => Behavior::Merge,
         Some("replace") => Behavior::Replace,
-        Some(other) => return Err(Error::msg(format!("unknown generator behavior '{other}'"))),
+        _ => Behavior::Create,
     };
     Ok(generated(
         obj,
