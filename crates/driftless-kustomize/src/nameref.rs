@@ -260,9 +260,9 @@ impl Ctx<'_> {
                 }
                 if let Some(c) = self.pick(&name, ns.as_deref(), target, true)? {
                     m.insert("name".into(), Value::String(c.name.clone()));
-                    if (m.contains_key("namespace") || target == "ServiceAccount")
-                        && !c.namespace.is_empty()
-                    {
+                    // kustomize sets the referral's namespace whenever it has one, whether the
+                    // reference named a namespace or not.
+                    if !c.namespace.is_empty() {
                         m.insert("namespace".into(), Value::String(c.namespace.clone()));
                     }
                 }
