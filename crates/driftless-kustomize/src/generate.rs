@@ -196,7 +196,8 @@ pub(crate) fn make(
     obj.insert("apiVersion".into(), Value::String("v1".into()));
     obj.insert("kind".into(), Value::String(kind.into()));
     obj.insert("metadata".into(), Value::Object(md));
-    if !data.is_empty() {
+    // A generated Secret always has `data` (`data: {}` when empty); a ConfigMap only when set.
+    if !data.is_empty() || kind == "Secret" {
         obj.insert("data".into(), Value::Object(data));
     }
     if !binary.is_empty() {
@@ -300,30 +301,31 @@ pub fn add_hashes(res: &mut [Resource]) -> Result<(), Error> {
     Ok(())
 }
 
-/// kustomize's content hash: SHA-256 of a JSON encoding of kind, data (and binaryData, and
-/// type for Secrets), first ten hex digits with `0 1 3 a e` replaced so no words form.
+/// kustomize's content hash: SHA-256 of a JSON encoding of the kind, `data` (a missing one as an
+/// empty string, a present one as a map, even empty), `binaryData` of a ConfigMap and
+/// `stringData` and `type` of a Secret, first ten hex digits with `0 1 3 a e` replaced so no
+/// words form.
 pub fn content_hash(r: &Resource) -> String {
     let mut m = Map::new();
     let kind = r.kind().to_string();
-    // Empty data hashes as an empty string.
-    let data = match r.obj.get("data") {
-        Some(Value::Object(d)) if !d.is_empty() => Value::Object(d.clone()),
-        _ => Value::String(String::new()),
+    let field = |k: &str| match r.obj.get(k) {
+        None => Value::String(String::new()),
+        Some(Value::Object(d)) => Value::Object(d.clone()),
+        Some(other) => Value::String(crate::resource::scalar_text(other)),
     };
-    m.insert("data".into(), data);
-    if let Some(b) = r.obj.get("binaryData") {
-        m.insert("binaryData".into(), b.clone());
+    m.insert("data".into(), field("data"));
+    let extra = if kind == "Secret" {
+        "stringData"
+    } else {
+        "binaryData"
+    };
+    if let Some(Value::Object(b)) = r.obj.get(extra) {
+        m.insert(extra.into(), Value::Object(b.clone()));
     }
     m.insert("kind".into(), Value::String(kind.clone()));
     m.insert("name".into(), Value::String(String::new()));
     if kind == "Secret" {
-        m.insert(
-            "type".into(),
-            r.obj
-                .get("type")
-                .cloned()
-                .unwrap_or(Value::String(String::new())),
-        );
+        m.insert("type".into(), field("type"));
     }
     let json = go_json(&Value::Object(m));
     let digest = Sha256::digest(json.as_bytes());
