@@ -56,6 +56,8 @@ pub(crate) fn set_namespace(res: &mut [Resource], ns: &str, extra: &[FieldSpec])
     let mut specs = fieldspecs::parse(NAMESPACE_SPECS);
     specs.extend(extra.iter().map(Spec::from_field_spec));
     for r in res.iter_mut() {
+        // kustomize records the id of every object, namespaced or not.
+        r.remember();
         if fieldspecs::resource_is_namespaced(r) {
             r.set_namespace(ns);
         }

@@ -283,7 +283,9 @@ impl Ctx<'_> {
             .targets
             .iter()
             .map(|(_, c)| *c)
-            .filter(|c| c.names.iter().any(|n| n == name) || (c.names.is_empty() && c.name == name))
+            // Only objects with previous ids are candidates, as in kustomize: a reference to an
+            // object no transformer touched stays as it is.
+            .filter(|c| c.names.iter().any(|n| n == name))
             .collect();
         if found.is_empty() {
             return Ok(None);

@@ -132,6 +132,9 @@ fn apply_smp(
         p.shift_remove("kind");
         p.shift_remove("apiVersion");
     }
+    if !keep_name || !keep_kind {
+        r.remember();
+    }
     let (old_name, old_ns) = (r.name().to_string(), r.namespace().to_string());
     let kind = r.kind().to_string();
     let api_version = r.api_version().to_string();
@@ -218,8 +221,9 @@ pub(crate) fn apply_patch_entry(
         };
         for i in select(res, sel)? {
             let Some(r) = res.get_mut(i) else { continue };
+            // kustomize records the id of every object a JSON patch targets.
+            r.remember();
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
-            let (old_name, old_ns) = (r_name(&obj), r_ns(&obj));
             let result = crate::jsonpatch::apply(&mut obj, &ops);
             if let Value::Object(m) = obj {
                 r.obj = m;
@@ -228,9 +232,6 @@ pub(crate) fn apply_patch_entry(
                 Error::msg(format!("unable to apply JSON patch to {}: {e}", r.id()))
                     .in_field(&t.file, field)
             })?;
-            if r.name() != old_name || r.namespace() != old_ns {
-                r.history.push((old_name, old_ns));
-            }
         }
         return Ok(());
     }
@@ -250,20 +251,6 @@ pub(crate) fn apply_patch_entry(
         }
     }
     Ok(())
-}
-
-fn r_name(v: &Value) -> String {
-    crate::fieldpath::get(v, &["metadata", "name"])
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
-}
-
-fn r_ns(v: &Value) -> String {
-    crate::fieldpath::get(v, &["metadata", "namespace"])
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
 }
 
 /// Indexes of the resources a selector picks.
