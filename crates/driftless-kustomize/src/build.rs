@@ -89,12 +89,14 @@ impl Builder<'_> {
             value
         };
         let value = fix_legacy(value);
+        check_string_maps(&value, &file)?;
         if is_empty(&value) {
             return Err(Error::msg(format!("{file}: kustomization is empty")));
         }
         let k: Kustomization = serde_json::from_value(value)
             .map_err(|e| Error::msg(format!("{file}: invalid Kustomization: {e}")))?;
         let mut k = k;
+        enforce_kind_and_version(&k, &file)?;
         // `imageTags` is the old name of `images`.
         let tags = std::mem::take(&mut k.image_tags);
         k.images.extend(tags);
@@ -241,15 +243,6 @@ impl Builder<'_> {
                 )));
             }
             _ => {}
-        }
-        if is_component
-            && let Some(av) = &t.k.api_version
-            && av != "kustomize.config.k8s.io/v1alpha1"
-        {
-            return Err(Error::msg(format!(
-                "{}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1",
-                t.file
-            )));
         }
         let entries: Vec<String> =
             t.k.bases
@@ -471,6 +464,15 @@ fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error
             "{file}: missing Resource metadata: kind not set"
         )));
     }
+    let named = obj
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .is_some_and(|n| !n.is_null() && n.as_str() != Some(""));
+    if !named && !kind.ends_with("List") {
+        return Err(Error::msg(format!(
+            "{file}: missing metadata.name in object of kind {kind}"
+        )));
+    }
     stringify_annotations(&mut obj);
     out.push(Resource::new(obj));
     Ok(())
@@ -527,12 +529,62 @@ fn fix_legacy(mut v: Value) -> Value {
         for key in ["commonLabels", "commonAnnotations"] {
             if let Some(Value::Object(labels)) = m.get_mut(key) {
                 for val in labels.values_mut() {
-                    *val = Value::String(scalar_text(val));
+                    if val.is_null() {
+                        *val = Value::String(String::new());
+                    }
                 }
             }
         }
     }
     v
+}
+
+/// Label and annotation values of a kustomization are strings in kustomize's types: a number or
+/// a boolean (`1`, `true`, `y`) is refused, as kustomize refuses it, rather than converted.
+fn check_string_maps(k: &Value, file: &str) -> Result<(), Error> {
+    let mut maps: Vec<(String, &Value)> = ["commonLabels", "commonAnnotations"]
+        .iter()
+        .filter_map(|f| k.get(*f).map(|m| ((*f).to_string(), m)))
+        .collect();
+    if let Some(Value::Array(labels)) = k.get("labels") {
+        for (i, l) in labels.iter().enumerate() {
+            if let Some(p) = l.get("pairs") {
+                maps.push((format!("labels[{i}].pairs"), p));
+            }
+        }
+    }
+    for (field, m) in maps {
+        let Value::Object(m) = m else { continue };
+        if let Some((key, _)) = m.iter().find(|(_, v)| !(v.is_string() || v.is_null())) {
+            return Err(Error::msg(format!(
+                "{file}: invalid Kustomization: the value of {field}.{key} must be a string (quote it)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// kustomize's `EnforceFields`: the kind is `Kustomization` or `Component` (or unset), and the
+/// apiVersion, when set, is the one of that kind.
+fn enforce_kind_and_version(k: &Kustomization, file: &str) -> Result<(), Error> {
+    let kind = k.kind.as_deref().unwrap_or("");
+    if !matches!(kind, "" | "Kustomization" | "Component") {
+        return Err(Error::msg(format!(
+            "{file}: kind should be Kustomization or Component"
+        )));
+    }
+    let (kind, required) = if kind == "Component" {
+        ("Component", "kustomize.config.k8s.io/v1alpha1")
+    } else {
+        ("Kustomization", "kustomize.config.k8s.io/v1beta1")
+    };
+    match k.api_version.as_deref() {
+        None | Some("") => Ok(()),
+        Some(v) if v == required => Ok(()),
+        Some(_) => Err(Error::msg(format!(
+            "{file}: apiVersion for {kind} should be {required}"
+        ))),
+    }
 }
 
 /// Whether a kustomization sets nothing but its `apiVersion` and `kind`, which kustomize refuses:
