@@ -193,7 +193,7 @@ fn new_image(img: &str, image: &Image) -> Option<String> {
         return None;
     }
     let name = image.new_name.as_deref().unwrap_or(name);
-    let tag = image.new_tag.as_ref().map(scalar_text);
+    let tag = image.new_tag.clone();
     let rest = if let Some(d) = &image.digest {
         format!("@{d}")
     } else if let Some(t) = tag {

@@ -79,7 +79,7 @@ pub struct FieldSpec {
 pub struct Image {
     pub name: String,
     pub new_name: Option<String>,
-    pub new_tag: Option<Value>,
+    pub new_tag: Option<String>,
     pub digest: Option<String>,
     pub tag_suffix: Option<String>,
 }

@@ -42,8 +42,31 @@ pub(crate) fn strategic_merge_entries(
             );
         }
         for doc in docs {
+            check_patch_doc(&doc, entry).map_err(|e| e.in_field(&t.file, &field))?;
             apply_smp_by_id(res, &doc, custom_schema(t))?;
         }
+    }
+    Ok(())
+}
+
+/// A strategic merge patch is read as a resource: kustomize refuses one without a kind, or
+/// without a name (unless its kind is a list).
+pub(crate) fn check_patch_doc(doc: &Value, what: &str) -> Result<(), Error> {
+    let (_, kind, name, _) = patch_id(doc);
+    let what = if what.contains('\n') {
+        "inline patch"
+    } else {
+        what
+    };
+    if kind.is_empty() {
+        return Err(Error::msg(format!(
+            "unable to parse SM or JSON patch from {what}: missing kind"
+        )));
+    }
+    if name.is_empty() && !kind.ends_with("List") {
+        return Err(Error::msg(format!(
+            "unable to parse SM or JSON patch from {what}: missing metadata.name"
+        )));
     }
     Ok(())
 }
@@ -236,6 +259,8 @@ pub(crate) fn apply_patch_entry(
         return Ok(());
     }
     for doc in docs {
+        check_patch_doc(&doc, p.path.as_deref().unwrap_or("inline patch"))
+            .map_err(|e| e.in_field(&t.file, field))?;
         match &p.target {
             None => apply_smp_by_id(res, &doc, custom_schema(t))
                 .map_err(|e| e.in_field(&t.file, field))?,

@@ -296,6 +296,7 @@ fn transform(
                 docs.extend(parse_documents(&text, &t.file)?);
             }
             for d in docs {
+                crate::patch::check_patch_doc(&d, "PatchStrategicMergeTransformer")?;
                 crate::patch::apply_smp_by_id(res, &d, crate::patch::custom_schema(t))?;
             }
         }
