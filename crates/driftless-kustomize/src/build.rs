@@ -43,11 +43,22 @@ pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Va
         .collect())
 }
 
+/// kustomize's final rewrite of an object's annotations: values become strings (a number put
+/// there by a replacement is quoted), and an empty or null annotations field is removed.
 fn drop_empty_annotations(r: &mut Resource) {
-    if let Some(Value::Object(md)) = r.obj.get_mut("metadata")
-        && md
-            .get("annotations")
-            .is_some_and(|a| a.is_null() || a.as_object().is_some_and(Map::is_empty))
+    let Some(Value::Object(md)) = r.obj.get_mut("metadata") else {
+        return;
+    };
+    if let Some(Value::Object(a)) = md.get_mut("annotations") {
+        for v in a.values_mut() {
+            if matches!(v, Value::Number(_) | Value::Bool(_)) {
+                *v = Value::String(scalar_text(v));
+            }
+        }
+    }
+    if md
+        .get("annotations")
+        .is_some_and(|a| a.is_null() || a.as_object().is_some_and(Map::is_empty))
     {
         md.shift_remove("annotations");
     }
