@@ -67,7 +67,16 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
                     .cloned()
                     .unwrap_or_default();
                 if behavior == Behavior::Replace {
-                    old.obj.shift_remove(field);
+                    // The replacement's own field, even empty (a Secret's `data: {}`).
+                    match r.obj.get(field) {
+                        Some(v) => {
+                            old.obj.insert(field.to_string(), v.clone());
+                        }
+                        None => {
+                            old.obj.shift_remove(field);
+                        }
+                    }
+                    continue;
                 }
                 if new.is_empty() {
                     continue;
