@@ -298,65 +298,64 @@ pub(crate) fn select_with(
     Ok(out)
 }
 
-fn anchored(pattern: &str, value: &str) -> bool {
-    // Selectors are anchored regular expressions; plain names (the common case) compare
-    // directly, and a few regex forms are supported without a regex engine.
+/// Whether `value` matches the selector field `pattern`, a regular expression anchored at both
+/// ends as kustomize anchors it (`^(?:pattern)$`, RE2 syntax). Plain names compare directly;
+/// compiled expressions are cached per thread.
+fn anchored(pattern: &str, value: &str) -> Result<bool, Error> {
     if pattern == value {
-        return true;
+        return Ok(true);
     }
-    if pattern.contains(['*', '.', '|', '(', '[', '^', '$', '+', '?']) {
-        return simple_regex(pattern, value);
+    if !pattern.contains(|c: char| "\\.+*?()|[]{}^$".contains(c)) {
+        return Ok(false);
     }
-    false
-}
-
-fn simple_regex(pattern: &str, value: &str) -> bool {
-    let p = pattern.trim_start_matches('^').trim_end_matches('$');
-    if p.contains('|') && !p.contains('(') {
-        return p.split('|').any(|alt| simple_regex(alt, value));
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
     }
-    if let Some(inner) = p.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
-        return inner.split('|').any(|alt| simple_regex(alt, value));
-    }
-    if p == ".*" {
-        return true;
-    }
-    if let Some(prefix) = p.strip_suffix(".*") {
-        if let Some(rest) = prefix.strip_prefix(".*") {
-            return value.contains(rest);
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(re) = cache.get(pattern) {
+            return Ok(re.is_match(value));
         }
-        return value.starts_with(prefix);
-    }
-    if let Some(suffix) = p.strip_prefix(".*") {
-        return value.ends_with(suffix);
-    }
-    p == value
+        let re = regex::Regex::new(&format!("^(?:{pattern})$"))
+            .map_err(|e| Error::msg(format!("invalid selector regex {pattern:?}: {e}")))?;
+        let m = re.is_match(value);
+        if cache.len() < 1024 {
+            cache.insert(pattern.to_string(), re);
+        }
+        Ok(m)
+    })
 }
 
 fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
-    let anchored = |p: &str, v: &str| if regex { anchored(p, v) } else { p == v };
+    let anchored = |p: &str, v: &str| -> Result<bool, Error> {
+        if regex { anchored(p, v) } else { Ok(p == v) }
+    };
     if let Some(g) = &sel.group
-        && !anchored(g, r.group())
+        && !anchored(g, r.group())?
     {
         return Ok(false);
     }
     if let Some(v) = &sel.version
-        && !anchored(v, r.version())
+        && !anchored(v, r.version())?
     {
         return Ok(false);
     }
     if let Some(k) = &sel.kind
-        && !anchored(k, r.kind())
+        && !anchored(k, r.kind())?
     {
         return Ok(false);
     }
     if let Some(n) = &sel.name
-        && !(anchored(n, r.name()) || r.history.iter().any(|(h, _)| anchored(n, h)))
+        && !(anchored(n, r.name())?
+            || r.history
+                .iter()
+                .any(|(h, _)| anchored(n, h).unwrap_or(false)))
     {
         return Ok(false);
     }
     if let Some(ns) = &sel.namespace
-        && !anchored(ns, r.namespace())
+        && !anchored(ns, r.namespace())?
     {
         return Ok(false);
     }
