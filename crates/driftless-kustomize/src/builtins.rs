@@ -10,7 +10,15 @@ use crate::resource::Resource;
 use crate::resource::scalar_text;
 use serde_json::Value;
 
-/// The `images` transformer for one image: containers anywhere, plus configured fields.
+/// The image transformer's default field specs, applied to objects of every kind after the walk
+/// over containers (so a tag suffix lands twice on those paths, as in kustomize v5.5).
+const IMAGE_SPECS: &str = "||spec/containers/image|false
+||spec/initContainers/image|false
+||spec/template/spec/containers/image|false
+||spec/template/spec/initContainers/image|false";
+
+/// The `images` transformer for one image, as kustomize's: the images of `containers` and
+/// `initContainers` anywhere (CRDs aside), then the default field specs and configured ones.
 pub(crate) fn apply_image(
     res: &mut [Resource],
     image: &Image,
@@ -18,13 +26,14 @@ pub(crate) fn apply_image(
 ) {
     {
         for r in res.iter_mut() {
-            let specs: Vec<Spec> = extra
-                .iter()
-                .map(Spec::from_field_spec)
-                .filter(|s| s.matches(r))
-                .collect();
+            let mut specs = fieldspecs::parse(IMAGE_SPECS);
+            specs.extend(extra.iter().map(Spec::from_field_spec));
+            specs.retain(|s| s.matches(r));
+            let crd = r.kind() == "CustomResourceDefinition";
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
-            walk_containers(&mut obj, image);
+            if !crd {
+                walk_containers(&mut obj, image);
+            }
             for spec in &specs {
                 crate::fieldpath::visit(&mut obj, &spec.path, false, &mut |v| {
                     if let Value::String(img) = v
@@ -154,10 +163,8 @@ fn walk_containers(v: &mut Value, image: &Image) {
     match v {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
-                if matches!(
-                    k.as_str(),
-                    "containers" | "initContainers" | "ephemeralContainers"
-                ) && let Value::Array(items) = child
+                if matches!(k.as_str(), "containers" | "initContainers")
+                    && let Value::Array(items) = child
                 {
                     for c in items.iter_mut() {
                         if let Some(Value::String(img)) = c.get_mut("image")
@@ -175,31 +182,59 @@ fn walk_containers(v: &mut Value, image: &Image) {
     }
 }
 
-/// Splits an image reference into name and the `:tag` / `@digest` rest.
-pub(crate) fn split_image(img: &str) -> (&str, &str) {
-    if let Some(at) = img.find('@') {
-        return (&img[..at], &img[at..]);
-    }
-    let slash = img.rfind('/').map_or(0, |i| i + 1);
-    match img[slash..].rfind(':') {
-        Some(c) => (&img[..slash + c], &img[slash + c..]),
-        None => (img, ""),
-    }
-}
-
+/// The new reference for container image `img` if `image` applies to it, as kustomize's image
+/// tag updater computes it: the name matches `image.name` read as a regular expression followed
+/// by an optional tag and digest; a new tag and a digest both set give `name:tag@digest`, a new
+/// tag alone drops the digest, a digest alone drops the tag, a tag suffix extends the tag.
 fn new_image(img: &str, image: &Image) -> Option<String> {
-    let (name, rest) = split_image(img);
-    if name != image.name {
+    let pattern = format!(
+        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+        image.name
+    );
+    if !crate::pattern::is_match(&pattern, img).unwrap_or(false) {
         return None;
     }
-    let name = image.new_name.as_deref().unwrap_or(name);
-    let tag = image.new_tag.clone();
-    let rest = if let Some(d) = &image.digest {
-        format!("@{d}")
-    } else if let Some(t) = tag {
-        format!(":{t}")
-    } else {
-        rest.to_string()
+    let (name, tag, digest) = split_reference(img);
+    let set = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
+    let name = set(&image.new_name).unwrap_or_else(|| name.to_string());
+    let (tag, digest) = match (
+        set(&image.new_tag),
+        set(&image.digest),
+        set(&image.tag_suffix),
+    ) {
+        (Some(t), Some(d), _) => (t, d),
+        (Some(t), None, _) => (t, String::new()),
+        (None, Some(d), _) => (String::new(), d),
+        (None, None, Some(suffix)) => (format!("{tag}{suffix}"), String::new()),
+        (None, None, None) => (tag.to_string(), digest.to_string()),
     };
-    Some(format!("{name}{rest}"))
+    let mut out = name;
+    if !tag.is_empty() {
+        out.push(':');
+        out.push_str(&tag);
+    }
+    if !digest.is_empty() {
+        out.push('@');
+        out.push_str(&digest);
+    }
+    Some(out)
+}
+
+/// Splits an image reference into name, tag and digest as kustomize does: the tag and digest
+/// are searched after the first `/`, a digest before any `:` leaves no tag.
+fn split_reference(img: &str) -> (&str, &str, &str) {
+    let slash = img.find('/').filter(|i| *i > 0).unwrap_or(0);
+    let search = &img[slash..];
+    let (at, colon) = (search.find('@'), search.find(':'));
+    match (at, colon) {
+        (None, None) => (img, "", ""),
+        (Some(a), c) if c.is_none_or(|c| a < c) => (&img[..slash + a], "", &img[slash + a + 1..]),
+        (Some(a), Some(c)) => (
+            &img[..slash + c],
+            &img[slash + c + 1..slash + a],
+            &img[slash + a + 1..],
+        ),
+        (None, Some(c)) => (&img[..slash + c], &img[slash + c + 1..], ""),
+        (Some(_), None) => (img, "", ""),
+    }
 }

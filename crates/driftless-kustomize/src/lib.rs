@@ -28,6 +28,7 @@ pub mod kustomization;
 mod nameref;
 pub mod parse;
 mod patch;
+mod pattern;
 mod plugins;
 mod replacements;
 pub mod resource;

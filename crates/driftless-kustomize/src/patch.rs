@@ -300,7 +300,7 @@ pub(crate) fn select_with(
 
 /// Whether `value` matches the selector field `pattern`, a regular expression anchored at both
 /// ends as kustomize anchors it (`^(?:pattern)$`, RE2 syntax). Plain names compare directly;
-/// compiled expressions are cached per thread.
+/// compiled expressions are cached (see [`crate::pattern`]).
 fn anchored(pattern: &str, value: &str) -> Result<bool, Error> {
     if pattern == value {
         return Ok(true);
@@ -308,23 +308,8 @@ fn anchored(pattern: &str, value: &str) -> Result<bool, Error> {
     if !pattern.contains(|c: char| "\\.+*?()|[]{}^$".contains(c)) {
         return Ok(false);
     }
-    thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
-    }
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(re) = cache.get(pattern) {
-            return Ok(re.is_match(value));
-        }
-        let re = regex::Regex::new(&format!("^(?:{pattern})$"))
-            .map_err(|e| Error::msg(format!("invalid selector regex {pattern:?}: {e}")))?;
-        let m = re.is_match(value);
-        if cache.len() < 1024 {
-            cache.insert(pattern.to_string(), re);
-        }
-        Ok(m)
-    })
+    crate::pattern::is_match(&format!("^(?:{pattern})$"), value)
+        .map_err(|e| Error::msg(format!("patch target: {e}")))
 }
 
 fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
