@@ -179,8 +179,12 @@ impl Builder<'_> {
         if self.options.allow_outside_root {
             return Ok(());
         }
-        let root = &t.dir;
-        let inside = root == "/" || path == root || path.starts_with(&format!("{root}/"));
+        // Symbolic links are followed first, on both sides, as kustomize evaluates them.
+        let root = self.fs.resolve(&t.dir).unwrap_or_else(|| t.dir.clone());
+        let real = self.fs.resolve(path);
+        let inside = real
+            .as_deref()
+            .is_some_and(|p| root == "/" || p == root || p.starts_with(&format!("{root}/")));
         if inside {
             Ok(())
         } else {

@@ -305,3 +305,34 @@ fn helm_charts_are_an_error_until_supported() {
         assert!(err.starts_with(want), "{k}: {err}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_are_followed_before_the_load_restrictions() -> std::io::Result<()> {
+    use driftless_kustomize::DiskFs;
+    let tmp =
+        std::env::temp_dir().join(format!("driftless-kustomize-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(tmp.join("app/sub"))?;
+    std::fs::write(tmp.join("outside.yaml"), cm("out"))?;
+    std::fs::write(tmp.join("app/sub/inside.yaml"), cm("in"))?;
+    std::os::unix::fs::symlink(tmp.join("outside.yaml"), tmp.join("app/out.yaml"))?;
+    std::os::unix::fs::symlink(tmp.join("app/sub/inside.yaml"), tmp.join("app/in.yaml"))?;
+    let fs = DiskFs::new(&tmp);
+    let build = |k: &str| -> Result<String, String> {
+        std::fs::write(tmp.join("app/kustomization.yaml"), k).map_err(|e| e.to_string())?;
+        build_yaml(&fs, "/app", &Options::default()).map_err(|e| e.to_string())
+    };
+    // A link inside the kustomization's directory is read; one leading out of it is refused.
+    assert_eq!(build("resources:\n- in.yaml\n"), Ok(cm("in")));
+    let err = build("resources:\n- out.yaml\n").err().unwrap_or_default();
+    assert!(
+        err.contains("security; file '/app/out.yaml' is not in or below '/app'"),
+        "{err}"
+    );
+    let err = build("configMapGenerator:\n- name: g\n  files:\n  - out.yaml\n")
+        .err()
+        .unwrap_or_default();
+    assert!(err.contains("is not in or below '/app'"), "{err}");
+    std::fs::remove_dir_all(&tmp)
+}
