@@ -118,6 +118,14 @@ pub(crate) fn make(
     kind: &str,
 ) -> Result<Resource, Error> {
     let name = g.name.clone().unwrap_or_default();
+    if name.is_empty() {
+        let what = if kind == "Secret" {
+            "secret"
+        } else {
+            "configmap"
+        };
+        return Err(Error::msg(format!("a {what} must have a name")));
+    }
     let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
     // kustomize reads env files first (`envs`, then the legacy `env`), then literals, then files.
     for env in g.envs.iter().chain(g.env.iter()) {
@@ -125,9 +133,12 @@ pub(crate) fn make(
         pairs.extend(env_pairs(&text));
     }
     for lit in &g.literals {
-        let (k, v) = lit.split_once('=').ok_or_else(|| {
-            Error::msg("invalid literal source (the value is not shown), expected key=value")
-        })?;
+        let (k, v) = lit
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| {
+                Error::msg("invalid literal source (the value is not shown), expected key=value")
+            })?;
         pairs.push((k.to_string(), unquote(v).as_bytes().to_vec()));
     }
     for f in &g.files {
