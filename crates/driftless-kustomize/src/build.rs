@@ -508,14 +508,6 @@ fn stringify_annotations(obj: &mut Map<String, Value>) {
 /// Moves legacy spellings into their current fields before the typed read.
 fn fix_legacy(mut v: Value) -> Value {
     if let Value::Object(m) = &mut v {
-        // `patchesStrategicMerge` entries may be inline objects in older files.
-        if let Some(Value::Array(items)) = m.get_mut("patchesStrategicMerge") {
-            for item in items.iter_mut() {
-                if !item.is_string() {
-                    *item = Value::String(crate::emit::to_yaml(item));
-                }
-            }
-        }
         let old = std::mem::take(m);
         for (k, v) in old {
             let key = TOP_KEYS
