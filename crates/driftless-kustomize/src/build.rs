@@ -528,6 +528,7 @@ fn fix_legacy(mut v: Value) -> Value {
                 }
             }
         }
+        canonical_entry_keys(m);
         if let Some(Value::Array(vars)) = m.get_mut("vars") {
             for v in vars.iter_mut() {
                 canonical_keys(v);
@@ -642,6 +643,93 @@ const TOP_KEYS: &[&str] = &[
     "helmGlobals",
     "helmChartInflationGenerator",
 ];
+
+const GENERATOR_KEYS: &[&str] = &[
+    "name",
+    "namespace",
+    "behavior",
+    "files",
+    "literals",
+    "envs",
+    "env",
+    "options",
+    "type",
+];
+const GENERATOR_OPTION_KEYS: &[&str] = &[
+    "labels",
+    "annotations",
+    "disableNameSuffixHash",
+    "immutable",
+];
+const PATCH_KEYS: &[&str] = &["path", "patch", "target", "options"];
+const SELECTOR_KEYS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
+const IMAGE_KEYS: &[&str] = &["name", "newName", "newTag", "digest", "tagSuffix"];
+const REPLICA_KEYS: &[&str] = &["name", "count"];
+const LABEL_KEYS: &[&str] = &["pairs", "includeSelectors", "includeTemplates", "fields"];
+const SORT_KEYS: &[&str] = &["order", "legacySortOptions"];
+const LEGACY_SORT_KEYS: &[&str] = &["orderFirst", "orderLast"];
+
+/// Renames the keys of `v` (a mapping) that match one of `names` case-insensitively.
+fn canon(v: &mut Value, names: &[&str]) {
+    if let Value::Object(m) = v {
+        let old = std::mem::take(m);
+        for (k, val) in old {
+            let key = names
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&k))
+                .map_or(k, |c| (*c).to_string());
+            m.insert(key, val);
+        }
+    }
+}
+
+/// kustomize's Go types match field names case-insensitively at every level: the fields of
+/// generator, patch, image, replica, label and sort entries are renamed to their spelling here
+/// (user data such as label pairs is left alone). Unknown fields are then refused by the types.
+fn canonical_entry_keys(m: &mut Map<String, Value>) {
+    let each = |m: &mut Map<String, Value>, key: &str, f: &dyn Fn(&mut Value)| {
+        if let Some(Value::Array(items)) = m.get_mut(key) {
+            items.iter_mut().for_each(f);
+        }
+    };
+    let generator = |g: &mut Value| {
+        canon(g, GENERATOR_KEYS);
+        if let Some(o) = g.get_mut("options") {
+            canon(o, GENERATOR_OPTION_KEYS);
+        }
+    };
+    each(m, "configMapGenerator", &generator);
+    each(m, "secretGenerator", &generator);
+    if let Some(o) = m.get_mut("generatorOptions") {
+        canon(o, GENERATOR_OPTION_KEYS);
+    }
+    let patch = |p: &mut Value| {
+        canon(p, PATCH_KEYS);
+        if let Some(t) = p.get_mut("target") {
+            canon(t, SELECTOR_KEYS);
+        }
+    };
+    each(m, "patches", &patch);
+    each(m, "patchesJson6902", &patch);
+    each(m, "images", &|i| canon(i, IMAGE_KEYS));
+    each(m, "imageTags", &|i| canon(i, IMAGE_KEYS));
+    each(m, "replicas", &|r| canon(r, REPLICA_KEYS));
+    each(m, "labels", &|l| canon(l, LABEL_KEYS));
+    if let Some(s) = m.get_mut("sortOptions") {
+        canon(s, SORT_KEYS);
+        if let Some(l) = s.get_mut("legacySortOptions") {
+            canon(l, LEGACY_SORT_KEYS);
+        }
+    }
+}
 
 /// Field names of `vars` entries, which kustomize matches case-insensitively.
 const VAR_KEYS: &[&str] = &[

@@ -86,7 +86,25 @@ pub(crate) fn run_generators(
             .to_string();
         match kind.as_str() {
             "ConfigMapGenerator" | "SecretGenerator" => {
-                let mut g: Generator = serde_json::from_value(cfg.clone())
+                // A plugin configuration is read leniently (its other fields are ignored).
+                let mut args = cfg.clone();
+                if let Some(m) = args.as_object_mut() {
+                    m.retain(|k, _| {
+                        [
+                            "name",
+                            "namespace",
+                            "behavior",
+                            "files",
+                            "literals",
+                            "envs",
+                            "env",
+                            "options",
+                            "type",
+                        ]
+                        .contains(&k.as_str())
+                    });
+                }
+                let mut g: Generator = serde_json::from_value(args)
                     .map_err(|e| Error::msg(format!("{}: invalid {kind}: {e}", t.file)))?;
                 let md = cfg.get("metadata");
                 let cfg_name = md
