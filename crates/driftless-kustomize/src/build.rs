@@ -6,12 +6,12 @@ use crate::fs::{FileSystem, join, normalize};
 use crate::kustomization::{FILE_NAMES, Kustomization};
 use crate::parse::{parse_documents, parse_one};
 use crate::resource::{Resource, scalar_text};
-use crate::target::{Accumulator, Builder, Options, Target, is_remote};
+use crate::target::{Accumulator, Builder, Options, Target, dir_in_tree, is_remote, outside_tree};
 use serde_json::{Map, Value};
 
 /// Builds the kustomization in `dir` and returns the resulting objects.
 pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Value>, Error> {
-    let b = Builder { fs, options };
+    let b = Builder::new(fs, options);
     let dir = normalize(dir);
     let mut ra = Accumulator::default();
     // The directory built may hold a Component; only `resources` entries may not.
@@ -26,11 +26,42 @@ pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Va
             != Some("true")
     });
     crate::sort::sort(&mut ra.resources, k.sort_options.as_ref(), options.reorder)?;
+    let keeps_all = ["originAnnotations", "transformerAnnotations"]
+        .iter()
+        .all(|o| k.build_metadata.iter().any(|m| m == o));
+    if !keeps_all {
+        // kustomize rewrites the annotations of every object when it removes its own, and an
+        // annotations field left empty (or null) is removed then.
+        for r in ra.resources.iter_mut() {
+            drop_empty_annotations(r);
+        }
+    }
     Ok(ra
         .resources
         .into_iter()
         .map(|r| Value::Object(r.obj))
         .collect())
+}
+
+/// kustomize's final rewrite of an object's annotations: values become strings (a number put
+/// there by a replacement is quoted), and an empty or null annotations field is removed.
+fn drop_empty_annotations(r: &mut Resource) {
+    let Some(Value::Object(md)) = r.obj.get_mut("metadata") else {
+        return;
+    };
+    if let Some(Value::Object(a)) = md.get_mut("annotations") {
+        for v in a.values_mut() {
+            if matches!(v, Value::Number(_) | Value::Bool(_)) {
+                *v = Value::String(scalar_text(v));
+            }
+        }
+    }
+    if md
+        .get("annotations")
+        .is_some_and(|a| a.is_null() || a.as_object().is_some_and(Map::is_empty))
+    {
+        md.shift_remove("annotations");
+    }
 }
 
 /// Builds and prints the way `kustomize build` does.
@@ -68,9 +99,15 @@ impl Builder<'_> {
         } else {
             value
         };
-        let k: Kustomization = serde_json::from_value(fix_legacy(value))
+        let value = fix_legacy(value);
+        check_string_maps(&value, &file)?;
+        if is_empty(&value) {
+            return Err(Error::msg(format!("{file}: kustomization is empty")));
+        }
+        let k: Kustomization = serde_json::from_value(value)
             .map_err(|e| Error::msg(format!("{file}: invalid Kustomization: {e}")))?;
         let mut k = k;
+        enforce_kind_and_version(&k, &file)?;
         // `imageTags` is the old name of `images`.
         let tags = std::mem::take(&mut k.image_tags);
         k.images.extend(tags);
@@ -97,7 +134,9 @@ impl Builder<'_> {
                 err("builtin version and custom schema provided, cannot use both".into())
             }
             (Some(p), None) => {
-                let full = join(&t.dir, p);
+                let full = self
+                    .file_in_root(t, p)
+                    .map_err(|e| e.in_field(&t.file, "openapi"))?;
                 if !self.fs.exists(&full) {
                     return err(format!("'{full}' doesn't exist"));
                 }
@@ -123,17 +162,29 @@ impl Builder<'_> {
 
     /// Reads a file named in a kustomization, enforcing the load restrictions.
     pub(crate) fn read_in_root(&self, t: &Target, rel: &str) -> Result<String, Error> {
-        let path = join(&t.dir, rel);
-        self.check_root(t, &path)?;
+        let path = self.file_in_root(t, rel)?;
         self.read_text(&path)
+    }
+
+    /// The path of a file named in kustomization `t`, as kustomize's `LoadRestrictionsRootOnly`
+    /// allows it: inside the kustomization's directory (unless the build allows any path), and
+    /// never above the root of the tree (a `..` is not clamped there).
+    pub(crate) fn file_in_root(&self, t: &Target, rel: &str) -> Result<String, Error> {
+        let path = dir_in_tree(t, rel)?;
+        self.check_root(t, &path)?;
+        Ok(path)
     }
 
     pub(crate) fn check_root(&self, t: &Target, path: &str) -> Result<(), Error> {
         if self.options.allow_outside_root {
             return Ok(());
         }
-        let root = &t.dir;
-        let inside = root == "/" || path == root || path.starts_with(&format!("{root}/"));
+        // Symbolic links are followed first, on both sides, as kustomize evaluates them.
+        let root = self.fs.resolve(&t.dir).unwrap_or_else(|| t.dir.clone());
+        let real = self.fs.resolve(path);
+        let inside = real
+            .as_deref()
+            .is_some_and(|p| root == "/" || p == root || p.starts_with(&format!("{root}/")));
         if inside {
             Ok(())
         } else {
@@ -143,13 +194,56 @@ impl Builder<'_> {
         }
     }
 
+    /// Accumulates the kustomization in `dir`, refusing, as kustomize does, a directory that is
+    /// or contains one already being accumulated (a cycle).
     fn accumulate(
         &self,
         dir: &str,
         ra: &mut Accumulator,
         expect: Expect,
     ) -> Result<Kustomization, Error> {
+        let visited = {
+            let chain = self.chain.borrow();
+            chain
+                .iter()
+                .rev()
+                .find(|a| contains(dir, a))
+                .cloned()
+                .map(|a| {
+                    let mut path: Vec<&str> = chain.iter().map(String::as_str).collect();
+                    path.push(dir);
+                    (a, path.join(" -> "))
+                })
+        };
+        if let Some((a, path)) = visited {
+            return Err(Error::msg(format!(
+                "cycle detected: candidate root '{dir}' contains visited root '{a}' ({path})"
+            )));
+        }
+        self.chain.borrow_mut().push(dir.to_string());
+        let result = self.accumulate_here(dir, ra, expect);
+        self.chain.borrow_mut().pop();
+        result
+    }
+
+    fn accumulate_here(
+        &self,
+        dir: &str,
+        ra: &mut Accumulator,
+        expect: Expect,
+    ) -> Result<Kustomization, Error> {
         let mut t = self.load_kustomization(dir)?;
+        for (field, set) in [
+            ("helmCharts", !t.k.helm_charts.is_empty()),
+            (
+                "helmChartInflationGenerator",
+                !t.k.helm_chart_inflation_generator.is_empty(),
+            ),
+        ] {
+            if set {
+                return Err(Error::msg(crate::target::HELM_UNSUPPORTED).in_field(&t.file, field));
+            }
+        }
         let is_component = t.k.kind.as_deref() == Some("Component");
         match expect {
             Expect::Kustomization if is_component => {
@@ -164,15 +258,6 @@ impl Builder<'_> {
                 )));
             }
             _ => {}
-        }
-        if is_component
-            && let Some(av) = &t.k.api_version
-            && av != "kustomize.config.k8s.io/v1alpha1"
-        {
-            return Err(Error::msg(format!(
-                "{}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1",
-                t.file
-            )));
         }
         let entries: Vec<String> =
             t.k.bases
@@ -210,7 +295,9 @@ impl Builder<'_> {
         crate::generate::run(self, &t, ra)?;
         crate::plugins::run_generators(self, &t, ra)?;
         for comp in &t.k.components {
-            let path = join(&t.dir, comp);
+            let path = dir_in_tree(&t, comp).map_err(|e| {
+                Error::msg(format!("accumulating components: {e}")).in_field(&t.file, "components")
+            })?;
             if !self.fs.is_dir(&path) {
                 return Err(Error::msg(format!(
                     "accumulating components: accumulateDirectory: \"'{path}' must build at directory: '{path}'\""
@@ -299,10 +386,7 @@ impl Builder<'_> {
             let (fs, dir) = loader
                 .load(entry)
                 .map_err(|e| Error::msg(format!("'{entry}': {e}")))?;
-            let remote = Builder {
-                fs: fs.as_ref(),
-                options: self.options,
-            };
+            let remote = Builder::new(fs.as_ref(), self.options);
             let mut sub = Accumulator::default();
             remote
                 .accumulate(&normalize(&dir), &mut sub, Expect::Kustomization)
@@ -315,7 +399,8 @@ impl Builder<'_> {
         }
         if crate::fs::escapes_root(&t.dir, entry) {
             return Err(Error::msg(format!(
-                "accumulation err='accumulating resources from '{entry}': '{entry}' lies outside the root of the tree being built'"
+                "accumulation err='accumulating resources from '{entry}': {}'",
+                outside_tree(entry)
             )));
         }
         let path = join(&t.dir, entry);
@@ -342,6 +427,11 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether directory `outer` is `inner` or one of its ancestors.
+fn contains(outer: &str, inner: &str) -> bool {
+    outer == "/" || outer == inner || inner.starts_with(&format!("{outer}/"))
 }
 
 /// Adds what a base accumulated to its parent.
@@ -389,6 +479,15 @@ fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error
             "{file}: missing Resource metadata: kind not set"
         )));
     }
+    let named = obj
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .is_some_and(|n| !n.is_null() && n.as_str() != Some(""));
+    if !named && !kind.ends_with("List") {
+        return Err(Error::msg(format!(
+            "{file}: missing metadata.name in object of kind {kind}"
+        )));
+    }
     stringify_annotations(&mut obj);
     out.push(Resource::new(obj));
     Ok(())
@@ -409,14 +508,6 @@ fn stringify_annotations(obj: &mut Map<String, Value>) {
 /// Moves legacy spellings into their current fields before the typed read.
 fn fix_legacy(mut v: Value) -> Value {
     if let Value::Object(m) = &mut v {
-        // `patchesStrategicMerge` entries may be inline objects in older files.
-        if let Some(Value::Array(items)) = m.get_mut("patchesStrategicMerge") {
-            for item in items.iter_mut() {
-                if !item.is_string() {
-                    *item = Value::String(crate::emit::to_yaml(item));
-                }
-            }
-        }
         let old = std::mem::take(m);
         for (k, v) in old {
             let key = TOP_KEYS
@@ -425,6 +516,19 @@ fn fix_legacy(mut v: Value) -> Value {
                 .map_or(k, |c| (*c).to_string());
             m.insert(key, v);
         }
+        // A field set to null (`patches:` with every entry commented out) is absent, as in
+        // kustomize's Go types; so is a null field of an entry (`literals:` of a generator).
+        m.retain(|_, v| !v.is_null());
+        for v in m.values_mut() {
+            if let Value::Array(items) = v {
+                for item in items.iter_mut() {
+                    if let Value::Object(fields) = item {
+                        fields.retain(|_, f| !f.is_null());
+                    }
+                }
+            }
+        }
+        canonical_entry_keys(m);
         if let Some(Value::Array(vars)) = m.get_mut("vars") {
             for v in vars.iter_mut() {
                 canonical_keys(v);
@@ -433,12 +537,73 @@ fn fix_legacy(mut v: Value) -> Value {
         for key in ["commonLabels", "commonAnnotations"] {
             if let Some(Value::Object(labels)) = m.get_mut(key) {
                 for val in labels.values_mut() {
-                    *val = Value::String(scalar_text(val));
+                    if val.is_null() {
+                        *val = Value::String(String::new());
+                    }
                 }
             }
         }
     }
     v
+}
+
+/// Label and annotation values of a kustomization are strings in kustomize's types: a number or
+/// a boolean (`1`, `true`, `y`) is refused, as kustomize refuses it, rather than converted.
+fn check_string_maps(k: &Value, file: &str) -> Result<(), Error> {
+    let mut maps: Vec<(String, &Value)> = ["commonLabels", "commonAnnotations"]
+        .iter()
+        .filter_map(|f| k.get(*f).map(|m| ((*f).to_string(), m)))
+        .collect();
+    if let Some(Value::Array(labels)) = k.get("labels") {
+        for (i, l) in labels.iter().enumerate() {
+            if let Some(p) = l.get("pairs") {
+                maps.push((format!("labels[{i}].pairs"), p));
+            }
+        }
+    }
+    for (field, m) in maps {
+        let Value::Object(m) = m else { continue };
+        if let Some((key, _)) = m.iter().find(|(_, v)| !(v.is_string() || v.is_null())) {
+            return Err(Error::msg(format!(
+                "{file}: invalid Kustomization: the value of {field}.{key} must be a string (quote it)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// kustomize's `EnforceFields`: the kind is `Kustomization` or `Component` (or unset), and the
+/// apiVersion, when set, is the one of that kind.
+fn enforce_kind_and_version(k: &Kustomization, file: &str) -> Result<(), Error> {
+    let kind = k.kind.as_deref().unwrap_or("");
+    if !matches!(kind, "" | "Kustomization" | "Component") {
+        return Err(Error::msg(format!(
+            "{file}: kind should be Kustomization or Component"
+        )));
+    }
+    let (kind, required) = if kind == "Component" {
+        ("Component", "kustomize.config.k8s.io/v1alpha1")
+    } else {
+        ("Kustomization", "kustomize.config.k8s.io/v1beta1")
+    };
+    match k.api_version.as_deref() {
+        None | Some("") => Ok(()),
+        Some(v) if v == required => Ok(()),
+        Some(_) => Err(Error::msg(format!(
+            "{file}: apiVersion for {kind} should be {required}"
+        ))),
+    }
+}
+
+/// Whether a kustomization sets nothing but its `apiVersion` and `kind`, which kustomize refuses:
+/// every other field is absent, null, or an empty string (an empty list or map counts as set).
+fn is_empty(k: &Value) -> bool {
+    let Value::Object(m) = k else {
+        return true;
+    };
+    m.iter().all(|(key, v)| {
+        matches!(key.as_str(), "apiVersion" | "kind") || v.is_null() || v.as_str() == Some("")
+    })
 }
 
 /// Kustomization field names, which kustomize matches case-insensitively.
@@ -478,6 +643,93 @@ const TOP_KEYS: &[&str] = &[
     "helmGlobals",
     "helmChartInflationGenerator",
 ];
+
+const GENERATOR_KEYS: &[&str] = &[
+    "name",
+    "namespace",
+    "behavior",
+    "files",
+    "literals",
+    "envs",
+    "env",
+    "options",
+    "type",
+];
+const GENERATOR_OPTION_KEYS: &[&str] = &[
+    "labels",
+    "annotations",
+    "disableNameSuffixHash",
+    "immutable",
+];
+const PATCH_KEYS: &[&str] = &["path", "patch", "target", "options"];
+const SELECTOR_KEYS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
+const IMAGE_KEYS: &[&str] = &["name", "newName", "newTag", "digest", "tagSuffix"];
+const REPLICA_KEYS: &[&str] = &["name", "count"];
+const LABEL_KEYS: &[&str] = &["pairs", "includeSelectors", "includeTemplates", "fields"];
+const SORT_KEYS: &[&str] = &["order", "legacySortOptions"];
+const LEGACY_SORT_KEYS: &[&str] = &["orderFirst", "orderLast"];
+
+/// Renames the keys of `v` (a mapping) that match one of `names` case-insensitively.
+fn canon(v: &mut Value, names: &[&str]) {
+    if let Value::Object(m) = v {
+        let old = std::mem::take(m);
+        for (k, val) in old {
+            let key = names
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(&k))
+                .map_or(k, |c| (*c).to_string());
+            m.insert(key, val);
+        }
+    }
+}
+
+/// kustomize's Go types match field names case-insensitively at every level: the fields of
+/// generator, patch, image, replica, label and sort entries are renamed to their spelling here
+/// (user data such as label pairs is left alone). Unknown fields are then refused by the types.
+fn canonical_entry_keys(m: &mut Map<String, Value>) {
+    let each = |m: &mut Map<String, Value>, key: &str, f: &dyn Fn(&mut Value)| {
+        if let Some(Value::Array(items)) = m.get_mut(key) {
+            items.iter_mut().for_each(f);
+        }
+    };
+    let generator = |g: &mut Value| {
+        canon(g, GENERATOR_KEYS);
+        if let Some(o) = g.get_mut("options") {
+            canon(o, GENERATOR_OPTION_KEYS);
+        }
+    };
+    each(m, "configMapGenerator", &generator);
+    each(m, "secretGenerator", &generator);
+    if let Some(o) = m.get_mut("generatorOptions") {
+        canon(o, GENERATOR_OPTION_KEYS);
+    }
+    let patch = |p: &mut Value| {
+        canon(p, PATCH_KEYS);
+        if let Some(t) = p.get_mut("target") {
+            canon(t, SELECTOR_KEYS);
+        }
+    };
+    each(m, "patches", &patch);
+    each(m, "patchesJson6902", &patch);
+    each(m, "images", &|i| canon(i, IMAGE_KEYS));
+    each(m, "imageTags", &|i| canon(i, IMAGE_KEYS));
+    each(m, "replicas", &|r| canon(r, REPLICA_KEYS));
+    each(m, "labels", &|l| canon(l, LABEL_KEYS));
+    if let Some(s) = m.get_mut("sortOptions") {
+        canon(s, SORT_KEYS);
+        if let Some(l) = s.get_mut("legacySortOptions") {
+            canon(l, LEGACY_SORT_KEYS);
+        }
+    }
+}
 
 /// Field names of `vars` entries, which kustomize matches case-insensitively.
 const VAR_KEYS: &[&str] = &[

@@ -5,12 +5,20 @@
 use crate::config::TransformerConfig;
 use crate::fieldpath::ensure_object;
 use crate::fieldspecs::{self, Spec};
-use crate::kustomization::Image;
+use crate::kustomization::{FieldSpec, Image};
 use crate::resource::Resource;
 use crate::resource::scalar_text;
 use serde_json::Value;
 
-/// The `images` transformer for one image: containers anywhere, plus configured fields.
+/// The image transformer's default field specs, applied to objects of every kind after the walk
+/// over containers (so a tag suffix lands twice on those paths, as in kustomize v5.5).
+const IMAGE_SPECS: &str = "||spec/containers/image|false
+||spec/initContainers/image|false
+||spec/template/spec/containers/image|false
+||spec/template/spec/initContainers/image|false";
+
+/// The `images` transformer for one image, as kustomize's: the images of `containers` and
+/// `initContainers` anywhere (CRDs aside), then the default field specs and configured ones.
 pub(crate) fn apply_image(
     res: &mut [Resource],
     image: &Image,
@@ -18,13 +26,14 @@ pub(crate) fn apply_image(
 ) {
     {
         for r in res.iter_mut() {
-            let specs: Vec<Spec> = extra
-                .iter()
-                .map(Spec::from_field_spec)
-                .filter(|s| s.matches(r))
-                .collect();
+            let mut specs = fieldspecs::parse(IMAGE_SPECS);
+            specs.extend(extra.iter().map(Spec::from_field_spec));
+            specs.retain(|s| s.matches(r));
+            let crd = r.kind() == "CustomResourceDefinition";
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
-            walk_containers(&mut obj, image);
+            if !crd {
+                walk_containers(&mut obj, image);
+            }
             for spec in &specs {
                 crate::fieldpath::visit(&mut obj, &spec.path, false, &mut |v| {
                     if let Value::String(img) = v
@@ -41,39 +50,48 @@ pub(crate) fn apply_image(
     }
 }
 
-/// The `namespace` field: sets the namespace of every namespaced object, and of the
-/// ServiceAccount subjects named `default` in role bindings.
-pub(crate) fn set_namespace(res: &mut [Resource], ns: &str) {
+/// The namespace transformer's default field specs (besides `metadata/namespace`).
+const NAMESPACE_SPECS: &str = "Namespace||metadata/name|true
+APIService|apiregistration.k8s.io|spec/service/namespace|true
+CustomResourceDefinition|apiextensions.k8s.io|spec/conversion/webhook/clientConfig/service/namespace|false";
+
+/// The `namespace` field, as kustomize's namespace transformer does it: every object kustomize
+/// knows to be namespaced (see [`fieldspecs::resource_is_namespaced`]) moves to `ns`; in role
+/// bindings, every subject named `default` gets `ns`; then the field specs (the defaults and
+/// `extra`, from `configurations`) are set, where `metadata/name` applies only to objects of
+/// `apiVersion: v1` (the core Namespace is renamed to `ns`) and `metadata/namespace` and the
+/// subjects of role bindings are left to the rules above.
+pub(crate) fn set_namespace(res: &mut [Resource], ns: &str, extra: &[FieldSpec]) {
+    let mut specs = fieldspecs::parse(NAMESPACE_SPECS);
+    specs.extend(extra.iter().map(Spec::from_field_spec));
     for r in res.iter_mut() {
+        // kustomize records the id of every object, namespaced or not.
+        r.remember();
         if fieldspecs::resource_is_namespaced(r) {
             r.set_namespace(ns);
-        } else if r.kind() == "Namespace" && r.group().is_empty() {
-            // The namespace object itself becomes the namespace everything moves to.
-            r.set_name(ns);
         }
-        if r.kind() == "CustomResourceDefinition" {
-            // A conversion webhook's service lives in the namespace too.
-            let path = crate::fieldpath::split_path(
-                "spec/conversion/webhook/clientConfig/service/namespace",
-            );
-            let mut obj = Value::Object(std::mem::take(&mut r.obj));
-            crate::fieldpath::visit(&mut obj, &path, false, &mut |v| {
-                *v = Value::String(ns.to_string())
-            });
-            if let Value::Object(m) = obj {
-                r.obj = m;
-            }
-        }
-        if matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding")
-            && let Some(Value::Array(subjects)) = r.obj.get_mut("subjects")
-        {
+        let binding = matches!(r.kind(), "RoleBinding" | "ClusterRoleBinding");
+        if binding && let Some(Value::Array(subjects)) = r.obj.get_mut("subjects") {
             for s in subjects.iter_mut() {
-                if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
-                    && s.get("name").and_then(Value::as_str) == Some("default")
-                {
+                if s.get("name").and_then(Value::as_str) == Some("default") {
                     ensure_object(s).insert("namespace".into(), Value::String(ns.to_string()));
                 }
             }
+        }
+        let core = r.group().is_empty() && r.version() == "v1";
+        for spec in &specs {
+            let path = spec.path.join("/");
+            let skip = path == "metadata/namespace"
+                || (path == "metadata/name" && !core)
+                || (binding && path == "subjects/namespace");
+            if skip || !spec.matches(r) {
+                continue;
+            }
+            if path == "metadata/name" {
+                r.set_name(ns);
+                continue;
+            }
+            spec.apply(r, &mut |v| *v = Value::String(ns.to_string()));
         }
     }
 }
@@ -145,10 +163,8 @@ fn walk_containers(v: &mut Value, image: &Image) {
     match v {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
-                if matches!(
-                    k.as_str(),
-                    "containers" | "initContainers" | "ephemeralContainers"
-                ) && let Value::Array(items) = child
+                if matches!(k.as_str(), "containers" | "initContainers")
+                    && let Value::Array(items) = child
                 {
                     for c in items.iter_mut() {
                         if let Some(Value::String(img)) = c.get_mut("image")
@@ -166,31 +182,59 @@ fn walk_containers(v: &mut Value, image: &Image) {
     }
 }
 
-/// Splits an image reference into name and the `:tag` / `@digest` rest.
-pub(crate) fn split_image(img: &str) -> (&str, &str) {
-    if let Some(at) = img.find('@') {
-        return (&img[..at], &img[at..]);
-    }
-    let slash = img.rfind('/').map_or(0, |i| i + 1);
-    match img[slash..].rfind(':') {
-        Some(c) => (&img[..slash + c], &img[slash + c..]),
-        None => (img, ""),
-    }
-}
-
+/// The new reference for container image `img` if `image` applies to it, as kustomize's image
+/// tag updater computes it: the name matches `image.name` read as a regular expression followed
+/// by an optional tag and digest; a new tag and a digest both set give `name:tag@digest`, a new
+/// tag alone drops the digest, a digest alone drops the tag, a tag suffix extends the tag.
 fn new_image(img: &str, image: &Image) -> Option<String> {
-    let (name, rest) = split_image(img);
-    if name != image.name {
+    let pattern = format!(
+        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+        image.name
+    );
+    if !crate::pattern::is_match(&pattern, img).unwrap_or(false) {
         return None;
     }
-    let name = image.new_name.as_deref().unwrap_or(name);
-    let tag = image.new_tag.as_ref().map(scalar_text);
-    let rest = if let Some(d) = &image.digest {
-        format!("@{d}")
-    } else if let Some(t) = tag {
-        format!(":{t}")
-    } else {
-        rest.to_string()
+    let (name, tag, digest) = split_reference(img);
+    let set = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
+    let name = set(&image.new_name).unwrap_or_else(|| name.to_string());
+    let (tag, digest) = match (
+        set(&image.new_tag),
+        set(&image.digest),
+        set(&image.tag_suffix),
+    ) {
+        (Some(t), Some(d), _) => (t, d),
+        (Some(t), None, _) => (t, String::new()),
+        (None, Some(d), _) => (String::new(), d),
+        (None, None, Some(suffix)) => (format!("{tag}{suffix}"), String::new()),
+        (None, None, None) => (tag.to_string(), digest.to_string()),
     };
-    Some(format!("{name}{rest}"))
+    let mut out = name;
+    if !tag.is_empty() {
+        out.push(':');
+        out.push_str(&tag);
+    }
+    if !digest.is_empty() {
+        out.push('@');
+        out.push_str(&digest);
+    }
+    Some(out)
+}
+
+/// Splits an image reference into name, tag and digest as kustomize does: the tag and digest
+/// are searched after the first `/`, a digest before any `:` leaves no tag.
+fn split_reference(img: &str) -> (&str, &str, &str) {
+    let slash = img.find('/').filter(|i| *i > 0).unwrap_or(0);
+    let search = &img[slash..];
+    let (at, colon) = (search.find('@'), search.find(':'));
+    match (at, colon) {
+        (None, None) => (img, "", ""),
+        (Some(a), c) if c.is_none_or(|c| a < c) => (&img[..slash + a], "", &img[slash + a + 1..]),
+        (Some(a), Some(c)) => (
+            &img[..slash + c],
+            &img[slash + c + 1..slash + a],
+            &img[slash + a + 1..],
+        ),
+        (None, Some(c)) => (&img[..slash + c], &img[slash + c + 1..], ""),
+        (Some(_), None) => (img, "", ""),
+    }
 }

@@ -89,52 +89,91 @@ pub const POD_SPEC_AT: &[(&str, &str)] = &[
     ("ReplicationController", "spec/template/spec"),
 ];
 
-/// Kinds that are not namespaced (kustomize assumes unknown kinds are). kustomize v5.5 does not
-/// know `ValidatingAdmissionPolicy` and its binding, so they get a namespace like unknown kinds.
-pub const CLUSTER_SCOPED: &[&str] = &[
-    "APIService",
-    "CertificateSigningRequest",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "ComponentStatus",
-    "CSIDriver",
-    "CSINode",
-    "CustomResourceDefinition",
-    "FlowSchema",
-    "IngressClass",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "PodSecurityPolicy",
-    "PriorityClass",
-    "PriorityLevelConfiguration",
-    "RuntimeClass",
-    "SelfSubjectAccessReview",
-    "SelfSubjectRulesReview",
-    "StorageClass",
-    "SubjectAccessReview",
-    "TokenReview",
-    "ValidatingWebhookConfiguration",
-    "VolumeAttachment",
+/// The API versions and kinds that are not namespaced in the Kubernetes schema kustomize v5.5
+/// has built in (v1.21.2); every other one, an unknown kind or an unknown version of a known
+/// kind included (`flowcontrol.apiserver.k8s.io/v1` `FlowSchema`, `ValidatingAdmissionPolicy`,
+/// `TokenReview`), is namespaced as far as kustomize knows.
+pub const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    (
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io/v1", "APIService"),
+    ("apiregistration.k8s.io/v1beta1", "APIService"),
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"),
+    ("certificates.k8s.io/v1beta1", "CertificateSigningRequest"),
+    ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "PriorityLevelConfiguration",
+    ),
+    ("networking.k8s.io/v1", "IngressClass"),
+    ("networking.k8s.io/v1beta1", "IngressClass"),
+    ("node.k8s.io/v1", "RuntimeClass"),
+    ("node.k8s.io/v1beta1", "RuntimeClass"),
+    ("policy/v1beta1", "PodSecurityPolicy"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"),
+    ("scheduling.k8s.io/v1", "PriorityClass"),
+    ("scheduling.k8s.io/v1beta1", "PriorityClass"),
+    ("storage.k8s.io/v1", "CSIDriver"),
+    ("storage.k8s.io/v1", "CSINode"),
+    ("storage.k8s.io/v1", "StorageClass"),
+    ("storage.k8s.io/v1", "VolumeAttachment"),
+    ("storage.k8s.io/v1beta1", "CSIDriver"),
+    ("storage.k8s.io/v1beta1", "CSINode"),
+    ("storage.k8s.io/v1beta1", "StorageClass"),
+    ("storage.k8s.io/v1beta1", "VolumeAttachment"),
+    ("v1", "ComponentStatus"),
+    ("v1", "Namespace"),
+    ("v1", "Node"),
+    ("v1", "NodeProxyOptions"),
+    ("v1", "PersistentVolume"),
 ];
 
-/// Whether objects of this kind live in a namespace.
-pub fn is_namespaced(kind: &str) -> bool {
-    !CLUSTER_SCOPED.contains(&kind)
+/// Whether objects of this API version and kind live in a namespace, as kustomize decides it.
+pub fn is_namespaced_gvk(api_version: &str, kind: &str) -> bool {
+    !CLUSTER_SCOPED.contains(&(api_version, kind))
 }
 
-/// Whether this resource lives in a namespace: cluster-scoped core kinds count only in the core
-/// group (a `Namespace` of another API group is an ordinary namespaced object).
+/// Whether objects of this kind live in a namespace in every API version kustomize knows of it
+/// (for references, which name a kind without its version).
+pub fn is_namespaced(kind: &str) -> bool {
+    !CLUSTER_SCOPED.iter().any(|(_, k)| *k == kind)
+}
+
+/// Whether this resource lives in a namespace.
 pub fn resource_is_namespaced(r: &Resource) -> bool {
-    let core_only = matches!(
-        r.kind(),
-        "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus"
-    );
-    if core_only && !r.group().is_empty() {
-        return true;
+    is_namespaced_gvk(&api_version(r.group(), r.version()), r.kind())
+}
+
+/// Whether objects of this id's group, version and kind live in a namespace.
+pub fn id_is_namespaced(id: &crate::resource::ResId) -> bool {
+    is_namespaced_gvk(&api_version(&id.group, &id.version), &id.kind)
+}
+
+fn api_version(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
     }
-    is_namespaced(r.kind())
 }
 
 /// One parsed field spec.

@@ -34,6 +34,11 @@ pub trait FileSystem {
     fn is_dir(&self, path: &str) -> bool;
     /// Whether `path` exists (file or directory).
     fn exists(&self, path: &str) -> bool;
+    /// The path with symbolic links resolved, as a path of this filesystem; `None` when it
+    /// resolves outside the filesystem. Filesystems without links return the path normalized.
+    fn resolve(&self, path: &str) -> Option<String> {
+        Some(normalize(path))
+    }
 }
 
 /// A directory on local disk; the filesystem's `/` is that directory.
@@ -79,6 +84,20 @@ impl FileSystem for DiskFs {
 
     fn exists(&self, path: &str) -> bool {
         self.real(path).exists()
+    }
+
+    fn resolve(&self, path: &str) -> Option<String> {
+        let Ok(real) = std::fs::canonicalize(self.real(path)) else {
+            // A missing file resolves to itself; reading it reports it missing.
+            return Some(normalize(path));
+        };
+        let root = std::fs::canonicalize(&self.root).ok()?;
+        let inside = real.strip_prefix(&root).ok()?;
+        let parts: Vec<String> = inside
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        Some(format!("/{}", parts.join("/")))
     }
 }
 

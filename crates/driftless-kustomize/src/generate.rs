@@ -67,7 +67,16 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
                     .cloned()
                     .unwrap_or_default();
                 if behavior == Behavior::Replace {
-                    old.obj.shift_remove(field);
+                    // The replacement's own field, even empty (a Secret's `data: {}`).
+                    match r.obj.get(field) {
+                        Some(v) => {
+                            old.obj.insert(field.to_string(), v.clone());
+                        }
+                        None => {
+                            old.obj.shift_remove(field);
+                        }
+                    }
+                    continue;
                 }
                 if new.is_empty() {
                     continue;
@@ -109,37 +118,35 @@ pub(crate) fn make(
     kind: &str,
 ) -> Result<Resource, Error> {
     let name = g.name.clone().unwrap_or_default();
+    if name.is_empty() {
+        let what = if kind == "Secret" {
+            "secret"
+        } else {
+            "configmap"
+        };
+        return Err(Error::msg(format!("a {what} must have a name")));
+    }
     let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
-    for lit in &g.literals {
-        let (k, v) = lit.split_once('=').ok_or_else(|| {
-            Error::msg("invalid literal source (the value is not shown), expected key=value")
-        })?;
-        pairs.push((k.to_string(), unquote(v).as_bytes().to_vec()));
-    }
-    let mut envs: Vec<&String> = g.envs.iter().collect();
-    if let Some(e) = &g.env {
-        envs.insert(0, e);
-    }
-    for env in envs {
+    // kustomize reads env files first (`envs`, then the legacy `env`), then literals, then files.
+    for env in g.envs.iter().chain(g.env.iter()) {
         let text = b.read_in_root(t, env)?;
-        for line in text.lines() {
-            let line = line.trim_start_matches('\u{feff}').trim_end_matches('\r');
-            let trimmed = line.trim_start();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            if let Some((k, v)) = trimmed.split_once('=') {
-                pairs.push((k.to_string(), v.as_bytes().to_vec()));
-            }
-        }
+        pairs.extend(env_pairs(&text));
+    }
+    for lit in &g.literals {
+        let (k, v) = lit
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| {
+                Error::msg("invalid literal source (the value is not shown), expected key=value")
+            })?;
+        pairs.push((k.to_string(), unquote(v).as_bytes().to_vec()));
     }
     for f in &g.files {
         let (key, path) = match f.split_once('=') {
             Some((k, p)) => (k.to_string(), p.to_string()),
             None => (f.rsplit('/').next().unwrap_or(f).to_string(), f.clone()),
         };
-        let full = crate::fs::join(&t.dir, &path);
-        b.check_root(t, &full)?;
+        let full = b.file_in_root(t, &path)?;
         let content = b.fs.read(&full)?;
         pairs.push((key, content));
     }
@@ -209,7 +216,8 @@ pub(crate) fn make(
     obj.insert("apiVersion".into(), Value::String("v1".into()));
     obj.insert("kind".into(), Value::String(kind.into()));
     obj.insert("metadata".into(), Value::Object(md));
-    if !data.is_empty() {
+    // A generated Secret always has `data` (`data: {}` when empty); a ConfigMap only when set.
+    if !data.is_empty() || kind == "Secret" {
         obj.insert("data".into(), Value::Object(data));
     }
     if !binary.is_empty() {
@@ -224,17 +232,41 @@ pub(crate) fn make(
     if opts.immutable == Some(true) {
         obj.insert("immutable".into(), Value::Bool(true));
     }
+    // kustomize reads any other value (`add`, a typo) as unspecified, which creates.
     let behavior = match g.behavior.as_deref() {
-        None | Some("") | Some("create") => Behavior::Create,
         Some("merge") => Behavior::Merge,
         Some("replace") => Behavior::Replace,
-        Some(other) => return Err(Error::msg(format!("unknown generator behavior '{other}'"))),
+        _ => Behavior::Create,
     };
     Ok(generated(
         obj,
         behavior,
         opts.disable_name_suffix_hash != Some(true),
     ))
+}
+
+/// The pairs of an env file as kustomize reads them: leading white space is dropped, empty lines
+/// and `#` comments are skipped, a line is split at its first `=`, a line without `=` is a key
+/// with an empty value, and a line with an empty key is skipped. A byte order mark is dropped
+/// from the first line only.
+fn env_pairs(text: &str) -> Vec<(String, Vec<u8>)> {
+    let mut pairs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = if i == 0 {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line.split_once('=').unwrap_or((line, ""));
+        if !k.is_empty() {
+            pairs.push((k.to_string(), v.as_bytes().to_vec()));
+        }
+    }
+    pairs
 }
 
 fn merged_options(
@@ -289,30 +321,31 @@ pub fn add_hashes(res: &mut [Resource]) -> Result<(), Error> {
     Ok(())
 }
 
-/// kustomize's content hash: SHA-256 of a JSON encoding of kind, data (and binaryData, and
-/// type for Secrets), first ten hex digits with `0 1 3 a e` replaced so no words form.
+/// kustomize's content hash: SHA-256 of a JSON encoding of the kind, `data` (a missing one as an
+/// empty string, a present one as a map, even empty), `binaryData` of a ConfigMap and
+/// `stringData` and `type` of a Secret, first ten hex digits with `0 1 3 a e` replaced so no
+/// words form.
 pub fn content_hash(r: &Resource) -> String {
     let mut m = Map::new();
     let kind = r.kind().to_string();
-    // Empty data hashes as an empty string.
-    let data = match r.obj.get("data") {
-        Some(Value::Object(d)) if !d.is_empty() => Value::Object(d.clone()),
-        _ => Value::String(String::new()),
+    let field = |k: &str| match r.obj.get(k) {
+        None => Value::String(String::new()),
+        Some(Value::Object(d)) => Value::Object(d.clone()),
+        Some(other) => Value::String(crate::resource::scalar_text(other)),
     };
-    m.insert("data".into(), data);
-    if let Some(b) = r.obj.get("binaryData") {
-        m.insert("binaryData".into(), b.clone());
+    m.insert("data".into(), field("data"));
+    let extra = if kind == "Secret" {
+        "stringData"
+    } else {
+        "binaryData"
+    };
+    if let Some(Value::Object(b)) = r.obj.get(extra) {
+        m.insert(extra.into(), Value::Object(b.clone()));
     }
     m.insert("kind".into(), Value::String(kind.clone()));
     m.insert("name".into(), Value::String(String::new()));
     if kind == "Secret" {
-        m.insert(
-            "type".into(),
-            r.obj
-                .get("type")
-                .cloned()
-                .unwrap_or(Value::String(String::new())),
-        );
+        m.insert("type".into(), field("type"));
     }
     let json = go_json(&Value::Object(m));
     let digest = Sha256::digest(json.as_bytes());
@@ -367,6 +400,17 @@ fn go_str(s: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn env_files_read_bare_keys_as_empty_values() {
+        let got = env_pairs("\u{feff}A=1\n# c\n\n  BARE  \n=skipped\nB=x=y \r\n");
+        let want: Vec<(String, Vec<u8>)> = vec![
+            ("A".into(), b"1".to_vec()),
+            ("BARE  ".into(), Vec::new()),
+            ("B".into(), b"x=y ".to_vec()),
+        ];
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn hashes_match_kustomize() {

@@ -74,19 +74,19 @@ pub struct FieldSpec {
 
 /// An entry of `images`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Image {
     pub name: String,
     pub new_name: Option<String>,
-    pub new_tag: Option<Value>,
+    pub new_tag: Option<String>,
     pub digest: Option<String>,
     pub tag_suffix: Option<String>,
 }
 
 /// An entry of `replicas`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Replica {
     pub name: String,
@@ -95,7 +95,7 @@ pub struct Replica {
 
 /// An entry of `patches` or `patchesJson6902`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Patch {
     pub path: Option<String>,
@@ -106,7 +106,7 @@ pub struct Patch {
 
 /// Which resources a patch or replacement applies to.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Selector {
     pub group: Option<String>,
@@ -120,7 +120,7 @@ pub struct Selector {
 
 /// An entry of `configMapGenerator` or `secretGenerator`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Generator {
     pub name: Option<String>,
@@ -137,7 +137,7 @@ pub struct Generator {
 
 /// `generatorOptions`, or a generator's own `options`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct GeneratorOptions {
     pub labels: BTreeMap<String, String>,
@@ -148,7 +148,7 @@ pub struct GeneratorOptions {
 
 /// An entry of the legacy `vars`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct Var {
     pub name: String,
@@ -161,7 +161,7 @@ pub struct Var {
 
 /// The object a var reads from.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct VarTarget {
     pub api_version: Option<String>,
@@ -174,7 +174,7 @@ pub struct VarTarget {
 
 /// The field a var reads.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct VarField {
     pub field_path: String,
@@ -182,7 +182,7 @@ pub struct VarField {
 
 /// `sortOptions`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct SortOptions {
     pub order: Option<String>,
@@ -191,7 +191,7 @@ pub struct SortOptions {
 
 /// `sortOptions.legacySortOptions`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct LegacySortOptions {
     pub order_first: Vec<String>,

@@ -260,9 +260,9 @@ impl Ctx<'_> {
                 }
                 if let Some(c) = self.pick(&name, ns.as_deref(), target, true)? {
                     m.insert("name".into(), Value::String(c.name.clone()));
-                    if (m.contains_key("namespace") || target == "ServiceAccount")
-                        && !c.namespace.is_empty()
-                    {
+                    // kustomize sets the referral's namespace whenever it has one, whether the
+                    // reference named a namespace or not.
+                    if !c.namespace.is_empty() {
                         m.insert("namespace".into(), Value::String(c.namespace.clone()));
                     }
                 }
@@ -283,7 +283,9 @@ impl Ctx<'_> {
             .targets
             .iter()
             .map(|(_, c)| *c)
-            .filter(|c| c.names.iter().any(|n| n == name) || (c.names.is_empty() && c.name == name))
+            // Only objects with previous ids are candidates, as in kustomize: a reference to an
+            // object no transformer touched stays as it is.
+            .filter(|c| c.names.iter().any(|n| n == name))
             .collect();
         if found.is_empty() {
             return Ok(None);
@@ -297,24 +299,13 @@ impl Ctx<'_> {
                 found.retain(|c| ns_eq(&c.namespace, self.r_ns));
             }
         }
+        // kustomize's sieve: one candidate left is the referral; otherwise those whose prefixes
+        // and suffixes end like the referrer's (an empty list agreeing with any), then, if still
+        // several, those that agree exactly (an empty list only with an empty one).
         if found.len() > 1 {
-            let same_affixes: Vec<&Candidate> = found
-                .iter()
-                .copied()
-                .filter(|c| affixes_agree(&c.affixes, self.r_affixes))
-                .collect();
-            if !same_affixes.is_empty() {
-                found = same_affixes;
-            }
+            found.retain(|c| affixes_agree(&c.affixes, self.r_affixes, true));
             if found.len() > 1 {
-                let exact: Vec<&Candidate> = found
-                    .iter()
-                    .copied()
-                    .filter(|c| c.affixes == self.r_affixes)
-                    .collect();
-                if exact.len() == 1 {
-                    found = exact;
-                }
+                found.retain(|c| affixes_agree(&c.affixes, self.r_affixes, false));
             }
         }
         match found.as_slice() {
@@ -337,16 +328,28 @@ impl Ctx<'_> {
     }
 }
 
-/// Whether a candidate (affixes `a`) went through the referrer's (`b`) outer prefixes and
-/// suffixes: for prefixes and for suffixes separately, the referrer's list ends with the
-/// candidate's.
-fn affixes_agree(a: &[(String, String)], b: &[(String, String)]) -> bool {
+/// kustomize's `PrefixesSuffixesEquals`: the prefixes of `a` and `b` end the same way (one list
+/// is the end of the other), and so do the suffixes; with `allow_empty`, an empty list agrees
+/// with any.
+fn affixes_agree(a: &[(String, String)], b: &[(String, String)], allow_empty: bool) -> bool {
     let part = |l: &[(String, String)], first: bool| -> Vec<String> {
         l.iter()
             .map(|(p, s)| if first { p.clone() } else { s.clone() })
             .filter(|x| !x.is_empty())
             .collect()
     };
-    let ends = |cand: &[String], referrer: &[String]| referrer.ends_with(cand);
-    ends(&part(a, true), &part(b, true)) && ends(&part(a, false), &part(b, false))
+    let agree = |x: Vec<String>, y: Vec<String>| {
+        (allow_empty && (x.is_empty() || y.is_empty())) || same_ending(&x, &y)
+    };
+    agree(part(a, true), part(b, true)) && agree(part(a, false), part(b, false))
+}
+
+/// Whether the shorter list is the end of the longer (two empty lists agree, an empty one with
+/// no other).
+fn same_ending(x: &[String], y: &[String]) -> bool {
+    let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+    if short.is_empty() {
+        return long.is_empty();
+    }
+    long.ends_with(short)
 }

@@ -15,7 +15,7 @@ fn patch_text(b: &Builder<'_>, t: &Target, entry: &str) -> Result<String, Error>
         || entry.trim_start().starts_with('{')
         || entry.trim_start().starts_with('[');
     if !looks_inline {
-        let path = crate::fs::join(&t.dir, entry);
+        let path = crate::target::dir_in_tree(t, entry)?;
         if b.fs.exists(&path) {
             return b.read_in_root(t, entry);
         }
@@ -42,8 +42,31 @@ pub(crate) fn strategic_merge_entries(
             );
         }
         for doc in docs {
+            check_patch_doc(&doc, entry).map_err(|e| e.in_field(&t.file, &field))?;
             apply_smp_by_id(res, &doc, custom_schema(t))?;
         }
+    }
+    Ok(())
+}
+
+/// A strategic merge patch is read as a resource: kustomize refuses one without a kind, or
+/// without a name (unless its kind is a list).
+pub(crate) fn check_patch_doc(doc: &Value, what: &str) -> Result<(), Error> {
+    let (_, kind, name, _) = patch_id(doc);
+    let what = if what.contains('\n') {
+        "inline patch"
+    } else {
+        what
+    };
+    if kind.is_empty() {
+        return Err(Error::msg(format!(
+            "unable to parse SM or JSON patch from {what}: missing kind"
+        )));
+    }
+    if name.is_empty() && !kind.ends_with("List") {
+        return Err(Error::msg(format!(
+            "unable to parse SM or JSON patch from {what}: missing metadata.name"
+        )));
     }
     Ok(())
 }
@@ -132,6 +155,9 @@ fn apply_smp(
         p.shift_remove("kind");
         p.shift_remove("apiVersion");
     }
+    if !keep_name || !keep_kind {
+        r.remember();
+    }
     let (old_name, old_ns) = (r.name().to_string(), r.namespace().to_string());
     let kind = r.kind().to_string();
     let api_version = r.api_version().to_string();
@@ -204,18 +230,24 @@ pub(crate) fn apply_patch_entry(
     }
     let is_json6902 = docs.len() == 1 && docs.first().is_some_and(Value::is_array);
     if is_json6902 {
-        let ops: json_patch::Patch =
-            serde_json::from_value(docs.into_iter().next().unwrap_or(Value::Null)).map_err(
-                |e| Error::msg(format!("unable to parse JSON patch: {e}")).in_field(&t.file, field),
-            )?;
+        let ops: Vec<Value> = match docs.into_iter().next() {
+            Some(Value::Array(ops)) if ops.iter().all(Value::is_object) => ops,
+            _ => {
+                return Err(Error::msg(
+                    "unable to parse JSON patch: every operation must be a mapping",
+                )
+                .in_field(&t.file, field));
+            }
+        };
         let Some(sel) = &p.target else {
             return Err(Error::msg("must specify a target for JSON patch").in_field(&t.file, field));
         };
         for i in select(res, sel)? {
             let Some(r) = res.get_mut(i) else { continue };
+            // kustomize records the id of every object a JSON patch targets.
+            r.remember();
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
-            let (old_name, old_ns) = (r_name(&obj), r_ns(&obj));
-            let result = json_patch::patch(&mut obj, &ops);
+            let result = crate::jsonpatch::apply(&mut obj, &ops);
             if let Value::Object(m) = obj {
                 r.obj = m;
             }
@@ -223,13 +255,12 @@ pub(crate) fn apply_patch_entry(
                 Error::msg(format!("unable to apply JSON patch to {}: {e}", r.id()))
                     .in_field(&t.file, field)
             })?;
-            if r.name() != old_name || r.namespace() != old_ns {
-                r.history.push((old_name, old_ns));
-            }
         }
         return Ok(());
     }
     for doc in docs {
+        check_patch_doc(&doc, p.path.as_deref().unwrap_or("inline patch"))
+            .map_err(|e| e.in_field(&t.file, field))?;
         match &p.target {
             None => apply_smp_by_id(res, &doc, custom_schema(t))
                 .map_err(|e| e.in_field(&t.file, field))?,
@@ -245,20 +276,6 @@ pub(crate) fn apply_patch_entry(
         }
     }
     Ok(())
-}
-
-fn r_name(v: &Value) -> String {
-    crate::fieldpath::get(v, &["metadata", "name"])
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
-}
-
-fn r_ns(v: &Value) -> String {
-    crate::fieldpath::get(v, &["metadata", "namespace"])
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
 }
 
 /// Indexes of the resources a selector picks.
@@ -281,65 +298,49 @@ pub(crate) fn select_with(
     Ok(out)
 }
 
-fn anchored(pattern: &str, value: &str) -> bool {
-    // Selectors are anchored regular expressions; plain names (the common case) compare
-    // directly, and a few regex forms are supported without a regex engine.
+/// Whether `value` matches the selector field `pattern`, a regular expression anchored at both
+/// ends as kustomize anchors it (`^(?:pattern)$`, RE2 syntax). Plain names compare directly;
+/// compiled expressions are cached (see [`crate::pattern`]).
+fn anchored(pattern: &str, value: &str) -> Result<bool, Error> {
     if pattern == value {
-        return true;
+        return Ok(true);
     }
-    if pattern.contains(['*', '.', '|', '(', '[', '^', '$', '+', '?']) {
-        return simple_regex(pattern, value);
+    if !pattern.contains(|c: char| "\\.+*?()|[]{}^$".contains(c)) {
+        return Ok(false);
     }
-    false
-}
-
-fn simple_regex(pattern: &str, value: &str) -> bool {
-    let p = pattern.trim_start_matches('^').trim_end_matches('$');
-    if p.contains('|') && !p.contains('(') {
-        return p.split('|').any(|alt| simple_regex(alt, value));
-    }
-    if let Some(inner) = p.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
-        return inner.split('|').any(|alt| simple_regex(alt, value));
-    }
-    if p == ".*" {
-        return true;
-    }
-    if let Some(prefix) = p.strip_suffix(".*") {
-        if let Some(rest) = prefix.strip_prefix(".*") {
-            return value.contains(rest);
-        }
-        return value.starts_with(prefix);
-    }
-    if let Some(suffix) = p.strip_prefix(".*") {
-        return value.ends_with(suffix);
-    }
-    p == value
+    crate::pattern::is_match(&format!("^(?:{pattern})$"), value)
+        .map_err(|e| Error::msg(format!("patch target: {e}")))
 }
 
 fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
-    let anchored = |p: &str, v: &str| if regex { anchored(p, v) } else { p == v };
+    let anchored = |p: &str, v: &str| -> Result<bool, Error> {
+        if regex { anchored(p, v) } else { Ok(p == v) }
+    };
     if let Some(g) = &sel.group
-        && !anchored(g, r.group())
+        && !anchored(g, r.group())?
     {
         return Ok(false);
     }
     if let Some(v) = &sel.version
-        && !anchored(v, r.version())
+        && !anchored(v, r.version())?
     {
         return Ok(false);
     }
     if let Some(k) = &sel.kind
-        && !anchored(k, r.kind())
+        && !anchored(k, r.kind())?
     {
         return Ok(false);
     }
     if let Some(n) = &sel.name
-        && !(anchored(n, r.name()) || r.history.iter().any(|(h, _)| anchored(n, h)))
+        && !(anchored(n, r.name())?
+            || r.history
+                .iter()
+                .any(|(h, _)| anchored(n, h).unwrap_or(false)))
     {
         return Ok(false);
     }
     if let Some(ns) = &sel.namespace
-        && !anchored(ns, r.namespace())
+        && !anchored(ns, r.namespace())?
     {
         return Ok(false);
     }

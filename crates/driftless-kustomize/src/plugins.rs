@@ -28,7 +28,7 @@ fn load_configs(
             out.extend(docs.into_iter().map(|d| (d, None)));
             continue;
         }
-        let path = crate::fs::join(&t.dir, entry);
+        let path = crate::target::dir_in_tree(t, entry).map_err(|e| e.in_field(&t.file, &at))?;
         if b.fs.is_dir(&path) {
             let built = b.build_dir(&path).map_err(|e| e.in_field(&t.file, &at))?;
             out.extend(
@@ -86,7 +86,25 @@ pub(crate) fn run_generators(
             .to_string();
         match kind.as_str() {
             "ConfigMapGenerator" | "SecretGenerator" => {
-                let mut g: Generator = serde_json::from_value(cfg.clone())
+                // A plugin configuration is read leniently (its other fields are ignored).
+                let mut args = cfg.clone();
+                if let Some(m) = args.as_object_mut() {
+                    m.retain(|k, _| {
+                        [
+                            "name",
+                            "namespace",
+                            "behavior",
+                            "files",
+                            "literals",
+                            "envs",
+                            "env",
+                            "options",
+                            "type",
+                        ]
+                        .contains(&k.as_str())
+                    });
+                }
+                let mut g: Generator = serde_json::from_value(args)
                     .map_err(|e| Error::msg(format!("{}: invalid {kind}: {e}", t.file)))?;
                 let md = cfg.get("metadata");
                 let cfg_name = md
@@ -150,6 +168,11 @@ pub(crate) fn run_generators(
             }
             _ => {
                 // Anything else already is a resource (a kustomization directory's output).
+                if kind == "HelmChartInflationGenerator" {
+                    return Err(
+                        Error::msg(crate::target::HELM_UNSUPPORTED).in_field(&t.file, "generators")
+                    );
+                }
                 if cfg.get("apiVersion").and_then(Value::as_str) == Some("builtin") {
                     return Err(Error::msg(format!(
                         "unable to load builtin {}",
@@ -257,7 +280,7 @@ fn transform(
                 if unset_only && !r.namespace().is_empty() {
                     continue;
                 }
-                crate::builtins::set_namespace(std::slice::from_mut(r), ns);
+                crate::builtins::set_namespace(std::slice::from_mut(r), ns, &[]);
             }
         }
         "PatchJson6902Transformer" => {
@@ -291,6 +314,7 @@ fn transform(
                 docs.extend(parse_documents(&text, &t.file)?);
             }
             for d in docs {
+                crate::patch::check_patch_doc(&d, "PatchStrategicMergeTransformer")?;
                 crate::patch::apply_smp_by_id(res, &d, crate::patch::custom_schema(t))?;
             }
         }

@@ -138,8 +138,22 @@ fn one(res: &mut [Resource], r: &Replacement) -> Result<(), Error> {
             let mut result = Ok(());
             for fp in &tgt.field_paths {
                 let opts = tgt.options.clone().unwrap_or_default();
-                if let Err(e) = set(&mut obj, &parse_path(fp), &value, &opts) {
-                    result = Err(Error::msg(format!("{e} (fieldPath {fp})")));
+                // kustomize refuses a target field it can neither find nor create.
+                let what = if opts.create {
+                    "unable to find or create field"
+                } else {
+                    "unable to find field"
+                };
+                match set(&mut obj, &parse_path(fp), &value, &opts) {
+                    Ok(0) => {
+                        result = Err(Error::msg(format!("{what} {fp:?} in replacement target")));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        result = Err(Error::msg(format!(
+                            "{what} {fp:?} in replacement target: {e}"
+                        )));
+                    }
                 }
             }
             if let Value::Object(m) = obj {
@@ -239,61 +253,67 @@ fn lookup(v: &Value, path: &[String]) -> Option<Value> {
     }
 }
 
-fn set(v: &mut Value, path: &[String], value: &Value, o: &Opts) -> Result<(), String> {
+/// Sets the value at every field `path` reaches in `v` and returns how many it reached. With
+/// `create`, missing fields are created as kustomize creates them: a list where the next segment
+/// is an index or a `[key=value]` match, a map otherwise; index `len` appends, and a missing
+/// `[key=value]` element is appended with that key.
+fn set(v: &mut Value, path: &[String], value: &Value, o: &Opts) -> Result<usize, String> {
     let Some((first, rest)) = path.split_first() else {
         *v = combine(v, value, o);
-        return Ok(());
+        return Ok(1);
     };
+    let fresh = || match rest.first().map(|s| seg(s)) {
+        None => Value::Null,
+        Some(Seg::Index(_) | Seg::Match(..)) => Value::Array(Vec::new()),
+        Some(_) => Value::Object(Map::new()),
+    };
+    if v.is_null() && o.create && matches!(seg(first), Seg::Key(_)) {
+        *v = Value::Object(Map::new());
+    }
     match (seg(first), v) {
         (Seg::Key(k), Value::Object(m)) => {
             if !m.contains_key(k) {
                 if !o.create {
-                    return Ok(());
+                    return Ok(0);
                 }
-                let fresh = if rest.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Object(Map::new())
-                };
-                m.insert(k.to_string(), fresh);
+                m.insert(k.to_string(), fresh());
             }
             match m.get_mut(k) {
                 Some(child) => set(child, rest, value, o),
-                None => Ok(()),
+                None => Ok(0),
             }
         }
-        (Seg::Index(i), Value::Array(a)) => match a.get_mut(i) {
-            Some(child) => set(child, rest, value, o),
-            None => Err(format!("index {i} out of range")),
-        },
-        (Seg::Match(k, val), Value::Array(a)) => {
-            for e in a
-                .iter_mut()
-                .filter(|e| e.get(k).map(scalar_text).as_deref() == Some(val))
-            {
-                set(e, rest, value, o)?;
+        (Seg::Index(i), Value::Array(a)) => {
+            if i == a.len() && o.create {
+                a.push(fresh());
             }
-            Ok(())
+            let len = a.len();
+            match a.get_mut(i) {
+                Some(child) => set(child, rest, value, o),
+                None => Err(format!("index {i} specified but only {len} elements found")),
+            }
+        }
+        (Seg::Match(k, val), Value::Array(a)) => {
+            let matches = |e: &Value| e.get(k).map(scalar_text).as_deref() == Some(val);
+            if o.create && !a.iter().any(matches) {
+                let mut m = Map::new();
+                m.insert(k.to_string(), Value::String(val.to_string()));
+                a.push(Value::Object(m));
+            }
+            let mut n = 0;
+            for e in a.iter_mut().filter(|e| matches(e)) {
+                n += set(e, rest, value, o)?;
+            }
+            Ok(n)
         }
         (Seg::All, Value::Array(a)) => {
+            let mut n = 0;
             for e in a.iter_mut() {
-                set(e, rest, value, o)?;
+                n += set(e, rest, value, o)?;
             }
-            Ok(())
+            Ok(n)
         }
-        (Seg::Key(k), slot @ Value::Null) if o.create => {
-            let mut m = Map::new();
-            let mut child = if rest.is_empty() {
-                Value::Null
-            } else {
-                Value::Object(Map::new())
-            };
-            set(&mut child, rest, value, o)?;
-            m.insert(k.to_string(), child);
-            *slot = Value::Object(m);
-            Ok(())
-        }
-        _ => Ok(()),
+        _ => Ok(0),
     }
 }
 

@@ -243,7 +243,9 @@ impl Resource {
             .insert("namespace".into(), Value::String(ns.to_string()));
     }
 
-    fn remember(&mut self) {
+    /// Records the current name and namespace as a previous id (kustomize's `StorePreviousId`;
+    /// only objects with previous ids are candidates of name references).
+    pub fn remember(&mut self) {
         let cur = (self.name().to_string(), self.namespace().to_string());
         if self.history.last() != Some(&cur) {
             self.history.push(cur);

@@ -366,7 +366,7 @@ fn merge_keyed(
                 merge_value(kind, path, &mut slot, pv);
                 out.push(slot);
             }
-            (None, false) => out.push(strip_directives(pv)),
+            (None, false) => out.push(fresh_element(kind, path, pv)),
         }
     }
     out.extend(orig);
@@ -401,11 +401,19 @@ fn merge_map_list(
                 merge_value(kind, path, slot, pv);
             }
         } else if !delete && !orig.iter().any(|o| partial(&id(o), &pid)) {
-            fresh.push(strip_directives(pv));
+            fresh.push(fresh_element(kind, path, pv));
         }
     }
     fresh.extend(orig);
     fresh
+}
+
+/// A patch element that matches no original element, merged into an empty one as kustomize
+/// does: its null fields (at any depth, through merge-keyed lists) are dropped.
+fn fresh_element(kind: &Target<'_>, path: &mut Vec<String>, pv: &Value) -> Value {
+    let mut slot = Value::Object(Map::new());
+    merge_value(kind, path, &mut slot, pv);
+    slot
 }
 
 /// Removes `$patch` directives from a value (for elements added from a patch).

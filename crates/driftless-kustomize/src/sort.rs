@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::kustomization::SortOptions;
-use crate::resource::Resource;
+use crate::resource::{ResId, Resource};
 use crate::target::Reorder;
 use std::cmp::Ordering;
 
@@ -86,25 +86,49 @@ pub fn sort(
         }
         0
     };
-    res.sort_by(|a, b| {
-        let (ia, ib) = (a.id(), b.id());
-        let gvk = |id: &crate::resource::ResId| {
-            let g = if id.group.is_empty() {
-                "[noGrp]"
-            } else {
-                &id.group
-            };
-            format!("{}.{}.{}", id.kind, id.version, g)
-        };
-        match rank(&ia.kind).cmp(&rank(&ib.kind)) {
+    res.sort_by(|a, b| legacy_cmp(&a.id(), &b.id(), &rank));
+    Ok(())
+}
+
+/// kustomize's legacy comparison: the kind's rank (kinds in neither list rank between the two
+/// lists), then the group, version and kind as `group_version_kind` (a missing part as `~G`, `~V`,
+/// `~K`, so the core group sorts after named groups; between two `Namespace` kinds of which one
+/// is in the core group the order is reversed, so the core Namespace comes first), then, for the
+/// same group, version and kind, `namespace|name` compared as one string (an empty namespace as
+/// `~X`, an empty name as `~N`).
+fn legacy_cmp(a: &ResId, b: &ResId, rank: &dyn Fn(&str) -> i64) -> Ordering {
+    let same_gvk = a.group == b.group && a.version == b.version && a.kind == b.kind;
+    if !same_gvk {
+        match rank(&a.kind).cmp(&rank(&b.kind)) {
             Ordering::Equal => {}
             o => return o,
         }
-        let (ga, gb) = (gvk(&ia), gvk(&ib));
-        if ga != gb {
-            return ga.cmp(&gb);
-        }
-        (&ia.namespace, &ia.name).cmp(&(&ib.namespace, &ib.name))
-    });
-    Ok(())
+        let order = gvk_sort_string(a).cmp(&gvk_sort_string(b));
+        let core_namespace = a.kind == "Namespace"
+            && b.kind == "Namespace"
+            && (a.group.is_empty() || b.group.is_empty());
+        return if core_namespace {
+            order.reverse()
+        } else {
+            order
+        };
+    }
+    id_sort_string(a).cmp(&id_sort_string(b))
+}
+
+fn or<'a>(s: &'a str, missing: &'a str) -> &'a str {
+    if s.is_empty() { missing } else { s }
+}
+
+fn gvk_sort_string(id: &ResId) -> String {
+    format!(
+        "{}_{}_{}",
+        or(&id.group, "~G"),
+        or(&id.version, "~V"),
+        or(&id.kind, "~K")
+    )
+}
+
+fn id_sort_string(id: &ResId) -> String {
+    format!("{}|{}", or(&id.namespace, "~X"), or(&id.name, "~N"))
 }

@@ -20,6 +20,9 @@ pub enum Reorder {
     None,
 }
 
+/// Why a kustomization with Helm charts does not build (rather than building without them).
+pub(crate) const HELM_UNSUPPORTED: &str = "Helm charts in kustomizations are not supported yet (render the chart into a file and list it in resources)";
+
 /// Fetches remote bases (Git URLs in `resources`) for a build that allows them. This crate does
 /// no I/O of its own: the caller decides whether and how remote content is reached.
 pub trait RemoteLoader: Send + Sync + std::fmt::Debug {
@@ -68,14 +71,33 @@ impl Accumulator {
     }
 }
 
+/// kustomize's id equality: the same group, version, kind and name, in the same effective
+/// namespace (an empty one is `default`; every cluster-scoped object is in none).
 pub(crate) fn same_id(a: &crate::resource::ResId, b: &crate::resource::ResId) -> bool {
-    a.kind == b.kind && a.group == b.group && a.name == b.name && ns_eq(&a.namespace, &b.namespace)
+    a.kind == b.kind
+        && a.group == b.group
+        && a.version == b.version
+        && a.name == b.name
+        && (!crate::fieldspecs::id_is_namespaced(a) || ns_eq(&a.namespace, &b.namespace))
 }
 
 /// Reads the files of a build.
 pub(crate) struct Builder<'a> {
     pub(crate) fs: &'a dyn FileSystem,
     pub(crate) options: &'a Options,
+    /// The kustomization directories being accumulated, outermost first (to refuse cycles).
+    pub(crate) chain: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> Builder<'a> {
+    /// A builder reading from `fs`.
+    pub(crate) fn new(fs: &'a dyn FileSystem, options: &'a Options) -> Self {
+        Builder {
+            fs,
+            options,
+            chain: std::cell::RefCell::new(Vec::new()),
+        }
+    }
 }
 
 /// A loaded kustomization with its location.
@@ -85,4 +107,18 @@ pub(crate) struct Target {
     pub(crate) k: Kustomization,
     /// The custom OpenAPI document for this kustomization's patches (its own or a base's).
     pub(crate) schema: Option<std::sync::Arc<Value>>,
+}
+
+/// The path of a directory (a base, a component, a plugin configuration) named in kustomization
+/// `t`: anywhere in the tree, but never above its root (a `..` is not clamped there).
+pub(crate) fn dir_in_tree(t: &Target, rel: &str) -> Result<String, Error> {
+    if crate::fs::escapes_root(&t.dir, rel) {
+        return Err(Error::msg(outside_tree(rel)));
+    }
+    Ok(crate::fs::join(&t.dir, rel))
+}
+
+/// The error for a path that climbs above the root of the tree being built.
+pub(crate) fn outside_tree(rel: &str) -> String {
+    format!("'{rel}' lies outside the root of the tree being built")
 }

@@ -29,17 +29,17 @@ pub(crate) fn run(
         record(res, t, true, "PatchTransformer");
     }
     if let Some(ns) = &k.namespace {
-        set_namespace(res, ns);
-        let namespaces: Vec<&Resource> = res
-            .iter()
-            .filter(|r| r.kind() == "Namespace" && r.group().is_empty())
-            .collect();
-        if namespaces.len() > 1 {
-            return Err(Error::msg(format!(
-                "namespace transformation produces ID conflict: {} Namespace objects become {ns}",
-                namespaces.len()
-            ))
-            .in_field(&t.file, "namespace"));
+        set_namespace(res, ns, &cfg.namespace);
+        // Two objects that end up with one id (two Namespaces, or one name in two namespaces)
+        // are refused, as kustomize refuses them.
+        let ids: Vec<crate::resource::ResId> = res.iter().map(Resource::id).collect();
+        for (i, a) in ids.iter().enumerate() {
+            if ids.iter().skip(i + 1).any(|b| crate::target::same_id(a, b)) {
+                return Err(Error::msg(format!(
+                    "namespace transformation produces ID conflict: more than one object becomes {a}"
+                ))
+                .in_field(&t.file, "namespace"));
+            }
         }
         record(res, t, true, "NamespaceTransformer");
     }

@@ -4,7 +4,8 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use driftless_kustomize::conformance::{
-    Outcome, load_cases, load_own_cases, load_skipped, run_case,
+    Class, Outcome, classify_case, load_cases, load_own_cases, load_real_cases, load_skipped,
+    run_case,
 };
 use driftless_kustomize::{DiskFs, Options, build_yaml};
 use std::io::Write;
@@ -21,8 +22,8 @@ pub struct KustomizeArgs {
     #[arg(long)]
     load_restrictions_none: bool,
     /// Instead of building, run every case of the kustomize conformance corpus in CORPUS (its
-    /// `cases/`, `mismatch/` and `skipped.json`) and print pass, fail and skip per case and
-    /// totals.
+    /// `cases/`, `mismatch/` and `skipped.json`, or a real-repository corpus: `cases/` and
+    /// `trees/`) and print pass, fail and skip per case and totals.
     #[arg(long, value_name = "CORPUS")]
     conformance_report: Option<PathBuf>,
     /// With --conformance-report: further cases to add, one directory each holding `input/`,
@@ -50,6 +51,9 @@ pub fn run(args: &KustomizeArgs) -> anyhow::Result<()> {
 }
 
 fn report(corpus: &Path, own: Option<&Path>) -> anyhow::Result<()> {
+    if corpus.join("trees").is_dir() {
+        return report_real(corpus);
+    }
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
     if corpus.join("cases").is_dir() {
@@ -83,6 +87,37 @@ fn report(corpus: &Path, own: Option<&Path>) -> anyhow::Result<()> {
     println!(
         "total: {pass} passed, {fail} failed, {} skipped, of {} cases",
         skipped.len(),
+        cases.len()
+    );
+    if cases.is_empty() {
+        bail!("no cases found");
+    }
+    Ok(())
+}
+
+/// The report on a real-repository corpus: each case identical, the same objects in other bytes,
+/// different objects, or an error, and the totals of each.
+fn report_real(corpus: &Path) -> anyhow::Result<()> {
+    let cases = load_real_cases(corpus)?;
+    let mut counts = [0usize; 5];
+    for case in &cases {
+        let (slot, line) = match classify_case(case) {
+            Class::Identical => (0, format!("pass {}", case.name)),
+            Class::SameObjects(d) => (1, format!("BYTES {}: {d}", case.name)),
+            Class::DifferentObjects(d) => (2, format!("OBJECTS {}: {d}", case.name)),
+            Class::Error(e) => (3, format!("ERROR {}: {e}", case.name)),
+            Class::WrongError(e) => (4, format!("FAIL {}: {e}", case.name)),
+        };
+        counts[slot] += 1;
+        println!("{line}");
+    }
+    println!(
+        "total: {} identical, {} same objects in other bytes, {} different objects, {} errors, {} error cases that built, of {} cases",
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3],
+        counts[4],
         cases.len()
     );
     if cases.is_empty() {
