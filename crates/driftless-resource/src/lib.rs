@@ -16,6 +16,7 @@
 mod api_version;
 mod key;
 mod manifest;
+mod node;
 mod set;
 mod yaml;
 

@@ -1,13 +1,17 @@
 //! Parsing manifest files (YAML or JSON) the way `kubectl` reads them.
 //!
 //! Kubernetes reads YAML with YAML 1.1 rules (`sigs.k8s.io/yaml`): `0644` is the octal integer
-//! 420, `yes`/`no`/`on`/`off` are booleans, anchors and merge keys (`<<`) work. Keys keep their
-//! file order. Duplicate mapping keys are an error, as they are for `kubectl`.
+//! 420, `yes`/`no`/`on`/`off` are booleans, anchors and merge keys (`<<`) work; plain keys read
+//! as booleans, numbers or null become their value's text, and integral floats integers (see
+//! [`crate::node`]). Keys keep their file order. Duplicate mapping keys (also two that read the
+//! same, `on` and `true`) are an error: kubectl's strict validation refuses them, and its reader
+//! would keep the last silently.
 
 use serde_json::Value;
 use serde_saphyr::{Spanned, options::DuplicateKeyPolicy};
 
 use crate::manifest::type_name;
+use crate::node::Node;
 use crate::{Manifest, ManifestError, Provenance};
 
 /// Alias replay budget per file. A legitimate manifest file replays at most a few thousand events
@@ -67,7 +71,7 @@ pub fn parse_manifests(file: &str, bytes: &[u8]) -> Result<Vec<Manifest>, ParseE
             max_total_replayed_events: MAX_REPLAYED_ALIAS_EVENTS,
         },
     };
-    let documents: Vec<Spanned<Value>> =
+    let documents: Vec<Spanned<Node>> =
         serde_saphyr::from_slice_multiple_with_options(bytes, options).map_err(|err| {
             ParseError::Yaml {
                 file: file.to_owned(),
@@ -83,7 +87,7 @@ pub fn parse_manifests(file: &str, bytes: &[u8]) -> Result<Vec<Manifest>, ParseE
             line: spanned.referenced.line(),
             item: None,
         };
-        push_document(spanned.value, at, &mut manifests)?;
+        push_document(spanned.value.0, at, &mut manifests)?;
     }
     Ok(manifests)
 }
@@ -174,8 +178,44 @@ mod tests {
         )?;
         assert_eq!(
             got[0]["spec"],
-            json!({"mode": 420, "a": true, "b": false, "c": true, "d": false, "e": "yes", "f": 31, "g": 1000.0, "h": null, "i": "0644"})
+            json!({"mode": 420, "a": true, "b": false, "c": true, "d": false, "e": "yes", "f": 31, "g": 1000, "h": null, "i": "0644"})
         );
+        Ok(())
+    }
+
+    #[test]
+    fn keys_and_integral_floats_convert_as_sigs_k8s_io_yaml_converts_them() -> Result<(), ParseError>
+    {
+        let got = objects(
+            "apiVersion: v1\nkind: X\nmetadata: {name: web}\nspec:\n  on: 1\n  n: 2\n  007: 3\n  '~': 4\n  1.5: 5\n  'yes': 6\n  2e2: 1.0\n  f: [1e3, 2.5, -0.0]\n",
+        )?;
+        assert_eq!(
+            got[0]["spec"],
+            json!({"true": 1, "false": 2, "7": 3, "~": 4, "1.5": 5, "yes": 6, "200": 1, "f": [1000, 2.5, 0]})
+        );
+        let keys: Vec<&String> = got[0]["spec"]
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["true", "false", "7", "~", "1.5", "yes", "200", "f"]);
+        // Two keys that read the same are a duplicate.
+        let err =
+            parse("apiVersion: v1\nkind: X\nmetadata: {name: web}\nspec:\n  on: 1\n  true: 2\n")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+        assert!(err.starts_with("dir/f.yaml:"), "{err}");
+        assert!(err.contains("two keys read as \"true\""), "{err}");
+        // A key that reads as null is refused, as kubectl's reader refuses it.
+        for key in ["~", "null", "Null"] {
+            let err = parse(&format!(
+                "apiVersion: v1\nkind: X\nmetadata: {{name: web}}\nspec:\n  {key}: 1\n"
+            ))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(err.contains("a mapping key reads as null"), "{key}: {err}");
+        }
         Ok(())
     }
 

@@ -122,6 +122,32 @@ pub fn reference_kustomize() -> Result<PathBuf, Error> {
     }
 }
 
+/// The plain renderer's reference (`testenv/go/yamlref`: kubectl's way of reading manifest
+/// files) that `testenv/build` builds: `$DRIFTLESS_YAMLREF_BIN` when set, otherwise
+/// `yamlref-<YAMLREF_VERSION>-apimachinery-<KUBERNETES_VERSION>/bin/yamlref` in the cache.
+///
+/// Fails with an error naming `testenv/build` when it is not there.
+pub fn reference_yaml() -> Result<PathBuf, Error> {
+    let path = match std::env::var_os("DRIFTLESS_YAMLREF_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let (Some(own), Some(k8s)) =
+                (version("YAMLREF_VERSION"), version("KUBERNETES_VERSION"))
+            else {
+                return Err(Error::NoCacheDir);
+            };
+            cache_root()?
+                .join(format!("yamlref-{own}-apimachinery-{k8s}"))
+                .join("bin/yamlref")
+        }
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::MissingBinary { path })
+    }
+}
+
 /// The Kubernetes release the binaries are built from, e.g. `v1.35.4`.
 pub fn kubernetes_version() -> &'static str {
     version("KUBERNETES_VERSION").unwrap_or("unknown")

@@ -25,7 +25,7 @@ mod error;
 mod namespace;
 pub mod process;
 
-pub use binaries::{Binaries, kubernetes_version, reference_kustomize};
+pub use binaries::{Binaries, kubernetes_version, reference_kustomize, reference_yaml};
 pub use control_plane::{ControlPlane, FAKE_NODE, Options};
 pub use crd::install_crd;
 pub use error::Error;
