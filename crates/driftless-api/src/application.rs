@@ -56,6 +56,10 @@ pub struct ApplicationSpec {
     /// Default `3m`, with jitter; a webhook refreshes at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
+    /// How many past syncs `status.history` keeps (Argo CD's field): default 10, at most
+    /// 100; `0` keeps none (rollback by history id then has nothing to go back to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<i64>,
     /// Suspends automated sync (new commits and self-heal); status is still reported and
     /// requested syncs still run. `driftless app rollback` sets it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

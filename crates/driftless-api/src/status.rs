@@ -199,4 +199,8 @@ pub struct HistoryEntry {
     /// Who triggered it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initiated_by: Option<String>,
+    /// The source it was synced from (repository, path, target revision, directory options),
+    /// as the spec said then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::Source>,
 }

@@ -124,6 +124,7 @@ pub fn synced_before(mut seen: Observation) -> Observation {
         revision: COMMIT.to_owned(),
         deployed_at: "2027-01-15T08:00:00Z".to_owned(),
         initiated_by: Some("automated".to_owned()),
+        source: None,
     }];
     seen
 }

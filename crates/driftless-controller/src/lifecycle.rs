@@ -103,7 +103,7 @@ pub(crate) async fn sync(
         },
     };
     publish(ctx, &seen.app, note);
-    let history = history(&seen.previous.history, &operation);
+    let history = history(&seen.previous.history, &operation, &seen.app.spec.source);
     Ok(Synced { operation, history })
 }
 

@@ -32,8 +32,13 @@ pub(crate) enum Trigger {
     SelfHeal,
 }
 
-/// How many history entries are kept, as Argo CD's default.
+/// How many history entries are kept unless `spec.revisionHistoryLimit` says otherwise, as
+/// Argo CD's default.
 pub(crate) const HISTORY_LIMIT: usize = 10;
+
+/// The most `spec.revisionHistoryLimit` may keep: the history lives in the status, which must
+/// stay small (an entry is a few hundred bytes).
+pub(crate) const MAX_HISTORY_LIMIT: usize = 100;
 
 /// What a sync leaves for the status.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +210,7 @@ fn results(report: &SyncReport) -> Vec<ResourceResult> {
 pub(crate) fn history(
     history: &[HistoryEntry],
     operation: &OperationState,
+    source: &driftless_api::Source,
 ) -> Option<HistoryEntry> {
     let revision = operation.revision.as_deref()?;
     let new = history.last().map(|h| h.revision.as_str()) != Some(revision);
@@ -214,6 +220,7 @@ pub(crate) fn history(
             revision: revision.to_owned(),
             deployed_at: operation.finished_at.clone().unwrap_or_default(),
             initiated_by: operation.initiated_by.clone(),
+            source: Some(source.clone()),
         },
     )
 }
@@ -300,15 +307,21 @@ mod tests {
         let done = finished(&started, Ok(SyncReport::default()), &retry(Some(0)), now());
         assert_eq!(done.phase, OperationPhase::Succeeded);
         assert!(done.finished_at.is_some());
-        let entry = history(&[], &done).unwrap_or_else(|| panic!("no entry"));
+        let source = observation().app.spec.source.clone();
+        let entry = history(&[], &done, &source).unwrap_or_else(|| panic!("no entry"));
         assert_eq!((entry.id, entry.revision.as_str()), (1, COMMIT));
+        assert_eq!(entry.source.as_ref(), Some(&source));
         let again = synced_before(observation()).previous.history;
-        assert_eq!(history(&again, &done), None, "same revision, not requested");
+        assert_eq!(
+            history(&again, &done, &source),
+            None,
+            "same revision, not requested"
+        );
         let requested = OperationState {
             request_id: Some("r".to_owned()),
             ..done
         };
-        assert_eq!(history(&again, &requested).map(|e| e.id), Some(2));
+        assert_eq!(history(&again, &requested, &source).map(|e| e.id), Some(2));
     }
 
     #[test]
@@ -323,7 +336,7 @@ mod tests {
         assert_eq!(done.phase, OperationPhase::Failed);
         assert_eq!(done.message, "reading the cluster: timeout");
         assert!(done.finished_at.is_some());
-        assert_eq!(history(&[], &done), None);
+        assert_eq!(history(&[], &done, &Default::default()), None);
     }
 
     #[test]
@@ -453,7 +466,11 @@ mod waiting {
             .clone()
             .unwrap_or_else(|| panic!("no progress"));
         assert_eq!(progress.step, 4);
-        assert_eq!(history(&[], &waiting), None, "nothing ended yet");
+        assert_eq!(
+            history(&[], &waiting, &Default::default()),
+            None,
+            "nothing ended yet"
+        );
 
         let (resume, handled) = resume_point(&waiting);
         let resume = resume.unwrap_or_else(|| panic!("no resume point"));

@@ -13,7 +13,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use crate::decide::{Decision, Verdict};
 use crate::observe::{Comparison, Observation};
-use crate::records::{HISTORY_LIMIT, Synced, until};
+use crate::records::{Synced, until};
 use crate::status::{condition, health_state, timestamp};
 
 /// How often an application whose objects are still rolling out, or whose sync waits to go on,
@@ -56,7 +56,10 @@ pub(crate) fn status(
     let mut history = seen.previous.history.clone();
     if let Some(entry) = acted.synced.as_ref().and_then(|s| s.history.clone()) {
         history.push(entry);
-        let excess = history.len().saturating_sub(HISTORY_LIMIT);
+    }
+    // The spec's limit, also when it shrank; a spec that does not read trims nothing.
+    if let Ok(spec) = &seen.spec {
+        let excess = history.len().saturating_sub(spec.history_limit);
         history.drain(..excess);
     }
     let operation_state = acted
@@ -426,7 +429,7 @@ mod tests {
         op.message = "the message".to_owned();
         Acted {
             synced: Some(Synced {
-                history: crate::records::history(&[], &op),
+                history: crate::records::history(&[], &op, &Default::default()),
                 operation: op,
             }),
             after: Some(Ok(comparison(false))),
@@ -682,6 +685,8 @@ mod tests {
         assert_eq!(status(&seen, &decide(&seen), &Acted::default()), None);
     }
 
+    use crate::records::HISTORY_LIMIT;
+
     #[test]
     fn history_is_bounded() {
         let mut seen = drifted(observation());
@@ -691,6 +696,7 @@ mod tests {
                 revision: OLD.to_owned(),
                 deployed_at: String::new(),
                 initiated_by: None,
+                source: None,
             })
             .collect();
         let status = reported(&seen, &synced_now(OperationPhase::Succeeded));
@@ -698,6 +704,33 @@ mod tests {
         assert_eq!(
             status.history.last().map(|h| h.revision.as_str()),
             Some(COMMIT)
+        );
+        // The new entry records the source it was synced from.
+        assert!(status.history.last().is_some_and(|h| h.source.is_some()));
+
+        // spec.revisionHistoryLimit: kept to it, also when it shrinks; an invalid spec trims
+        // nothing.
+        for (limit, kept) in [(3, 3), (0, 0), (50, HISTORY_LIMIT)] {
+            let mut seen = drifted(observation());
+            seen.previous.history = status.history.clone();
+            if let Ok(spec) = seen.spec.as_mut() {
+                spec.history_limit = limit;
+            }
+            let trimmed = reported(&seen, &Acted::default());
+            assert_eq!(trimmed.history.len(), kept, "limit {limit}");
+            if kept > 0 {
+                assert_eq!(trimmed.history.last(), status.history.last());
+            }
+        }
+        let mut invalid = drifted(observation());
+        invalid.previous.history = status.history.clone();
+        invalid.spec = Err(crate::spec::SpecError {
+            field: "spec.interval".to_owned(),
+            message: "bad".to_owned(),
+        });
+        assert_eq!(
+            reported(&invalid, &Acted::default()).history.len(),
+            HISTORY_LIMIT
         );
     }
 

@@ -13,6 +13,7 @@ use kube::ResourceExt;
 use crate::duration::duration;
 use crate::local::LOCAL_SERVERS;
 use crate::project::Policy;
+use crate::records::{HISTORY_LIMIT, MAX_HISTORY_LIMIT};
 
 /// The default polling interval, as Argo CD's (which adds up to a minute of jitter).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
@@ -45,6 +46,8 @@ pub(crate) struct ValidSpec {
     /// The ServiceAccount (namespace, name) its writes and dry runs are made as; `None`: the
     /// controller's own rights.
     pub service_account: Option<(String, String)>,
+    /// How many history entries the status keeps (`spec.revisionHistoryLimit`).
+    pub history_limit: usize,
 }
 
 /// `syncPolicy.retry`, validated.
@@ -130,6 +133,18 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
         .map_err(|e| invalid("spec.syncPolicy.syncOptions", e.to_string()))?;
     let diff = diff_options(app).map_err(|e| invalid("spec.ignoreDifferences", e))?;
     let retry = retry(policy.retry.as_ref())?;
+    let history_limit = match spec.revision_history_limit {
+        None => HISTORY_LIMIT,
+        Some(limit) => usize::try_from(limit)
+            .ok()
+            .filter(|limit| *limit <= MAX_HISTORY_LIMIT)
+            .ok_or_else(|| {
+                invalid(
+                    "spec.revisionHistoryLimit",
+                    format!("{limit} is not between 0 and {MAX_HISTORY_LIMIT}"),
+                )
+            })?,
+    };
     Ok(ValidSpec {
         destination: app.destination_namespace(),
         id,
@@ -140,6 +155,7 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
         permit: Permit::all(),
         project: Arc::new(Policy::open(app.project())),
         service_account: None,
+        history_limit,
     })
 }
 
@@ -311,6 +327,11 @@ mod tests {
         assert_eq!(valid.retry.limit, Some(0));
         let default = validate(&app(serde_json::json!({})))?;
         assert_eq!(default.interval, DEFAULT_INTERVAL);
+        assert_eq!(default.history_limit, HISTORY_LIMIT);
+        for limit in [0, 3, 100] {
+            let kept = validate(&app(serde_json::json!({"revisionHistoryLimit": limit})))?;
+            assert_eq!(kept.history_limit, limit as usize);
+        }
         Ok(())
     }
 
@@ -343,6 +364,14 @@ mod tests {
             (
                 serde_json::json!({"ignoreDifferences": [{"kind": "Deployment", "jqPathExpressions": ["..[["]}]}),
                 "spec.ignoreDifferences",
+            ),
+            (
+                serde_json::json!({"revisionHistoryLimit": -1}),
+                "spec.revisionHistoryLimit",
+            ),
+            (
+                serde_json::json!({"revisionHistoryLimit": 101}),
+                "spec.revisionHistoryLimit",
             ),
         ];
         for (spec, field) in cases {

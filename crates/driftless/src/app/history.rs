@@ -77,6 +77,7 @@ mod tests {
             revision: revision.to_owned(),
             deployed_at: format!("2025-01-0{id}T00:00:00Z"),
             initiated_by: by.map(str::to_owned),
+            source: None,
         }
     }
 

@@ -119,6 +119,7 @@ mod tests {
             revision: format!("rev{id}"),
             deployed_at: String::new(),
             initiated_by: None,
+            source: None,
         }
     }
 

@@ -199,6 +199,7 @@ mod tests {
             revision: format!("rev{id}"),
             deployed_at: deployed_at.to_owned(),
             initiated_by: None,
+            source: None,
         }
     }
 
