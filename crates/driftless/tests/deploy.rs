@@ -319,7 +319,7 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
             &[
                 ("watch", "driftless.dev/applications", "", true),
                 ("patch", "driftless.dev/applications/status", ns, true),
-                ("update", "driftless.dev/applications/finalizers", ns, true),
+                ("patch", "driftless.dev/applications", ns, true),
                 ("update", "coordination.k8s.io/leases", SYSTEM, true),
                 ("create", "events", ns, true),
                 ("patch", "apps/deployments", ns, true),
@@ -374,9 +374,16 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
                     ("list", "driftless.dev/applications", ns, true),
                     ("patch", "driftless.dev/applications", ns, true),
                     ("patch", "driftless.dev/applications/status", ns, true),
-                    ("update", "driftless.dev/applications/finalizers", ns, true),
-                    ("create", "events", ns, true),
+                    ("patch", "events.k8s.io/events", ns, true),
                     ("create", "events.k8s.io/events", ns, true),
+                    // Nothing the code never asks for (tests/rbac_audit.rs).
+                    ("get", "driftless.dev/applications", ns, false),
+                    ("update", "driftless.dev/applications", ns, false),
+                    ("update", "driftless.dev/applications/status", ns, false),
+                    ("update", "driftless.dev/applications/finalizers", ns, false),
+                    ("create", "events", ns, false),
+                    ("get", "driftless.dev/appprojects", ns, false),
+                    ("watch", "driftless.dev/appprojects", ns, true),
                     ("create", "driftless.dev/applications", ns, false),
                     ("delete", "driftless.dev/applications", ns, false),
                     ("get", "secrets", ns, false),
@@ -397,6 +404,7 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
                     ("list", "coordination.k8s.io/leases", SYSTEM, false),
                     ("update", "coordination.k8s.io/leases", "kube-system", false),
                     ("get", "secrets", SYSTEM, false),
+                    ("create", "events.k8s.io/events", SYSTEM, false),
                 ],
             )
             .await?;
@@ -411,7 +419,8 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
                 &[
                     ("list", "secrets", SYSTEM, true),
                     ("watch", "secrets", SYSTEM, true),
-                    ("get", "configmaps", SYSTEM, true),
+                    ("list", "configmaps", SYSTEM, true),
+                    ("get", "secrets", SYSTEM, false),
                     ("watch", "configmaps", SYSTEM, true),
                     ("create", "secrets", SYSTEM, false),
                     ("update", "configmaps", SYSTEM, false),
