@@ -476,6 +476,9 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
                     ("patch", "driftless.dev/applications", ns, true),
                     ("patch", "driftless.dev/applications/status", ns, true),
                     ("patch", "events.k8s.io/events", ns, true),
+                    ("get", "serviceaccounts", ns, true),
+                    ("impersonate", "serviceaccounts", ns, true),
+                    ("list", "serviceaccounts", ns, false),
                     ("create", "events.k8s.io/events", ns, true),
                     // Nothing the code never asks for (tests/rbac_audit.rs).
                     ("get", "driftless.dev/applications", ns, false),

@@ -602,11 +602,12 @@ async fn the_controller_uses_exactly_what_deploy_grants() -> anyhow::Result<()> 
             continue;
         }
         // The live cache lists and watches every kind the cluster serves, Events and Leases
-        // among them: that is the manager's. Writing Events and the Lease is the controller's.
+        // among them: that is the manager's. Writing Events and the Lease, and reading the
+        // ServiceAccount an Application writes as, is the controller's.
         let reads = request.verb == "list" || request.verb == "watch";
         let own_api = request.group == "driftless.dev"
-            || request.verb == "impersonate"
-            || (!reads && (request.resource == "events" || request.resource == "leases"));
+            || (!reads
+                && ["events", "leases", "serviceaccounts"].contains(&request.resource.as_str()));
         ensure!(
             !own_api,
             "{request} is the controller's own API but only driftless-manager grants it"
