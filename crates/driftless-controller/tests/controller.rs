@@ -646,7 +646,7 @@ async fn a_rollback_syncs_an_old_revision_and_suspension_keeps_it_there() -> any
         let listed: Vec<(String, String, SyncStatusCode)> = status
             .resources
             .iter()
-            .map(|r| (r.kind.clone(), r.name.clone(), r.status.clone()))
+            .map(|r| (r.kind.clone(), r.name.clone(), r.status))
             .collect();
         let expected = [
             ("ConfigMap", "settings", SyncStatusCode::OutOfSync),
