@@ -594,6 +594,15 @@ async fn a_rollback_syncs_an_old_revision_and_suspension_keeps_it_there() -> any
     with_namespace("ctl-rollback", |client, ns| async move {
         let repo = tempfile::tempdir()?;
         let url = repository(repo.path(), "fast")?;
+        // Objects that stay the same across the commits, as in the quick start (issue 23's
+        // "also seen": `app get` after a rollback seemed to list three of five resources).
+        std::fs::write(
+            repo.path().join("deploy/more.yaml"),
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: token}\nstringData: {token: t}\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n",
+        )?;
+        git(repo.path(), &["add", "-A"])?;
+        git(repo.path(), &["commit", "-qm", "more"])?;
         let first = git(repo.path(), &["rev-parse", "HEAD"])?;
         let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
         apps.create(&PostParams::default(), &application(&ns, &url, true)?)
@@ -629,10 +638,28 @@ async fn a_rollback_syncs_an_old_revision_and_suspension_keeps_it_there() -> any
         ensure!(configmaps.get("settings").await.ok().and_then(mode_of).as_deref() == Some("fast"));
 
         // Suspended: the newer commit is reported, not applied, over several polls.
-        status_where(&apps, "OutOfSync against the newer commit", |s| {
+        let status = status_where(&apps, "OutOfSync against the newer commit", |s| {
             !synced(s) && s.sync.as_ref().and_then(|x| x.revision.as_deref()) == Some(second.as_str())
         })
         .await?;
+        // Every object of the commit is listed while OutOfSync, not only the changed one.
+        let listed: Vec<(String, String, SyncStatusCode)> = status
+            .resources
+            .iter()
+            .map(|r| (r.kind.clone(), r.name.clone(), r.status))
+            .collect();
+        let expected = [
+            ("ConfigMap", "settings", SyncStatusCode::OutOfSync),
+            ("Secret", "token", SyncStatusCode::Synced),
+            ("Service", "web", SyncStatusCode::Synced),
+        ];
+        ensure!(listed.len() == expected.len(), "resources {listed:?}");
+        for (kind, name, code) in expected {
+            ensure!(
+                listed.iter().any(|(k, n, c)| k == kind && n == name && *c == code),
+                "{kind}/{name} not listed as {code:?}: {listed:?}"
+            );
+        }
         tokio::time::sleep(Duration::from_secs(3)).await;
         ensure!(configmaps.get("settings").await.ok().and_then(mode_of).as_deref() == Some("fast"));
         Ok(())

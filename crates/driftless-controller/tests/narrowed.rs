@@ -34,9 +34,9 @@ fn rules() -> Value {
         {"apiGroups": [""], "resources": ["configmaps", "services", "serviceaccounts"], "verbs": verbs},
         {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": verbs},
         {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": verbs},
-        {"apiGroups": ["driftless.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch", "patch", "update"]},
-        {"apiGroups": ["driftless.dev"], "resources": ["appprojects"], "verbs": ["get", "list", "watch"]},
-        {"apiGroups": ["driftless.dev"], "resources": ["applications/status"], "verbs": ["get", "patch", "update"]},
+        {"apiGroups": ["driftless.dev"], "resources": ["applications"], "verbs": ["list", "watch", "patch"]},
+        {"apiGroups": ["driftless.dev"], "resources": ["appprojects"], "verbs": ["list", "watch"]},
+        {"apiGroups": ["driftless.dev"], "resources": ["applications/status"], "verbs": ["patch"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
     ])
 }
@@ -68,7 +68,7 @@ async fn grant(admin: &Client, ns: &str, name: &str) -> anyhow::Result<()> {
     }
     let role: Role = serde_json::from_value(json!({
         "metadata": {"name": name, "namespace": home},
-        "rules": [{"apiGroups": [""], "resources": ["secrets", "configmaps"], "verbs": ["get", "list", "watch"]}],
+        "rules": [{"apiGroups": [""], "resources": ["secrets", "configmaps"], "verbs": ["list", "watch"]}],
     }))?;
     Api::<Role>::namespaced(admin.clone(), home)
         .create(&PostParams::default(), &role)

@@ -23,6 +23,8 @@ const STAGE_TIMEOUT: Duration = Duration::from_secs(180);
 const POLL: Duration = Duration::from_millis(100);
 /// Name of the fake node kwok manages.
 pub const FAKE_NODE: &str = "kwok-node-0";
+/// The audit log's file name in the control plane's directory.
+const AUDIT_LOG: &str = "audit.log";
 
 /// Where and how to start a control plane.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +32,9 @@ pub struct Options {
     /// Directory for certificates, data, logs and the kubeconfig. When `None`, a temporary
     /// directory is created and removed again once the control plane has stopped.
     pub dir: Option<PathBuf>,
+    /// An audit policy file (`audit.k8s.io/v1` `Policy`) for the API server. When set, the API
+    /// server writes the events it selects, one JSON object a line, to [`ControlPlane::audit_log`].
+    pub audit_policy: Option<PathBuf>,
 }
 
 /// A running control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
@@ -96,6 +101,17 @@ impl ControlPlane {
             janitor,
         };
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        let audit: Vec<String> = match &options.audit_policy {
+            Some(policy) => vec![
+                format!("--audit-policy-file={}", policy.display()),
+                format!("--audit-log-path={}", dir.join(AUDIT_LOG).display()),
+                "--audit-log-format=json".to_owned(),
+                // Each event is written before the request returns, so a test reading the log
+                // after its requests sees all of them.
+                "--audit-log-mode=blocking".to_owned(),
+            ],
+            None => Vec::new(),
+        };
         plane.spawn(
             &binaries,
             "etcd",
@@ -137,7 +153,10 @@ impl ControlPlane {
                 "--enable-priority-and-fairness=false".to_owned(),
                 "--endpoint-reconciler-type=none".to_owned(),
                 "--profiling=false".to_owned(),
-            ],
+            ]
+            .into_iter()
+            .chain(audit)
+            .collect(),
         )?;
         let client = client_for(&kubeconfig).await?;
         plane
@@ -231,6 +250,11 @@ impl ControlPlane {
     /// The directory holding certificates, etcd data, the kubeconfig and each component's log.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Where the API server writes its audit events when started with [`Options::audit_policy`].
+    pub fn audit_log(&self) -> PathBuf {
+        self.dir.join(AUDIT_LOG)
     }
 
     /// A new client with admin rights. Each async runtime (each test) should build its own.

@@ -24,9 +24,12 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut plane = ControlPlane::start(Options { dir: args.dir })
-        .await
-        .context("starting the test control plane")?;
+    let mut plane = ControlPlane::start(Options {
+        dir: args.dir,
+        ..Options::default()
+    })
+    .await
+    .context("starting the test control plane")?;
     println!("KUBECONFIG={}", plane.kubeconfig().display());
     eprintln!(
         "testenv: API server {} (Kubernetes {}); logs in {}; Ctrl-C stops it",
