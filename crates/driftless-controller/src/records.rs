@@ -32,14 +32,6 @@ pub(crate) enum Trigger {
     SelfHeal,
 }
 
-/// How many history entries are kept unless `spec.revisionHistoryLimit` says otherwise, as
-/// Argo CD's default.
-pub(crate) const HISTORY_LIMIT: usize = 10;
-
-/// The most `spec.revisionHistoryLimit` may keep: the history lives in the status, which must
-/// stay small (an entry is a few hundred bytes).
-pub(crate) const MAX_HISTORY_LIMIT: usize = 100;
-
 /// What a sync leaves for the status.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Synced {

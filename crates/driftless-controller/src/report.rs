@@ -685,7 +685,7 @@ mod tests {
         assert_eq!(status(&seen, &decide(&seen), &Acted::default()), None);
     }
 
-    use crate::records::HISTORY_LIMIT;
+    use crate::spec::HISTORY_LIMIT;
 
     #[test]
     fn history_is_bounded() {

@@ -13,7 +13,6 @@ use kube::ResourceExt;
 use crate::duration::duration;
 use crate::local::LOCAL_SERVERS;
 use crate::project::Policy;
-use crate::records::{HISTORY_LIMIT, MAX_HISTORY_LIMIT};
 
 /// The default polling interval, as Argo CD's (which adds up to a minute of jitter).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
@@ -88,6 +87,14 @@ fn invalid(field: &str, message: impl Into<String>) -> SpecError {
         message: message.into(),
     }
 }
+
+/// How many history entries are kept unless `spec.revisionHistoryLimit` says otherwise, as
+/// Argo CD's default.
+pub(crate) const HISTORY_LIMIT: usize = 10;
+
+/// The most `spec.revisionHistoryLimit` may keep: the history lives in the status, which must
+/// stay small (an entry is a few hundred bytes).
+pub(crate) const MAX_HISTORY_LIMIT: usize = 100;
 
 /// Validates `app`'s spec.
 pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
