@@ -177,9 +177,12 @@ pub(crate) fn make(
                 data.insert(k, Value::String(s));
             }
             (_, Err(e)) => {
+                // Wrapped like a Secret's data: kustomize encodes both with one function.
                 binary.insert(
                     k,
-                    Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())),
+                    Value::String(wrap70(
+                        &base64::engine::general_purpose::STANDARD.encode(e.into_bytes()),
+                    )),
                 );
             }
         }
