@@ -279,7 +279,20 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> YamlError {
 /// Parses a single YAML document (an empty one reads as `null`); a repeated key keeps its last
 /// value, as kustomize's reader of kustomization files does.
 pub fn parse_one(text: &str, file: &str) -> Result<Value, YamlError> {
+    parse_single(text, file, options())
+}
+
+/// Parses a kustomization file. kustomize reads these with a YAML 1.1 resolver (go-yaml v2
+/// behind `sigs.k8s.io/yaml`), unlike resources: a plain `yes`, `no`, `on`, `off`, `y` or `n` is
+/// a boolean there, which a field that takes a string then refuses.
+pub fn parse_kustomization(text: &str, file: &str) -> Result<Value, YamlError> {
     let mut opts = options();
+    opts.strict_booleans = false;
+    parse_single(text, file, opts)
+}
+
+fn parse_single(text: &str, file: &str, opts: serde_saphyr::Options) -> Result<Value, YamlError> {
+    let mut opts = opts;
     opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
     let docs: Vec<Value> =
         serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
@@ -364,6 +377,18 @@ mod tests {
         assert_eq!(docs[1], json!({"m": {"k": "x\n", "j": "y"}}));
         let plain = parse_documents("m:\n  k: |\n    x\n  j: y\n  # c", "x.yaml")?;
         assert_eq!(plain[0], json!({"m": {"k": "x\n", "j": "y"}}));
+        Ok(())
+    }
+
+    #[test]
+    fn reads_kustomizations_with_yaml_1_1_booleans() -> Result<(), YamlError> {
+        let text = "a: yes\nb: \"yes\"\nc: off\nd: y\ne: N\nf: true\ng: 0644\n";
+        let v = parse_kustomization(text, "kustomization.yaml")?;
+        assert_eq!(
+            v,
+            json!({"a": true, "b": "yes", "c": false, "d": true, "e": false, "f": true, "g": 420})
+        );
+        assert_eq!(parse_one(text, "r.yaml")?["a"], json!("yes"));
         Ok(())
     }
 
