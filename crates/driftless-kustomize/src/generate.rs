@@ -174,6 +174,14 @@ pub(crate) fn make(
                 );
             }
             (_, Ok(s)) => {
+                // kustomize writes the generated object as YAML and reads it back: a value of
+                // several lines goes out as a literal block, and one whose first character is a
+                // tab cannot be read back from it.
+                if s.starts_with('\t') && s.contains('\n') {
+                    return Err(Error::msg(format!(
+                        "configmap {name}: the value of {k} spans lines and starts with a tab, which kustomize cannot read back (found a tab character where an indentation space is expected)"
+                    )));
+                }
                 data.insert(k, Value::String(s));
             }
             (_, Err(e)) => {
