@@ -208,7 +208,9 @@ pub(crate) fn apply_patch_entry(
         (Some(path), None) => b
             .read_in_root(t, path)
             .map_err(|e| e.in_field(&t.file, field))?,
-        (None, Some(inline)) => inline.clone(),
+        // kustomize trims an inline patch: a block scalar on its last line then has no final
+        // line break to keep (a patch file is read as it is).
+        (None, Some(inline)) => inline.trim().to_string(),
         (Some(_), Some(_)) => {
             return Err(
                 Error::msg("patch and path can't be set at the same time").in_field(&t.file, field)
@@ -255,6 +257,7 @@ pub(crate) fn apply_patch_entry(
                 Error::msg(format!("unable to apply JSON patch to {}: {e}", r.id()))
                     .in_field(&t.file, field)
             })?;
+            r.obj.values_mut().for_each(through_float64);
         }
         return Ok(());
     }
@@ -405,4 +408,25 @@ pub(crate) fn label_selector_matches(sel: &str, labels: &serde_json::Map<String,
             }
             get(t).is_some()
         })
+}
+
+/// kustomize applies a JSON patch to the object's JSON and decodes the result into Go values,
+/// where every number is a float64: integers beyond 2^53 come out rounded to the nearest one
+/// (`123456789012345678` as `123456789012345680`).
+fn through_float64(v: &mut Value) {
+    const EXACT: u64 = 1 << 53;
+    match v {
+        Value::Number(n) => {
+            let big = n.as_i64().map_or_else(
+                || n.as_u64().is_some_and(|u| u > EXACT),
+                |i| i.unsigned_abs() > EXACT,
+            );
+            if big && let Some(f) = n.as_f64().and_then(serde_json::Number::from_f64) {
+                *n = f;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(through_float64),
+        Value::Object(m) => m.values_mut().for_each(through_float64),
+        _ => {}
+    }
 }
