@@ -101,6 +101,16 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
                     }
                 }
             }
+            // kustomize puts the new object in the old one's place, under the old name and with
+            // the old labels, annotations (and, to merge, data) beneath the new ones: every other
+            // field (`immutable`, a Secret's `type`) is the new object's.
+            let kept = ["metadata", "data", "binaryData"];
+            old.obj.retain(|k, _| kept.contains(&k.as_str()));
+            for (k, v) in &r.obj {
+                if !kept.contains(&k.as_str()) {
+                    old.obj.insert(k.clone(), v.clone());
+                }
+            }
             if behavior == Behavior::Replace {
                 old.origin = r.origin.clone();
             }
