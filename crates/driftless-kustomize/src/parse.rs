@@ -291,6 +291,19 @@ pub fn parse_kustomization(text: &str, file: &str) -> Result<Value, YamlError> {
     parse_single(text, file, opts)
 }
 
+/// Parses a patch: a strategic merge patch reads like resources, while a JSON 6902 patch (a
+/// sequence) is converted to JSON by kustomize's YAML 1.1 reader, where a plain `off` or `yes` is
+/// a boolean.
+pub fn parse_patch(text: &str, file: &str) -> Result<Vec<Value>, YamlError> {
+    let docs = parse_documents(text, file)?;
+    if docs.len() == 1 && docs.first().is_some_and(Value::is_array) {
+        let mut opts = options();
+        opts.strict_booleans = false;
+        return Ok(vec![parse_single(text, file, opts)?]);
+    }
+    Ok(docs)
+}
+
 fn parse_single(text: &str, file: &str, opts: serde_saphyr::Options) -> Result<Value, YamlError> {
     let mut opts = opts;
     opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
@@ -389,6 +402,18 @@ mod tests {
             json!({"a": true, "b": "yes", "c": false, "d": true, "e": false, "f": true, "g": 420})
         );
         assert_eq!(parse_one(text, "r.yaml")?["a"], json!("yes"));
+        Ok(())
+    }
+
+    #[test]
+    fn reads_json_patches_with_yaml_1_1_booleans() -> Result<(), YamlError> {
+        let ops = parse_patch("- op: add\n  path: /a\n  value: off\n", "p.yaml")?;
+        assert_eq!(
+            ops,
+            vec![json!([{"op": "add", "path": "/a", "value": false}])]
+        );
+        let smp = parse_patch("kind: X\nvalue: off\n", "p.yaml")?;
+        assert_eq!(smp, vec![json!({"kind": "X", "value": "off"})]);
         Ok(())
     }
 

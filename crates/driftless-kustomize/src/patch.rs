@@ -220,8 +220,8 @@ pub(crate) fn apply_patch_entry(
             return Err(Error::msg("must specify one of patch and path").in_field(&t.file, field));
         }
     };
-    let docs =
-        parse_documents(&text, &t.file).map_err(|e| Error::from(e).in_field(&t.file, field))?;
+    let docs = crate::parse::parse_patch(&text, &t.file)
+        .map_err(|e| Error::from(e).in_field(&t.file, field))?;
     if docs.is_empty() {
         // Neither a strategic merge patch nor a JSON patch (kustomize v5.5 refuses it too).
         let what = p.path.as_deref().unwrap_or("inline patch");
