@@ -291,6 +291,30 @@ pub fn parse_kustomization(text: &str, file: &str) -> Result<Value, YamlError> {
     parse_single(text, file, opts)
 }
 
+/// The source text of the plain scalar value of `key` in `text` (`key: 1.0 # note` gives
+/// `1.0`, `key:` gives the empty string), for where kustomize keeps a scalar as it was written;
+/// the first line that sets `key` is used.
+pub fn scalar_spelling(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line.trim_start().trim_start_matches("- ");
+        let after = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ]
+        .iter()
+        .find_map(|k| rest.strip_prefix(k.as_str()))?;
+        if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+            return None;
+        }
+        let value = match after.find(" #") {
+            Some(i) => &after[..i],
+            None => after,
+        };
+        Some(value.trim().to_string())
+    })
+}
+
 /// Parses a patch: a strategic merge patch reads like resources, while a JSON 6902 patch (a
 /// sequence) is converted to JSON by kustomize's YAML 1.1 reader, where a plain `off` or `yes` is
 /// a boolean.
@@ -415,6 +439,16 @@ mod tests {
         let smp = parse_patch("kind: X\nvalue: off\n", "p.yaml")?;
         assert_eq!(smp, vec![json!({"kind": "X", "value": "off"})]);
         Ok(())
+    }
+
+    #[test]
+    fn finds_the_spelling_of_a_scalar() {
+        let text = "metadata:\n  annotations:\n    a: ~ # c\n    b:\n    \"c\": 1.0\n    d: Null\n";
+        assert_eq!(scalar_spelling(text, "a").as_deref(), Some("~"));
+        assert_eq!(scalar_spelling(text, "b").as_deref(), Some(""));
+        assert_eq!(scalar_spelling(text, "c").as_deref(), Some("1.0"));
+        assert_eq!(scalar_spelling(text, "d").as_deref(), Some("Null"));
+        assert_eq!(scalar_spelling(text, "e"), None);
     }
 
     #[test]

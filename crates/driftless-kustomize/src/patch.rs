@@ -268,6 +268,7 @@ pub(crate) fn apply_patch_entry(
             None => apply_smp_by_id(res, &doc, custom_schema(t))
                 .map_err(|e| e.in_field(&t.file, field))?,
             Some(sel) => {
+                let doc = metadata_as_text(doc, &text);
                 let allow_name = p.options.get("allowNameChange").copied().unwrap_or(false);
                 let allow_kind = p.options.get("allowKindChange").copied().unwrap_or(false);
                 let mut targets = select(res, sel)?;
@@ -429,4 +430,27 @@ fn through_float64(v: &mut Value) {
         Value::Object(m) => m.values_mut().for_each(through_float64),
         _ => {}
     }
+}
+
+/// kustomize copies a strategic merge patch for each target it selects, and the copy holds its
+/// labels and annotations as strings: each value that is not one becomes its text in the patch
+/// (`~` stays `"~"`, `null` becomes `"null"`, an empty value `""`, `1.0` `"1.0"`), so a null
+/// there sets the text instead of deleting the entry.
+fn metadata_as_text(mut doc: Value, text: &str) -> Value {
+    let Some(Value::Object(md)) = doc.get_mut("metadata") else {
+        return doc;
+    };
+    for field in ["labels", "annotations"] {
+        let Some(Value::Object(m)) = md.get_mut(field) else {
+            continue;
+        };
+        for (k, v) in m.iter_mut() {
+            if !v.is_string() {
+                let spelled = crate::parse::scalar_spelling(text, k)
+                    .unwrap_or_else(|| crate::resource::scalar_text(v));
+                *v = Value::String(spelled);
+            }
+        }
+    }
+    doc
 }
