@@ -29,7 +29,9 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses every document of a YAML stream; empty documents are dropped.
 pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, YamlError> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options())
+    let rewritten = crate::folded::with_reference_breaks(text);
+    let source = rewritten.as_deref().unwrap_or(text);
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(source, options())
         .map_err(|e| yaml_error(file, &e))?;
     let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
     drop_phantom_final_break(&mut docs, text);
@@ -331,8 +333,10 @@ pub fn parse_patch(text: &str, file: &str) -> Result<Vec<Value>, YamlError> {
 fn parse_single(text: &str, file: &str, opts: serde_saphyr::Options) -> Result<Value, YamlError> {
     let mut opts = opts;
     opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
+    let rewritten = crate::folded::with_reference_breaks(text);
+    let source = rewritten.as_deref().unwrap_or(text);
     let docs: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
+        serde_saphyr::from_multiple_with_options(source, opts).map_err(|e| yaml_error(file, &e))?;
     let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
     drop_phantom_final_break(&mut docs, text);
     match docs.len() {
