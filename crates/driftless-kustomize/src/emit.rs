@@ -518,6 +518,15 @@ mod tests {
     }
 
     #[test]
+    fn leaves_floats_beyond_float64_plain() {
+        let v = json!({"a": "1e400", "b": "1e31_000", "c": "-1e309", "d": "1e308", "e": "1_0e3"});
+        assert_eq!(
+            to_yaml(&v),
+            "a: 1e400\nb: 1e31_000\nc: -1e309\nd: \"1e308\"\ne: \"1_0e3\"\n"
+        );
+    }
+
+    #[test]
     fn sorts_keys_naturally() {
         let v = json!({"a10": 1, "a9": 2, "_x": 3, "1": 4, "A": 5});
         assert_eq!(to_yaml(&v), "_x: 3\n\"1\": 4\nA: 5\na9: 2\na10: 1\n");
