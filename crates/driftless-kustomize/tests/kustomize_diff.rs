@@ -146,8 +146,20 @@ fn main() -> ExitCode {
         .iter()
         .filter(|(_, r)| !matches!(r.verdict, Verdict::Identical | Verdict::BothFailed))
         .collect();
-    for (i, (seed, run)) in failing.iter().enumerate() {
-        if c.verbose_seed || (!c.quiet && i < 3) {
+    let baseline_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(BASELINE);
+    let known: BTreeSet<u64> = std::fs::read_to_string(&baseline_path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .filter(|s| (c.start..end).contains(s))
+        .collect();
+    // Trees in full for the first few new differences; one line for the others.
+    let mut shown = 0;
+    for (seed, run) in &failing {
+        let new = !known.contains(seed);
+        if c.verbose_seed || (!c.quiet && new && shown < 3) {
+            shown += 1;
             println!("{}", run.report);
         } else {
             println!(
@@ -183,7 +195,6 @@ fn main() -> ExitCode {
                 .join(" ")
         );
     }
-    let baseline_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(BASELINE);
     if std::env::var_os("DRIFTLESS_KDIFF_WRITE_BASELINE").is_some() {
         let mut text = String::from(BASELINE_HEADER);
         for (seed, run) in &failing {
@@ -200,13 +211,6 @@ fn main() -> ExitCode {
             }
         };
     }
-    let known: BTreeSet<u64> = std::fs::read_to_string(&baseline_path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
-        .filter(|s| (c.start..end).contains(s))
-        .collect();
     let new: Vec<u64> = failing_seeds.difference(&known).copied().collect();
     let fixed: Vec<u64> = known.difference(&failing_seeds).copied().collect();
     println!(
