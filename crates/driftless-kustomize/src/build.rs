@@ -93,7 +93,7 @@ impl Builder<'_> {
             }
         };
         let text = self.read_text(&file)?;
-        let value = parse_one(&text, &file)?;
+        let value = crate::parse::parse_kustomization(&text, &file)?;
         let value = if value.is_null() {
             Value::Object(Map::new())
         } else {

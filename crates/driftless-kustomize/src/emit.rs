@@ -23,7 +23,9 @@ pub fn to_yaml(value: &Value) -> String {
             w.scalar(other, 0, false);
         }
     }
-    w.out.push('\n');
+    if !w.raw_break {
+        w.out.push('\n');
+    }
     w.out
 }
 
@@ -43,6 +45,10 @@ pub fn to_yaml_stream(values: &[Value]) -> String {
 struct Writer {
     out: String,
     column: usize,
+    /// The last thing written was a literal block ending in a line or paragraph separator,
+    /// written as is: the encoder counts it as the end of the line and writes no line break
+    /// before what follows.
+    raw_break: bool,
 }
 
 impl Writer {
@@ -52,7 +58,9 @@ impl Writer {
     }
 
     fn newline_indent(&mut self, indent: usize) {
-        self.out.push('\n');
+        if !std::mem::take(&mut self.raw_break) {
+            self.out.push('\n');
+        }
         self.column = 0;
         self.pad(indent);
     }
@@ -295,7 +303,9 @@ impl Writer {
         self.column = 0;
         for &c in &chars {
             if is_break(c) {
-                self.out.push('\n');
+                // A line or paragraph separator is written as is (it ends the line for a YAML
+                // reader); the next line's indentation follows it directly.
+                self.out.push(c);
                 self.column = 0;
                 breaks = true;
             } else {
@@ -311,6 +321,8 @@ impl Writer {
             // caller's newline must not add an empty one.
             if self.out.ends_with('\n') {
                 self.out.pop();
+            } else {
+                self.raw_break = true;
             }
         }
     }
@@ -506,6 +518,15 @@ mod tests {
     }
 
     #[test]
+    fn leaves_floats_beyond_float64_plain() {
+        let v = json!({"a": "1e400", "b": "1e31_000", "c": "-1e309", "d": "1e308", "e": "1_0e3"});
+        assert_eq!(
+            to_yaml(&v),
+            "a: 1e400\nb: 1e31_000\nc: -1e309\nd: \"1e308\"\ne: \"1_0e3\"\n"
+        );
+    }
+
+    #[test]
     fn sorts_keys_naturally() {
         let v = json!({"a10": 1, "a9": 2, "_x": 3, "1": 4, "A": 5});
         assert_eq!(to_yaml(&v), "_x: 3\n\"1\": 4\nA: 5\na9: 2\na10: 1\n");
@@ -526,6 +547,17 @@ mod tests {
         assert_eq!(
             to_yaml(&v),
             "a: |-\n  x\n  y\nb: |\n  x\nc: |2\n\n  x\nd: |+\n  x\n\n"
+        );
+    }
+
+    #[test]
+    fn writes_line_separators_in_literal_blocks_as_they_are() {
+        let v = json!({"k": "a\u{2028}b\nc\n"});
+        assert_eq!(to_yaml(&v), "k: |\n  a\u{2028}  b\n  c\n");
+        let v = json!({"a": "x\nwith\u{2028}", "b": ["y\nz\u{2029}", "w"], "c": "y\u{2028}"});
+        assert_eq!(
+            to_yaml(&v),
+            "a: |\n  x\n  with\u{2028}b:\n- |\n  y\n  z\u{2029}- w\nc: 'y\u{2028}'\n"
         );
     }
 

@@ -101,6 +101,16 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
                     }
                 }
             }
+            // kustomize puts the new object in the old one's place, under the old name and with
+            // the old labels, annotations (and, to merge, data) beneath the new ones: every other
+            // field (`immutable`, a Secret's `type`) is the new object's.
+            let kept = ["metadata", "data", "binaryData"];
+            old.obj.retain(|k, _| kept.contains(&k.as_str()));
+            for (k, v) in &r.obj {
+                if !kept.contains(&k.as_str()) {
+                    old.obj.insert(k.clone(), v.clone());
+                }
+            }
             if behavior == Behavior::Replace {
                 old.origin = r.origin.clone();
             }
@@ -174,12 +184,23 @@ pub(crate) fn make(
                 );
             }
             (_, Ok(s)) => {
+                // kustomize writes the generated object as YAML and reads it back: a value of
+                // several lines goes out as a literal block, and one whose first character is a
+                // tab cannot be read back from it.
+                if s.starts_with('\t') && s.contains('\n') {
+                    return Err(Error::msg(format!(
+                        "configmap {name}: the value of {k} spans lines and starts with a tab, which kustomize cannot read back (found a tab character where an indentation space is expected)"
+                    )));
+                }
                 data.insert(k, Value::String(s));
             }
             (_, Err(e)) => {
+                // Wrapped like a Secret's data: kustomize encodes both with one function.
                 binary.insert(
                     k,
-                    Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())),
+                    Value::String(wrap70(
+                        &base64::engine::general_purpose::STANDARD.encode(e.into_bytes()),
+                    )),
                 );
             }
         }

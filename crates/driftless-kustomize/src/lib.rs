@@ -21,6 +21,7 @@ pub mod emit;
 mod error;
 mod fieldpath;
 mod fieldspecs;
+mod folded;
 pub mod fs;
 mod generate;
 mod jsonpatch;

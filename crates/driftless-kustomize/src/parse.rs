@@ -29,7 +29,9 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses every document of a YAML stream; empty documents are dropped.
 pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Value>, YamlError> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options())
+    let rewritten = crate::folded::with_reference_breaks(text);
+    let source = rewritten.as_deref().unwrap_or(text);
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(source, options())
         .map_err(|e| yaml_error(file, &e))?;
     let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
     drop_phantom_final_break(&mut docs, text);
@@ -279,10 +281,62 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> YamlError {
 /// Parses a single YAML document (an empty one reads as `null`); a repeated key keeps its last
 /// value, as kustomize's reader of kustomization files does.
 pub fn parse_one(text: &str, file: &str) -> Result<Value, YamlError> {
+    parse_single(text, file, options())
+}
+
+/// Parses a kustomization file. kustomize reads these with a YAML 1.1 resolver (go-yaml v2
+/// behind `sigs.k8s.io/yaml`), unlike resources: a plain `yes`, `no`, `on`, `off`, `y` or `n` is
+/// a boolean there, which a field that takes a string then refuses.
+pub fn parse_kustomization(text: &str, file: &str) -> Result<Value, YamlError> {
     let mut opts = options();
+    opts.strict_booleans = false;
+    parse_single(text, file, opts)
+}
+
+/// The source text of the plain scalar value of `key` in `text` (`key: 1.0 # note` gives
+/// `1.0`, `key:` gives the empty string), for where kustomize keeps a scalar as it was written;
+/// the first line that sets `key` is used.
+pub fn scalar_spelling(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line.trim_start().trim_start_matches("- ");
+        let after = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ]
+        .iter()
+        .find_map(|k| rest.strip_prefix(k.as_str()))?;
+        if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+            return None;
+        }
+        let value = match after.find(" #") {
+            Some(i) => &after[..i],
+            None => after,
+        };
+        Some(value.trim().to_string())
+    })
+}
+
+/// Parses a patch: a strategic merge patch reads like resources, while a JSON 6902 patch (a
+/// sequence) is converted to JSON by kustomize's YAML 1.1 reader, where a plain `off` or `yes` is
+/// a boolean.
+pub fn parse_patch(text: &str, file: &str) -> Result<Vec<Value>, YamlError> {
+    let docs = parse_documents(text, file)?;
+    if docs.len() == 1 && docs.first().is_some_and(Value::is_array) {
+        let mut opts = options();
+        opts.strict_booleans = false;
+        return Ok(vec![parse_single(text, file, opts)?]);
+    }
+    Ok(docs)
+}
+
+fn parse_single(text: &str, file: &str, opts: serde_saphyr::Options) -> Result<Value, YamlError> {
+    let mut opts = opts;
     opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
+    let rewritten = crate::folded::with_reference_breaks(text);
+    let source = rewritten.as_deref().unwrap_or(text);
     let docs: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(text, opts).map_err(|e| yaml_error(file, &e))?;
+        serde_saphyr::from_multiple_with_options(source, opts).map_err(|e| yaml_error(file, &e))?;
     let mut docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
     drop_phantom_final_break(&mut docs, text);
     match docs.len() {
@@ -365,6 +419,40 @@ mod tests {
         let plain = parse_documents("m:\n  k: |\n    x\n  j: y\n  # c", "x.yaml")?;
         assert_eq!(plain[0], json!({"m": {"k": "x\n", "j": "y"}}));
         Ok(())
+    }
+
+    #[test]
+    fn reads_kustomizations_with_yaml_1_1_booleans() -> Result<(), YamlError> {
+        let text = "a: yes\nb: \"yes\"\nc: off\nd: y\ne: N\nf: true\ng: 0644\n";
+        let v = parse_kustomization(text, "kustomization.yaml")?;
+        assert_eq!(
+            v,
+            json!({"a": true, "b": "yes", "c": false, "d": true, "e": false, "f": true, "g": 420})
+        );
+        assert_eq!(parse_one(text, "r.yaml")?["a"], json!("yes"));
+        Ok(())
+    }
+
+    #[test]
+    fn reads_json_patches_with_yaml_1_1_booleans() -> Result<(), YamlError> {
+        let ops = parse_patch("- op: add\n  path: /a\n  value: off\n", "p.yaml")?;
+        assert_eq!(
+            ops,
+            vec![json!([{"op": "add", "path": "/a", "value": false}])]
+        );
+        let smp = parse_patch("kind: X\nvalue: off\n", "p.yaml")?;
+        assert_eq!(smp, vec![json!({"kind": "X", "value": "off"})]);
+        Ok(())
+    }
+
+    #[test]
+    fn finds_the_spelling_of_a_scalar() {
+        let text = "metadata:\n  annotations:\n    a: ~ # c\n    b:\n    \"c\": 1.0\n    d: Null\n";
+        assert_eq!(scalar_spelling(text, "a").as_deref(), Some("~"));
+        assert_eq!(scalar_spelling(text, "b").as_deref(), Some(""));
+        assert_eq!(scalar_spelling(text, "c").as_deref(), Some("1.0"));
+        assert_eq!(scalar_spelling(text, "d").as_deref(), Some("Null"));
+        assert_eq!(scalar_spelling(text, "e"), None);
     }
 
     #[test]

@@ -208,7 +208,9 @@ pub(crate) fn apply_patch_entry(
         (Some(path), None) => b
             .read_in_root(t, path)
             .map_err(|e| e.in_field(&t.file, field))?,
-        (None, Some(inline)) => inline.clone(),
+        // kustomize trims an inline patch: a block scalar on its last line then has no final
+        // line break to keep (a patch file is read as it is).
+        (None, Some(inline)) => inline.trim().to_string(),
         (Some(_), Some(_)) => {
             return Err(
                 Error::msg("patch and path can't be set at the same time").in_field(&t.file, field)
@@ -218,8 +220,8 @@ pub(crate) fn apply_patch_entry(
             return Err(Error::msg("must specify one of patch and path").in_field(&t.file, field));
         }
     };
-    let docs =
-        parse_documents(&text, &t.file).map_err(|e| Error::from(e).in_field(&t.file, field))?;
+    let docs = crate::parse::parse_patch(&text, &t.file)
+        .map_err(|e| Error::from(e).in_field(&t.file, field))?;
     if docs.is_empty() {
         // Neither a strategic merge patch nor a JSON patch (kustomize v5.5 refuses it too).
         let what = p.path.as_deref().unwrap_or("inline patch");
@@ -255,6 +257,7 @@ pub(crate) fn apply_patch_entry(
                 Error::msg(format!("unable to apply JSON patch to {}: {e}", r.id()))
                     .in_field(&t.file, field)
             })?;
+            r.obj.values_mut().for_each(through_float64);
         }
         return Ok(());
     }
@@ -265,6 +268,7 @@ pub(crate) fn apply_patch_entry(
             None => apply_smp_by_id(res, &doc, custom_schema(t))
                 .map_err(|e| e.in_field(&t.file, field))?,
             Some(sel) => {
+                let doc = metadata_as_text(doc, &text);
                 let allow_name = p.options.get("allowNameChange").copied().unwrap_or(false);
                 let allow_kind = p.options.get("allowKindChange").copied().unwrap_or(false);
                 let mut targets = select(res, sel)?;
@@ -405,4 +409,48 @@ pub(crate) fn label_selector_matches(sel: &str, labels: &serde_json::Map<String,
             }
             get(t).is_some()
         })
+}
+
+/// kustomize applies a JSON patch to the object's JSON and decodes the result into Go values,
+/// where every number is a float64: integers beyond 2^53 come out rounded to the nearest one
+/// (`123456789012345678` as `123456789012345680`).
+fn through_float64(v: &mut Value) {
+    const EXACT: u64 = 1 << 53;
+    match v {
+        Value::Number(n) => {
+            let big = n.as_i64().map_or_else(
+                || n.as_u64().is_some_and(|u| u > EXACT),
+                |i| i.unsigned_abs() > EXACT,
+            );
+            if big && let Some(f) = n.as_f64().and_then(serde_json::Number::from_f64) {
+                *n = f;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(through_float64),
+        Value::Object(m) => m.values_mut().for_each(through_float64),
+        _ => {}
+    }
+}
+
+/// kustomize copies a strategic merge patch for each target it selects, and the copy holds its
+/// labels and annotations as strings: each value that is not one becomes its text in the patch
+/// (`~` stays `"~"`, `null` becomes `"null"`, an empty value `""`, `1.0` `"1.0"`), so a null
+/// there sets the text instead of deleting the entry.
+fn metadata_as_text(mut doc: Value, text: &str) -> Value {
+    let Some(Value::Object(md)) = doc.get_mut("metadata") else {
+        return doc;
+    };
+    for field in ["labels", "annotations"] {
+        let Some(Value::Object(m)) = md.get_mut(field) else {
+            continue;
+        };
+        for (k, v) in m.iter_mut() {
+            if !v.is_string() {
+                let spelled = crate::parse::scalar_spelling(text, k)
+                    .unwrap_or_else(|| crate::resource::scalar_text(v));
+                *v = Value::String(spelled);
+            }
+        }
+    }
+    doc
 }

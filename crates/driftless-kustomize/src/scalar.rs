@@ -24,13 +24,13 @@ pub fn resolves_as_string(s: &str) -> bool {
     }
     if first == '.' {
         // Only the special spellings above start with a dot... and plain decimal fractions.
-        return !is_yaml_float(&s.replace('_', ""));
+        return !is_finite_yaml_float(&s.replace('_', ""));
     }
     if is_timestamp(s) {
         return false;
     }
     let plain = s.replace('_', "");
-    if parse_go_int(&plain).is_some() || is_yaml_float(&plain) {
+    if parse_go_int(&plain).is_some() || is_finite_yaml_float(&plain) {
         return false;
     }
     if let Some(rest) = plain
@@ -72,6 +72,12 @@ pub(crate) fn parse_go_int(s: &str) -> Option<i128> {
     }
     let v = v as i128;
     Some(if neg { -v } else { v })
+}
+
+/// A float the resolver accepts: the syntax below, and a value within float64's range (Go's
+/// `ParseFloat` fails on `1e400`, which then resolves as a string).
+fn is_finite_yaml_float(s: &str) -> bool {
+    is_yaml_float(s) && s.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
