@@ -220,6 +220,14 @@ impl Builder<'_> {
                 "cycle detected: candidate root '{dir}' contains visited root '{a}' ({path})"
             )));
         }
+        let loads = self.loads.get() + 1;
+        if loads > crate::target::MAX_KUSTOMIZATIONS {
+            return Err(Error::msg(format!(
+                "{dir}: more than {} kustomizations accumulated in one build (bases shared along too many paths)",
+                crate::target::MAX_KUSTOMIZATIONS
+            )));
+        }
+        self.loads.set(loads);
         self.chain.borrow_mut().push(dir.to_string());
         let result = self.accumulate_here(dir, ra, expect);
         self.chain.borrow_mut().pop();

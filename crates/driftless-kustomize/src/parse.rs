@@ -271,11 +271,26 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> YamlError {
         .next()
         .unwrap_or("invalid YAML")
         .trim_start_matches("error: ")
-        .to_string();
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .split(' ')
+        .map(shorten)
+        .collect::<Vec<_>>()
+        .join(" ");
     YamlError {
         file: file.to_string(),
         message,
     }
+}
+
+/// A word of a parser message of at most 64 characters: the parser quotes the offending token,
+/// which in a hostile file can be a number of a hundred thousand digits.
+fn shorten(word: &str) -> String {
+    let count = word.chars().count();
+    if count <= 64 {
+        return word.to_string();
+    }
+    let start: String = word.chars().take(32).collect();
+    format!("{start}… ({count} characters)")
 }
 
 /// Parses a single YAML document (an empty one reads as `null`); a repeated key keeps its last

@@ -9,21 +9,22 @@ use crate::resource::{Resource, split_api_version};
 use crate::target::{Builder, Target};
 use serde_json::Value;
 
-/// Reads a patch given as a file path or inline text.
-fn patch_text(b: &Builder<'_>, t: &Target, entry: &str) -> Result<String, Error> {
+/// Reads a patch given as a file path or inline text; the text and the file it is in (the
+/// patch file, or the kustomization for inline text), for errors.
+fn patch_text(b: &Builder<'_>, t: &Target, entry: &str) -> Result<(String, String), Error> {
     let looks_inline = entry.contains('\n')
         || entry.trim_start().starts_with('{')
         || entry.trim_start().starts_with('[');
     if !looks_inline {
         let path = crate::target::dir_in_tree(t, entry)?;
         if b.fs.exists(&path) {
-            return b.read_in_root(t, entry);
+            return Ok((b.read_in_root(t, entry)?, path));
         }
         if !entry.contains(':') {
             return Err(Error::msg(format!("'{path}' doesn't exist")));
         }
     }
-    Ok(entry.to_string())
+    Ok((entry.to_string(), t.file.clone()))
 }
 
 /// `patchesStrategicMerge`: each document patches the resource with its kind, name and namespace.
@@ -34,8 +35,8 @@ pub(crate) fn strategic_merge_entries(
 ) -> Result<(), Error> {
     for (i, entry) in t.k.patches_strategic_merge.iter().enumerate() {
         let field = format!("patchesStrategicMerge[{i}]");
-        let text = patch_text(b, t, entry).map_err(|e| e.in_field(&t.file, &field))?;
-        let docs = parse_documents(&text, &t.file)?;
+        let (text, source) = patch_text(b, t, entry).map_err(|e| e.in_field(&t.file, &field))?;
+        let docs = parse_documents(&text, &source)?;
         if docs.is_empty() {
             return Err(
                 Error::msg(format!("patch appears to be empty; {entry}")).in_field(&t.file, &field)
@@ -220,7 +221,12 @@ pub(crate) fn apply_patch_entry(
             return Err(Error::msg("must specify one of patch and path").in_field(&t.file, field));
         }
     };
-    let docs = crate::parse::parse_patch(&text, &t.file)
+    // Errors name the file the patch is in.
+    let source = p
+        .path
+        .as_deref()
+        .map_or_else(|| t.file.clone(), |path| crate::fs::join(&t.dir, path));
+    let docs = crate::parse::parse_patch(&text, &source)
         .map_err(|e| Error::from(e).in_field(&t.file, field))?;
     if docs.is_empty() {
         // Neither a strategic merge patch nor a JSON patch (kustomize v5.5 refuses it too).

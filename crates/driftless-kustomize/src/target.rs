@@ -87,7 +87,14 @@ pub(crate) struct Builder<'a> {
     pub(crate) options: &'a Options,
     /// The kustomization directories being accumulated, outermost first (to refuse cycles).
     pub(crate) chain: std::cell::RefCell<Vec<String>>,
+    /// Kustomizations accumulated so far in this build, bounded by [`MAX_KUSTOMIZATIONS`].
+    pub(crate) loads: std::cell::Cell<usize>,
 }
+
+/// Most kustomizations one build accumulates. Without cycles, bases shared along many paths
+/// (each overlay listing two variants of the next, twenty levels deep) make a build accumulate
+/// millions of them; real trees accumulate at most a few hundred.
+pub(crate) const MAX_KUSTOMIZATIONS: usize = 10_000;
 
 impl<'a> Builder<'a> {
     /// A builder reading from `fs`.
@@ -96,6 +103,7 @@ impl<'a> Builder<'a> {
             fs,
             options,
             chain: std::cell::RefCell::new(Vec::new()),
+            loads: std::cell::Cell::new(0),
         }
     }
 }

@@ -48,12 +48,8 @@ impl Renderer for Kustomize {
     fn render(&self, tree: &dyn FileTree, dir: &str) -> Result<Vec<Manifest>, RenderError> {
         let file =
             kustomization_file(tree, dir).unwrap_or_else(|| join(dir, KUSTOMIZATION_FILES[0]));
-        let objects = build(&TreeFs(tree), &format!("/{dir}"), &self.options).map_err(|e| {
-            RenderError::Plugin {
-                renderer: "kustomize",
-                source: Box::new(e),
-            }
-        })?;
+        let objects = build(&TreeFs(tree), &format!("/{dir}"), &self.options)
+            .map_err(|e| build_error(&file, e))?;
         objects
             .into_iter()
             .enumerate()
@@ -66,10 +62,26 @@ impl Renderer for Kustomize {
                 };
                 Manifest::new(object, at).map_err(|e| RenderError::Plugin {
                     renderer: "kustomize",
-                    source: Box::new(e),
+                    error: Box::new(e),
                 })
             })
             .collect()
+    }
+}
+
+/// A build error that names a file: kustomize's own message when it names the kustomization
+/// built, else that message after the kustomization's path (a cycle, a var, a sort option or a
+/// limit is reported by kustomize without the file it comes from).
+fn build_error(file: &str, e: driftless_kustomize::Error) -> RenderError {
+    let message = e.to_string();
+    let error: Box<dyn std::error::Error + Send + Sync> = if message.contains(&format!("/{file}")) {
+        Box::new(e)
+    } else {
+        format!("{file}: {message}").into()
+    };
+    RenderError::Plugin {
+        renderer: "kustomize",
+        error,
     }
 }
 
@@ -103,10 +115,7 @@ impl<T: FileTree> FileSystem for TreeFs<T> {
         self.0
             .read_file(&relative)
             .map(|bytes| bytes.into_owned())
-            .map_err(|e| FsError::Io {
-                path: path.to_owned(),
-                source: std::io::Error::other(e.to_string()),
-            })
+            .map_err(|e| tree_error(path, &relative, &e))
     }
 
     fn list_dir(&self, path: &str) -> Result<Vec<String>, FsError> {
@@ -114,10 +123,9 @@ impl<T: FileTree> FileSystem for TreeFs<T> {
         if self.0.kind(&relative).is_none() {
             return Err(FsError::NotFound(path.to_owned()));
         }
-        self.0.read_dir(&relative).map_err(|e| FsError::Io {
-            path: path.to_owned(),
-            source: std::io::Error::other(e.to_string()),
-        })
+        self.0
+            .read_dir(&relative)
+            .map_err(|e| tree_error(path, &relative, &e))
     }
 
     fn is_dir(&self, path: &str) -> bool {
@@ -126,5 +134,19 @@ impl<T: FileTree> FileSystem for TreeFs<T> {
 
     fn exists(&self, path: &str) -> bool {
         self.0.kind(&Self::relative(path)).is_some()
+    }
+}
+
+/// A tree's error as kustomize's, naming the path once (the tree's message starts with the
+/// path relative to the tree, which kustomize's error names already).
+fn tree_error(path: &str, relative: &str, e: &crate::tree::TreeError) -> FsError {
+    let text = e.to_string();
+    let message = text
+        .strip_prefix(&format!("{relative}: "))
+        .unwrap_or(&text)
+        .to_owned();
+    FsError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(message),
     }
 }

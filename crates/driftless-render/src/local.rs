@@ -1,6 +1,7 @@
 //! A local directory as a file tree, confined to its root.
 
 use std::borrow::Cow;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::tree::{EntryKind, FileTree, TreeError};
@@ -48,12 +49,21 @@ impl LocalDir {
     /// The real path of `path`, checked to be inside the root.
     fn resolve(&self, path: &str) -> Result<PathBuf, TreeError> {
         let joined = self.root.join(path);
-        let real = joined.canonicalize().map_err(|err| match err.kind() {
-            std::io::ErrorKind::NotFound => TreeError::NotFound(path.to_owned()),
-            _ => TreeError::Io {
-                path: path.to_owned(),
-                message: err.to_string(),
-            },
+        let real = joined.canonicalize().map_err(|err| {
+            if joined.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+                // A link to nothing, or links in a circle: an error, as the Git source gives.
+                TreeError::Io {
+                    path: path.to_owned(),
+                    message: format!("symbolic link cannot be resolved ({err})"),
+                }
+            } else if err.kind() == std::io::ErrorKind::NotFound {
+                TreeError::NotFound(path.to_owned())
+            } else {
+                TreeError::Io {
+                    path: path.to_owned(),
+                    message: err.to_string(),
+                }
+            }
         })?;
         if real.starts_with(&self.root) {
             Ok(real)
@@ -71,8 +81,9 @@ impl FileTree for LocalDir {
         match self.resolve(path) {
             Ok(real) if real.is_dir() => Some(EntryKind::Dir),
             Ok(_) => Some(EntryKind::File),
-            // Report an escaping link as a file so that reading it gives the clear error.
-            Err(TreeError::Escapes { .. }) => Some(EntryKind::File),
+            // Report an escaping or broken link as a file so that reading it gives the clear
+            // error.
+            Err(TreeError::Escapes { .. } | TreeError::Io { .. }) => Some(EntryKind::File),
             Err(_) => None,
         }
     }
@@ -106,15 +117,31 @@ impl FileTree for LocalDir {
             path: path.to_owned(),
             message: err.to_string(),
         };
-        let size = std::fs::metadata(&real).map_err(io)?.len();
-        if size > self.max_file_size {
-            return Err(TreeError::FileTooLarge {
+        let metadata = std::fs::metadata(&real).map_err(io)?;
+        if !metadata.is_file() {
+            // A named pipe would block the read forever, a device would never end.
+            return Err(TreeError::Io {
                 path: path.to_owned(),
-                size,
-                limit: self.max_file_size,
+                message: "not a regular file".to_owned(),
             });
         }
-        Ok(Cow::Owned(std::fs::read(&real).map_err(io)?))
+        let too_large = |size| TreeError::FileTooLarge {
+            path: path.to_owned(),
+            size,
+            limit: self.max_file_size,
+        };
+        if metadata.len() > self.max_file_size {
+            return Err(too_large(metadata.len()));
+        }
+        // Read no more than the limit allows even if the file grows meanwhile.
+        let mut bytes = Vec::new();
+        std::fs::File::open(&real)
+            .and_then(|file| file.take(self.max_file_size + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+        if bytes.len() as u64 > self.max_file_size {
+            return Err(too_large(bytes.len() as u64));
+        }
+        Ok(Cow::Owned(bytes))
     }
 }
 

@@ -9,6 +9,22 @@ use crate::tree::{EntryKind, FileTree, join};
 /// File name endings read by the plain renderer (as Argo CD's directory source does).
 const EXTENSIONS: [&str; 3] = [".yaml", ".yml", ".json"];
 
+/// Most directory entries one render looks at: far above the files a source reads (50,000),
+/// and a bound on directories that symbolic links make the walk visit again and again.
+const MAX_VISITS: usize = 200_000;
+
+/// Deepest directory nesting a recursive render descends into.
+const MAX_DEPTH: usize = 64;
+
+/// What a recursive walk has seen so far.
+#[derive(Debug, Default)]
+struct Walk {
+    /// Entries seen.
+    visits: usize,
+    /// Directories between the rendered one and the one being listed.
+    depth: usize,
+}
+
 /// Options of the plain renderer.
 ///
 /// A pattern without `/` matches a file's name (`*.yaml`, `{a,b}.yml`); a pattern with `/`
@@ -91,19 +107,38 @@ impl Plain {
     }
 
     /// Collects the selected files under `dir`, as (tree path, path relative to the root dir).
+    /// `walk` counts the entries seen and the directories above `dir`.
     fn collect(
         &self,
         tree: &dyn FileTree,
         dir: &str,
         relative_dir: &str,
+        walk: &mut Walk,
         out: &mut Vec<String>,
     ) -> Result<(), RenderError> {
         for name in tree.read_dir(dir)? {
             let path = join(dir, &name);
             let relative = join(relative_dir, &name);
+            walk.visits += 1;
+            if walk.visits > MAX_VISITS {
+                return Err(RenderError::Limit {
+                    path,
+                    message: format!("more than {MAX_VISITS} directory entries"),
+                });
+            }
             match tree.kind(&path) {
                 Some(EntryKind::Dir) if self.recursive => {
-                    self.collect(tree, &path, &relative, out)?
+                    if walk.depth >= MAX_DEPTH {
+                        return Err(RenderError::Limit {
+                            path,
+                            message: format!(
+                                "directories nested more than {MAX_DEPTH} deep (a symbolic link to a parent?)"
+                            ),
+                        });
+                    }
+                    walk.depth += 1;
+                    self.collect(tree, &path, &relative, walk, out)?;
+                    walk.depth -= 1;
                 }
                 Some(EntryKind::File) if self.selects(&relative) => out.push(path),
                 _ => {}
@@ -124,7 +159,8 @@ impl Renderer for Plain {
 
     fn render(&self, tree: &dyn FileTree, dir: &str) -> Result<Vec<Manifest>, RenderError> {
         let mut files = Vec::new();
-        self.collect(tree, dir, "", &mut files)?;
+        let mut walk = Walk::default();
+        self.collect(tree, dir, "", &mut walk, &mut files)?;
         // Byte order of the full path, independent of how the tree lists directories.
         files.sort();
         let mut manifests = Vec::new();

@@ -16,6 +16,14 @@ pub enum RenderError {
     /// Two manifests declare the same object.
     #[error(transparent)]
     Duplicate(#[from] Box<DuplicateObject>),
+    /// A limit on the work of one render was passed (directory entries, nesting depth).
+    #[error("{path}: {message}")]
+    Limit {
+        /// The entry at which it was passed.
+        path: String,
+        /// Which limit.
+        message: String,
+    },
     /// An include or exclude pattern is not a valid glob.
     #[error("invalid glob {pattern:?}: {message}")]
     Glob {
@@ -24,14 +32,15 @@ pub enum RenderError {
         /// Why it is invalid.
         message: String,
     },
-    /// An error from a renderer plugged in from another crate (Kustomize, Helm).
-    #[error("{renderer}")]
+    /// An error from a renderer plugged in from another crate (Kustomize, Helm). Its message
+    /// is part of this one (not a separate cause), so that every way of showing the error, the
+    /// controller's one-line condition as the CLI's chain of causes, names the file at fault.
+    #[error("{renderer}: {error}")]
     Plugin {
         /// The renderer's name.
         renderer: &'static str,
         /// Its error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        error: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 

@@ -138,8 +138,24 @@ fn one_line(message: &str) -> String {
     message
         .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
         .split_whitespace()
+        .map(shorten)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Longest word of a parser message shown whole; the parser quotes the offending token, which
+/// in a hostile file can be a number of a hundred thousand digits.
+const MAX_WORD: usize = 64;
+
+/// A word of at most [`MAX_WORD`] characters: a longer one keeps its start and says how long
+/// it was.
+fn shorten(word: &str) -> String {
+    let count = word.chars().count();
+    if count <= MAX_WORD {
+        return word.to_owned();
+    }
+    let start: String = word.chars().take(MAX_WORD / 2).collect();
+    format!("{start}… ({count} characters)")
 }
 
 #[cfg(test)]

@@ -34,6 +34,10 @@ impl Default for Limits {
 const MAX_LINK_HOPS: usize = 40;
 /// Directories reached through symbolic links, nested; stops a link to its own parent.
 const MAX_LINKED_DIR_DEPTH: usize = 8;
+/// Tree entries (files, directories, links) visited in one read, for each file allowed: links to
+/// directories make a tree visit parts of itself again (ten links to `.`, nested eight deep, are
+/// a hundred million visits without a single file), so visits are bounded, not only files.
+const VISITS_PER_FILE: usize = 4;
 
 /// Why the files of a commit could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,6 +92,15 @@ pub enum FilesError {
         /// The limit.
         limit: u64,
     },
+    /// More tree entries visited than [`Limits::max_files`] times a small factor (links to
+    /// directories that make the read visit the same trees over and over).
+    #[error("{path}: more than {limit} tree entries visited (symbolic links to directories?)")]
+    TooManyEntries {
+        /// The entry at which the limit was passed.
+        path: String,
+        /// The limit.
+        limit: usize,
+    },
     /// More files than [`Limits::max_files`].
     #[error("{path}: more than {limit} files")]
     TooManyFiles {
@@ -129,6 +142,8 @@ struct Reader<'a> {
     root: ObjectId,
     limits: Limits,
     total: u64,
+    /// Tree entries visited so far.
+    visits: usize,
     files: BTreeMap<String, Vec<u8>>,
 }
 
@@ -151,6 +166,7 @@ pub(crate) fn read(
         root,
         limits,
         total: 0,
+        visits: 0,
         files: BTreeMap::new(),
     };
     match reader.lookup(dir)? {
@@ -229,6 +245,14 @@ impl Reader<'_> {
     fn walk(&mut self, tree: ObjectId, path: &str, linked_depth: usize) -> Result<(), FilesError> {
         for child in self.children(tree, path)? {
             let child_path = join(path, &child.name);
+            self.visits += 1;
+            let limit = self.limits.max_files.saturating_mul(VISITS_PER_FILE);
+            if self.visits > limit {
+                return Err(FilesError::TooManyEntries {
+                    path: child_path,
+                    limit,
+                });
+            }
             match child.node {
                 Node::Tree(id) => self.walk(id, &child_path, linked_depth)?,
                 Node::Blob(id) => self.add(&child_path, id)?,
