@@ -1001,7 +1001,7 @@ fn malformed_kustomizations() -> Vec<Case> {
         ),
         c(
             "kustomization-vars-bad",
-            "vars:\n- name: V\n  objref: {kind: X, name: y}\n  fieldref: {fieldpath: metadata.name}\n",
+            "vars:\n- name: V\n  objref: {kind: X, name: yy}\n  fieldref: {fieldpath: metadata.name}\n",
         ),
     ]
 }
