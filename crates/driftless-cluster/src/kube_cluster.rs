@@ -184,6 +184,15 @@ impl KubeCluster {
         Impersonated { base: self, client }
     }
 
+    /// What a write returned, as JSON, recorded in the live cache unless it was a dry run.
+    fn kept(&self, stored: &DynamicObject, dry_run: bool) -> Result<Value, ClusterError> {
+        let stored = to_value(stored)?;
+        if !dry_run {
+            self.record(&stored);
+        }
+        Ok(stored)
+    }
+
     async fn apply_as(
         &self,
         client: &Client,
@@ -205,11 +214,7 @@ impl KubeCluster {
             .patch(&name, &params, &Patch::Apply(object))
             .await
             .map_err(cluster_error)?;
-        let stored = to_value(&stored)?;
-        if !mode.dry_run {
-            self.record(&stored);
-        }
-        Ok(stored)
+        self.kept(&stored, mode.dry_run)
     }
 
     async fn replace_as(
@@ -233,11 +238,7 @@ impl KubeCluster {
             None => api.create(&params, &body).await,
         }
         .map_err(cluster_error)?;
-        let stored = to_value(&stored)?;
-        if !dry_run {
-            self.record(&stored);
-        }
-        Ok(stored)
+        self.kept(&stored, dry_run)
     }
 
     async fn create_as(&self, client: &Client, object: &Value) -> Result<Value, ClusterError> {

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::fs::{FileSystem, join, normalize};
-use crate::kustomization::{FILE_NAMES, Kustomization};
+use crate::kustomization::{FILE_NAMES, GENERATOR_KEYS, Kustomization};
 use crate::parse::{parse_documents, parse_one};
 use crate::resource::{Resource, scalar_text};
 use crate::target::{Accumulator, Builder, Options, Target, dir_in_tree, is_remote, outside_tree};
@@ -652,17 +652,6 @@ const TOP_KEYS: &[&str] = &[
     "helmChartInflationGenerator",
 ];
 
-const GENERATOR_KEYS: &[&str] = &[
-    "name",
-    "namespace",
-    "behavior",
-    "files",
-    "literals",
-    "envs",
-    "env",
-    "options",
-    "type",
-];
 const GENERATOR_OPTION_KEYS: &[&str] = &[
     "labels",
     "annotations",

@@ -197,3 +197,16 @@ pub struct LegacySortOptions {
     pub order_first: Vec<String>,
     pub order_last: Vec<String>,
 }
+
+/// The fields of a ConfigMap or Secret generator entry.
+pub(crate) const GENERATOR_KEYS: &[&str] = &[
+    "name",
+    "namespace",
+    "behavior",
+    "files",
+    "literals",
+    "envs",
+    "env",
+    "options",
+    "type",
+];

@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::fieldspecs::{self, Spec};
-use crate::kustomization::{FieldSpec, Generator, Image, Patch, Selector};
+use crate::kustomization::{FieldSpec, GENERATOR_KEYS, Generator, Image, Patch, Selector};
 use crate::parse::parse_documents;
 use crate::resource::Resource;
 use crate::target::{Accumulator, Builder, Target};
@@ -89,20 +89,7 @@ pub(crate) fn run_generators(
                 // A plugin configuration is read leniently (its other fields are ignored).
                 let mut args = cfg.clone();
                 if let Some(m) = args.as_object_mut() {
-                    m.retain(|k, _| {
-                        [
-                            "name",
-                            "namespace",
-                            "behavior",
-                            "files",
-                            "literals",
-                            "envs",
-                            "env",
-                            "options",
-                            "type",
-                        ]
-                        .contains(&k.as_str())
-                    });
+                    m.retain(|k, _| GENERATOR_KEYS.contains(&k.as_str()));
                 }
                 let mut g: Generator = serde_json::from_value(args)
                     .map_err(|e| Error::msg(format!("{}: invalid {kind}: {e}", t.file)))?;

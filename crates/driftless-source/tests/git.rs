@@ -470,15 +470,7 @@ fn tree_limits_symlinks_and_submodules() -> Result {
     let commit = upstream.commit("corpus")?;
     let sub = Upstream::new()?;
     sub.commit("sub")?;
-    upstream.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        &sub.file_url(),
-        "withsub/sub",
-    ])?;
+    upstream.add_submodule(&sub, "withsub/sub")?;
     let with_sub = upstream.commit("submodule")?;
 
     let cache = test_cache()?;

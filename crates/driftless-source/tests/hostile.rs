@@ -102,24 +102,8 @@ fn hostile_git_trees_are_refused_with_one_line_errors() -> Result {
     let sub = Upstream::new()?;
     sub.write("x.yaml", &config_map("x", "1"))?;
     sub.commit("sub")?;
-    upstream.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        &sub.file_url(),
-        "withsub/sub",
-    ])?;
-    upstream.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        &sub.file_url(),
-        "nested/deeper/sub",
-    ])?;
+    upstream.add_submodule(&sub, "withsub/sub")?;
+    upstream.add_submodule(&sub, "nested/deeper/sub")?;
     let with_subs = upstream.commit("submodules")?;
     let commit = commit_link_fanout(&upstream, &with_subs)?;
 

@@ -11,9 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, ensure};
 use driftless_resource::{Manifest, parse_manifests};
 use driftless_testenv::{eventually, with_namespace};
+
+#[path = "support/apply.rs"]
+mod apply;
+use apply::apply_manifest;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
@@ -22,10 +26,8 @@ use k8s_openapi::api::core::v1::{Pod, Service, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
-use kube::api::{
-    Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
-};
-use kube::discovery::{Discovery, Scope};
+use kube::api::{Api, DeleteParams, ListParams, PatchParams, PostParams};
+use kube::discovery::Discovery;
 
 /// Generous bound for the control plane's controllers on a busy machine; not a performance figure.
 const SETTLE: Duration = Duration::from_secs(120);
@@ -214,25 +216,7 @@ async fn apply_deploy(client: &Client) -> anyhow::Result<()> {
     let discovery = Discovery::new(client.clone()).run_aggregated().await?;
     let params = PatchParams::apply("driftless-deploy-test").force();
     for manifest in manifests()? {
-        let key = manifest.key();
-        let object: DynamicObject = serde_json::from_value(manifest.object().clone())?;
-        let api_version = object
-            .types
-            .as_ref()
-            .map(|t| t.api_version.clone())
-            .unwrap_or_default();
-        let version = api_version.rsplit('/').next().unwrap_or_default();
-        let gvk = GroupVersionKind::gvk(&key.group, version, &key.kind);
-        let Some((resource, capabilities)) = discovery.resolve_gvk(&gvk) else {
-            bail!("the cluster does not serve {api_version} {}", key.kind);
-        };
-        let api: Api<DynamicObject> = match capabilities.scope {
-            Scope::Namespaced => Api::namespaced_with(client.clone(), &key.namespace, &resource),
-            Scope::Cluster => Api::all_with(client.clone(), &resource),
-        };
-        api.patch(&key.name, &params, &Patch::Apply(&object))
-            .await
-            .with_context(|| format!("applying {}/{}", key.kind, key.name))?;
+        apply_manifest(client, &discovery, &params, &manifest).await?;
     }
     Ok(())
 }
@@ -405,6 +389,29 @@ async fn expect(
     Ok(())
 }
 
+/// Waits until `user` may `verb` `resource`: a binding just created takes a moment to reach
+/// the API server's authorizer.
+async fn effective(
+    client: &Client,
+    user: &str,
+    verb: &str,
+    resource: &str,
+    namespace: &str,
+) -> anyhow::Result<()> {
+    eventually(
+        &format!("{user} to be allowed to {verb} {resource}"),
+        SETTLE,
+        || async {
+            can(client, user, verb, resource, namespace)
+                .await
+                .ok()
+                .filter(|allowed| *allowed)
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() -> anyhow::Result<()>
 {
@@ -467,6 +474,8 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
             .create(&PostParams::default(), &leader_binding)
             .await?;
         let checked = async {
+            effective(&client, &probe, "list", "driftless.dev/applications", ns).await?;
+            effective(&client, &probe, "get", "coordination.k8s.io/leases", SYSTEM).await?;
             // driftless-controller: its own API and Events, nothing of the managed kinds.
             expect(
                 &client,
@@ -517,6 +526,7 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
             let repositories = bind(SYSTEM, "Role", "driftless-repositories")?;
             let repositories_name = repositories.metadata.name.clone().unwrap_or_default();
             system.create(&PostParams::default(), &repositories).await?;
+            effective(&client, &probe, "list", "secrets", SYSTEM).await?;
             let read = expect(
                 &client,
                 &probe,

@@ -51,7 +51,7 @@ fn ours(path: &Path) -> anyhow::Result<Read> {
     })
 }
 
-/// The reference's reading of each of `paths`, in one process per batch.
+/// The reference's reading of `path` (one process per file).
 fn reference(tool: &Path, path: &Path) -> anyhow::Result<Read> {
     let out = Command::new(tool)
         .arg(path)

@@ -27,13 +27,17 @@ use anyhow::{Context as _, bail, ensure};
 use driftless_api::{Application, SyncStatusCode};
 use driftless_resource::parse_manifests;
 use driftless_testenv::{ControlPlane, Options, eventually};
+
+#[path = "support/apply.rs"]
+mod apply;
+use apply::apply_manifest;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{Api, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
-use kube::discovery::{Discovery, Scope};
+use kube::discovery::Discovery;
 use serde_json::{Value, json};
 
 /// Generous bound for the controller to act on a busy machine; not a performance figure.
@@ -249,24 +253,7 @@ async fn apply_deploy(client: &Client) -> anyhow::Result<()> {
         }
         // Discovery again for each object: the CRDs applied first add kinds.
         let discovery = Discovery::new(client.clone()).run_aggregated().await?;
-        let object: DynamicObject = serde_json::from_value(manifest.object().clone())?;
-        let api_version = object
-            .types
-            .as_ref()
-            .map(|t| t.api_version.clone())
-            .unwrap_or_default();
-        let version = api_version.rsplit('/').next().unwrap_or_default();
-        let gvk = GroupVersionKind::gvk(&key.group, version, &key.kind);
-        let Some((resource, capabilities)) = discovery.resolve_gvk(&gvk) else {
-            bail!("the cluster does not serve {api_version} {}", key.kind);
-        };
-        let api: Api<DynamicObject> = match capabilities.scope {
-            Scope::Namespaced => Api::namespaced_with(client.clone(), &key.namespace, &resource),
-            Scope::Cluster => Api::all_with(client.clone(), &resource),
-        };
-        api.patch(&key.name, &params, &Patch::Apply(&object))
-            .await
-            .with_context(|| format!("applying {}/{}", key.kind, key.name))?;
+        apply_manifest(client, &discovery, &params, &manifest).await?;
     }
     Ok(())
 }

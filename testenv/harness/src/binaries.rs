@@ -106,20 +106,10 @@ fn default_dir() -> Result<PathBuf, Error> {
 ///
 /// Fails with an error naming `testenv/build` when it is not there.
 pub fn reference_kustomize() -> Result<PathBuf, Error> {
-    let path = match std::env::var_os("DRIFTLESS_KUSTOMIZE_BIN") {
-        Some(path) => PathBuf::from(path),
-        None => {
-            let version = version("KUSTOMIZE_VERSION").ok_or(Error::NoCacheDir)?;
-            cache_root()?
-                .join(format!("kustomize-{version}"))
-                .join("bin/kustomize")
-        }
-    };
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(Error::MissingBinary { path })
-    }
+    cached_tool("DRIFTLESS_KUSTOMIZE_BIN", || {
+        let version = version("KUSTOMIZE_VERSION").ok_or(Error::NoCacheDir)?;
+        Ok(format!("kustomize-{version}/bin/kustomize"))
+    })
 }
 
 /// The plain renderer's reference (`testenv/go/yamlref`: kubectl's way of reading manifest
@@ -128,18 +118,24 @@ pub fn reference_kustomize() -> Result<PathBuf, Error> {
 ///
 /// Fails with an error naming `testenv/build` when it is not there.
 pub fn reference_yaml() -> Result<PathBuf, Error> {
-    let path = match std::env::var_os("DRIFTLESS_YAMLREF_BIN") {
+    cached_tool("DRIFTLESS_YAMLREF_BIN", || {
+        let (Some(own), Some(k8s)) = (version("YAMLREF_VERSION"), version("KUBERNETES_VERSION"))
+        else {
+            return Err(Error::NoCacheDir);
+        };
+        Ok(format!("yamlref-{own}-apimachinery-{k8s}/bin/yamlref"))
+    })
+}
+
+/// A tool `testenv/build` builds: `$variable` when set, else `relative` (a path under the cache
+/// root); an error naming the path when the file is not there.
+fn cached_tool(
+    variable: &str,
+    relative: impl FnOnce() -> Result<String, Error>,
+) -> Result<PathBuf, Error> {
+    let path = match std::env::var_os(variable) {
         Some(path) => PathBuf::from(path),
-        None => {
-            let (Some(own), Some(k8s)) =
-                (version("YAMLREF_VERSION"), version("KUBERNETES_VERSION"))
-            else {
-                return Err(Error::NoCacheDir);
-            };
-            cache_root()?
-                .join(format!("yamlref-{own}-apimachinery-{k8s}"))
-                .join("bin/yamlref")
-        }
+        None => cache_root()?.join(relative()?),
     };
     if path.is_file() {
         Ok(path)

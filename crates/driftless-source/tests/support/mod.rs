@@ -61,6 +61,21 @@ impl Upstream {
         Ok(())
     }
 
+    /// Adds `sub` as a submodule at `path` (not committed).
+    pub fn add_submodule(&self, sub: &Upstream, path: &str) -> Result {
+        let url = sub.file_url();
+        self.git(&[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            &url,
+            path,
+        ])?;
+        Ok(())
+    }
+
     /// Commits everything and returns the new commit id.
     pub fn commit(&self, message: &str) -> Result<String> {
         self.git(&["add", "-A"])?;
