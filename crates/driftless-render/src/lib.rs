@@ -12,6 +12,7 @@ mod local;
 mod memory;
 mod plain;
 mod renderer;
+mod trace;
 mod tree;
 
 pub use kustomize::{KUSTOMIZATION_FILES, Kustomize, TreeFs};
@@ -19,4 +20,5 @@ pub use local::LocalDir;
 pub use memory::MemoryTree;
 pub use plain::{Plain, PlainOptions};
 pub use renderer::{RenderError, Renderer, Renderers};
+pub use trace::{Declared, Place, TraceError, Traced};
 pub use tree::{EntryKind, FileTree, TreeError, join, normalize};
