@@ -54,7 +54,11 @@ fn info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, String> {
     let commit = repo.find_commit(id).map_err(|e| e.to_string())?;
     let author = commit.author().map_err(|e| e.to_string())?;
     let committed = commit.time().map_err(|e| e.to_string())?.seconds;
-    let message = commit.message_raw_sloppy().to_str_lossy().trim_end().to_owned();
+    let message = commit
+        .message_raw_sloppy()
+        .to_str_lossy()
+        .trim_end()
+        .to_owned();
     Ok(CommitInfo {
         id: id.to_string(),
         author: author.name.to_str_lossy().trim().to_owned(),
@@ -98,7 +102,10 @@ impl Cache {
             .map_err(|e| failed(source, what(), &e))?;
         let mut newest: Option<CommitInfo> = None;
         for entry in &outcome.entries {
-            if newest.as_ref().is_some_and(|n| n.id == entry.commit_id.to_string()) {
+            if newest
+                .as_ref()
+                .is_some_and(|n| n.id == entry.commit_id.to_string())
+            {
                 continue;
             }
             let candidate = info(&repo, entry.commit_id).map_err(|e| failed(source, what(), &e))?;
@@ -127,9 +134,13 @@ impl Cache {
             return Ok(true);
         }
         let repo = mirror::open(&self.mirror_path(&source.mirror_key()), source)?;
-        let base = repo
-            .merge_base(a, d)
-            .map_err(|e| failed(source, format!("merge base of {ancestor} and {descendant}"), &e))?;
+        let base = repo.merge_base(a, d).map_err(|e| {
+            failed(
+                source,
+                format!("merge base of {ancestor} and {descendant}"),
+                &e,
+            )
+        })?;
         Ok(base.is_some_and(|base| base.detach() == a))
     }
 

@@ -12,9 +12,15 @@ const BOB: (&str, &str) = ("Bob", "bob@example.com");
 #[test]
 fn each_line_is_blamed_on_the_commit_and_author_that_last_changed_it() -> Result {
     let upstream = Upstream::new()?;
-    upstream.write("app/web.yaml", "kind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: \"1\"\n  b: \"1\"\n")?;
+    upstream.write(
+        "app/web.yaml",
+        "kind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: \"1\"\n  b: \"1\"\n",
+    )?;
     let first = upstream.commit_as(ALICE, 1_700_000_000, "Add web")?;
-    upstream.write("app/web.yaml", "kind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: \"1\"\n  b: \"2\"\n")?;
+    upstream.write(
+        "app/web.yaml",
+        "kind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: \"1\"\n  b: \"2\"\n",
+    )?;
     let second = upstream.commit_as(BOB, 1_700_000_100, "Raise b (#42)")?;
     upstream.write("other.txt", "unrelated\n")?;
     let third = upstream.commit_as(ALICE, 1_700_000_200, "Unrelated")?;
@@ -26,7 +32,10 @@ fn each_line_is_blamed_on_the_commit_and_author_that_last_changed_it() -> Result
     assert_eq!(cache.resolve(&source, "main")?.commit, third);
 
     let a = cache.blame(&source, &third, "app/web.yaml", Some(5..=5))?;
-    assert_eq!((a.id.as_str(), a.author.as_str()), (first.as_str(), "Alice"));
+    assert_eq!(
+        (a.id.as_str(), a.author.as_str()),
+        (first.as_str(), "Alice")
+    );
     assert_eq!(a.email, "alice@example.com");
     assert_eq!((a.authored, a.subject()), (1_700_000_000, "Add web"));
     let b = cache.blame(&source, &third, "app/web.yaml", Some(6..=6))?;
@@ -35,13 +44,23 @@ fn each_line_is_blamed_on_the_commit_and_author_that_last_changed_it() -> Result
     // A range, or the whole file, is blamed on the newest commit among its lines.
     let range = cache.blame(&source, &third, "app/web.yaml", Some(1..=6))?;
     assert_eq!(range.id, second);
-    assert_eq!(cache.blame(&source, &third, "app/web.yaml", None)?.id, second);
+    assert_eq!(
+        cache.blame(&source, &third, "app/web.yaml", None)?.id,
+        second
+    );
     // At the first commit, the line is Alice's.
-    assert_eq!(cache.blame(&source, &first, "app/web.yaml", Some(6..=6))?.id, first);
+    assert_eq!(
+        cache
+            .blame(&source, &first, "app/web.yaml", Some(6..=6))?
+            .id,
+        first
+    );
 
     let missing = cache.blame(&source, &third, "app/nope.yaml", None).err();
     assert!(
-        missing.as_ref().is_some_and(|e| e.to_string().contains("blame of app/nope.yaml")),
+        missing
+            .as_ref()
+            .is_some_and(|e| e.to_string().contains("blame of app/nope.yaml")),
         "{missing:?}"
     );
 
