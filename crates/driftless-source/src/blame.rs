@@ -69,6 +69,17 @@ fn info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, String> {
     })
 }
 
+/// Whether `commit` has `ancestor` (hexadecimal) among its ancestors.
+fn descends(repo: &gix::Repository, commit: ObjectId, ancestor: &str) -> bool {
+    let Ok(ancestor) = ObjectId::from_hex(ancestor.as_bytes()) else {
+        return false;
+    };
+    repo.merge_base(commit, ancestor)
+        .ok()
+        .flatten()
+        .is_some_and(|base| base.detach() == ancestor)
+}
+
 impl Cache {
     /// The commit that last changed any of `lines` (1-based, inclusive; the whole file when
     /// `None`) of `file` as it is at `commit`: of the commits blame attributes those lines to,
@@ -109,10 +120,13 @@ impl Cache {
                 continue;
             }
             let candidate = info(&repo, entry.commit_id).map_err(|e| failed(source, what(), &e))?;
-            if newest
-                .as_ref()
-                .is_none_or(|n| candidate.committed > n.committed)
-            {
+            let later = match &newest {
+                None => true,
+                Some(n) if candidate.committed != n.committed => candidate.committed > n.committed,
+                // Committed in the same second: the descendant is the later one.
+                Some(n) => descends(&repo, entry.commit_id, &n.id),
+            };
+            if later {
                 newest = Some(candidate);
             }
         }

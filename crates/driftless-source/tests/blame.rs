@@ -68,6 +68,30 @@ fn each_line_is_blamed_on_the_commit_and_author_that_last_changed_it() -> Result
     assert!(cache.is_ancestor(&source, &third, &third)?);
     assert!(!cache.is_ancestor(&source, &third, &first)?);
 
+    // Two commits in one second: the descendant is the later one, whichever line comes first.
+    upstream.write("same.txt", "one\ntwo\n")?;
+    upstream.commit_as(BOB, 1_700_000_300, "Both lines")?;
+    upstream.write("same.txt", "one\nTWO\n")?;
+    let fifth = upstream.commit_as(ALICE, 1_700_000_400, "Second line")?;
+    upstream.write("same.txt", "ONE\nTWO\n")?;
+    let sixth = upstream.commit_as(BOB, 1_700_000_400, "First line")?;
+    upstream.write("same.txt", "ONE\nTwo\n")?;
+    let seventh = upstream.commit_as(ALICE, 1_700_000_400, "Second line again")?;
+    assert_eq!(cache.resolve(&source, "main")?.commit, seventh);
+    assert_eq!(
+        cache.blame(&source, &sixth, "same.txt", Some(1..=2))?.id,
+        sixth
+    );
+    assert_eq!(
+        cache.blame(&source, &seventh, "same.txt", Some(1..=2))?.id,
+        seventh
+    );
+    assert_eq!(
+        cache.blame(&source, &seventh, "same.txt", Some(1..=1))?.id,
+        sixth
+    );
+    assert_ne!(fifth, sixth);
+
     let history = cache.first_parent_history(&source, &third, 10)?;
     let ids: Vec<&str> = history.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, [third.as_str(), second.as_str(), first.as_str()]);
