@@ -225,11 +225,11 @@ pub fn locate_object(
         if names(doc) {
             return Ok(find(doc, &[]).map(|lines| (index, None, lines)));
         }
-        if let Some(Tree::Seq(items)) = get(doc, "items").map(|i| &i.value) {
-            if let Some(position) = items.iter().position(names) {
-                let lines = items.get(position).and_then(|i| find(i, &[]));
-                return Ok(lines.map(|lines| (index, Some(position), lines)));
-            }
+        if let Some(Tree::Seq(items)) = get(doc, "items").map(|i| &i.value)
+            && let Some(position) = items.iter().position(names)
+        {
+            let lines = items.get(position).and_then(|i| find(i, &[]));
+            return Ok(lines.map(|lines| (index, Some(position), lines)));
         }
     }
     Ok(None)

@@ -112,13 +112,12 @@ impl Cache {
             .blame_file(BStr::new(file), id, options)
             .map_err(|e| failed(source, what(), &e))?;
         let mut newest: Option<CommitInfo> = None;
+        let mut seen: Vec<ObjectId> = Vec::new();
         for entry in &outcome.entries {
-            if newest
-                .as_ref()
-                .is_some_and(|n| n.id == entry.commit_id.to_string())
-            {
+            if seen.contains(&entry.commit_id) {
                 continue;
             }
+            seen.push(entry.commit_id);
             let candidate = info(&repo, entry.commit_id).map_err(|e| failed(source, what(), &e))?;
             let later = match &newest {
                 None => true,

@@ -44,13 +44,11 @@ pub fn field(
     let live_value = path.get(live).cloned();
     let differs = live_value.as_ref() != Some(&desired);
     let mut changed_by = Vec::new();
-    if differs {
-        if let Some(pointer) = path.pointer_in(live) {
-            let owners = driftless_diff::other_managers(live, &pointer, FIELD_MANAGER)?;
-            for entry in managers(live)? {
-                if owners.contains(&entry.manager) && !changed_by.contains(&entry) {
-                    changed_by.push(entry);
-                }
+    if differs && let Some(pointer) = path.pointer_in(live) {
+        let owners = driftless_diff::other_managers(live, &pointer, FIELD_MANAGER)?;
+        for entry in managers(live)? {
+            if owners.contains(&entry.manager) && !changed_by.contains(&entry) {
+                changed_by.push(entry);
             }
         }
     }
