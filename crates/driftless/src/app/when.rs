@@ -135,6 +135,17 @@ pub fn live_at(history: &[HistoryEntry], at: Timestamp) -> Result<&HistoryEntry,
         })
 }
 
+/// The oldest entry of `history`, when `at` is before it was deployed: the moment is older than
+/// what the history keeps.
+pub fn before_first(history: &[HistoryEntry], at: Timestamp) -> Option<&HistoryEntry> {
+    history
+        .iter()
+        .filter_map(|entry| Some((entry.deployed_at.parse::<Timestamp>().ok()?, entry)))
+        .min_by_key(|(when, entry)| (*when, entry.id))
+        .filter(|(when, _)| at < *when)
+        .map(|(_, entry)| entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +234,11 @@ mod tests {
             live_at(&[], Timestamp::UNIX_EPOCH).map(|e| e.id),
             Err("no history yet".into())
         );
+        let before = |t: &str| {
+            before_first(&history, t.parse().unwrap_or_else(|e| panic!("{e}"))).map(|e| e.id)
+        };
+        assert_eq!(before("2026-11-30T11:59:59Z"), Some(1));
+        assert_eq!(before("2026-11-30T12:00:00Z"), None);
+        assert_eq!(before_first(&[], Timestamp::UNIX_EPOCH).map(|e| e.id), None);
     }
 }
