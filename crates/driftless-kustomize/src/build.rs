@@ -5,7 +5,9 @@ use crate::error::Error;
 use crate::fs::{FileSystem, join, normalize};
 use crate::kustomization::{FILE_NAMES, GENERATOR_KEYS, Kustomization};
 use crate::parse::{parse_documents, parse_one};
-use crate::provenance::Step;
+use crate::provenance::Traced;
+use crate::record::Step;
+use crate::resource::Origin;
 use crate::resource::{Resource, scalar_text};
 use crate::target::{Accumulator, Builder, Options, Target, dir_in_tree, is_remote, outside_tree};
 use serde_json::{Map, Value};
@@ -67,6 +69,43 @@ pub(crate) fn build_resources(b: &Builder<'_>, dir: &str) -> Result<Vec<Resource
         })?;
     }
     Ok(ra.resources)
+}
+
+/// Builds the kustomization in `dir` as [`crate::build`] does, and records for every object
+/// the file that declared it and each step that changed it.
+///
+/// # Errors
+/// As [`crate::build`].
+pub fn build_traced(
+    fs: &dyn FileSystem,
+    dir: &str,
+    options: &Options,
+) -> Result<Vec<Traced>, Error> {
+    let mut b = Builder::new(fs, options);
+    b.record = true;
+    let resources = build_resources(&b, dir)?;
+    Ok(resources
+        .into_iter()
+        .map(|r| {
+            let (file, generator) = match &r.origin {
+                Some(Origin::File(path)) => (Some(path.clone()), None),
+                Some(Origin::Generator { file, .. }) => (None, Some(file.clone())),
+                None => (None, None),
+            };
+            let declared_name = r
+                .history
+                .first()
+                .map_or_else(|| r.name().to_owned(), |(name, _)| name.clone());
+            Traced {
+                declared_kind: r.orig_kind.clone(),
+                declared_name,
+                file,
+                generator,
+                changes: r.changes,
+                object: Value::Object(r.obj),
+            }
+        })
+        .collect())
 }
 
 /// kustomize's final rewrite of an object's annotations: values become strings (a number put

@@ -32,6 +32,7 @@ mod patch;
 mod pattern;
 mod plugins;
 pub mod provenance;
+mod record;
 mod replacements;
 pub mod resource;
 mod scalar;
@@ -41,8 +42,8 @@ mod target;
 mod transform;
 mod vars;
 
-pub use build::{build, build_yaml};
+pub use build::{build, build_traced, build_yaml};
 pub use error::Error;
 pub use fs::{DiskFs, FileSystem, MemFs};
-pub use provenance::{Change, Setter, Traced, build_traced};
+pub use provenance::{Change, Setter, Traced};
 pub use target::{Options, RemoteLoader, Reorder, is_remote};

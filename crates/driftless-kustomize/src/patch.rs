@@ -43,7 +43,7 @@ pub(crate) fn strategic_merge_entries(
             );
         }
         let inline = source == t.file;
-        let step = crate::provenance::Step {
+        let step = crate::record::Step {
             file: &source,
             field: inline.then_some(field.as_str()),
             transformer: "PatchStrategicMergeTransformer",
@@ -221,7 +221,7 @@ fn recorded_entry(
         .path
         .as_deref()
         .map_or_else(|| t.file.clone(), |path| crate::fs::join(&t.dir, path));
-    let step = crate::provenance::Step {
+    let step = crate::record::Step {
         file: &file,
         field: p.path.is_none().then_some(field),
         transformer,

@@ -2,15 +2,10 @@
 //! trace can say which file (a base, a patch, an overlay's kustomization) set a field's final
 //! value.
 //!
-//! Only [`build_traced`] records. A plain [`crate::build`] takes no snapshot: recording costs a
+//! Only `build_traced` records. A plain `build` takes no snapshot: recording costs a
 //! copy of every object per transformer step, which a trace pays once and rendering never.
 
-use serde_json::{Map, Value};
-
-use crate::error::Error;
-use crate::fs::FileSystem;
-use crate::resource::{Origin, Resource};
-use crate::target::{Builder, Options};
+use serde_json::Value;
 
 /// One step of the build that changed an object.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +25,7 @@ pub struct Change {
 /// An output object and how it came to be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Traced {
-    /// The object, as [`crate::build`] returns it.
+    /// The object, as `build` returns it.
     pub object: Value,
     /// The file that declared it (`None` for generated objects, see `generator`).
     pub file: Option<String>,
@@ -69,102 +64,10 @@ impl Traced {
     }
 }
 
-/// The objects before a step, by resource uid; `None` when not recording.
-pub(crate) struct Snapshot(Vec<(u64, Map<String, Value>)>);
-
-/// What a recorded step is.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Step<'a> {
-    /// See [`Change::file`].
-    pub(crate) file: &'a str,
-    /// See [`Change::field`].
-    pub(crate) field: Option<&'a str>,
-    /// See [`Change::transformer`].
-    pub(crate) transformer: &'a str,
-}
-
-impl Builder<'_> {
-    /// The objects as they are, when this build records provenance.
-    pub(crate) fn snapshot(&self, res: &[Resource]) -> Option<Snapshot> {
-        self.record
-            .then(|| Snapshot(res.iter().map(|r| (r.uid, r.obj.clone())).collect()))
-    }
-
-    /// Records `step` on every object that differs from its snapshot.
-    pub(crate) fn changed(&self, snapshot: Option<Snapshot>, res: &mut [Resource], step: Step<'_>) {
-        let Some(Snapshot(before)) = snapshot else {
-            return;
-        };
-        for r in res.iter_mut() {
-            let Some((_, old)) = before.iter().find(|(uid, _)| *uid == r.uid) else {
-                continue;
-            };
-            if *old != r.obj {
-                r.changes.push(Change {
-                    file: step.file.to_owned(),
-                    field: step.field.map(str::to_owned),
-                    transformer: step.transformer.to_owned(),
-                    before: Value::Object(old.clone()),
-                });
-            }
-        }
-    }
-
-    /// Runs `f` over the resources as one recorded step.
-    pub(crate) fn step<T>(
-        &self,
-        res: &mut Vec<Resource>,
-        step: Step<'_>,
-        f: impl FnOnce(&mut Vec<Resource>) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let snapshot = self.snapshot(res);
-        let out = f(res)?;
-        self.changed(snapshot, res, step);
-        Ok(out)
-    }
-}
-
-/// Builds the kustomization in `dir` as [`crate::build`] does, and records for every object
-/// the file that declared it and each step that changed it.
-///
-/// # Errors
-/// As [`crate::build`].
-pub fn build_traced(
-    fs: &dyn FileSystem,
-    dir: &str,
-    options: &Options,
-) -> Result<Vec<Traced>, Error> {
-    let mut b = Builder::new(fs, options);
-    b.record = true;
-    let resources = crate::build::build_resources(&b, dir)?;
-    Ok(resources
-        .into_iter()
-        .map(|r| {
-            let (file, generator) = match &r.origin {
-                Some(Origin::File(path)) => (Some(path.clone()), None),
-                Some(Origin::Generator { file, .. }) => (None, Some(file.clone())),
-                None => (None, None),
-            };
-            let declared_name = r
-                .history
-                .first()
-                .map_or_else(|| r.name().to_owned(), |(name, _)| name.clone());
-            Traced {
-                declared_kind: r.orig_kind.clone(),
-                declared_name,
-                file,
-                generator,
-                changes: r.changes,
-                object: Value::Object(r.obj),
-            }
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MemFs;
+    use crate::{Error, MemFs, Options, build_traced};
 
     fn fs() -> MemFs {
         MemFs::new()

@@ -4,7 +4,7 @@ use crate::builtins::{add_affixes, apply_image, set_map, set_namespace};
 use crate::config::TransformerConfig;
 use crate::error::Error;
 use crate::fieldspecs::{self, Spec};
-use crate::provenance::Step;
+use crate::record::Step;
 use crate::resource::Resource;
 use crate::resource::scalar_text;
 use crate::target::{Builder, Target};

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use driftless_kustomize::{Change, FileSystem, Options, RemoteLoader, build, build_traced};
 use driftless_resource::{Manifest, Provenance};
 
+use crate::provenance::{Declared, Traced};
 use crate::renderer::{RenderError, Renderer};
-use crate::trace::{Declared, Traced};
 use crate::tree::{EntryKind, FileTree, join};
 
 /// The names kustomize looks for, in its order.

@@ -65,7 +65,9 @@ pub trait Renderer: Send + Sync {
     /// # Errors
     /// As [`Renderer::render`].
     fn trace(&self, tree: &dyn FileTree, dir: &str) -> Result<Vec<crate::Traced>, RenderError> {
-        Ok(crate::trace::declared_as_rendered(self.render(tree, dir)?))
+        Ok(crate::provenance::declared_as_rendered(
+            self.render(tree, dir)?,
+        ))
     }
 }
 
