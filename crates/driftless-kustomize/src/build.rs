@@ -27,11 +27,16 @@ pub(crate) fn build_resources(b: &Builder<'_>, dir: &str) -> Result<Vec<Resource
     let mut ra = Accumulator::default();
     // The directory built may hold a Component; only `resources` entries may not.
     let k = b.accumulate(&dir, &mut ra, Expect::Any)?;
-    let root = FILE_NAMES
-        .iter()
-        .map(|n| join(&dir, n))
-        .find(|p| b.fs.exists(p))
-        .unwrap_or_else(|| join(&dir, FILE_NAMES[0]));
+    // Named in recorded steps only; a build that does not record looks nothing up.
+    let root = if b.record {
+        FILE_NAMES
+            .iter()
+            .map(|n| join(&dir, n))
+            .find(|p| b.fs.exists(p))
+            .unwrap_or_else(|| join(&dir, FILE_NAMES[0]))
+    } else {
+        String::new()
+    };
     let at = |transformer| Step {
         file: &root,
         field: None,
@@ -87,10 +92,12 @@ pub fn build_traced(
     Ok(resources
         .into_iter()
         .map(|r| {
-            let (file, generator) = match &r.origin {
-                Some(Origin::File(path)) => (Some(path.clone()), None),
-                Some(Origin::Generator { file, .. }) => (None, Some(file.clone())),
-                None => (None, None),
+            let (file, generator, generator_kind) = match &r.origin {
+                Some(Origin::File(path)) => (Some(path.clone()), None, None),
+                Some(Origin::Generator { file, kind, .. }) => {
+                    (None, Some(file.clone()), Some(kind.clone()))
+                }
+                None => (None, None, None),
             };
             let declared_name = r
                 .history
@@ -101,6 +108,7 @@ pub fn build_traced(
                 declared_name,
                 file,
                 generator,
+                generator_kind,
                 changes: r.changes,
                 object: Value::Object(r.obj),
             }

@@ -29,8 +29,11 @@ pub struct Traced {
     pub object: Value,
     /// The file that declared it (`None` for generated objects, see `generator`).
     pub file: Option<String>,
-    /// The kustomization whose generator made it, for generated objects.
+    /// The kustomization (or plugin configuration) whose generator made it, for generated
+    /// objects.
     pub generator: Option<String>,
+    /// That generator's kind (`ConfigMapGenerator`, `SecretGenerator`, a plugin's kind).
+    pub generator_kind: Option<String>,
     /// Its kind and name where it was declared (before prefixes, suffixes and patches).
     pub declared_kind: String,
     /// See `declared_kind`.

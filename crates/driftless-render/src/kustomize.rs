@@ -97,9 +97,17 @@ impl Renderer for Kustomize {
                         kind: t.declared_kind,
                         name: t.declared_name,
                     },
-                    (None, generator) => Declared::Generated {
-                        file: relative(&generator.unwrap_or_else(|| file.clone())),
-                    },
+                    (None, generator) => {
+                        let field = match t.generator_kind.as_deref() {
+                            Some("ConfigMapGenerator") => Some("configMapGenerator"),
+                            Some("SecretGenerator") => Some("secretGenerator"),
+                            _ => None,
+                        };
+                        Declared::Generated {
+                            file: relative(&generator.unwrap_or_else(|| file.clone())),
+                            field: field.map(|f| format!("{f}[name={}]", t.declared_name)),
+                        }
+                    }
                 };
                 let changes = t
                     .changes

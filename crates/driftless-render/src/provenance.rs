@@ -34,8 +34,11 @@ pub enum Declared {
     },
     /// Made by a generator configured in this kustomization file.
     Generated {
-        /// The kustomization file.
+        /// The kustomization file (or plugin configuration).
         file: String,
+        /// The generator's entry in it (`configMapGenerator[name=settings]`), for the builtin
+        /// generators of a kustomization.
+        field: Option<String>,
     },
 }
 

@@ -61,7 +61,14 @@ impl Traced {
     /// The declaring file cannot be read or parsed.
     pub fn declaration(&self, tree: &dyn FileTree) -> Result<Place, TraceError> {
         let (file, lines) = match &self.declared {
-            Declared::Generated { file } => (file.clone(), None),
+            Declared::Generated { file, field } => {
+                let bytes = tree.read_file(file)?;
+                let lines = match field.as_deref().map(str::parse::<FieldPath>) {
+                    Some(Ok(entry)) => locate_top(file, &bytes, &entry)?,
+                    _ => None,
+                };
+                (file.clone(), lines)
+            }
             Declared::File {
                 file,
                 document,
@@ -87,7 +94,10 @@ impl Traced {
             } else {
                 "declared".to_owned()
             },
-            field: None,
+            field: match &self.declared {
+                Declared::Generated { field, .. } => field.clone(),
+                Declared::File { .. } => None,
+            },
         })
     }
 
@@ -175,7 +185,7 @@ mod tests {
         );
         tree.insert(
             "overlay/kustomization.yaml",
-            "resources:\n- ../base\nnamePrefix: prod-\npatches:\n- path: replicas.yaml\nimages:\n- name: nginx\n  newTag: \"2\"\n",
+            "resources:\n- ../base\nnamePrefix: prod-\npatches:\n- path: replicas.yaml\nimages:\n- name: nginx\n  newTag: \"2\"\nconfigMapGenerator:\n- name: other\n  literals: [a=b]\n- name: env\n  literals:\n  - mode=fast\n",
         );
         tree.insert(
             "overlay/replicas.yaml",
@@ -226,7 +236,10 @@ mod tests {
     -> Result<(), Box<dyn std::error::Error>> {
         let tree = tree();
         let traced = renderers()?.trace(&tree, "overlay")?;
-        let web = traced.first().ok_or("nothing rendered")?;
+        let web = traced
+            .iter()
+            .find(|t| t.manifest.key().kind == "Deployment")
+            .ok_or("nothing rendered")?;
         assert_eq!(web.manifest.key().name, "prod-web");
         assert_eq!(
             web.declaration(&tree)?,
@@ -244,6 +257,20 @@ mod tests {
                 8,
                 "ImageTagTransformer",
                 Some("images")
+            )
+        );
+        let env = traced
+            .iter()
+            .find(|t| t.manifest.key().name.starts_with("prod-env-"))
+            .ok_or("no generated ConfigMap")?;
+        assert_eq!(
+            env.declaration(&tree)?,
+            place(
+                "overlay/kustomization.yaml",
+                12,
+                14,
+                "generated",
+                Some("configMapGenerator[name=env]")
             )
         );
         assert_eq!(

@@ -55,7 +55,10 @@ pub fn trace(input: &Input) -> anyhow::Result<Facts> {
     let dir = normalize(input.spec.path.as_deref().unwrap_or(""))?;
     let files = cache
         .read_render_files(&source, &input.revision, &dir, &Limits::default())
-        .with_context(|| format!("commit {}", input.revision))?;
+        .with_context(|| match &fetch_warning {
+            Some(warning) => format!("commit {} (and {warning})", input.revision),
+            None => format!("commit {}", input.revision),
+        })?;
     let tree = MemoryTree::from(files);
     let renderers = driftless_controller::renderers(&input.spec)?;
     let traced = renderers
