@@ -381,7 +381,10 @@ async fn trace_names_the_file_commit_author_and_sync_of_objects_and_fields() -> 
         ] {
             assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
         }
-        let drifted = driftless(&["trace", "configmap/settings", "-n", &ns, "--cache-dir", &cache_dir, "--field", "data.mode"])?;
+        let yaml = driftless(&["trace", "deployment/web", "-n", &ns, "--cache-dir", &cache_dir, "-o", "yaml"])?;
+        let yaml: Value = serde_saphyr::from_str(&String::from_utf8_lossy(&yaml.stdout))?;
+        assert_eq!(yaml["commit"]["id"], story.added.as_str(), "{yaml:#}");
+        let drifted = driftless(&["trace", "configmap/settings", "-n", &ns, "--cache-dir", &cache_dir, "--field", "data.mode", "-o", "wide"])?;
         let out = String::from_utf8_lossy(&drifted.stdout).into_owned();
         assert!(out.contains("Live:           hand-edited, differs from Git: changed by kubectl-edit (Update, "), "{out}");
         anyhow::Ok(())

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use driftless_api::{Application, HistoryEntry};
 use driftless_cluster::Kinds;
 use driftless_resource::{FieldPath, ResourceKey};
@@ -16,6 +16,7 @@ use kube::api::{Api, DynamicObject};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::app::output::{Format, print_object};
 use crate::cluster_args::ClusterArgs;
 
 mod git;
@@ -35,23 +36,15 @@ pub struct TraceArgs {
     /// `metadata.labels["app.kubernetes.io/name"]` or a JSON Pointer (`/spec/replicas`).
     #[arg(long, value_name = "PATH")]
     field: Option<String>,
-    /// Output format [default: text]; json for scripts.
+    /// Output format [default: text; wide is text too, so that `DRIFTLESS_OUTPUT=wide` set
+    /// for the `app` commands does not break this one]; json or yaml for scripts.
     #[arg(short = 'o', long, value_enum, env = "DRIFTLESS_OUTPUT")]
-    output: Option<TraceFormat>,
+    output: Option<Format>,
     /// Directory of the Git mirror cache [default: $XDG_CACHE_HOME/driftless/git or ~/.cache/driftless/git].
     #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     #[command(flatten)]
     cluster: ClusterArgs,
-}
-
-/// `-o`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TraceFormat {
-    /// JSON, pretty-printed.
-    Json,
-    /// YAML.
-    Yaml,
 }
 
 /// What a trace found; `-o json` prints it.
@@ -214,9 +207,8 @@ pub fn run(args: TraceArgs) -> ExitCode {
     crate::exit::run_async(async move {
         let report = trace(&args).await?;
         match args.output {
-            Some(TraceFormat::Json) => println!("{}", serde_json::to_string_pretty(&report)?),
-            Some(TraceFormat::Yaml) => print!("{}", serde_saphyr::to_string(&report)?),
-            None => print!("{}", text::render(&report)),
+            Some(format @ (Format::Json | Format::Yaml)) => print_object(&report, format)?,
+            None | Some(Format::Wide) => print!("{}", text::render(&report)),
         }
         Ok(ExitCode::SUCCESS)
     })
