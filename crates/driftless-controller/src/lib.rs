@@ -40,7 +40,7 @@ pub use metrics::{Metrics, OpResult, SyncPhase};
 pub use reconcile::{app_id, diff_options, reconcile};
 pub use repository::{KNOWN_HOSTS_CONFIG_MAP, KNOWN_HOSTS_KEY, TLS_CONFIG_MAP};
 pub use run::run;
-pub use source::{Rendered, fetch_and_render};
+pub use source::{Rendered, fetch_and_render, renderers};
 pub use spec::{DEFAULT_INTERVAL, MIN_INTERVAL, SpecError};
 pub use windows::{WindowState, window_states};
 

@@ -20,6 +20,25 @@ pub struct Rendered {
     pub fetch_error: Option<String>,
 }
 
+/// The renderers of an Application's source: Kustomize for a directory with a kustomization
+/// file, else plain manifests with the spec's directory options.
+///
+/// # Errors
+/// [`Error::Render`] for an invalid include or exclude glob.
+pub fn renderers(spec: &SourceSpec) -> Result<Renderers, Error> {
+    let directory = spec.directory.clone().unwrap_or_default();
+    let options = PlainOptions {
+        recursive: directory.recurse,
+        include: directory.include.into_iter().collect(),
+        exclude: directory.exclude.into_iter().collect(),
+    };
+    let plain = Plain::new(&options).map_err(|e| Error::Render(e.to_string()))?;
+    Ok(Renderers::new(vec![
+        Box::new(Kustomize::new()),
+        Box::new(plain),
+    ]))
+}
+
 /// Resolves the revision (`revision`, or the spec's target revision) of `source` (the spec's
 /// repository, with its credentials) after a fetch that started at `not_before` or later, reads
 /// the path at that commit and renders it (Kustomize or plain).
@@ -42,15 +61,7 @@ pub fn fetch_and_render(
         .read_render_files(source, &resolved.commit, &dir, &Limits::default())
         .map(MemoryTree::from)
         .map_err(|e| Error::Source(e.to_string()))?;
-    let directory = spec.directory.clone().unwrap_or_default();
-    let options = PlainOptions {
-        recursive: directory.recurse,
-        include: directory.include.into_iter().collect(),
-        exclude: directory.exclude.into_iter().collect(),
-    };
-    let plain = Plain::new(&options).map_err(|e| Error::Render(e.to_string()))?;
-    let renderers = Renderers::new(vec![Box::new(Kustomize::new()), Box::new(plain)]);
-    let manifests = renderers
+    let manifests = renderers(spec)?
         .render(&tree, &dir)
         .map_err(|e| Error::Render(e.to_string()))?;
     Ok(Rendered {

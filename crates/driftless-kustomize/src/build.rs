@@ -5,6 +5,9 @@ use crate::error::Error;
 use crate::fs::{FileSystem, join, normalize};
 use crate::kustomization::{FILE_NAMES, GENERATOR_KEYS, Kustomization};
 use crate::parse::{parse_documents, parse_one};
+use crate::provenance::Traced;
+use crate::record::Step;
+use crate::resource::Origin;
 use crate::resource::{Resource, scalar_text};
 use crate::target::{Accumulator, Builder, Options, Target, dir_in_tree, is_remote, outside_tree};
 use serde_json::{Map, Value};
@@ -12,34 +15,104 @@ use serde_json::{Map, Value};
 /// Builds the kustomization in `dir` and returns the resulting objects.
 pub fn build(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<Vec<Value>, Error> {
     let b = Builder::new(fs, options);
+    Ok(build_resources(&b, dir)?
+        .into_iter()
+        .map(|r| Value::Object(r.obj))
+        .collect())
+}
+
+/// The build with a given builder (which may record provenance).
+pub(crate) fn build_resources(b: &Builder<'_>, dir: &str) -> Result<Vec<Resource>, Error> {
     let dir = normalize(dir);
     let mut ra = Accumulator::default();
     // The directory built may hold a Component; only `resources` entries may not.
     let k = b.accumulate(&dir, &mut ra, Expect::Any)?;
-    crate::generate::add_hashes(&mut ra.resources)?;
-    crate::nameref::fix(&mut ra.resources, &ra.config.name_reference)?;
-    crate::vars::resolve(&mut ra.resources, &ra.vars, &ra.config.var_reference)?;
+    // Named in recorded steps only; a build that does not record looks nothing up.
+    let root = if b.record {
+        FILE_NAMES
+            .iter()
+            .map(|n| join(&dir, n))
+            .find(|p| b.fs.exists(p))
+            .unwrap_or_else(|| join(&dir, FILE_NAMES[0]))
+    } else {
+        String::new()
+    };
+    let at = |transformer| Step {
+        file: &root,
+        field: None,
+        transformer,
+    };
+    b.step(&mut ra.resources, at("NameSuffixHash"), |res| {
+        crate::generate::add_hashes(res)
+    })?;
+    b.step(&mut ra.resources, at("NameReferenceTransformer"), |res| {
+        crate::nameref::fix(res, &ra.config.name_reference)
+    })?;
+    b.step(&mut ra.resources, at("VarsTransformer"), |res| {
+        crate::vars::resolve(res, &ra.vars, &ra.config.var_reference)
+    })?;
     ra.resources.retain(|r| {
         r.annotations()
             .get("config.kubernetes.io/local-config")
             .and_then(Value::as_str)
             != Some("true")
     });
-    crate::sort::sort(&mut ra.resources, k.sort_options.as_ref(), options.reorder)?;
+    crate::sort::sort(
+        &mut ra.resources,
+        k.sort_options.as_ref(),
+        b.options.reorder,
+    )?;
     let keeps_all = ["originAnnotations", "transformerAnnotations"]
         .iter()
         .all(|o| k.build_metadata.iter().any(|m| m == o));
     if !keeps_all {
         // kustomize rewrites the annotations of every object when it removes its own, and an
         // annotations field left empty (or null) is removed then.
-        for r in ra.resources.iter_mut() {
-            drop_empty_annotations(r);
-        }
+        b.step(&mut ra.resources, at("buildMetadata"), |res| {
+            res.iter_mut().for_each(drop_empty_annotations);
+            Ok(())
+        })?;
     }
-    Ok(ra
-        .resources
+    Ok(ra.resources)
+}
+
+/// Builds the kustomization in `dir` as [`crate::build`] does, and records for every object
+/// the file that declared it and each step that changed it.
+///
+/// # Errors
+/// As [`crate::build`].
+pub fn build_traced(
+    fs: &dyn FileSystem,
+    dir: &str,
+    options: &Options,
+) -> Result<Vec<Traced>, Error> {
+    let mut b = Builder::new(fs, options);
+    b.record = true;
+    let resources = build_resources(&b, dir)?;
+    Ok(resources
         .into_iter()
-        .map(|r| Value::Object(r.obj))
+        .map(|r| {
+            let (file, generator, generator_kind) = match &r.origin {
+                Some(Origin::File(path)) => (Some(path.clone()), None, None),
+                Some(Origin::Generator { file, kind, .. }) => {
+                    (None, Some(file.clone()), Some(kind.clone()))
+                }
+                None => (None, None, None),
+            };
+            let declared_name = r
+                .history
+                .first()
+                .map_or_else(|| r.name().to_owned(), |(name, _)| name.clone());
+            Traced {
+                declared_kind: r.orig_kind.clone(),
+                declared_name,
+                file,
+                generator,
+                generator_kind,
+                changes: r.changes,
+                object: Value::Object(r.obj),
+            }
+        })
         .collect())
 }
 
@@ -300,8 +373,15 @@ impl Builder<'_> {
         self.apply_openapi(&t, ra)?;
         t.schema = ra.schema.clone();
         // The kustomization's own generators run before its components are accumulated.
+        let snapshot = self.snapshot(&ra.resources);
         crate::generate::run(self, &t, ra)?;
         crate::plugins::run_generators(self, &t, ra)?;
+        let step = Step {
+            file: &t.file,
+            field: None,
+            transformer: "generators",
+        };
+        self.changed(snapshot, &mut ra.resources, step);
         for comp in &t.k.components {
             let path = dir_in_tree(&t, comp).map_err(|e| {
                 Error::msg(format!("accumulating components: {e}")).in_field(&t.file, "components")
@@ -315,6 +395,7 @@ impl Builder<'_> {
             self.accumulate(&path, ra, Expect::Component)?;
         }
         crate::transform::run(self, &t, &mut ra.resources, &ra.config)?;
+        let snapshot = self.snapshot(&ra.resources);
         if t.k.build_metadata.iter().any(|m| m == "originAnnotations") {
             for r in ra.resources.iter_mut() {
                 let Some(origin) = r.origin.clone() else {
@@ -361,6 +442,12 @@ impl Builder<'_> {
                 );
             }
         }
+        let step = Step {
+            file: &t.file,
+            field: Some("buildMetadata"),
+            transformer: "buildMetadata",
+        };
+        self.changed(snapshot, &mut ra.resources, step);
         for v in &t.k.vars {
             if ra.vars.iter().any(|x| x.name == v.name) {
                 return Err(Error::msg(format!("var '{}' already encountered", v.name)));

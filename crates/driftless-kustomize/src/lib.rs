@@ -31,6 +31,8 @@ pub mod parse;
 mod patch;
 mod pattern;
 mod plugins;
+pub mod provenance;
+mod record;
 mod replacements;
 pub mod resource;
 mod scalar;
@@ -40,7 +42,8 @@ mod target;
 mod transform;
 mod vars;
 
-pub use build::{build, build_yaml};
+pub use build::{build, build_traced, build_yaml};
 pub use error::Error;
 pub use fs::{DiskFs, FileSystem, MemFs};
+pub use provenance::{Change, Setter, Traced};
 pub use target::{Options, RemoteLoader, Reorder, is_remote};

@@ -42,10 +42,19 @@ pub(crate) fn strategic_merge_entries(
                 Error::msg(format!("patch appears to be empty; {entry}")).in_field(&t.file, &field)
             );
         }
-        for doc in docs {
-            check_patch_doc(&doc, entry).map_err(|e| e.in_field(&t.file, &field))?;
-            apply_smp_by_id(res, &doc, custom_schema(t))?;
-        }
+        let inline = source == t.file;
+        let step = crate::record::Step {
+            file: &source,
+            field: inline.then_some(field.as_str()),
+            transformer: "PatchStrategicMergeTransformer",
+        };
+        b.step(res, step, |res| {
+            for doc in docs {
+                check_patch_doc(&doc, entry).map_err(|e| e.in_field(&t.file, &field))?;
+                apply_smp_by_id(res, &doc, custom_schema(t))?;
+            }
+            Ok(())
+        })?;
     }
     Ok(())
 }
@@ -180,7 +189,7 @@ fn apply_smp(
 pub(crate) fn patches(b: &Builder<'_>, t: &Target, res: &mut Vec<Resource>) -> Result<(), Error> {
     for (i, p) in t.k.patches.iter().enumerate() {
         let field = format!("patches[{i}]");
-        apply_patch_entry(b, t, res, p, &field)?;
+        recorded_entry(b, t, res, p, &field, "PatchTransformer")?;
     }
     Ok(())
 }
@@ -193,9 +202,31 @@ pub(crate) fn json6902_entries(
 ) -> Result<(), Error> {
     for (i, p) in t.k.patches_json6902.iter().enumerate() {
         let field = format!("patchesJson6902[{i}]");
-        apply_patch_entry(b, t, res, p, &field)?;
+        recorded_entry(b, t, res, p, &field, "PatchJson6902Transformer")?;
     }
     Ok(())
+}
+
+/// One patch entry as a recorded step: its patch file, or for an inline patch the
+/// kustomization's `field`.
+fn recorded_entry(
+    b: &Builder<'_>,
+    t: &Target,
+    res: &mut Vec<Resource>,
+    p: &Patch,
+    field: &str,
+    transformer: &str,
+) -> Result<(), Error> {
+    let file = p
+        .path
+        .as_deref()
+        .map_or_else(|| t.file.clone(), |path| crate::fs::join(&t.dir, path));
+    let step = crate::record::Step {
+        file: &file,
+        field: p.path.is_none().then_some(field),
+        transformer,
+    };
+    b.step(res, step, |res| apply_patch_entry(b, t, res, p, field))
 }
 
 pub(crate) fn apply_patch_entry(

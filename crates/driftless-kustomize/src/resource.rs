@@ -72,6 +72,8 @@ pub struct Resource {
     pub uid: u64,
     /// The transformers that ran over this resource (for `transformerAnnotations`).
     pub transformations: Vec<Origin>,
+    /// The steps that changed this resource, when the build records them.
+    pub changes: Vec<crate::provenance::Change>,
 }
 
 static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -157,6 +159,7 @@ impl Resource {
             affixes: Vec::new(),
             origin: None,
             transformations: Vec::new(),
+            changes: Vec::new(),
             uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         r.orig_kind = r.kind().to_string();

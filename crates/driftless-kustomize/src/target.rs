@@ -89,6 +89,8 @@ pub(crate) struct Builder<'a> {
     pub(crate) chain: std::cell::RefCell<Vec<String>>,
     /// Kustomizations accumulated so far in this build, bounded by [`MAX_KUSTOMIZATIONS`].
     pub(crate) loads: std::cell::Cell<usize>,
+    /// Whether each step's changes are recorded (see [`crate::provenance`]).
+    pub(crate) record: bool,
 }
 
 /// Most kustomizations one build accumulates. Without cycles, bases shared along many paths
@@ -104,6 +106,7 @@ impl<'a> Builder<'a> {
             options,
             chain: std::cell::RefCell::new(Vec::new()),
             loads: std::cell::Cell::new(0),
+            record: false,
         }
     }
 }

@@ -4,6 +4,7 @@ use crate::builtins::{add_affixes, apply_image, set_map, set_namespace};
 use crate::config::TransformerConfig;
 use crate::error::Error;
 use crate::fieldspecs::{self, Spec};
+use crate::record::Step;
 use crate::resource::Resource;
 use crate::resource::scalar_text;
 use crate::target::{Builder, Target};
@@ -17,6 +18,12 @@ pub(crate) fn run(
     cfg: &TransformerConfig,
 ) -> Result<(), Error> {
     let k = &t.k;
+    // Each step names the kustomization field configuring it, for provenance.
+    let at = |field, transformer| Step {
+        file: &t.file,
+        field: Some(field),
+        transformer,
+    };
     crate::patch::strategic_merge_entries(b, t, res)?;
     record(
         res,
@@ -29,7 +36,10 @@ pub(crate) fn run(
         record(res, t, true, "PatchTransformer");
     }
     if let Some(ns) = &k.namespace {
-        set_namespace(res, ns, &cfg.namespace);
+        b.step(res, at("namespace", "NamespaceTransformer"), |res| {
+            set_namespace(res, ns, &cfg.namespace);
+            Ok(())
+        })?;
         // Two objects that end up with one id (two Namespaces, or one name in two namespaces)
         // are refused, as kustomize refuses them.
         let ids: Vec<crate::resource::ResId> = res.iter().map(Resource::id).collect();
@@ -46,39 +56,60 @@ pub(crate) fn run(
     let prefix = k.name_prefix.as_deref().unwrap_or("");
     let suffix = k.name_suffix.as_deref().unwrap_or("");
     if !prefix.is_empty() || !suffix.is_empty() {
-        add_affixes(res, prefix, suffix, cfg);
+        let field = if prefix.is_empty() {
+            "nameSuffix"
+        } else {
+            "namePrefix"
+        };
+        b.step(res, at(field, "PrefixSuffixTransformer"), |res| {
+            add_affixes(res, prefix, suffix, cfg);
+            Ok(())
+        })?;
     }
     record(res, t, !prefix.is_empty(), "PrefixTransformer");
     record(res, t, !suffix.is_empty(), "SuffixTransformer");
     if !k.common_labels.is_empty() {
-        let mut specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
-        specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
-        set_map(res, &specs, "labels", &k.common_labels);
+        b.step(res, at("commonLabels", "LabelTransformer"), |res| {
+            let mut specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
+            specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
+            set_map(res, &specs, "labels", &k.common_labels);
+            Ok(())
+        })?;
         record(res, t, true, "LabelTransformer");
     }
     for l in &k.labels {
-        let mut specs = fieldspecs::parse("||metadata/labels|true");
-        if l.include_selectors {
-            specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
-            specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
-        } else if l.include_templates {
-            specs.extend(fieldspecs::parse(fieldspecs::TEMPLATE_LABELS));
-            specs.extend(cfg.templates.iter().map(Spec::from_field_spec));
-        }
-        specs.extend(cfg.labels.iter().map(Spec::from_field_spec));
-        specs.extend(l.fields.iter().map(Spec::from_field_spec));
-        let pairs = l
-            .pairs
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
-            .collect();
-        set_map(res, &specs, "labels", &pairs);
+        b.step(res, at("labels", "LabelTransformer"), |res| {
+            let mut specs = fieldspecs::parse("||metadata/labels|true");
+            if l.include_selectors {
+                specs = fieldspecs::parse(fieldspecs::COMMON_LABELS);
+                specs.extend(cfg.common_labels.iter().map(Spec::from_field_spec));
+            } else if l.include_templates {
+                specs.extend(fieldspecs::parse(fieldspecs::TEMPLATE_LABELS));
+                specs.extend(cfg.templates.iter().map(Spec::from_field_spec));
+            }
+            specs.extend(cfg.labels.iter().map(Spec::from_field_spec));
+            specs.extend(l.fields.iter().map(Spec::from_field_spec));
+            let pairs = l
+                .pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(scalar_text(v))))
+                .collect();
+            set_map(res, &specs, "labels", &pairs);
+            Ok(())
+        })?;
         record(res, t, true, "LabelTransformer");
     }
     if !k.common_annotations.is_empty() {
-        let mut specs = fieldspecs::parse(fieldspecs::COMMON_ANNOTATIONS);
-        specs.extend(cfg.common_annotations.iter().map(Spec::from_field_spec));
-        set_map(res, &specs, "annotations", &k.common_annotations);
+        b.step(
+            res,
+            at("commonAnnotations", "AnnotationsTransformer"),
+            |res| {
+                let mut specs = fieldspecs::parse(fieldspecs::COMMON_ANNOTATIONS);
+                specs.extend(cfg.common_annotations.iter().map(Spec::from_field_spec));
+                set_map(res, &specs, "annotations", &k.common_annotations);
+                Ok(())
+            },
+        )?;
         record(res, t, true, "AnnotationsTransformer");
     }
     crate::patch::json6902_entries(b, t, res)?;
@@ -86,12 +117,15 @@ pub(crate) fn run(
         record(res, t, true, "PatchJson6902Transformer");
     }
     for r in &k.replicas {
-        let specs = fieldspecs::parse(fieldspecs::REPLICAS);
-        for res in res.iter_mut().filter(|x| x.had_name(&r.name)) {
-            for s in &specs {
-                s.apply(res, &mut |v| *v = Value::from(r.count));
+        b.step(res, at("replicas", "ReplicaCountTransformer"), |res| {
+            let specs = fieldspecs::parse(fieldspecs::REPLICAS);
+            for res in res.iter_mut().filter(|x| x.had_name(&r.name)) {
+                for s in &specs {
+                    s.apply(res, &mut |v| *v = Value::from(r.count));
+                }
             }
-        }
+            Ok(())
+        })?;
         record(res, t, true, "ReplicaCountTransformer");
     }
     for (i, image) in k.images.iter().enumerate() {
@@ -99,12 +133,19 @@ pub(crate) fn run(
             return Err(Error::msg(format!("invalid image name {:?}", image.name))
                 .in_field(&t.file, &format!("images[{i}]")));
         }
-        apply_image(res, image, &cfg.images);
+        b.step(res, at("images", "ImageTagTransformer"), |res| {
+            apply_image(res, image, &cfg.images);
+            Ok(())
+        })?;
         record(res, t, true, "ImageTagTransformer");
     }
-    crate::replacements::run(b, t, res)?;
+    b.step(res, at("replacements", "ReplacementTransformer"), |res| {
+        crate::replacements::run(b, t, res)
+    })?;
     record(res, t, !k.replacements.is_empty(), "ReplacementTransformer");
-    crate::plugins::run_transformers(b, t, res)?;
+    b.step(res, at("transformers", "transformers"), |res| {
+        crate::plugins::run_transformers(b, t, res)
+    })?;
     Ok(())
 }
 

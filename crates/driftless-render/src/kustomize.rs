@@ -4,9 +4,10 @@
 use driftless_kustomize::fs::FsError;
 use std::sync::Arc;
 
-use driftless_kustomize::{FileSystem, Options, RemoteLoader, build};
+use driftless_kustomize::{Change, FileSystem, Options, RemoteLoader, build, build_traced};
 use driftless_resource::{Manifest, Provenance};
 
+use crate::provenance::{Declared, Traced};
 use crate::renderer::{RenderError, Renderer};
 use crate::tree::{EntryKind, FileTree, join};
 
@@ -63,6 +64,63 @@ impl Renderer for Kustomize {
                 Manifest::new(object, at).map_err(|e| RenderError::Plugin {
                     renderer: "kustomize",
                     error: Box::new(e),
+                })
+            })
+            .collect()
+    }
+
+    fn trace(&self, tree: &dyn FileTree, dir: &str) -> Result<Vec<Traced>, RenderError> {
+        let file =
+            kustomization_file(tree, dir).unwrap_or_else(|| join(dir, KUSTOMIZATION_FILES[0]));
+        let traced = build_traced(&TreeFs(tree), &format!("/{dir}"), &self.options)
+            .map_err(|e| build_error(&file, e))?;
+        let relative = |path: &str| path.trim_start_matches('/').to_owned();
+        traced
+            .into_iter()
+            .enumerate()
+            .map(|(document, t)| {
+                let at = Provenance {
+                    file: file.clone(),
+                    document,
+                    line: 0,
+                    item: None,
+                };
+                let manifest = Manifest::new(t.object, at).map_err(|e| RenderError::Plugin {
+                    renderer: "kustomize",
+                    error: Box::new(e),
+                })?;
+                let declared = match (t.file, t.generator) {
+                    (Some(path), _) => Declared::File {
+                        file: relative(&path),
+                        document: None,
+                        item: None,
+                        kind: t.declared_kind,
+                        name: t.declared_name,
+                    },
+                    (None, generator) => {
+                        let field = match t.generator_kind.as_deref() {
+                            Some("ConfigMapGenerator") => Some("configMapGenerator"),
+                            Some("SecretGenerator") => Some("secretGenerator"),
+                            _ => None,
+                        };
+                        Declared::Generated {
+                            file: relative(&generator.unwrap_or_else(|| file.clone())),
+                            field: field.map(|f| format!("{f}[name={}]", t.declared_name)),
+                        }
+                    }
+                };
+                let changes = t
+                    .changes
+                    .into_iter()
+                    .map(|c| Change {
+                        file: relative(&c.file),
+                        ..c
+                    })
+                    .collect();
+                Ok(Traced {
+                    manifest,
+                    declared,
+                    changes,
                 })
             })
             .collect()

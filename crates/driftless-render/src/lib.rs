@@ -11,12 +11,16 @@ mod kustomize;
 mod local;
 mod memory;
 mod plain;
+mod provenance;
 mod renderer;
+mod trace;
 mod tree;
 
 pub use kustomize::{KUSTOMIZATION_FILES, Kustomize, TreeFs};
 pub use local::LocalDir;
 pub use memory::MemoryTree;
 pub use plain::{Plain, PlainOptions};
+pub use provenance::{Declared, Traced};
 pub use renderer::{RenderError, Renderer, Renderers};
+pub use trace::{Place, TraceError};
 pub use tree::{EntryKind, FileTree, TreeError, join, normalize};

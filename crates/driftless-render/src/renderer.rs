@@ -58,6 +58,17 @@ pub trait Renderer: Send + Sync {
     /// # Errors
     /// The first problem found, naming the file (and line) it is in.
     fn render(&self, tree: &dyn FileTree, dir: &str) -> Result<Vec<Manifest>, RenderError>;
+
+    /// Renders `dir` with each object's provenance ([`crate::Traced`]): by default, the
+    /// declaration each manifest's provenance names and no later steps.
+    ///
+    /// # Errors
+    /// As [`Renderer::render`].
+    fn trace(&self, tree: &dyn FileTree, dir: &str) -> Result<Vec<crate::Traced>, RenderError> {
+        Ok(crate::provenance::declared_as_rendered(
+            self.render(tree, dir)?,
+        ))
+    }
 }
 
 /// An ordered list of renderers; the first one that claims a directory renders it.

@@ -14,14 +14,18 @@
 //! ```
 
 mod api_version;
+mod field_path;
 mod key;
+mod locate;
 mod manifest;
 mod node;
 mod set;
 mod yaml;
 
 pub use api_version::{api_group, split_api_version};
+pub use field_path::{FieldPath, FieldPathError, Segment};
 pub use key::ResourceKey;
+pub use locate::{Lines, locate_field, locate_in_patch, locate_object, locate_top};
 pub use manifest::{Manifest, ManifestError, Provenance};
 pub use set::{DuplicateObject, ensure_unique};
 pub use yaml::{ParseError, parse_manifests};

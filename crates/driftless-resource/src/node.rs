@@ -116,7 +116,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
 }
 
 /// A mapping key: the text the API server sees.
-struct Key(String);
+#[derive(Debug)]
+pub(crate) struct Key(pub(crate) String);
 
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -59,26 +59,9 @@ pub enum ParseError {
 /// mapping, an exhausted budget (alias bomb), a document that is not an object, or one without
 /// `apiVersion`, `kind` or `metadata.name`.
 pub fn parse_manifests(file: &str, bytes: &[u8]) -> Result<Vec<Manifest>, ParseError> {
-    let options = serde_saphyr::options! {
-        legacy_octal_numbers: true,
-        strict_booleans: false,
-        duplicate_keys: DuplicateKeyPolicy::Error,
-        with_snippet: false,
-        // Comments are not needed, and capturing them bounds how many may stand in a row where
-        // the parser looks ahead (between a key and its value).
-        emit_comments: false,
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: MAX_REPLAYED_ALIAS_EVENTS,
-        },
-    };
     let documents: Vec<Spanned<Node>> =
-        serde_saphyr::from_slice_multiple_with_options(bytes, options).map_err(|err| {
-            ParseError::Yaml {
-                file: file.to_owned(),
-                line: err.location().map_or(0, |l| l.line()),
-                message: one_line(&err.to_string()),
-            }
-        })?;
+        serde_saphyr::from_slice_multiple_with_options(bytes, parse_options())
+            .map_err(|err| yaml_error(file, &err))?;
     let mut manifests = Vec::with_capacity(documents.len());
     for (document, spanned) in documents.into_iter().enumerate() {
         let at = Provenance {
@@ -90,6 +73,32 @@ pub fn parse_manifests(file: &str, bytes: &[u8]) -> Result<Vec<Manifest>, ParseE
         push_document(spanned.value.0, at, &mut manifests)?;
     }
     Ok(manifests)
+}
+
+/// The parser options of every manifest file: Kubernetes' YAML 1.1 reading, duplicate keys
+/// refused, an alias budget.
+pub(crate) fn parse_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        legacy_octal_numbers: true,
+        strict_booleans: false,
+        duplicate_keys: DuplicateKeyPolicy::Error,
+        with_snippet: false,
+        // Comments are not needed, and capturing them bounds how many may stand in a row where
+        // the parser looks ahead (between a key and its value).
+        emit_comments: false,
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_REPLAYED_ALIAS_EVENTS,
+        },
+    }
+}
+
+/// A parser error as a [`ParseError`] naming `file` and the line.
+pub(crate) fn yaml_error(file: &str, err: &serde_saphyr::Error) -> ParseError {
+    ParseError::Yaml {
+        file: file.to_owned(),
+        line: err.location().map_or(0, |l| l.line()),
+        message: one_line(&err.to_string()),
+    }
 }
 
 /// Adds one document's object(s) to `out`, flattening lists.

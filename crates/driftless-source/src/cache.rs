@@ -33,6 +33,14 @@ pub enum CacheError {
         #[source]
         source: RevisionError,
     },
+    /// Blame, ancestry or the history of a commit could not be read.
+    #[error("{url}: {message}")]
+    History {
+        /// The remote URL (without credentials).
+        url: String,
+        /// What was asked and why it failed.
+        message: String,
+    },
     /// The files of the commit could not be read.
     #[error("{url}: {source}")]
     Files {

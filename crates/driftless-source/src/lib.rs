@@ -18,6 +18,7 @@
 //! ```
 
 mod auth;
+mod blame;
 mod cache;
 mod files;
 mod mirror;
@@ -25,6 +26,7 @@ mod revision;
 mod url;
 
 pub use auth::{Credentials, Source};
+pub use blame::{CommitInfo, pull_request};
 pub use cache::{Cache, CacheError, Resolved};
 pub use files::{FilesError, Limits};
 pub use mirror::FetchError;

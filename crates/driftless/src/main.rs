@@ -18,6 +18,7 @@ mod remote;
 mod render;
 mod sync;
 mod table;
+mod trace;
 
 /// Driftless keeps Kubernetes clusters equal to what Git declares.
 ///
@@ -48,6 +49,8 @@ enum Command {
     App(app::AppCli),
     /// Operate on AppProjects: list, get, create, windows.
     Proj(proj::ProjCli),
+    /// Trace a live object (or one field) to its Application, file, line, commit and sync.
+    Trace(trace::TraceArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,5 +63,6 @@ fn main() -> ExitCode {
         Command::Crd => crd::run(),
         Command::App(args) => app::run(args),
         Command::Proj(args) => proj::run(args),
+        Command::Trace(args) => trace::run(args),
     }
 }

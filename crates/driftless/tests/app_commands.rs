@@ -663,3 +663,104 @@ async fn proj_creates_lists_shows_and_reports_windows() -> anyhow::Result<()> {
     })
     .await?
 }
+
+/// Commits everything in `dir` with author and committer time `seconds` (Unix time).
+fn commit_at(dir: &Path, seconds: i64, message: &str) -> anyhow::Result<String> {
+    git(dir, &["add", "-A"])?;
+    let date = format!("{seconds} +0000");
+    let out = Command::new("git")
+        .args(["commit", "-q", "--allow-empty", "-m", message])
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .current_dir(dir)
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "git commit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+#[tokio::test]
+async fn history_and_rollback_before_the_kept_history_are_inferred_from_git() -> anyhow::Result<()>
+{
+    use k8s_openapi::jiff::Timestamp;
+    with_namespace("app-at-git", |client, ns| async move {
+        install_crd(&client).await?;
+        let repo = tempfile::tempdir()?;
+        let cache = tempfile::tempdir()?;
+        let dir = repo.path();
+        git(dir, &["init", "-q", "-b", "main"])?;
+        git(dir, &["config", "user.email", "t@example.com"])?;
+        git(dir, &["config", "user.name", "T"])?;
+        create_app(
+            &client,
+            &ns,
+            "web",
+            json!({"source": {"repoURL": format!("file://{}", dir.display()), "targetRevision": "main"},
+                   "destination": {"namespace": ns}}),
+        )
+        .await?;
+        let created = read_app(&client, &ns, "web")
+            .await?
+            .metadata
+            .creation_timestamp
+            .context("no creationTimestamp")?
+            .0
+            .as_second();
+        // Three commits 10, 20 and 30 minutes after the Application was created; the history
+        // kept starts with entry 5 (the fourth commit, deployed at +50 min): entries 1-4 were dropped.
+        let at = |minutes: i64| -> anyhow::Result<String> {
+            Ok(Timestamp::from_second(created + minutes * 60)?.to_string())
+        };
+        let mut commits = Vec::new();
+        for (minutes, mode) in [(10, "a"), (20, "b"), (30, "c"), (40, "d")] {
+            std::fs::write(dir.join("cm.yaml"), format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: m}}\ndata: {{mode: {mode}}}\n"))?;
+            commits.push(commit_at(dir, created + minutes * 60, &format!("mode {mode}"))?);
+        }
+        write_status(&client, &ns, "web", json!({"history": [
+            {"id": 5, "revision": commits[3], "deployedAt": at(50)?, "initiatedBy": "automated"},
+            {"id": 6, "revision": commits[3], "deployedAt": at(60)?, "initiatedBy": "user:alice"},
+        ]})).await?;
+        let cache_dir = cache.path().to_string_lossy().into_owned();
+        let history_at = |when: String| {
+            driftless(&["app", "history", "web", "-n", &ns, "--at", &when, "--cache-dir", &cache_dir, "-o", "json"])
+        };
+
+        // Between the second and the third commit: the second, inferred.
+        let output = history_at(at(25)?)?;
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        let inferred: Value = serde_json::from_slice(&output.stdout)?;
+        assert_eq!(inferred[0]["revision"], commits[1].as_str(), "{inferred}");
+        assert_eq!(inferred[0]["inferred"], true);
+        assert_eq!(inferred[0]["fromEntry"], 5);
+        assert_eq!(inferred[0]["committedAt"], at(20)?);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("inferred from Git"), "{stderr}");
+        assert!(stderr.contains(&format!("before history entry 5 (deployed {})", at(50)?)), "{stderr}");
+        // After the oldest entry, the history answers as before.
+        let recorded: Vec<driftless_api::HistoryEntry> = serde_json::from_slice(&history_at(at(55)?)?.stdout)?;
+        assert_eq!(recorded.iter().map(|e| e.id).collect::<Vec<_>>(), [5]);
+        // Before the first commit, and before the Application existed: the earliest is named.
+        let early = one_line_error(&history_at(at(5)?)?);
+        assert_eq!(
+            early,
+            format!("error: application {ns}/web: {} is before the first commit of history entry 5's branch; the earliest is commit {} at {}", at(5)?, commits[0], at(10)?)
+        );
+        let before = one_line_error(&history_at(at(-60)?)?);
+        assert!(before.contains("is before the application was created"), "{before}");
+
+        // Rollback to that moment: the inferred commit, automated sync suspended.
+        let rollback = driftless(&["app", "rollback", "web", "-n", &ns, "--at", &at(35)?, "--cache-dir", &cache_dir, "--no-wait"])?;
+        assert_eq!(rollback.status.code(), Some(0), "{}", text(&rollback));
+        assert!(stdout(&rollback).contains(&format!("to commit {} (inferred from Git)", commits[2])), "{}", text(&rollback));
+        let app = read_app(&client, &ns, "web").await?;
+        assert!(app.spec.suspend);
+        let request = pending_request(&app)?;
+        assert_eq!(request.revision.as_deref(), Some(commits[2].as_str()));
+        assert_eq!(request.initiated_by, Some(format!("rollback to {}", &commits[2][..7])));
+        anyhow::Ok(())
+    })
+    .await?
+}

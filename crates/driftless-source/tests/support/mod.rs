@@ -84,6 +84,29 @@ impl Upstream {
     }
 }
 
+impl Upstream {
+    /// Commits everything as `author` (`Name <email>`, author and committer alike) with a
+    /// commit time of `seconds` since the epoch, and returns the new commit id.
+    pub fn commit_as(&self, author: (&str, &str), seconds: i64, message: &str) -> Result<String> {
+        self.git(&["add", "-A"])?;
+        let date = format!("{seconds} +0000");
+        let out = Command::new("git")
+            .args(["commit", "-q", "--allow-empty", "-m", message])
+            .env("GIT_AUTHOR_NAME", author.0)
+            .env("GIT_AUTHOR_EMAIL", author.1)
+            .env("GIT_COMMITTER_NAME", author.0)
+            .env("GIT_COMMITTER_EMAIL", author.1)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .current_dir(self.work())
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("git commit: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
 /// A ConfigMap manifest.
 pub fn config_map(name: &str, value: &str) -> String {
     format!(

@@ -1,5 +1,6 @@
 //! `driftless app history NAME`: what was deployed, when, by whom; the ids `app rollback` takes.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -20,17 +21,41 @@ pub struct HistoryArgs {
     /// zone), -3d, -12h, "yesterday 09:00", "last tuesday 14:00".
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Directory of the Git mirror cache, read when --at is before the oldest entry kept
+    /// [default: $XDG_CACHE_HOME/driftless/git or ~/.cache/driftless/git].
+    #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 /// Runs the command.
 pub async fn run(apps: &Apps, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let app = apps.get(&args.name).await?;
-    let mut history = app.status.map(|s| s.history).unwrap_or_default();
+    let mut history = app
+        .status
+        .as_ref()
+        .map(|s| s.history.clone())
+        .unwrap_or_default();
     if let Some(at) = &args.at {
         let moment = super::when::moment(at, &k8s_openapi::jiff::Zoned::now())
             .map_err(anyhow::Error::msg)?;
+        let shown = apps.display(&args.name);
+        if let Some(first) = super::when::before_first(&history, moment) {
+            let cache_dir = match &args.cache_dir {
+                Some(dir) => dir.clone(),
+                None => crate::input::default_cache_dir()?,
+            };
+            let inferred = super::before::live_before(&app, &history, moment, cache_dir)
+                .await
+                .map_err(|why| anyhow::anyhow!("application {shown}: {why:#}"))?;
+            eprintln!("{}", super::before::note(&inferred, &first.deployed_at));
+            match args.output {
+                Some(format @ (Format::Yaml | Format::Json)) => print_object(&[inferred], format)?,
+                wide => print!("{}", inferred_table(&inferred, wide == Some(Format::Wide))),
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         let live = super::when::live_at(&history, moment)
-            .map_err(|why| anyhow::anyhow!("application {}: {why}", apps.display(&args.name)))?
+            .map_err(|why| anyhow::anyhow!("application {shown}: {why}"))?
             .clone();
         history = vec![live];
     }
@@ -45,6 +70,22 @@ pub async fn run(apps: &Apps, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         wide => print!("{}", table(&history, wide == Some(Format::Wide))),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The table of an inferred answer: no id, the commit time, `inferred from Git`.
+fn inferred_table(inferred: &super::before::Inferred, full: bool) -> String {
+    let rows = vec![
+        ["ID", "REVISION", "DEPLOYED AT", "INITIATED BY"]
+            .map(str::to_owned)
+            .to_vec(),
+        vec![
+            "-".to_owned(),
+            commit(Some(&inferred.revision), full),
+            format!("{} (committed)", inferred.committed_at),
+            "inferred from Git".to_owned(),
+        ],
+    ];
+    crate::table::render_rows(&rows)
 }
 
 /// ID, REVISION, DEPLOYED AT, INITIATED BY; oldest first, newest last, whatever the status order.

@@ -12,6 +12,7 @@ use kube::Api;
 
 use crate::cluster_args::ClusterArgs;
 
+mod before;
 mod diff;
 mod get;
 mod history;

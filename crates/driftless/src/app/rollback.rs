@@ -2,6 +2,7 @@
 //! commit with automated sync suspended (so the next commit does not undo the rollback), and
 //! turn automated sync back on.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -25,6 +26,10 @@ pub struct RollbackArgs {
     /// "2026-12-01 14:00" (local zone), -3d, "last tuesday 14:00".
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Directory of the Git mirror cache, read when --at is before the oldest entry kept
+    /// [default: $XDG_CACHE_HOME/driftless/git or ~/.cache/driftless/git].
+    #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
     /// Delete objects the entry's commit does not declare.
     #[arg(long)]
     prune: bool,
@@ -42,29 +47,68 @@ pub struct ResumeArgs {
 /// Runs `rollback`.
 pub async fn run(apps: &Apps, args: &RollbackArgs) -> anyhow::Result<ExitCode> {
     let app = apps.get(&args.name).await?;
-    let history = app.status.map(|s| s.history).unwrap_or_default();
-    let entry = match (&args.at, args.history_id) {
+    let history = app
+        .status
+        .as_ref()
+        .map(|s| s.history.clone())
+        .unwrap_or_default();
+    let shown = apps.display(&args.name);
+    let failed = |why: String| anyhow::anyhow!("application {shown}: {why}");
+    // The commit to go back to and what the request and messages call it.
+    let (revision, called) = match (&args.at, args.history_id) {
         (Some(at), _) => {
             let moment = super::when::moment(at, &k8s_openapi::jiff::Zoned::now())
                 .map_err(anyhow::Error::msg)?;
-            super::when::live_at(&history, moment)
+            match super::when::before_first(&history, moment) {
+                Some(first) => {
+                    let cache_dir = match &args.cache_dir {
+                        Some(dir) => dir.clone(),
+                        None => crate::input::default_cache_dir()?,
+                    };
+                    let inferred = super::before::live_before(&app, &history, moment, cache_dir)
+                        .await
+                        .map_err(|why| failed(format!("{why:#}")))?;
+                    eprintln!("{}", super::before::note(&inferred, &first.deployed_at));
+                    let called = format!("commit {} (inferred from Git)", inferred.revision);
+                    (inferred.revision, called)
+                }
+                None => {
+                    let entry = super::when::live_at(&history, moment).map_err(failed)?;
+                    (
+                        entry.revision.clone(),
+                        format!("history entry {}", entry.id),
+                    )
+                }
+            }
         }
-        (None, Some(id)) => find(&history, id),
-        (None, None) => Err("give a history id or --at TIME".to_owned()),
-    }
-    .map_err(|why| anyhow::anyhow!("application {}: {why}", apps.display(&args.name)))?;
+        (None, Some(id)) => {
+            let entry = find(&history, id).map_err(failed)?;
+            (
+                entry.revision.clone(),
+                format!("history entry {}", entry.id),
+            )
+        }
+        (None, None) => return Err(failed("give a history id or --at TIME".to_owned())),
+    };
+    let initiated_by = match called.strip_prefix("history entry ") {
+        Some(id) => format!("rollback to {id}"),
+        None => format!("rollback to {}", short(&revision)),
+    };
     let request = SyncRequest {
         id: new_id(),
-        revision: Some(entry.revision.clone()),
+        revision: Some(revision.clone()),
         prune: args.prune,
-        initiated_by: Some(format!("rollback to {}", entry.id)),
+        initiated_by: Some(initiated_by),
     };
     request_sync(apps, &args.name, &request, Some(json!({"suspend": true}))).await?;
+    let what = if called.starts_with("history entry") {
+        format!("{called} (commit {revision})")
+    } else {
+        called
+    };
     println!(
-        "rollback of application {} to history entry {} (commit {}) requested (request {})",
+        "rollback of application {} to {what} requested (request {})",
         apps.display(&args.name),
-        entry.id,
-        entry.revision,
         request.id
     );
     println!(
@@ -90,6 +134,11 @@ pub async fn resume(apps: &Apps, args: &ResumeArgs) -> anyhow::Result<ExitCode> 
         apps.display(&args.name)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first 7 characters of a commit id.
+fn short(revision: &str) -> String {
+    revision.chars().take(7).collect()
 }
 
 /// The entry with this id, or why there is none (naming the ids there are).

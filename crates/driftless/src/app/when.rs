@@ -135,6 +135,18 @@ pub fn live_at(history: &[HistoryEntry], at: Timestamp) -> Result<&HistoryEntry,
         })
 }
 
+/// The oldest entry of `history`, when `at` is before it was deployed and older entries were
+/// dropped: the moment is older than what the history keeps. Ids count from 1, so an oldest
+/// entry with id 1 is the first deployment, and nothing was live before it.
+pub fn before_first(history: &[HistoryEntry], at: Timestamp) -> Option<&HistoryEntry> {
+    history
+        .iter()
+        .filter_map(|entry| Some((entry.deployed_at.parse::<Timestamp>().ok()?, entry)))
+        .min_by_key(|(when, entry)| (*when, entry.id))
+        .filter(|(when, entry)| at < *when && entry.id > 1)
+        .map(|(_, entry)| entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +235,20 @@ mod tests {
             live_at(&[], Timestamp::UNIX_EPOCH).map(|e| e.id),
             Err("no history yet".into())
         );
+        let before = |t: &str| {
+            before_first(&history, t.parse().unwrap_or_else(|e| panic!("{e}"))).map(|e| e.id)
+        };
+        // Entry 1 is the first deployment: nothing before it to infer.
+        assert_eq!(before("2026-11-30T11:59:59Z"), None);
+        let kept = [
+            entry(7, "2026-12-02T12:00:00Z"),
+            entry(6, "2026-12-01T12:00:00Z"),
+        ];
+        let before = |t: &str| {
+            before_first(&kept, t.parse().unwrap_or_else(|e| panic!("{e}"))).map(|e| e.id)
+        };
+        assert_eq!(before("2026-12-01T11:59:59Z"), Some(6));
+        assert_eq!(before("2026-12-01T12:00:00Z"), None);
+        assert_eq!(before_first(&[], Timestamp::UNIX_EPOCH).map(|e| e.id), None);
     }
 }
