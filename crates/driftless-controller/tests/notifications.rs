@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
@@ -205,7 +205,7 @@ async fn record(
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
     let index = {
-        let mut log = state.log.lock().unwrap();
+        let mut log = state.log.lock().unwrap_or_else(PoisonError::into_inner);
         log.push(received);
         log.len() - 1
     };
@@ -241,7 +241,10 @@ impl Receiver {
     }
 
     fn received(&self) -> Vec<Received> {
-        self.log.lock().unwrap().clone()
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Waits until a request satisfies `wanted`; returns it.
@@ -400,14 +403,15 @@ async fn events_of(
         .collect())
 }
 
-fn hmac_hex(key: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+fn hmac_hex(key: &[u8], body: &[u8]) -> anyhow::Result<String> {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key)?;
     mac.update(body);
-    mac.finalize()
+    Ok(mac
+        .finalize()
         .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect())
 }
 
 #[tokio::test]
@@ -522,7 +526,7 @@ async fn every_event_kind_reaches_a_signed_generic_webhook() -> anyhow::Result<(
         for r in &all {
             let signature = r.headers.get("x-signature").context("no X-Signature")?;
             ensure!(
-                *signature == format!("sha256={}", hmac_hex(KEY.as_bytes(), &r.raw)),
+                *signature == format!("sha256={}", hmac_hex(KEY.as_bytes(), &r.raw)?),
                 "a bad signature on {:?}",
                 r.body
             );
