@@ -578,10 +578,14 @@ async fn chats_and_commit_statuses_are_posted_and_a_failing_receiver_is_retried(
             provider(&client, &ns, kind, json!({"type": kind, "address": format!("{}/{kind}", forge.url), "secretRef": {"name": "forge-token"}})).await?;
         }
         provider(&client, &ns, "flaky", json!({"type": "generic", "secretRef": {"name": "flaky-url"}})).await?;
+        // Nothing listens here: every attempt fails.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        provider(&client, &ns, "down", json!({"type": "generic", "address": format!("http://{dead}/hook")})).await?;
+        alert(&client, &ns, "down", "down", json!({"eventReasons": ["SyncStarted"]})).await?;
         for name in ["slack", "teams", "github", "gitlab", "gitea", "flaky"] {
             alert(&client, &ns, name, name, json!({"eventReasons": ["SyncStarted", "SyncSucceeded"]})).await?;
         }
-        for name in ["slack", "teams", "github", "gitlab", "gitea", "flaky"] {
+        for name in ["slack", "teams", "github", "gitlab", "gitea", "flaky", "down"] {
             ready_where::<Alert>(&client, &ns, name, |s, _, _| s == "True").await?;
         }
 
@@ -678,6 +682,21 @@ async fn chats_and_commit_statuses_are_posted_and_a_failing_receiver_is_retried(
         ensure!(metrics.contains(&line), "no {line} in\n{metrics}");
         ensure!(!metrics.contains("xyzzy"), "a secret in the metrics");
         ready_where::<Provider>(&client, &ns, "flaky", |s, _, _| s == "True").await?;
+
+        // The Provider that is down: five attempts, then its Ready says so; the sync did not wait.
+        let (_, _, message) = ready_where::<Provider>(&client, &ns, "down", |s, r, _| {
+            s == "False" && r == "DeliveryFailed"
+        })
+        .await?;
+        ensure!(
+            message.starts_with(&format!("delivering SyncStarted of Application {ns}/web (Alert down) failed 5 times, last: connecting failed")),
+            "{message}"
+        );
+        let line = format!(
+            "driftless_notification_deliveries_total{{namespace=\"{ns}\",provider=\"down\",provider_type=\"generic\",result=\"error\"}} 5"
+        );
+        let metrics = metrics_text()?;
+        ensure!(metrics.contains(&line), "no {line} in\n{metrics}");
         Ok(())
     })
     .await?

@@ -62,17 +62,30 @@ pub(crate) async fn watch_alerts(ctx: Arc<Context>, writer: reflector::store::Wr
         .await;
 }
 
-/// Sets a Provider's `Ready`: its spec and Secret read.
+/// Sets a Provider's `Ready`: its spec and Secret read. A failed delivery stands until the
+/// next delivery or a change of the spec, though the spec still reads.
 pub(crate) async fn check_provider(ctx: &Context, provider: &Provider) {
     let readiness = if provider.spec.suspend {
         Readiness::not(reasons::SUSPENDED, "suspended: sends nothing".to_owned())
     } else {
         match target(ctx, provider).await {
+            Ok(_) if delivery_failed(provider) => return,
             Ok(target) => Readiness::ok(format!("delivers to a {} endpoint", target.kind.as_str())),
             Err(readiness) => readiness,
         }
     };
     set_ready(ctx, provider, &readiness).await;
+}
+
+/// Whether the Provider's `Ready` says that a delivery failed, for its current generation.
+fn delivery_failed(provider: &Provider) -> bool {
+    provider.status.as_ref().is_some_and(|status| {
+        status.observed_generation == provider.metadata.generation
+            && status.conditions.iter().any(|c| {
+                c.type_ == driftless_api::condition_types::READY
+                    && c.reason == reasons::DELIVERY_FAILED
+            })
+    })
 }
 
 /// Checks the Alerts of `provider`'s namespace that name it.
