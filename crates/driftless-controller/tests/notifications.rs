@@ -796,6 +796,7 @@ async fn a_missing_secret_a_bad_provider_and_a_missing_provider_are_named() -> a
         alert(&client, &ns, "orphan", "absent", json!({})).await?;
         alert(&client, &ns, "typo", "pager", json!({"template": "{{ nmae }}"})).await?;
         alert(&client, &ns, "loud", "pager", json!({"eventSeverity": "critical"})).await?;
+        alert(&client, &ns, "quiet", "keyless", json!({"suspend": true})).await?;
 
         let (_, reason, message) =
             ready_where::<Provider>(&client, &ns, "keyless", |s, _, _| s == "False").await?;
@@ -814,6 +815,9 @@ async fn a_missing_secret_a_bad_provider_and_a_missing_provider_are_named() -> a
         let (_, _, message) =
             ready_where::<Alert>(&client, &ns, "loud", |s, _, _| s == "False").await?;
         ensure!(message == "spec.eventSeverity: \"critical\" is not info or error", "{message}");
+        let (_, reason, _) =
+            ready_where::<Alert>(&client, &ns, "quiet", |s, _, _| s == "False").await?;
+        ensure!(reason == "Suspended", "{reason}");
         let warned = eventually("a Warning Event naming the Secret", SETTLE, || async {
             events_of(&client, &ns, "keyless", "SecretNotFound").await.ok().filter(|e| !e.is_empty())
         })
