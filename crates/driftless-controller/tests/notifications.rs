@@ -476,20 +476,23 @@ async fn every_event_kind_reaches_a_signed_generic_webhook() -> anyhow::Result<(
         hook.wait_for("SyncSucceeded", |r| is_reason(r, "SyncSucceeded"))
             .await?;
 
-        // Automated with self-heal: a hand edit is reverted, drift corrected.
-        let patch = json!({"spec": {"syncPolicy": {"automated": {"prune": true, "selfHeal": true}}}});
-        let patched = apps
-            .patch("web", &PatchParams::default(), &Patch::Merge(patch))
-            .await?;
-        let generation = patched.metadata.generation;
-        app_where(&apps, "the automated policy seen", |s| {
-            s.observed_generation == generation
-        })
-        .await?;
+        app_where(&apps, "synced by the request", |s| synced_at(s, &first)).await?;
+
+        // A hand edit of the manual Application: out of sync again, at the same revision with
+        // the same message, so the Alert does not send it a second time.
         let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
         let edit = json!({"data": {"mode": "hand-edited"}});
         configmaps
             .patch("settings", &PatchParams::default(), &Patch::Merge(edit))
+            .await?;
+        app_where(&apps, "out of sync after the hand edit", |s| {
+            s.sync.as_ref().is_some_and(|s| s.status == SyncStatusCode::OutOfSync)
+        })
+        .await?;
+
+        // Automated with self-heal: the hand edit is reverted, drift corrected.
+        let patch = json!({"spec": {"syncPolicy": {"automated": {"prune": true, "selfHeal": true}}}});
+        apps.patch("web", &PatchParams::default(), &Patch::Merge(patch))
             .await?;
         let drift = hook
             .wait_for("DriftCorrected", |r| is_reason(r, "DriftCorrected"))
@@ -499,6 +502,14 @@ async fn every_event_kind_reaches_a_signed_generic_webhook() -> anyhow::Result<(
             "{:?}",
             drift.body
         );
+        // Events reach a Provider in the order they happened: the second OutOfSync, had it
+        // been sent, would be here before the drift correction.
+        let out_of_sync = hook
+            .received()
+            .iter()
+            .filter(|r| is_reason(r, "OutOfSync"))
+            .count();
+        ensure!(out_of_sync == 1, "OutOfSync sent {out_of_sync} times");
 
         // A Job that runs out of time: health degraded, an error.
         let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: late}\nspec:\n  activeDeadlineSeconds: 1\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox}]\n";

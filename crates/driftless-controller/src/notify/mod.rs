@@ -91,3 +91,42 @@ impl Notifier {
             .take()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus_client::registry::Registry;
+
+    #[test]
+    fn a_full_queue_drops_and_counts_and_never_waits() {
+        let mut registry = Registry::default();
+        let metrics = Metrics::new(&mut registry);
+        let notifier = Notifier::new(1, metrics);
+        let mut app = crate::fixtures::application(serde_json::json!({"project": "shop"}));
+        app.metadata.labels = Some([("tier".to_owned(), "prod".to_owned())].into());
+        notifier.notify(&app, "SyncSucceeded", "synced to abc", Some("abc"));
+        // Not a notification: not queued, not counted.
+        notifier.notify(&app, "InvalidSyncRequest", "ignored", None);
+        notifier.notify(&app, "SyncFailed", "failed", Some("abc"));
+
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(
+            text.contains("driftless_notification_dropped_total{reason=\"QueueFull\"} 1\n"),
+            "{text}"
+        );
+        let mut queue = notifier.take_receiver().unwrap();
+        let event = queue.try_recv().unwrap();
+        assert_eq!(event.kind, EventKind::SyncSucceeded);
+        assert_eq!(
+            (event.namespace.as_str(), event.name.as_str()),
+            ("apps", "guestbook")
+        );
+        assert_eq!(event.project, "shop");
+        assert_eq!(event.labels.get("tier").map(String::as_str), Some("prod"));
+        assert_eq!(event.revision.as_deref(), Some("abc"));
+        assert_eq!(event.repo_url, "file:///r");
+        assert!(queue.try_recv().is_err());
+        assert!(notifier.take_receiver().is_none(), "taken once");
+    }
+}
