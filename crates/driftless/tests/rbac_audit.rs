@@ -632,6 +632,7 @@ async fn the_controller_uses_exactly_what_deploy_grants() -> anyhow::Result<()> 
         "driftless-controller",
         "driftless-leader-election",
         "driftless-repositories",
+        "driftless-notifications",
     ];
     let manager = roles
         .get("driftless-manager")
