@@ -176,13 +176,15 @@ async fn deliver(ctx: &Context, client: &reqwest::Client, job: Job) {
                     return;
                 }
                 let wait = backoff(attempt);
+                tracing::info!(provider = %job.provider, attempt, wait_s = wait.as_secs(), "delivering {what} failed: {why}; retrying");
+                // The same words for every attempt of one delivery, so the API server keeps
+                // them as one Event with a count rather than one Event per attempt.
                 warn(
                     ctx,
                     provider.as_ref(),
                     reasons::DELIVERY_FAILED,
                     format!(
-                        "delivering {what}: attempt {attempt} of {ATTEMPTS} failed: {why}; retrying in {}s",
-                        wait.as_secs()
+                        "delivering {what} failed: {why}; retrying, {ATTEMPTS} attempts at most"
                     ),
                 )
                 .await;
