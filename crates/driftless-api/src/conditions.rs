@@ -86,4 +86,14 @@ pub mod reasons {
     pub const SYNC_WINDOW_BLOCKED: &str = "SyncWindowBlocked";
     /// Objects of the destination namespace belong to no Application.
     pub const ORPHANED_RESOURCES: &str = "OrphanedResources";
+    /// A notification Provider or Alert reads and can deliver.
+    pub const VALID: &str = "Valid";
+    /// A Secret a notification Provider names is missing, or lacks a key it needs.
+    pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+    /// The Provider an Alert names does not exist.
+    pub const PROVIDER_NOT_FOUND: &str = "ProviderNotFound";
+    /// The last delivery of a notification failed after its retries.
+    pub const DELIVERY_FAILED: &str = "DeliveryFailed";
+    /// A notification Provider or Alert is suspended: it sends nothing.
+    pub const SUSPENDED: &str = "Suspended";
 }

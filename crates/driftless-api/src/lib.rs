@@ -1,5 +1,6 @@
 //! Driftless custom resources: the `Application` (`driftless.dev/v1alpha1`), its status,
-//! conditions and reasons, and the `AppProject` that bounds what Applications may do. Field names follow Argo CD where the concept is the same and Flux
+//! conditions and reasons, the `AppProject` that bounds what Applications may do, and the
+//! notification `Provider` and `Alert`. Field names follow Argo CD where the concept is the same and Flux
 //! where Argo CD has none, so moving from either is mechanical.
 //!
 //! Pure types: no client, no runtime. [`crd_yaml`] renders the CustomResourceDefinition that
@@ -7,6 +8,7 @@
 
 mod application;
 mod conditions;
+mod notification;
 mod operation;
 mod project;
 mod status;
@@ -16,6 +18,9 @@ pub use application::{
     IgnoreDifference, Retry, Source, SyncPolicy,
 };
 pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
+pub use notification::{
+    Alert, AlertSpec, EventSource, LocalObjectReference, NotificationStatus, Provider, ProviderSpec,
+};
 pub use operation::{FINALIZER, SYNC_REQUEST_ANNOTATION, SyncRequest};
 pub use project::{
     AppProject, AppProjectSpec, ClusterResourceItem, DEFAULT_PROJECT, DestinationServiceAccount,
@@ -33,10 +38,14 @@ pub const GROUP: &str = "driftless.dev";
 /// The served version.
 pub const VERSION: &str = "v1alpha1";
 
-/// Every Driftless CRD (Application, AppProject) as one YAML stream, as `deploy/crd.yaml`
-/// holds it.
+/// Every Driftless CRD (Application, AppProject, Provider, Alert) as one YAML stream, as
+/// `deploy/crd.yaml` holds it.
 pub fn crd_yaml() -> Result<String, serde_saphyr::SerializeError> {
     let application = serde_saphyr::to_string(&Application::crd())?;
     let project = serde_saphyr::to_string(&AppProject::crd())?;
-    Ok(format!("{application}---\n{project}"))
+    let provider = serde_saphyr::to_string(&Provider::crd())?;
+    let alert = serde_saphyr::to_string(&Alert::crd())?;
+    Ok(format!(
+        "{application}---\n{project}---\n{provider}---\n{alert}"
+    ))
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use driftless_api::{AppProject, Application, ApplicationStatus, Source};
+use driftless_api::{Alert, AppProject, Application, ApplicationStatus, Provider, Source};
 use driftless_cluster::{Impersonated, KubeCluster};
 use driftless_resource::{Manifest, Provenance};
 use driftless_source::Cache;
@@ -18,6 +18,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::Metrics;
 use crate::heal::Backoff;
+use crate::notify::Notifier;
 
 /// The reporting controller of every Event Driftless writes.
 pub const CONTROLLER_NAME: &str = "driftless-controller";
@@ -57,6 +58,12 @@ pub struct Context {
     /// The ConfigMaps of [`Context::namespace`]: SSH known hosts and TLS certificates for
     /// repositories live there.
     pub settings: Store<ConfigMap>,
+    /// Notification Alerts of every namespace, as the controller's watch last saw them.
+    pub alerts: Store<Alert>,
+    /// Notification Providers of every namespace, as the controller's watch last saw them.
+    pub providers: Store<Provider>,
+    /// The queue of notifications: reconciliations put events in, never waiting.
+    pub notifier: Notifier,
     /// Where SSH keys and known_hosts files for fetches are written (mode 0600).
     pub(crate) credentials_dir: PathBuf,
     /// The client configuration that impersonating clients are made from (the controller's
@@ -73,6 +80,8 @@ pub struct Context {
     project_writer: Mutex<Option<reflector::store::Writer<AppProject>>>,
     credential_writer: Mutex<Option<reflector::store::Writer<Secret>>>,
     settings_writer: Mutex<Option<reflector::store::Writer<ConfigMap>>>,
+    alert_writer: Mutex<Option<reflector::store::Writer<Alert>>>,
+    provider_writer: Mutex<Option<reflector::store::Writer<Provider>>>,
     triggers: UnboundedSender<String>,
     receiver: Mutex<Option<UnboundedReceiver<String>>>,
     apps: Mutex<HashMap<ObjectRef<Application>, AppMemory>>,
@@ -88,6 +97,12 @@ pub(crate) struct RunParts {
     pub credentials: reflector::store::Writer<Secret>,
     /// Fills [`Context::settings`].
     pub settings: reflector::store::Writer<ConfigMap>,
+    /// Fills [`Context::alerts`].
+    pub alerts: reflector::store::Writer<Alert>,
+    /// Fills [`Context::providers`].
+    pub providers: reflector::store::Writer<Provider>,
+    /// The notifications to dispatch.
+    pub notifications: tokio::sync::mpsc::Receiver<driftless_notify::Event>,
     /// Application ids to reconcile now.
     pub triggers: UnboundedReceiver<String>,
 }
@@ -228,6 +243,9 @@ impl Context {
         let (projects, project_writer) = reflector::store();
         let (credentials, credential_writer) = reflector::store();
         let (settings, settings_writer) = reflector::store();
+        let (alerts, alert_writer) = reflector::store();
+        let (providers, provider_writer) = reflector::store();
+        let notifier = Notifier::new(crate::notify::QUEUE, metrics.clone());
         let credentials_dir = cache_dir.join(".credentials");
         let recorder = Recorder::new(
             client.clone(),
@@ -248,6 +266,9 @@ impl Context {
             projects,
             credentials,
             settings,
+            alerts,
+            providers,
+            notifier,
             credentials_dir,
             impersonation: None,
             impersonate_only: false,
@@ -257,6 +278,8 @@ impl Context {
             project_writer: Mutex::new(Some(project_writer)),
             credential_writer: Mutex::new(Some(credential_writer)),
             settings_writer: Mutex::new(Some(settings_writer)),
+            alert_writer: Mutex::new(Some(alert_writer)),
+            provider_writer: Mutex::new(Some(provider_writer)),
             triggers,
             receiver: Mutex::new(Some(receiver)),
             apps: Mutex::new(HashMap::new()),
@@ -269,12 +292,18 @@ impl Context {
         let projects = lock(&self.project_writer).take()?;
         let credentials = lock(&self.credential_writer).take()?;
         let settings = lock(&self.settings_writer).take()?;
+        let alerts = lock(&self.alert_writer).take()?;
+        let providers = lock(&self.provider_writer).take()?;
+        let notifications = self.notifier.take_receiver()?;
         let triggers = lock(&self.receiver).take()?;
         Some(RunParts {
             applications,
             projects,
             credentials,
             settings,
+            alerts,
+            providers,
+            notifications,
             triggers,
         })
     }

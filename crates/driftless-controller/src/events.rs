@@ -1,6 +1,8 @@
-//! The Kubernetes Events the controller publishes about Applications.
+//! The Kubernetes Events the controller publishes about Applications; those that are
+//! notifications (sync started, succeeded, failed, health degraded, drift corrected, out of
+//! sync) also go to the [notifier](crate::notify), which never holds up the caller.
 
-use driftless_api::Application;
+use driftless_api::{Application, ApplicationStatus, OperationPhase, SyncStatusCode};
 use driftless_diff::Action as DiffAction;
 use driftless_sync::Drift;
 use kube::Resource;
@@ -56,6 +58,9 @@ pub(crate) struct Note {
     pub reason: &'static str,
     /// One line for people.
     pub message: String,
+    /// The commit it is about, when there is one (a notification's revision: commit statuses
+    /// are posted on it).
+    pub revision: Option<String>,
 }
 
 impl Note {
@@ -65,6 +70,7 @@ impl Note {
             kind: EventType::Normal,
             reason,
             message,
+            revision: None,
         }
     }
 
@@ -74,12 +80,76 @@ impl Note {
             kind: EventType::Warning,
             reason,
             message,
+            revision: None,
         }
+    }
+
+    /// The same, about `commit`.
+    pub fn at(mut self, commit: &str) -> Self {
+        self.revision = Some(commit.to_owned()).filter(|c| !c.is_empty());
+        self
     }
 }
 
+/// The Events a new status tells of against the previous one: health that became Degraded,
+/// and a cluster that started to differ from Git while no sync runs (an automated sync that
+/// corrects it at once never writes OutOfSync, so it tells nothing).
+pub(crate) fn transitions(previous: &ApplicationStatus, next: &ApplicationStatus) -> Vec<Note> {
+    let mut notes = Vec::new();
+    let revision = next
+        .sync
+        .as_ref()
+        .and_then(|s| s.revision.clone())
+        .unwrap_or_default();
+    let health = |s: &ApplicationStatus| s.health.as_ref().map(|h| h.status.clone());
+    if health(next).as_deref() == Some("Degraded")
+        && health(previous).as_deref() != Some("Degraded")
+    {
+        let why = next
+            .health
+            .as_ref()
+            .and_then(|h| h.message.clone())
+            .unwrap_or_default();
+        let message = if why.is_empty() {
+            "health is Degraded".to_owned()
+        } else {
+            format!("health is Degraded: {why}")
+        };
+        notes.push(Note::warning("HealthDegraded", message).at(&revision));
+    }
+    let sync = |s: &ApplicationStatus| s.sync.as_ref().map(|s| s.status);
+    let running = next
+        .operation_state
+        .as_ref()
+        .is_some_and(|op| op.phase == OperationPhase::Running);
+    if sync(next) == Some(SyncStatusCode::OutOfSync)
+        && sync(previous) != Some(SyncStatusCode::OutOfSync)
+        && !running
+    {
+        let differing = next
+            .resources
+            .iter()
+            .filter(|r| r.status == SyncStatusCode::OutOfSync)
+            .count();
+        notes.push(
+            Note::normal(
+                "OutOfSync",
+                format!(
+                    "the cluster differs from Git at {revision}: {differing} object{} out of sync",
+                    if differing == 1 { "" } else { "s" }
+                ),
+            )
+            .at(&revision),
+        );
+    }
+    notes
+}
+
 /// Publishes an Event about `app` in the background: events inform, they never hold up a sync.
+/// A notification's Event is also handed to the notifier (a queue: it returns at once).
 pub(crate) fn publish(ctx: &Context, app: &Application, note: Note) {
+    ctx.notifier
+        .notify(app, note.reason, &note.message, note.revision.as_deref());
     let recorder = ctx.recorder.clone();
     let reference = app.object_ref(&());
     tokio::spawn(async move {
@@ -107,5 +177,50 @@ mod tests {
         assert!(cut.len() <= 1000);
         assert!(cut.ends_with("..."));
         assert_eq!(truncate("short".to_owned(), 1000), "short");
+    }
+
+    fn status(sync: SyncStatusCode, health: &str) -> ApplicationStatus {
+        ApplicationStatus {
+            sync: Some(driftless_api::SyncState {
+                status: sync,
+                revision: Some("abc".into()),
+            }),
+            health: Some(driftless_api::HealthState {
+                status: health.into(),
+                message: Some("Deployment web/web: 0 of 2 replicas available".into()),
+            }),
+            ..ApplicationStatus::default()
+        }
+    }
+
+    #[test]
+    fn degraded_health_and_out_of_sync_are_told_once_when_they_begin() {
+        let healthy = status(SyncStatusCode::Synced, "Healthy");
+        let degraded = status(SyncStatusCode::Synced, "Degraded");
+        let notes = transitions(&healthy, &degraded);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].reason, "HealthDegraded");
+        assert_eq!(
+            notes[0].message,
+            "health is Degraded: Deployment web/web: 0 of 2 replicas available"
+        );
+        assert_eq!(notes[0].revision.as_deref(), Some("abc"));
+        assert!(transitions(&degraded, &degraded).is_empty());
+
+        let drifted = status(SyncStatusCode::OutOfSync, "Healthy");
+        let notes = transitions(&healthy, &drifted);
+        assert_eq!(
+            notes.iter().map(|n| n.reason).collect::<Vec<_>>(),
+            ["OutOfSync"]
+        );
+        assert!(transitions(&drifted, &drifted).is_empty());
+        assert_eq!(
+            transitions(&ApplicationStatus::default(), &drifted).len(),
+            1,
+            "a new application that differs is out of sync"
+        );
+        let mut syncing = drifted.clone();
+        syncing.operation_state = Some(crate::fixtures::operation(OperationPhase::Running));
+        assert!(transitions(&healthy, &syncing).is_empty());
     }
 }

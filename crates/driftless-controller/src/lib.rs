@@ -8,6 +8,10 @@
 //! ([`Context::refresh_repository`]); between polls the last render is reused. Managed objects
 //! are watched (one watch per kind, shared by every application), so a change made by hand
 //! reaches its application as an event and self-heal reverts it in milliseconds.
+//!
+//! Events of Applications (sync started, succeeded, failed, health degraded, drift corrected,
+//! out of sync) are also notifications: the Alerts that select them send them to their
+//! Providers (webhooks, chats, commit statuses) from tasks of their own (`notify`).
 
 mod context;
 mod credentials;
@@ -21,6 +25,7 @@ mod leader;
 mod lifecycle;
 mod local;
 mod metrics;
+mod notify;
 mod observe;
 mod project;
 mod reconcile;
@@ -36,7 +41,8 @@ mod windows;
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};
 pub use credentials::{REPO_CREDS, REPOSITORY, SECRET_TYPE_LABEL};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
-pub use metrics::{Metrics, OpResult, SyncPhase};
+pub use metrics::{Dropped, Metrics, OpResult, SyncPhase};
+pub use notify::Notifier;
 pub use reconcile::{app_id, diff_options, reconcile};
 pub use repository::{KNOWN_HOSTS_CONFIG_MAP, KNOWN_HOSTS_KEY, TLS_CONFIG_MAP};
 pub use run::run;

@@ -102,7 +102,7 @@ pub(crate) async fn sync(
             ),
         },
     };
-    publish(ctx, &seen.app, note);
+    publish(ctx, &seen.app, note.at(&render.commit));
     let history = history(&seen.previous.history, &operation, &seen.app.spec.source);
     Ok(Synced { operation, history })
 }
@@ -144,7 +144,8 @@ async fn begin(
                     "syncing to {commit} ({})",
                     started.initiated_by.as_deref().unwrap_or_default()
                 ),
-            ),
+            )
+            .at(commit),
         );
     }
     Ok(started)

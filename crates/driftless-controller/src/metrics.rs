@@ -94,6 +94,47 @@ struct PhaseLabels {
     phase: SyncPhase,
 }
 
+/// Why a notification was not delivered, as the label `reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EncodeLabelValue)]
+pub enum Dropped {
+    /// The notifier's queue was full (reconciliation never waits for it).
+    QueueFull,
+    /// The Provider's own queue was full (it is slow or down and many events wait).
+    ProviderQueueFull,
+    /// The Provider sent its most per minute already.
+    RateLimited,
+    /// The same event was sent in the deduplication window.
+    Duplicate,
+    /// The Provider cannot deliver (bad spec, missing Secret): see its Ready condition.
+    InvalidProvider,
+    /// Every attempt failed.
+    Abandoned,
+}
+
+impl Dropped {
+    const ALL: [Self; 6] = [
+        Self::QueueFull,
+        Self::ProviderQueueFull,
+        Self::RateLimited,
+        Self::Duplicate,
+        Self::InvalidProvider,
+        Self::Abandoned,
+    ];
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DroppedLabels {
+    reason: Dropped,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DeliveryLabels {
+    namespace: String,
+    provider: String,
+    provider_type: String,
+    result: OpResult,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct AppLabels {
     namespace: String,
@@ -116,6 +157,8 @@ struct AppLabels {
 /// | `driftless_git_fetch_duration_seconds` | histogram | `result` = `success`, `error` |
 /// | `driftless_self_heal_total` | counter | |
 /// | `driftless_app_info` | gauge, always 1 | `namespace`, `name`, `sync_status`, `health_status` |
+/// | `driftless_notification_deliveries_total` | counter, one per attempt | `namespace`, `provider`, `provider_type`, `result` |
+/// | `driftless_notification_dropped_total` | counter | `reason` = `QueueFull`, `ProviderQueueFull`, `RateLimited`, `Duplicate`, `InvalidProvider`, `Abandoned` |
 #[derive(Clone, Debug)]
 pub struct Metrics {
     reconciles: Family<ResultLabels, Counter>,
@@ -125,6 +168,8 @@ pub struct Metrics {
     git_fetch_duration: Family<ResultLabels, Histogram, fn() -> Histogram>,
     self_heals: Counter,
     app_info: Family<AppLabels, Gauge>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    dropped: Family<DroppedLabels, Counter>,
     /// The current info labels of each app, so that a new status replaces the old series.
     /// Held while the family is changed, so concurrent updates of one app never leave two series.
     apps: Arc<Mutex<HashMap<(String, String), AppLabels>>>,
@@ -148,8 +193,13 @@ impl Metrics {
             git_fetch_duration: Family::new_with_constructor(git_fetch_histogram),
             self_heals: Counter::default(),
             app_info: Family::default(),
+            deliveries: Family::default(),
+            dropped: Family::default(),
             apps: Arc::default(),
         };
+        for reason in Dropped::ALL {
+            let _ = metrics.dropped.get_or_create(&DroppedLabels { reason });
+        }
         // Looking a series up creates it, at zero; the guard it returns is not needed.
         for result in [OpResult::Success, OpResult::Error] {
             let _ = metrics.reconciles.get_or_create(&ResultLabels { result });
@@ -198,7 +248,40 @@ impl Metrics {
             "One series per Application with its current sync and health status; always 1",
             metrics.app_info.clone(),
         );
+        registry.register(
+            "driftless_notification_deliveries",
+            "Attempts to deliver a notification to a Provider, by result (a failed attempt is retried)",
+            metrics.deliveries.clone(),
+        );
+        registry.register(
+            "driftless_notification_dropped",
+            "Notifications not delivered, by reason",
+            metrics.dropped.clone(),
+        );
         metrics
+    }
+
+    /// Records one attempt to deliver a notification to the Provider `namespace/provider`.
+    pub fn notification_attempted(
+        &self,
+        namespace: &str,
+        provider: &str,
+        provider_type: &str,
+        result: OpResult,
+    ) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                namespace: namespace.to_owned(),
+                provider: provider.to_owned(),
+                provider_type: provider_type.to_owned(),
+                result,
+            })
+            .inc();
+    }
+
+    /// Records a notification that was not delivered.
+    pub fn notification_dropped(&self, reason: Dropped) {
+        self.dropped.get_or_create(&DroppedLabels { reason }).inc();
     }
 
     /// Records one reconciliation.
@@ -431,6 +514,28 @@ mod tests {
             [
                 "driftless_app_info{namespace=\"team-a\",name=\"api\",sync_status=\"Synced\",health_status=\"Degraded\"} 1"
             ],
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn notification_attempts_and_drops_are_counted() {
+        let (registry, metrics) = setup();
+        let before = text(&registry);
+        assert!(
+            before.contains("driftless_notification_dropped_total{reason=\"QueueFull\"} 0\n"),
+            "{before}"
+        );
+        metrics.notification_attempted("team-a", "hook", "generic", OpResult::Error);
+        metrics.notification_attempted("team-a", "hook", "generic", OpResult::Success);
+        metrics.notification_dropped(Dropped::Duplicate);
+        let out = text(&registry);
+        assert!(
+            out.contains("driftless_notification_deliveries_total{namespace=\"team-a\",provider=\"hook\",provider_type=\"generic\",result=\"error\"} 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("driftless_notification_dropped_total{reason=\"Duplicate\"} 1\n"),
             "{out}"
         );
     }

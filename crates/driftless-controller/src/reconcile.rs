@@ -80,6 +80,9 @@ async fn report(
     let fetched = matches!(&seen.source, Some(Ok(render)) if render.fetched);
     let written = write(&api, name, &status, &seen.previous, fetched).await?;
     ctx.memory(&seen.me, |m| m.wrote(&status, written));
+    for note in crate::events::transitions(&seen.previous, &status) {
+        publish(ctx, &seen.app, note);
+    }
     if decision.clear_request {
         clear_request(&api, name).await?;
     }

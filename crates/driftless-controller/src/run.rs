@@ -37,6 +37,17 @@ pub async fn run(
     tokio::spawn(watch_projects(context.clone(), parts.projects));
     tokio::spawn(watch_credentials(context.clone(), parts.credentials));
     tokio::spawn(watch_settings(context.clone(), parts.settings));
+    // Notifications never hold up reconciliation: their watches and delivery run apart, and
+    // Applications are reconciled whether or not they are listed yet (events wait in a queue).
+    tokio::spawn(crate::notify::watch_providers(
+        context.clone(),
+        parts.providers,
+    ));
+    tokio::spawn(crate::notify::watch_alerts(context.clone(), parts.alerts));
+    tokio::spawn(crate::notify::dispatch(
+        context.clone(),
+        parts.notifications,
+    ));
     wait_for(&context, "AppProjects", context.projects.wait_until_ready()).await;
     wait_for(
         &context,

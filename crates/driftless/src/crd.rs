@@ -1,4 +1,4 @@
-//! `driftless crd`: prints the CustomResourceDefinitions, Application and AppProject (`deploy/crd.yaml`).
+//! `driftless crd`: prints the CustomResourceDefinitions, Application, AppProject, Provider and Alert (`deploy/crd.yaml`).
 
 use std::process::ExitCode;
 

@@ -66,6 +66,8 @@ fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
     for expected in [
         "CustomResourceDefinition/applications.driftless.dev",
         "CustomResourceDefinition/appprojects.driftless.dev",
+        "CustomResourceDefinition/providers.driftless.dev",
+        "CustomResourceDefinition/alerts.driftless.dev",
         "Namespace/driftless-system",
         "ServiceAccount/driftless-controller",
         "Role/driftless-leader-election",
@@ -74,6 +76,8 @@ fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
         "RoleBinding/driftless-repositories",
         "ClusterRole/driftless-controller",
         "ClusterRoleBinding/driftless-controller",
+        "ClusterRole/driftless-notifications",
+        "ClusterRoleBinding/driftless-notifications",
         "ClusterRole/driftless-manager",
         "ClusterRoleBinding/driftless-manager",
         "Deployment/driftless-controller",
@@ -84,7 +88,7 @@ fn driftless_renders_deploy_as_kubectl_kustomize_does() -> anyhow::Result<()> {
             "{expected} missing from {kinds:?}"
         );
     }
-    ensure!(kinds.len() == 14, "unexpected objects: {kinds:?}");
+    ensure!(kinds.len() == 18, "unexpected objects: {kinds:?}");
     // The reference: the kustomize release `kubectl kustomize` bundles, built by testenv/build.
     let kustomize = driftless_testenv::reference_kustomize()?;
     let out = Command::new(&kustomize)
@@ -432,6 +436,9 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
                 ("create", "events", ns, true),
                 ("patch", "apps/deployments", ns, true),
                 ("delete", "configmaps", ns, true),
+                ("watch", "driftless.dev/alerts", "", true),
+                ("patch", "driftless.dev/providers/status", ns, true),
+                ("get", "secrets", ns, true),
             ],
         )
         .await?;
@@ -497,6 +504,12 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
                     ("create", "events", ns, false),
                     ("get", "driftless.dev/appprojects", ns, false),
                     ("watch", "driftless.dev/appprojects", ns, true),
+                    ("list", "driftless.dev/providers", ns, true),
+                    ("watch", "driftless.dev/alerts", ns, true),
+                    ("patch", "driftless.dev/alerts/status", ns, true),
+                    ("get", "driftless.dev/providers", ns, false),
+                    ("patch", "driftless.dev/providers", ns, false),
+                    ("create", "driftless.dev/alerts", ns, false),
                     ("create", "driftless.dev/applications", ns, false),
                     ("delete", "driftless.dev/applications", ns, false),
                     ("get", "secrets", ns, false),
@@ -547,7 +560,27 @@ async fn the_service_account_gets_what_docs_install_md_promises_and_no_more() ->
             system
                 .delete(&repositories_name, &DeleteParams::default())
                 .await?;
-            read
+            read?;
+            // driftless-notifications, bound in one namespace: get (only) its Secrets.
+            local
+                .create(
+                    &PostParams::default(),
+                    &bind(ns, "ClusterRole", "driftless-notifications")?,
+                )
+                .await?;
+            effective(&client, &probe, "get", "secrets", ns).await?;
+            expect(
+                &client,
+                &probe,
+                &[
+                    ("get", "secrets", ns, true),
+                    ("list", "secrets", ns, false),
+                    ("watch", "secrets", ns, false),
+                    ("get", "secrets", "kube-system", false),
+                    ("update", "secrets", ns, false),
+                ],
+            )
+            .await
         }
         .await;
         // The binding in driftless-system outlives the test namespace otherwise.

@@ -358,7 +358,12 @@ async fn workload(plane: &ControlPlane, admin: &Client) -> anyhow::Result<()> {
     let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
     eventually("the CRDs to be Established", SETTLE, || async {
         let mut established = 0;
-        for name in ["applications.driftless.dev", "appprojects.driftless.dev"] {
+        for name in [
+            "applications.driftless.dev",
+            "appprojects.driftless.dev",
+            "providers.driftless.dev",
+            "alerts.driftless.dev",
+        ] {
             let crd = crds.get(name).await.ok()?;
             let ok = crd
                 .status?
@@ -367,7 +372,7 @@ async fn workload(plane: &ControlPlane, admin: &Client) -> anyhow::Result<()> {
                 .any(|c| c.type_ == "Established" && c.status == "True");
             established += usize::from(ok);
         }
-        (established == 2).then_some(())
+        (established == 4).then_some(())
     })
     .await?;
 
@@ -439,6 +444,34 @@ async fn workload(plane: &ControlPlane, admin: &Client) -> anyhow::Result<()> {
     }))?;
     dynamic("AppProject")?
         .create(&PostParams::default(), &project)
+        .await?;
+
+    // Notifications: a Provider whose Secret holds its HMAC key, and an Alert for the
+    // Application; nothing listens at the address, so deliveries fail (Events on the Provider).
+    create::<k8s_openapi::api::core::v1::Secret>(
+        &Api::namespaced(admin.clone(), SYSTEM),
+        json!({"metadata": {"name": "hook-key"}, "stringData": {"token": "k"}}),
+    )
+    .await?;
+    dynamic("Provider")?
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "apiVersion": "driftless.dev/v1alpha1", "kind": "Provider",
+                "metadata": {"name": "hook", "namespace": SYSTEM},
+                "spec": {"type": "generic-hmac", "address": "http://127.0.0.1:9/hook", "secretRef": {"name": "hook-key"}},
+            }))?,
+        )
+        .await?;
+    dynamic("Alert")?
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "apiVersion": "driftless.dev/v1alpha1", "kind": "Alert",
+                "metadata": {"name": "web", "namespace": SYSTEM},
+                "spec": {"providerRef": {"name": "hook"}, "eventSources": [{"kind": "Application", "name": "web"}]},
+            }))?,
+        )
         .await?;
 
     let kubeconfig = controller_kubeconfig(plane, admin).await?;
@@ -518,8 +551,32 @@ async fn workload(plane: &ControlPlane, admin: &Client) -> anyhow::Result<()> {
     .await?;
     eventually("the application synced again", SETTLE, synced).await?;
 
-    // The controller published Events about the Application.
+    // The Alert and Provider were checked (their status written), and a failed delivery is an
+    // Event about the Provider.
+    for kind in ["Alert", "Provider"] {
+        let api = dynamic(kind)?;
+        let name = if kind == "Alert" { "web" } else { "hook" };
+        eventually(&format!("the {kind} Ready"), SETTLE, || async {
+            let object = api.get(name).await.ok()?;
+            let ready = object.data["status"]["conditions"][0]["status"] == "True";
+            ready.then_some(())
+        })
+        .await?;
+    }
     let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(admin.clone(), SYSTEM);
+    eventually("an Event about a failed delivery", SETTLE, || async {
+        let list = events.list(&Default::default()).await.ok()?;
+        list.items
+            .iter()
+            .any(|e| {
+                e.reason.as_deref() == Some("DeliveryFailed")
+                    && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("hook")
+            })
+            .then_some(())
+    })
+    .await?;
+
+    // The controller published Events about the Application.
     eventually("Events about the application", SETTLE, || async {
         let list = events.list(&Default::default()).await.ok()?;
         list.items
@@ -575,6 +632,7 @@ async fn the_controller_uses_exactly_what_deploy_grants() -> anyhow::Result<()> 
         "driftless-controller",
         "driftless-leader-election",
         "driftless-repositories",
+        "driftless-notifications",
     ];
     let manager = roles
         .get("driftless-manager")
