@@ -221,7 +221,10 @@ pub fn moved_managed_fields(metadata: &Value, from: &[String], to: &str) -> Opti
     let mut time: Option<String> = None;
     for entry in all.iter().filter(|e| moving(e)) {
         if let Some(f) = entry.get("fieldsV1") {
-            union(&mut fields, f);
+            // An update owns a map itself (".") when it created it; an apply never records
+            // that, and would drop it at its next apply, a needless write.
+            let update = entry.get("operation").and_then(Value::as_str) == Some("Update");
+            union(&mut fields, f, update);
         }
         if let Some(t) = entry.get("time").and_then(Value::as_str)
             && time.as_deref().is_none_or(|latest| t > latest)
@@ -255,16 +258,22 @@ pub fn moved_managed_fields(metadata: &Value, from: &[String], to: &str) -> Opti
 }
 
 /// Adds every field of the field set `other` to `into` (a `FieldsV1` tree: objects all the
-/// way down, `{}` at the leaves).
-fn union(into: &mut Value, other: &Value) {
+/// way down, `{}` at the leaves), without the `"."` entries (a map's own existence) when
+/// `skip_self`.
+fn union(into: &mut Value, other: &Value, skip_self: bool) {
     let (Value::Object(into), Value::Object(other)) = (into, other) else {
         return;
     };
     for (key, value) in other {
+        if skip_self && key == "." {
+            continue;
+        }
         match into.get_mut(key) {
-            Some(existing) => union(existing, value),
+            Some(existing) => union(existing, value, skip_self),
             None => {
-                into.insert(key.clone(), value.clone());
+                let mut copy = Value::Object(Map::new());
+                union(&mut copy, value, skip_self);
+                into.insert(key.clone(), copy);
             }
         }
     }
@@ -419,7 +428,7 @@ mod tests {
         let metadata = json!({"managedFields": [
             entry("argocd-controller", "Apply", json!({"f:spec": {"f:replicas": {}}, "f:metadata": {"f:labels": {"f:app": {}}}})),
             entry("kube-controller-manager", "Update", json!({"f:status": {}})),
-            entry("driftless", "Update", json!({"f:metadata": {"f:labels": {"f:driftless.dev/app": {}}}})),
+            entry("driftless", "Update", json!({"f:metadata": {"f:labels": {".": {}, "f:driftless.dev/app": {}}}})),
             {"manager": "argocd-controller", "operation": "Update", "subresource": "status",
              "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {}}},
         ]});

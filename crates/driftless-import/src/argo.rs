@@ -351,10 +351,8 @@ fn source_of(mut source: Fields, notes: &mut Notes<'_>) -> Option<Value> {
     if let Some(revision) = source.string("targetRevision") {
         out.insert("targetRevision".into(), json!(revision));
     }
-    if let Some(path) = source.string("path") {
-        if let Some(path) = clean_path(&path) {
-            out.insert("path".into(), json!(path));
-        }
+    if let Some(path) = source.string("path").and_then(|p| clean_path(&p)) {
+        out.insert("path".into(), json!(path));
     }
     if let Some(mut directory) = source.object("directory") {
         let mut d = Map::new();
