@@ -36,7 +36,8 @@ pub struct Foreign {
 impl KubeCluster {
     /// Every Argo CD `AppProject`, `Application` and `ApplicationSet` and every Flux
     /// `GitRepository`, `HelmRepository`, `Kustomization` and `HelmRelease` of every
-    /// namespace, and the Secret each GitRepository's `secretRef` names.
+    /// namespace, Argo CD's repository Secrets (labelled `argocd.argoproj.io/secret-type`), and
+    /// the Secret each GitRepository's `secretRef` names.
     ///
     /// A kind the cluster does not serve (the tool's CRD is not installed), or may not be
     /// listed, is a note, not an error; so is a Secret that is missing or may not be read.
@@ -91,20 +92,35 @@ impl KubeCluster {
                 Some((namespace.to_owned(), name.to_owned()))
             })
             .collect();
+        // Argo CD's repository credentials, wherever Argo CD runs.
+        let all: Api<Secret> = Api::all(self.client().clone());
+        let labelled = ListParams::default()
+            .labels("argocd.argoproj.io/secret-type in (repository,repo-creds)");
+        match all.list(&labelled).await {
+            Ok(list) => {
+                for secret in list.items {
+                    foreign.inputs.push(Input {
+                        object: secret_value(&secret)?,
+                        origin: "cluster".to_owned(),
+                    });
+                }
+            }
+            Err(e) if forbidden(&e).is_some() => foreign.notes.push(
+                "may not list Secrets: Argo CD's repository credentials were not read".to_owned(),
+            ),
+            Err(e) => return Err(cluster_error(e)),
+        }
         for (namespace, name) in secrets {
             let api: Api<Secret> = Api::namespaced(self.client().clone(), &namespace);
             match api.get_opt(&name).await {
                 Ok(Some(secret)) => {
-                    let mut object = serde_json::to_value(&secret).map_err(|e| ClusterError {
-                        kind: driftless_sync::ErrorKind::Invalid,
-                        message: format!("reading Secret {namespace}/{name}: {e}"),
-                    })?;
-                    object["apiVersion"] = Value::String("v1".to_owned());
-                    object["kind"] = Value::String("Secret".to_owned());
-                    foreign.inputs.push(Input {
-                        object,
-                        origin: "cluster".to_owned(),
-                    });
+                    let object = secret_value(&secret)?;
+                    if !foreign.inputs.iter().any(|i| i.object == object) {
+                        foreign.inputs.push(Input {
+                            object,
+                            origin: "cluster".to_owned(),
+                        });
+                    }
                 }
                 Ok(None) => foreign
                     .notes
@@ -117,4 +133,15 @@ impl KubeCluster {
         }
         Ok(foreign)
     }
+}
+
+/// A Secret as JSON, with its type.
+fn secret_value(secret: &Secret) -> Result<Value, ClusterError> {
+    let mut object = serde_json::to_value(secret).map_err(|e| ClusterError {
+        kind: driftless_sync::ErrorKind::Invalid,
+        message: format!("reading a Secret: {e}"),
+    })?;
+    object["apiVersion"] = Value::String("v1".to_owned());
+    object["kind"] = Value::String("Secret".to_owned());
+    Ok(object)
 }

@@ -3,7 +3,8 @@
 //! [`convert`] maps Argo CD's `Application` and `AppProject` and Flux's `GitRepository` +
 //! `Kustomization` (joined by `sourceRef`, with the credentials of the GitRepository's
 //! `secretRef`) field by field onto Driftless's `Application`, `AppProject` and repository
-//! credential Secrets. Whatever does not carry over as it was is in the report
+//! credential Secrets; Argo CD's repository Secrets (`argocd.argoproj.io/secret-type`) become
+//! Driftless's. Whatever does not carry over as it was is in the report
 //! ([`Finding`]): a field without equivalent, a field whose meaning changes, or a whole object
 //! that cannot be converted yet (`ApplicationSet`, `HelmRelease`, `HelmRepository`, an unknown
 //! kind). Nothing is dropped silently.
@@ -118,6 +119,13 @@ pub fn convert(inputs: &[Input], options: &Options) -> Conversion {
             (flux::HELM_GROUP, "HelmRelease") => {
                 flux::helm_release(input, &sources, &name, &mut out.findings);
             }
+            ("", "Secret") if argo::is_repository_secret(&input.object) => {
+                if let Some(converted) =
+                    argo::repository_secret(input, options, &name, &mut out.findings)
+                {
+                    secrets.push(converted);
+                }
+            }
             ("", "Secret") if sources.is_credential(input) => {}
             _ => out.findings.push(Finding {
                 object: name,
@@ -145,6 +153,7 @@ pub fn convert(inputs: &[Input], options: &Options) -> Conversion {
 }
 
 /// The kinds [`convert`] reads, for messages.
-pub const KNOWN_KINDS: &str = "argoproj.io Application, AppProject and ApplicationSet; \
+pub const KNOWN_KINDS: &str = "argoproj.io Application, AppProject and ApplicationSet, and Argo CD's \
+    repository Secrets; \
     source.toolkit.fluxcd.io GitRepository and HelmRepository (with the Secrets they reference), \
     kustomize.toolkit.fluxcd.io Kustomization and helm.toolkit.fluxcd.io HelmRelease";

@@ -469,3 +469,34 @@ fn every_converted_object_reads_as_its_driftless_type() {
         }
     }
 }
+
+#[test]
+fn argo_cd_repository_secrets_become_driftless_credentials() {
+    let conversion = convert(&inputs("argocd.yaml"), &Options::default());
+    let secret = object(&conversion, "Secret", "private-repo");
+    assert_eq!(secret["metadata"]["namespace"], "driftless-system");
+    assert_eq!(
+        secret["metadata"]["labels"],
+        json!({"driftless.dev/secret-type": "repository"})
+    );
+    assert_eq!(
+        secret["stringData"],
+        json!({"url": "https://github.com/argoproj/private-repo", "password": "my-password",
+               "username": "my-username", "project": "my-project"})
+    );
+    let insecure = finding(
+        &conversion,
+        "Secret argocd/private-repo",
+        Some("stringData.insecure"),
+    );
+    assert_eq!(insecure.outcome, Outcome::Dropped);
+    assert!(!insecure.to_string().contains("my-password"));
+    let helm = finding(&conversion, "Secret argocd/private-helm", Some("data.type"));
+    assert_eq!(helm.outcome, Outcome::NotConverted);
+    assert!(
+        !conversion
+            .objects
+            .iter()
+            .any(|o| o["metadata"]["name"] == "private-helm")
+    );
+}

@@ -144,9 +144,19 @@ async fn objects_are_read_from_the_cluster_and_missing_crds_named_per_kind() -> 
             }))?)
             .await?;
 
+        secrets
+            .create(&PostParams::default(), &serde_json::from_value(json!({
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "argo-repo", "namespace": ns,
+                             "labels": {"argocd.argoproj.io/secret-type": "repository"}},
+                "stringData": {"url": "https://git.example/guestbook.git", "password": "hunter3",
+                               "username": "argo"},
+            }))?)
+            .await?;
+
         let out = import(&["--from-cluster", "-o", "json", "-n", "gitops"])?;
         ensure!(
-            !String::from_utf8_lossy(&out.stderr).contains("hunter2"),
+            !String::from_utf8_lossy(&out.stderr).contains("hunter"),
             "a password reached stderr"
         );
         let read = json_of(&out)?;
@@ -168,6 +178,12 @@ async fn objects_are_read_from_the_cluster_and_missing_crds_named_per_kind() -> 
         ensure!(secret["metadata"]["namespace"] == "gitops", "{secret}");
         ensure!(secret["stringData"]["url"] == "https://git.example/podinfo.git", "{secret}");
         ensure!(secret["data"]["password"] == "aHVudGVyMg==", "{secret}");
+        let argo_secret = find("Secret", "argo-repo").ok_or_else(|| anyhow::anyhow!("{read}"))?;
+        ensure!(
+            argo_secret["metadata"]["labels"]["driftless.dev/secret-type"] == "repository"
+                && argo_secret["data"]["password"] == "aHVudGVyMw==",
+            "{argo_secret}"
+        );
         let missing = notes(&read);
         ensure!(missing.len() == 4, "only the kinds still missing: {missing:?}");
         for kind in ["AppProject", "ApplicationSet", "HelmRepository", "HelmRelease"] {
