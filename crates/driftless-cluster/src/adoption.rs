@@ -46,6 +46,8 @@ pub struct Adopted {
 pub struct Adoptions {
     /// The objects taken over.
     pub adopted: Vec<Adopted>,
+    /// Whether this was a dry run: nothing was written.
+    pub dry_run: bool,
     /// Things to know, one line each: objects that carry the marks but were not written by the
     /// old tool, Argo CD annotations Driftless does not read, kinds that could not be listed.
     pub notes: Vec<String>,
@@ -76,6 +78,10 @@ impl KubeCluster {
     /// An object claimed only by labels is taken over only when one of the old managers wrote
     /// it: labels are copied onto derived objects (a Service's onto its EndpointSlices).
     ///
+    /// With `dry_run`, the marks patch is sent as a server-side dry run (so the API server
+    /// checks it and the rights to make it) and the managed fields are only computed: nothing
+    /// is written.
+    ///
     /// # Caveats
     /// The old tool's controller must be stopped first, or it puts its marks back.
     ///
@@ -85,8 +91,12 @@ impl KubeCluster {
         &self,
         adoptions: &[Adoption],
         app_id: impl Fn(&str, &str) -> String,
+        dry_run: bool,
     ) -> Result<Adoptions, ClusterError> {
-        let mut out = Adoptions::default();
+        let mut out = Adoptions {
+            dry_run,
+            ..Adoptions::default()
+        };
         if adoptions.is_empty() {
             return Ok(out);
         }
@@ -169,7 +179,7 @@ impl KubeCluster {
                 let tracking = driftless_sync::tracking_id(&app, &key);
                 let moved_from = self
                     .take_over(
-                        &kind, &namespace, &name, adoption, &metadata, &tracking, &app,
+                        &kind, &namespace, &name, adoption, &metadata, &tracking, &app, dry_run,
                     )
                     .await
                     .map_err(|e| ClusterError {
@@ -198,6 +208,7 @@ impl KubeCluster {
         metadata: &Value,
         tracking: &str,
         app: &str,
+        dry_run: bool,
     ) -> Result<Vec<String>, ClusterError> {
         let api: Api<DynamicObject> = if kind.namespaced {
             Api::namespaced_with(self.client().clone(), namespace, &kind.resource)
@@ -206,6 +217,7 @@ impl KubeCluster {
         };
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.to_owned()),
+            dry_run,
             ..PatchParams::default()
         };
         let marks = adoption.marks_patch(metadata, tracking, app);
@@ -213,6 +225,15 @@ impl KubeCluster {
             .patch(name, &params, &Patch::Merge(&marks))
             .await
             .map_err(cluster_error)?;
+        if dry_run {
+            let metadata = serde_json::to_value(&current.metadata).map_err(invalid)?;
+            return Ok(adoption
+                .managers
+                .iter()
+                .filter(|m| written_by(&metadata, std::slice::from_ref(m)))
+                .cloned()
+                .collect());
+        }
         for _ in 0..CONFLICT_RETRIES {
             let metadata = serde_json::to_value(&current.metadata).map_err(invalid)?;
             let moved_from: Vec<String> = adoption

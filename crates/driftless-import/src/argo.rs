@@ -261,6 +261,9 @@ fn application_spec(
     }
 
     let namespace = options.namespace.clone();
+    if !meta::tracking_fits(&namespace, &app_name, notes) {
+        return None;
+    }
     let mut metadata = meta::metadata(&namespace, &app_name, &carried);
     let finalizers = finalizers(&carried.finalizers, notes);
     if !finalizers.is_empty() {

@@ -517,6 +517,9 @@ fn application(
     spec.finish(notes);
 
     let app_name = ks_name;
+    if !meta::tracking_fits(&namespace, &app_name, notes) {
+        return None;
+    }
     let mut metadata = meta::metadata(&namespace, &app_name, &carried);
     if finalizer {
         metadata["finalizers"] = json!([driftless_api::FINALIZER]);

@@ -137,6 +137,25 @@ pub(crate) fn carry(object: &Value, notes: &mut Notes<'_>) -> Carried {
     carried
 }
 
+/// The most characters of a label value, which Driftless's `driftless.dev/app` label holds:
+/// `<namespace>_<name>` of the Application.
+const LABEL_VALUE_MAX: usize = 63;
+
+/// Whether an Application `namespace/name` can carry its tracking label; reported when not.
+pub(crate) fn tracking_fits(namespace: &str, name: &str, notes: &mut Notes<'_>) -> bool {
+    let length = namespace.len() + 1 + name.len();
+    if length > LABEL_VALUE_MAX {
+        notes.not_converted(
+            Some("metadata.name"),
+            format!(
+                "the Application {namespace}/{name} would be tracked as {namespace}_{name}, {length} characters: a label value holds at most {LABEL_VALUE_MAX}; choose a shorter name or namespace"
+            ),
+        );
+        return false;
+    }
+    true
+}
+
 /// `metadata` for a Driftless object named `namespace/name`, with what carried over.
 pub(crate) fn metadata(namespace: &str, name: &str, carried: &Carried) -> Value {
     let mut metadata = serde_json::json!({"name": name, "namespace": namespace});

@@ -500,3 +500,21 @@ fn argo_cd_repository_secrets_become_driftless_credentials() {
             .any(|o| o["metadata"]["name"] == "private-helm")
     );
 }
+
+#[test]
+fn an_application_whose_tracking_label_would_not_fit_is_not_converted() {
+    let name = "a-very-long-application-name-that-goes-on-and-on-and-on";
+    let input = Input {
+        object: json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": name, "namespace": "argocd"},
+            "spec": {"source": {"repoURL": "https://git.example/a.git"}, "destination": {}},
+        }),
+        origin: "long.yaml:1".into(),
+    };
+    let conversion = convert(&[input], &Options::default());
+    assert!(conversion.objects.is_empty());
+    let long = finding(&conversion, "Application argocd/", Some("metadata.name"));
+    assert_eq!(long.outcome, Outcome::NotConverted);
+    assert!(long.reason.contains("at most 63"), "{long}");
+}

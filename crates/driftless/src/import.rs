@@ -33,6 +33,10 @@ pub struct ImportArgs {
     /// old controller first (docs/migrating.md).
     #[arg(long)]
     adopt: bool,
+    /// With --adopt: say what would be taken over, write nothing (the metadata patches are
+    /// checked by the API server as dry runs).
+    #[arg(long, requires = "adopt")]
+    dry_run: bool,
     /// Output format.
     #[arg(
         short,
@@ -105,7 +109,11 @@ async fn import(args: &ImportArgs) -> anyhow::Result<()> {
     let adoptions = match (args.adopt, &cluster) {
         (true, Some(cluster)) => Some(
             cluster
-                .adopt(&conversion.adoptions, driftless_controller::app_id)
+                .adopt(
+                    &conversion.adoptions,
+                    driftless_controller::app_id,
+                    args.dry_run,
+                )
                 .await
                 .context("adopting")?,
         ),
@@ -172,8 +180,13 @@ fn print(
                     } else {
                         format!("fields moved from {}", adopted.moved_from.join(", "))
                     };
+                    let verb = if adoptions.dry_run {
+                        "would adopt"
+                    } else {
+                        "adopted"
+                    };
                     eprintln!(
-                        "adopted {} for Application {} ({moved})",
+                        "{verb} {} for Application {} ({moved})",
                         adopted.object, adopted.application
                     );
                 }
@@ -183,7 +196,10 @@ fn print(
                 conversion.objects.len(),
                 conversion.findings.len(),
                 adoptions
-                    .map(|a| format!(", {} objects adopted", a.adopted.len()))
+                    .map(|a| {
+                        let dry = if a.dry_run { " (dry run)" } else { "" };
+                        format!(", {} objects adopted{dry}", a.adopted.len())
+                    })
                     .unwrap_or_default()
             );
         }
@@ -195,6 +211,7 @@ fn print(
             });
             if let Some(adoptions) = adoptions {
                 out["adopted"] = serde_json::to_value(&adoptions.adopted)?;
+                out["dryRun"] = json!(adoptions.dry_run);
             }
             println!("{}", serde_json::to_string_pretty(&out)?);
         }

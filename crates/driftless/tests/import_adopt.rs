@@ -433,6 +433,21 @@ spec:
     syncOptions: [ServerSideApply=true]
 "
         );
+        // A dry run says what would be taken over and writes nothing.
+        let dry = driftless(&["import", "-", "--adopt", "--dry-run", "-n", &ns], &argo_app)?;
+        let dry_report = String::from_utf8_lossy(&dry.stderr).into_owned();
+        ensure!(dry.status.success(), "{dry_report}");
+        ensure!(
+            dry_report.contains(&format!("would adopt apps/Deployment {ns}/argo-web for Application {ns}/guestbook (fields moved from argocd-controller)")),
+            "{dry_report}"
+        );
+        let untouched = object_json(&Api::<Deployment>::namespaced(client.clone(), &ns), "argo-web").await?;
+        ensure!(
+            untouched["metadata"]["annotations"].get("argocd.argoproj.io/tracking-id").is_some()
+                && managers(&untouched).iter().any(|(m, _)| m == "argocd-controller"),
+            "the dry run wrote: {untouched}"
+        );
+
         let report = import_and_apply(&client, &ns, &argo_app).await?;
         ensure!(
             report.contains(&format!("adopted apps/Deployment {ns}/argo-web for Application {ns}/guestbook (fields moved from argocd-controller)")),
