@@ -177,10 +177,14 @@ impl KubeCluster {
                     &name,
                 );
                 let tracking = driftless_sync::tracking_id(&app, &key);
+                let target = Target {
+                    kind: &kind,
+                    namespace: &namespace,
+                    name: &name,
+                    metadata: &metadata,
+                };
                 let moved_from = self
-                    .take_over(
-                        &kind, &namespace, &name, adoption, &metadata, &tracking, &app, dry_run,
-                    )
+                    .take_over(&target, adoption, &tracking, &app, dry_run)
                     .await
                     .map_err(|e| ClusterError {
                         kind: e.kind,
@@ -198,18 +202,20 @@ impl KubeCluster {
     }
 
     /// The two writes of one object; the managers whose fields moved.
-    #[allow(clippy::too_many_arguments)]
     async fn take_over(
         &self,
-        kind: &Kind,
-        namespace: &str,
-        name: &str,
+        target: &Target<'_>,
         adoption: &Adoption,
-        metadata: &Value,
         tracking: &str,
         app: &str,
         dry_run: bool,
     ) -> Result<Vec<String>, ClusterError> {
+        let Target {
+            kind,
+            namespace,
+            name,
+            metadata,
+        } = *target;
         let api: Api<DynamicObject> = if kind.namespaced {
             Api::namespaced_with(self.client().clone(), namespace, &kind.resource)
         } else {
@@ -270,6 +276,16 @@ impl KubeCluster {
             ),
         })
     }
+}
+
+/// The object an adoption writes, as listed.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    kind: &'a Kind,
+    namespace: &'a str,
+    name: &'a str,
+    /// Its metadata (labels, annotations, managed fields) when listed.
+    metadata: &'a Value,
 }
 
 fn invalid(e: serde_json::Error) -> ClusterError {
