@@ -526,15 +526,19 @@ pub(crate) fn project(
             out.insert(field.into(), Value::Array(list));
         }
     }
-    // Argo CD permits every namespaced kind when the whitelist is absent *or empty*; Driftless
-    // reads an empty list as "none", so an empty one is left out.
+    // Absent, the whitelist permits every namespaced kind; present and empty, none: in Argo CD
+    // as in Driftless, so an empty one is kept.
+    let present = input
+        .object
+        .pointer("/spec/namespaceResourceWhitelist")
+        .is_some_and(Value::is_array);
     let whitelist = items(
         &mut spec,
         "namespaceResourceWhitelist",
         &["group", "kind"],
         &mut notes,
     );
-    if !whitelist.is_empty() {
+    if present {
         out.insert("namespaceResourceWhitelist".into(), Value::Array(whitelist));
     }
     if let Some(mut orphaned) = spec.object("orphanedResources") {

@@ -214,8 +214,8 @@ fn an_argo_cd_project_converts_into_the_controller_namespace() {
         spec["clusterResourceWhitelist"],
         json!([{"group": "", "kind": "Namespace"}])
     );
-    // Argo CD's empty whitelist permits every namespaced kind; Driftless's would permit none.
-    assert!(spec.get("namespaceResourceWhitelist").is_none(), "{spec}");
+    // An empty whitelist permits no namespaced kind, in Argo CD as in Driftless: it is kept.
+    assert_eq!(spec["namespaceResourceWhitelist"], json!([]), "{spec}");
     assert_eq!(spec["roles"][0]["groups"], json!(["my-oidc-group"]));
     assert_eq!(spec["syncWindows"][0]["manualSync"], true);
     let project = "AppProject argocd/my-project";
