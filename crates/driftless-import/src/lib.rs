@@ -138,6 +138,31 @@ pub fn convert(inputs: &[Input], options: &Options) -> Conversion {
             }),
         }
     }
+    // Argo CD Applications of several namespaces all land in the controller's namespace: two of
+    // the same name would be one object. (Each converted Application pushed its adoption, in
+    // the same order.)
+    let mut names = std::collections::BTreeSet::new();
+    let mut kept = Vec::new();
+    for (application, adoption) in applications
+        .into_iter()
+        .zip(std::mem::take(&mut out.adoptions))
+    {
+        if names.insert((adoption.namespace.clone(), adoption.name.clone())) {
+            kept.push((application, adoption));
+        } else {
+            out.findings.push(Finding {
+                object: adoption.source.clone(),
+                field: Some("metadata.name".to_owned()),
+                outcome: Outcome::NotConverted,
+                reason: format!(
+                    "another object converts to the Application {}/{} too: import them separately, into other namespaces (-n)",
+                    adoption.namespace, adoption.name
+                ),
+            });
+        }
+    }
+    let (applications, adoptions): (Vec<_>, Vec<_>) = kept.into_iter().unzip();
+    out.adoptions = adoptions;
     let mut seen = Vec::new();
     out.findings.retain(|f| {
         let new = !seen.contains(f);

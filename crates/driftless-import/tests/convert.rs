@@ -518,3 +518,25 @@ fn an_application_whose_tracking_label_would_not_fit_is_not_converted() {
     assert_eq!(long.outcome, Outcome::NotConverted);
     assert!(long.reason.contains("at most 63"), "{long}");
 }
+
+#[test]
+fn two_applications_converting_to_one_name_keep_the_first() {
+    let app = |namespace: &str| Input {
+        object: json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "web", "namespace": namespace},
+            "spec": {"source": {"repoURL": format!("https://git.example/{namespace}.git")},
+                     "destination": {}},
+        }),
+        origin: format!("{namespace}.yaml:1"),
+    };
+    let conversion = convert(&[app("team-a"), app("team-b")], &Options::default());
+    assert_eq!(conversion.objects.len(), 1);
+    assert_eq!(
+        conversion.objects[0]["spec"]["source"]["repoURL"],
+        "https://git.example/team-a.git"
+    );
+    assert_eq!(conversion.adoptions.len(), 1);
+    let second = finding(&conversion, "Application team-b/web", Some("metadata.name"));
+    assert_eq!(second.outcome, Outcome::NotConverted);
+}
