@@ -25,6 +25,10 @@ const LIST_CONCURRENCY: usize = 8;
 /// Kinds whose objects are records of what happened, never managed by a GitOps tool.
 const RECORDS: [(&str, &str); 2] = [("", "Event"), ("events.k8s.io", "Event")];
 
+/// Kinds Kubernetes keeps as mirrors of another object, with its labels but no owner reference:
+/// a Service's Endpoints. Their copies of the old tool's labels are not worth a note.
+const MIRRORS: [(&str, &str); 1] = [("", "Endpoints")];
+
 /// How often the managed-fields write is tried again when the object changed in between.
 const CONFLICT_RETRIES: usize = 5;
 
@@ -150,11 +154,13 @@ impl KubeCluster {
                 let object = describe(&kind, &namespace, &name);
                 let written = written_by(&metadata, &adoption.managers);
                 if claim == Claim::Labels && !written {
-                    let derived = item
-                        .metadata
-                        .owner_references
-                        .as_ref()
-                        .is_some_and(|o| o.iter().any(|r| r.controller == Some(true)));
+                    let derived = MIRRORS
+                        .contains(&(identity.group.as_str(), identity.kind.as_str()))
+                        || item
+                            .metadata
+                            .owner_references
+                            .as_ref()
+                            .is_some_and(|o| o.iter().any(|r| r.controller == Some(true)));
                     if !derived {
                         out.notes.push(format!(
                             "{object} carries the marks of {} but none of {} wrote it: not taken over",

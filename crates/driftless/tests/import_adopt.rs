@@ -74,11 +74,21 @@ fn git_daemon(base: &Path) -> anyhow::Result<(Process, u16)> {
     Ok((process, port))
 }
 
-/// The manifests in Git for one tool's application: a Deployment and a ConfigMap, without
-/// namespace (the destination gives it).
+/// The manifests in Git for one tool's application: a Deployment, a ConfigMap and a Service
+/// (whose labels Kubernetes copies onto its EndpointSlices and Endpoints), without namespace
+/// (the destination gives it).
 fn manifests(prefix: &str) -> String {
     format!(
-        "apiVersion: apps/v1
+        "apiVersion: v1
+kind: Service
+metadata:
+  name: {prefix}-web
+spec:
+  selector: {{app: {prefix}-web}}
+  ports:
+  - port: 80
+---
+apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {prefix}-web
@@ -254,6 +264,10 @@ where
     Ok(serde_json::to_value(api.get(name).await?)?)
 }
 
+fn app_id_of(namespace: &str, name: &str) -> String {
+    format!("{namespace}_{name}")
+}
+
 /// Checks the marks and managers of an adopted object.
 fn assert_adopted(object: &Value, app_id: &str, tracking: &str, old: &str) -> anyhow::Result<()> {
     let annotations = &object["metadata"]["annotations"];
@@ -381,8 +395,12 @@ async fn objects_applied_by_argo_cd_and_flux_are_adopted_without_a_rollout() -> 
         let url = format!("git://127.0.0.1:{port}/apps/.git");
 
         // As Argo CD applies: server-side as argocd-controller, with its tracking annotation.
+        // The Service as Argo CD's label tracking marks it: the instance label only.
         let argo = marked(&manifests("argo"), |kind, name| {
             let group = if kind == "Deployment" { "apps" } else { "" };
+            if kind == "Service" {
+                return json!({"labels": {"app.kubernetes.io/instance": "guestbook"}});
+            }
             json!({"annotations": {"argocd.argoproj.io/tracking-id":
                 format!("guestbook:{group}/{kind}:{ns}/{name}")}})
         })?;
@@ -398,6 +416,23 @@ async fn objects_applied_by_argo_cd_and_flux_are_adopted_without_a_rollout() -> 
         let argo_before = rollout(&client, &ns, "argo-web").await?;
         let flux_before = rollout(&client, &ns, "flux-web").await?;
         ensure!(argo_before.pods.len() == 2 && argo_before.replica_sets.len() == 1);
+
+        // Kubernetes copies the Services' labels, the old tools' marks among them, onto their
+        // EndpointSlices: those must not be taken for the old tools' objects.
+        let slices: Api<k8s_openapi::api::discovery::v1::EndpointSlice> =
+            Api::namespaced(client.clone(), &ns);
+        eventually("EndpointSlices with the copied marks", SETTLE, || async {
+            let argo = slices
+                .list(&ListParams::default().labels("app.kubernetes.io/instance=guestbook"))
+                .await
+                .ok()?;
+            let flux = slices
+                .list(&ListParams::default().labels("kustomize.toolkit.fluxcd.io/name=podinfo"))
+                .await
+                .ok()?;
+            (!argo.items.is_empty() && !flux.items.is_empty()).then_some(())
+        })
+        .await?;
 
         // An object that only looks like Flux's (copied labels, written by someone else) is
         // not taken over.
@@ -454,6 +489,28 @@ spec:
             "{report}"
         );
         ensure!(report.contains("ServerSideApply=true"), "the option is reported: {report}");
+        ensure!(
+            report.contains(&format!("adopted Service {ns}/argo-web for Application {ns}/guestbook (fields moved from argocd-controller)")),
+            "the instance label tracks too: {report}"
+        );
+        // The Service's EndpointSlices and Endpoints carry its labels but were written by
+        // Kubernetes: neither taken over nor worth a note.
+        ensure!(
+            !report.contains("EndpointSlice") && !report.contains("Endpoints "),
+            "{report}"
+        );
+        let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
+        let service = object_json(&services, "argo-web").await?;
+        ensure!(
+            service["metadata"]["labels"].get("app.kubernetes.io/instance").is_none(),
+            "Argo CD's instance label stayed: {service}"
+        );
+        assert_adopted(
+            &service,
+            &app_id_of(&ns, "guestbook"),
+            &format!("{}:/Service:{ns}/argo-web", app_id_of(&ns, "guestbook")),
+            "argocd-controller",
+        )?;
         let app_id = format!("{ns}_guestbook");
         let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
         assert_adopted(
@@ -546,7 +603,7 @@ spec:
             let operation = status.operation_state.context("no operation")?;
             ensure!(
                 operation.phase == driftless_api::OperationPhase::Succeeded
-                    && operation.results.len() == 2
+                    && operation.results.len() == 3
                     && operation.results.iter().all(|r| r.result == "unchanged"),
                 "{app}: {operation:?}"
             );
