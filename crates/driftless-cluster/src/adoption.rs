@@ -115,7 +115,7 @@ impl KubeCluster {
             .map(|kind| {
                 let api: Api<DynamicObject> = Api::all_with(self.client().clone(), &kind.resource);
                 async move {
-                    let list = api.list_metadata(&ListParams::default()).await;
+                    let list = list_all(&api).await;
                     (kind, list)
                 }
             })
@@ -283,6 +283,25 @@ impl KubeCluster {
         })
     }
 }
+
+/// Every object's metadata, a page at a time, so a kind with many objects is never one huge
+/// response.
+async fn list_all(
+    api: &Api<DynamicObject>,
+) -> Result<kube::core::ObjectList<kube::core::PartialObjectMeta<DynamicObject>>, kube::Error> {
+    let mut params = ListParams::default().limit(PAGE);
+    let mut all = api.list_metadata(&params).await?;
+    while let Some(token) = all.metadata.continue_.clone().filter(|t| !t.is_empty()) {
+        params = params.continue_token(&token);
+        let next = api.list_metadata(&params).await?;
+        all.items.extend(next.items);
+        all.metadata = next.metadata;
+    }
+    Ok(all)
+}
+
+/// Objects per list page: small enough for the API server, large enough for few requests.
+const PAGE: u32 = 500;
 
 /// The object an adoption writes, as listed.
 #[derive(Clone, Copy)]
