@@ -127,6 +127,12 @@ pub fn convert(inputs: &[Input], options: &Options) -> Conversion {
                 }
             }
             ("", "Secret") if sources.is_credential(input) => {}
+            ("", "Secret") => out.findings.push(Finding {
+                object: name,
+                field: None,
+                outcome: Outcome::NotConverted,
+                reason: "neither one of Argo CD's repository Secrets nor the secretRef of a GitRepository a Kustomization uses: left out".to_owned(),
+            }),
             _ => out.findings.push(Finding {
                 object: name,
                 field: None,

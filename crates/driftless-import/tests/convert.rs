@@ -409,6 +409,10 @@ fn flux_objects_driftless_cannot_run_yet_are_reported_not_converted() {
     );
     let unused = finding(&conversion, "GitRepository flux-system/unused", None);
     assert_eq!(unused.outcome, Outcome::NotConverted);
+    // Its Secret is not taken as a credential of anything, and says so.
+    let unused_secret = finding(&conversion, "Secret flux-system/unused-auth", None);
+    assert_eq!(unused_secret.outcome, Outcome::NotConverted);
+    assert!(!unused_secret.to_string().contains("not-used"));
     // Credential Secrets are converted with their repository, not reported as unknown.
     assert!(!conversion.findings.iter().any(|f| {
         f.object.starts_with("Secret flux-system/basic-access-auth") && f.field.is_none()

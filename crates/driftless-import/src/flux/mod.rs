@@ -124,11 +124,13 @@ impl<'a> Sources<'a> {
         sources
     }
 
-    /// Whether `input` is the Secret of a GitRepository's `secretRef` (converted with it).
+    /// Whether `input` is the Secret of the `secretRef` of a GitRepository some Kustomization
+    /// uses (converted with it).
     pub(crate) fn is_credential(&self, input: &Input) -> bool {
         let key = key_of(&input.object);
-        self.git.iter().any(|((namespace, _), repo)| {
-            namespace == &key.0
+        self.git.iter().any(|(repo_key, repo)| {
+            repo_key.0 == key.0
+                && self.used_git.contains(repo_key)
                 && repo
                     .object
                     .pointer("/spec/secretRef/name")
