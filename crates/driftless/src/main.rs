@@ -11,6 +11,7 @@ mod controller;
 mod crd;
 mod diff;
 mod exit;
+mod import;
 mod input;
 mod kustomize;
 mod proj;
@@ -51,6 +52,8 @@ enum Command {
     Proj(proj::ProjCli),
     /// Trace a live object (or one field) to its Application, file, line, commit and sync.
     Trace(trace::TraceArgs),
+    /// Convert Argo CD and Flux objects into Driftless ones; --adopt takes over what they manage.
+    Import(import::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,5 +67,6 @@ fn main() -> ExitCode {
         Command::App(args) => app::run(args),
         Command::Proj(args) => proj::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Import(args) => import::run(args),
     }
 }

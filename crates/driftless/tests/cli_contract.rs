@@ -301,3 +301,54 @@ fn a_password_without_a_user_name_is_a_one_line_error() -> Result {
     }
     Ok(())
 }
+
+#[test]
+fn import_prints_objects_on_stdout_and_the_report_on_stderr() -> Result {
+    let dir = tempfile::tempdir()?;
+    let cwd = dir.path();
+    write(
+        cwd,
+        "argo.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web, namespace: argocd}\n\
+         spec:\n  source: {repoURL: 'https://git.example/web.git', path: deploy}\n  \
+         destination: {namespace: web}\n  syncPolicy: {syncOptions: [ServerSideApply=true]}\n",
+    )?;
+    write(cwd, "broken.yaml", "apiVersion: v1\nkind: ConfigMap\n")?;
+
+    let none = driftless(&["import"], cwd, &[])?;
+    assert!(one_line_error(&none).contains("give FILES or --from-cluster"));
+    let missing = driftless(&["import", "no-such.yaml"], cwd, &[])?;
+    assert!(one_line_error(&missing).contains("no-such.yaml"));
+    let broken = driftless(&["import", "broken.yaml"], cwd, &[])?;
+    assert!(one_line_error(&broken).contains("broken.yaml"));
+    // Adopting needs a cluster: this one's kubeconfig does not exist.
+    let adopt = driftless(&["import", "argo.yaml", "--adopt"], cwd, &[])?;
+    assert_eq!(adopt.status.code(), Some(2), "{}", stderr(&adopt));
+
+    let imported = driftless(&["import", "argo.yaml"], cwd, &[])?;
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
+    let stdout = String::from_utf8(imported.stdout.clone())?;
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&stdout)?;
+    assert_eq!(objects.len(), 1);
+    assert_eq!(objects[0]["kind"], "Application");
+    assert_eq!(objects[0]["metadata"]["namespace"], "driftless-system");
+    let report = stderr(&imported);
+    assert!(
+        report.contains("Application argocd/web (argo.yaml:1): spec.syncPolicy.syncOptions[ServerSideApply=true]: dropped:"),
+        "{report}"
+    );
+
+    let json = driftless(
+        &["import", "argo.yaml", "-o", "json", "-n", "gitops"],
+        cwd,
+        &[],
+    )?;
+    let out: serde_json::Value = serde_json::from_slice(&json.stdout)?;
+    assert_eq!(out["objects"][0]["metadata"]["namespace"], "gitops");
+    assert_eq!(out["report"][0]["outcome"], "Dropped");
+    assert_eq!(
+        out["report"][0]["field"],
+        "spec.syncPolicy.syncOptions[ServerSideApply=true]"
+    );
+    Ok(())
+}
