@@ -4,6 +4,7 @@
 
 use driftless_api::{Application, ApplicationStatus, OperationPhase, SyncStatusCode};
 use driftless_diff::Action as DiffAction;
+use driftless_notify::cut;
 use driftless_sync::Drift;
 use kube::Resource;
 use kube::runtime::events::{Event, EventType};
@@ -34,19 +35,7 @@ pub(crate) fn corrected(drifts: &[Drift]) -> String {
         .collect();
     let text = format!("reverted drift: {}", parts.join(", "));
     // Event notes hold at most 1 kB.
-    truncate(text, 1000)
-}
-
-fn truncate(mut text: String, most: usize) -> String {
-    if text.len() > most {
-        let mut end = most.saturating_sub(3);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-        text.push_str("...");
-    }
-    text
+    cut(text, 1000)
 }
 
 /// An Event to publish about an Application.
@@ -156,7 +145,7 @@ pub(crate) fn publish(ctx: &Context, app: &Application, note: Note) {
         let event = Event {
             type_: note.kind,
             reason: note.reason.to_owned(),
-            note: Some(truncate(note.message, 1000)),
+            note: Some(cut(note.message, 1000)),
             action: "Sync".to_owned(),
             secondary: None,
         };
@@ -173,10 +162,10 @@ mod tests {
     #[test]
     fn long_notes_are_cut_on_a_character_boundary() {
         let text = "é".repeat(600);
-        let cut = truncate(text, 1000);
-        assert!(cut.len() <= 1000);
-        assert!(cut.ends_with("..."));
-        assert_eq!(truncate("short".to_owned(), 1000), "short");
+        let short = cut(text, 1000);
+        assert!(short.len() <= 1000);
+        assert!(short.ends_with("..."));
+        assert_eq!(cut("short".to_owned(), 1000), "short");
     }
 
     fn status(sync: SyncStatusCode, health: &str) -> ApplicationStatus {

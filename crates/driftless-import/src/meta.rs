@@ -168,6 +168,31 @@ pub(crate) fn metadata(namespace: &str, name: &str, carried: &Carried) -> Value 
     metadata
 }
 
+/// A Driftless Application of `metadata` and the converted `spec`, or `None` (reported) when
+/// the spec does not read as an [`driftless_api::ApplicationSpec`].
+pub(crate) fn application(
+    metadata: Value,
+    spec: serde_json::Map<String, Value>,
+    notes: &mut Notes<'_>,
+) -> Option<Value> {
+    let spec: driftless_api::ApplicationSpec = match serde_json::from_value(Value::Object(spec)) {
+        Ok(spec) => spec,
+        Err(e) => {
+            notes.not_converted(
+                None,
+                format!("the spec does not read as a Driftless Application: {e}"),
+            );
+            return None;
+        }
+    };
+    Some(serde_json::json!({
+        "apiVersion": format!("{}/{}", driftless_api::GROUP, driftless_api::VERSION),
+        "kind": "Application",
+        "metadata": metadata,
+        "spec": spec,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

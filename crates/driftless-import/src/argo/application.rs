@@ -261,22 +261,7 @@ fn application_spec(
     if !finalizers.is_empty() {
         metadata["finalizers"] = json!(finalizers);
     }
-    let spec: driftless_api::ApplicationSpec = match serde_json::from_value(Value::Object(out)) {
-        Ok(spec) => spec,
-        Err(e) => {
-            notes.not_converted(
-                None,
-                format!("the spec does not read as a Driftless Application: {e}"),
-            );
-            return None;
-        }
-    };
-    let object = json!({
-        "apiVersion": format!("{}/{}", driftless_api::GROUP, driftless_api::VERSION),
-        "kind": "Application",
-        "metadata": metadata,
-        "spec": spec,
-    });
+    let object = meta::application(metadata, out, notes)?;
     let mut prefixes = vec![format!("{app_name}:")];
     if !argo_namespace.is_empty() {
         prefixes.push(format!("{argo_namespace}_{app_name}:"));

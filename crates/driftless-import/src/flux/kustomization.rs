@@ -257,22 +257,7 @@ fn application(
     if finalizer {
         metadata["finalizers"] = json!([driftless_api::FINALIZER]);
     }
-    let spec: driftless_api::ApplicationSpec = match serde_json::from_value(Value::Object(out)) {
-        Ok(spec) => spec,
-        Err(e) => {
-            notes.not_converted(
-                None,
-                format!("the spec does not read as a Driftless Application: {e}"),
-            );
-            return None;
-        }
-    };
-    let application = json!({
-        "apiVersion": format!("{}/{}", driftless_api::GROUP, driftless_api::VERSION),
-        "kind": "Application",
-        "metadata": metadata,
-        "spec": spec,
-    });
+    let application = meta::application(metadata, out, notes)?;
     let extra = credentials(repo, &repo_key, url, sources, options, notes);
     let adoption = Adoption {
         namespace: namespace.clone(),
