@@ -1,6 +1,8 @@
 //! The controller against the real test control plane and real Git repositories (file://):
 //! one controller per test binary, one namespace and Application per test.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
@@ -8,11 +10,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use driftless_api::{AppProject, Application, SyncStatusCode};
-use driftless_controller::{Context, run};
+use driftless_controller::Context;
 use driftless_testenv::{eventually, with_namespace};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -34,72 +35,21 @@ fn metrics_text() -> anyhow::Result<String> {
 
 /// Installs the CRD and starts one controller, on a thread of its own, for the whole binary.
 fn controller() -> anyhow::Result<()> {
-    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
-    STARTED
-        .get_or_init(|| {
-            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let started = async {
-                        let client = driftless_testenv::shared()?.client().await?;
-                        install_crd(&client).await?;
-                        let cache = tempfile::tempdir()?.keep();
-                        let mut registry = prometheus_client::registry::Registry::default();
-                        let metrics = driftless_controller::Metrics::new(&mut registry);
-                        let _ = REGISTRY.set(registry);
-                        let mut context = Context::new(client, cache, None, metrics).await?;
-                        // Impersonating clients are made from the test's admin configuration.
-                        let kubeconfig = kube::config::Kubeconfig::read_from(
-                            driftless_testenv::shared()?.kubeconfig(),
-                        )?;
-                        context.impersonation = Some(
-                            kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-                                .await?,
-                        );
-                        let context = Arc::new(context);
-                        let _ = CONTEXT.set(context.clone());
-                        anyhow::Ok(context)
-                    }
-                    .await;
-                    match started {
-                        Ok(context) => {
-                            let _ = ready_tx.send(Ok(()));
-                            run(context, std::future::pending()).await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(format!("{e:#}")));
-                        }
-                    }
-                });
-            });
-            ready_rx
-                .recv()
-                .unwrap_or_else(|_| Err("controller thread died".to_owned()))
-        })
-        .clone()
-        .map_err(anyhow::Error::msg)
-}
-
-async fn install_crd(client: &Client) -> anyhow::Result<()> {
-    let yaml = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/crd.yaml"
-    ))?;
-    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
-        driftless_testenv::install_crd(client, &crd).await?;
-    }
-    Ok(())
+    support::controller(|client| async move {
+        let cache = tempfile::tempdir()?.keep();
+        let mut registry = prometheus_client::registry::Registry::default();
+        let metrics = driftless_controller::Metrics::new(&mut registry);
+        let _ = REGISTRY.set(registry);
+        let mut context = Context::new(client, cache, None, metrics).await?;
+        // Impersonating clients are made from the test's admin configuration.
+        let kubeconfig =
+            kube::config::Kubeconfig::read_from(driftless_testenv::shared()?.kubeconfig())?;
+        context.impersonation =
+            Some(kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?);
+        let context = Arc::new(context);
+        let _ = CONTEXT.set(context.clone());
+        Ok(context)
+    })
 }
 
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {

@@ -13,7 +13,6 @@ use driftless_controller::{Context, Metrics, run};
 use driftless_testenv::{eventually, with_namespace};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{Api, DeleteParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -124,13 +123,7 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
 async fn with_narrowed_rbac_applications_sync_and_forbidden_kinds_are_named() -> anyhow::Result<()>
 {
     with_namespace("ctl-narrowed", |admin, ns| async move {
-        let yaml = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../deploy/crd.yaml"
-        ))?;
-        for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
-            driftless_testenv::install_crd(&admin, &crd).await?;
-        }
+        driftless_testenv::install_project_crds(&admin).await?;
         let account: ServiceAccount =
             serde_json::from_value(json!({"metadata": {"name": ACCOUNT}}))?;
         Api::<ServiceAccount>::namespaced(admin.clone(), &ns)

@@ -5,6 +5,8 @@
 //! and a slow receiver that does not hold up syncs. One controller per test binary, one
 //! namespace per test.
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
@@ -17,12 +19,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use driftless_api::{Alert, Application, Provider, SyncStatusCode};
-use driftless_controller::{Context, run};
+use driftless_controller::Context;
 use driftless_testenv::{eventually, with_namespace};
 use hmac::{Hmac, Mac};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -42,57 +43,14 @@ fn metrics_text() -> anyhow::Result<String> {
 
 /// Installs the CRDs and starts one controller, on a thread of its own, for the whole binary.
 fn controller() -> anyhow::Result<()> {
-    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
-    STARTED
-        .get_or_init(|| {
-            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let started = async {
-                        let client = driftless_testenv::shared()?.client().await?;
-                        let yaml = std::fs::read_to_string(concat!(
-                            env!("CARGO_MANIFEST_DIR"),
-                            "/../../deploy/crd.yaml"
-                        ))?;
-                        for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
-                            driftless_testenv::install_crd(&client, &crd).await?;
-                        }
-                        let cache = tempfile::tempdir()?.keep();
-                        let mut registry = prometheus_client::registry::Registry::default();
-                        let metrics = driftless_controller::Metrics::new(&mut registry);
-                        let _ = REGISTRY.set(registry);
-                        let context = Context::new(client, cache, None, metrics).await?;
-                        anyhow::Ok(Arc::new(context))
-                    }
-                    .await;
-                    match started {
-                        Ok(context) => {
-                            let _ = ready_tx.send(Ok(()));
-                            run(context, std::future::pending()).await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(format!("{e:#}")));
-                        }
-                    }
-                });
-            });
-            ready_rx
-                .recv()
-                .unwrap_or_else(|_| Err("controller thread died".to_owned()))
-        })
-        .clone()
-        .map_err(anyhow::Error::msg)
+    support::controller(|client| async move {
+        let cache = tempfile::tempdir()?.keep();
+        let mut registry = prometheus_client::registry::Registry::default();
+        let metrics = driftless_controller::Metrics::new(&mut registry);
+        let _ = REGISTRY.set(registry);
+        let context = Context::new(client, cache, None, metrics).await?;
+        Ok(Arc::new(context))
+    })
 }
 
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {

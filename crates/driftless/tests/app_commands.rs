@@ -10,7 +10,6 @@ use anyhow::{Context as _, ensure};
 use driftless_api::{Application, SYNC_REQUEST_ANNOTATION, SyncRequest};
 use driftless_testenv::{eventually, with_namespace};
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
@@ -63,17 +62,6 @@ fn one_line_error(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
     stderr.trim_end().to_owned()
-}
-
-async fn install_crd(client: &Client) -> anyhow::Result<()> {
-    let yaml = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/crd.yaml"
-    ))?;
-    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
-        driftless_testenv::install_crd(client, &crd).await?;
-    }
-    Ok(())
 }
 
 /// Creates an Application `name` with this spec in `ns`.
@@ -149,7 +137,7 @@ fn failed_operation(request_id: &str) -> Value {
 
 /// An Application `guestbook` in `ns` with the deployed status.
 async fn guestbook(client: &Client, ns: &str) -> anyhow::Result<()> {
-    install_crd(client).await?;
+    driftless_testenv::install_project_crds(client).await?;
     create_app(client, ns, "guestbook", guestbook_spec()).await?;
     write_status(
         client,
@@ -508,7 +496,7 @@ async fn rollback_suspends_and_requests_the_entry_revision() -> anyhow::Result<(
 #[tokio::test]
 async fn missing_applications_are_one_line_errors() -> anyhow::Result<()> {
     with_namespace("app-missing", |client, ns| async move {
-        install_crd(&client).await?;
+        driftless_testenv::install_project_crds(&client).await?;
         let expected = format!("error: application {ns}/nope not found");
         for args in [
             vec!["get", "nope"],
@@ -542,7 +530,7 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
 #[tokio::test]
 async fn diff_compares_as_the_controller_does() -> anyhow::Result<()> {
     with_namespace("app-diff", |client, ns| async move {
-        install_crd(&client).await?;
+        driftless_testenv::install_project_crds(&client).await?;
         let repo = tempfile::tempdir()?;
         let cache = tempfile::tempdir()?;
         let dir = repo.path();
@@ -604,7 +592,7 @@ async fn diff_compares_as_the_controller_does() -> anyhow::Result<()> {
 #[tokio::test]
 async fn proj_creates_lists_shows_and_reports_windows() -> anyhow::Result<()> {
     with_namespace("proj-commands", |client, ns| async move {
-        install_crd(&client).await?;
+        driftless_testenv::install_project_crds(&client).await?;
         let n = ["-n", ns.as_str()];
         let mut create = vec![
             "proj", "create", "team-a", "--description", "Team A",
@@ -687,7 +675,7 @@ async fn history_and_rollback_before_the_kept_history_are_inferred_from_git() ->
 {
     use k8s_openapi::jiff::Timestamp;
     with_namespace("app-at-git", |client, ns| async move {
-        install_crd(&client).await?;
+        driftless_testenv::install_project_crds(&client).await?;
         let repo = tempfile::tempdir()?;
         let cache = tempfile::tempdir()?;
         let dir = repo.path();

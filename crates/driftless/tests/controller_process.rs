@@ -19,7 +19,6 @@ use hmac::{Hmac, Mac};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
 
 /// Generous bound for the controller to act on a busy machine; not a performance figure.
@@ -150,17 +149,6 @@ fn commit_mode(dir: &Path, mode: &str) -> anyhow::Result<String> {
     git(dir, &["rev-parse", "HEAD"])
 }
 
-async fn install_crd(client: &kube::Client) -> anyhow::Result<()> {
-    let yaml = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/crd.yaml"
-    ))?;
-    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
-        driftless_testenv::install_crd(client, &crd).await?;
-    }
-    Ok(())
-}
-
 async fn mode(configmaps: &Api<ConfigMap>) -> Option<String> {
     configmaps
         .get("settings")
@@ -182,7 +170,7 @@ async fn mode_becomes(configmaps: &Api<ConfigMap>, want: &str) -> anyhow::Result
 #[tokio::test]
 async fn webhooks_refresh_at_once_and_only_the_leader_of_two_replicas_acts() -> anyhow::Result<()> {
     with_namespace("proc-controller", |client, ns| async move {
-        install_crd(&client).await?;
+        driftless_testenv::install_project_crds(&client).await?;
         let repo = tempfile::tempdir()?;
         git(repo.path(), &["init", "-q", "-b", "main"])?;
         git(repo.path(), &["config", "user.email", "t@example.com"])?;

@@ -18,7 +18,6 @@ use driftless_api::{Application, SyncStatusCode};
 use driftless_testenv::{eventually, with_namespace};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
@@ -301,17 +300,6 @@ fn assert_adopted(object: &Value, app_id: &str, tracking: &str, old: &str) -> an
     Ok(())
 }
 
-async fn install_crd(client: &Client) -> anyhow::Result<()> {
-    let yaml = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/crd.yaml"
-    ))?;
-    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
-        driftless_testenv::install_crd(client, &crd).await?;
-    }
-    Ok(())
-}
-
 /// Imports `sources` with `--adopt`, applies what it prints, and returns the report.
 async fn import_and_apply(
     client: &Client,
@@ -378,7 +366,7 @@ async fn synced(
 #[tokio::test]
 async fn objects_applied_by_argo_cd_and_flux_are_adopted_without_a_rollout() -> anyhow::Result<()> {
     with_namespace("import-adopt", |client, ns| async move {
-        install_crd(&client).await?;
+        driftless_testenv::install_project_crds(&client).await?;
         let repos = tempfile::tempdir()?;
         let work = repos.path().join("apps");
         std::fs::create_dir_all(work.join("argo"))?;

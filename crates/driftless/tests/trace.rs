@@ -10,7 +10,6 @@ use anyhow::{Context as _, ensure};
 use driftless_api::Application;
 use driftless_testenv::with_namespace;
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -196,17 +195,6 @@ fn story() -> anyhow::Result<Story> {
     })
 }
 
-async fn install_crd(client: &Client) -> anyhow::Result<()> {
-    let yaml = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/crd.yaml"
-    ))?;
-    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
-        driftless_testenv::install_crd(client, &crd).await?;
-    }
-    Ok(())
-}
-
 /// An Application `name` of `path` with the history the controller would have written.
 async fn application(
     client: &Client,
@@ -258,7 +246,7 @@ fn sync(story: &Story, ns: &str, app: &str, path: &str, commit: &str) -> anyhow:
 #[tokio::test]
 async fn trace_names_the_file_commit_author_and_sync_of_objects_and_fields() -> anyhow::Result<()> {
     with_namespace("trace", |client, ns| async move {
-        install_crd(&client).await?;
+        driftless_testenv::install_project_crds(&client).await?;
         let story = story()?;
         let url = story.repo.url();
         let cache = tempfile::tempdir()?;

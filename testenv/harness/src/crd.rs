@@ -1,5 +1,6 @@
 //! Installing a CustomResourceDefinition for a test, once per control plane.
 
+use std::path::Path;
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -39,4 +40,25 @@ pub async fn install_crd(client: &Client, crd: &CustomResourceDefinition) -> Res
         },
     )
     .await
+}
+
+/// The project's own CRDs, as `deploy/crd.yaml` declares them.
+const PROJECT_CRDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/crd.yaml");
+
+/// Installs every CRD of `deploy/crd.yaml` (Driftless's own resources) with [`install_crd`].
+pub async fn install_project_crds(client: &Client) -> Result<(), Error> {
+    let path = Path::new(PROJECT_CRDS);
+    let yaml = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        what: format!("reading {}", path.display()),
+        source,
+    })?;
+    let crds =
+        serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml).map_err(|e| Error::Io {
+            what: format!("reading {}", path.display()),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        })?;
+    for crd in &crds {
+        install_crd(client, crd).await?;
+    }
+    Ok(())
 }

@@ -27,7 +27,7 @@ pub mod process;
 
 pub use binaries::{Binaries, kubernetes_version, reference_kustomize, reference_yaml};
 pub use control_plane::{ControlPlane, FAKE_NODE, Options};
-pub use crd::install_crd;
+pub use crd::{install_crd, install_project_crds};
 pub use error::Error;
 pub use namespace::{TestNamespace, with_namespace};
 
