@@ -212,6 +212,17 @@ impl ControlPlane {
             ],
         )?;
 
+        // kwok builds the CEL environment of its metrics server after its controllers have
+        // started, and easycel keeps process-wide maps that it writes without a lock; the first node
+        // event compiles the node stages into the same maps. Creating the fake node while the
+        // metrics environment is still being built crashes kwok ("concurrent map writes"). The
+        // server listens only after that environment is built, so wait for it first.
+        plane
+            .wait_for("kwok's server to listen", || async move {
+                // Loopback: refused or accepted at once, so a blocking connect is fine here.
+                std::net::TcpStream::connect(("127.0.0.1", kwok_port)).is_ok()
+            })
+            .await?;
         create_fake_node(&client).await?;
         let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
         plane
