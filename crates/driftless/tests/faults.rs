@@ -1,0 +1,647 @@
+//! The fault suite: the `driftless controller` binary against the real test control plane while
+//! its parts fail: the controller killed (SIGKILL) at random points of a sync with waves and
+//! hooks, the API server and etcd killed and restarted, the API server answering 429/500 to a
+//! share of requests, the Git server down for many poll intervals, a force-push.
+//!
+//! After every run the invariants are checked: the unowned object beside the Application is still
+//! there (zero unowned deletions), every managed object is there (zero lost), managed objects keep
+//! their uid and each hook Job is created at most once per finished sync (zero duplicated
+//! creations), and the history ends with the deployed commit.
+//!
+//! Each test runs its fault once by default; `DRIFTLESS_FAULT_RUNS=N` repeats it N times, and each
+//! run prints one `fault-run` line that `bench/faults` turns into a table. Tests never run at the
+//! same time: each kills parts of the one control plane of this binary, and a controller watches
+//! every Application of the cluster.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::ensure;
+use driftless_api::{Application, ApplicationStatus, OperationPhase, SyncStatusCode};
+use driftless_testenv::process::Guarded;
+use driftless_testenv::{ApiProxy, Component, Faults, GitDaemon, eventually, with_namespace};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::{Client, ResourceExt};
+
+/// Generous bound for recovery on a busy 2-core machine; a liveness bound, not a figure.
+const SETTLE: Duration = Duration::from_secs(120);
+
+/// One fault at a time against the one control plane.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// How many times each fault is repeated (`DRIFTLESS_FAULT_RUNS`, default 1).
+fn runs() -> usize {
+    std::env::var("DRIFTLESS_FAULT_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// What one run of a fault found; printed for `bench/faults`.
+#[derive(Debug, Default)]
+struct RunResult {
+    resumed: bool,
+    lost: usize,
+    unowned_deleted: usize,
+    duplicated: usize,
+    recover: Duration,
+}
+
+impl RunResult {
+    fn print(&self, fault: &str) {
+        println!(
+            "fault-run fault={fault} resumed={} lost={} unowned_deleted={} duplicated={} recover_ms={}",
+            u8::from(self.resumed),
+            self.lost,
+            self.unowned_deleted,
+            self.duplicated,
+            self.recover.as_millis()
+        );
+    }
+
+    fn ensure_clean(&self) -> anyhow::Result<()> {
+        ensure!(
+            self.resumed && self.lost == 0 && self.unowned_deleted == 0 && self.duplicated == 0,
+            "an invariant broke: {self:?}"
+        );
+        Ok(())
+    }
+}
+
+/// The controller binary under the harness's guard, so that it can be killed and started again
+/// with the same arguments.
+fn controller(
+    kubeconfig: &Path,
+    cache: &Path,
+    logs: &Path,
+    pod: &str,
+    extra: &[&str],
+) -> anyhow::Result<(Guarded, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut args = vec![
+        "controller".to_owned(),
+        "--listen".to_owned(),
+        format!("127.0.0.1:{port}"),
+        "--cache-dir".to_owned(),
+        cache.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    let env = [
+        ("KUBECONFIG".to_owned(), kubeconfig.display().to_string()),
+        ("POD_NAME".to_owned(), pod.to_owned()),
+        ("RUST_LOG".to_owned(), "info".to_owned()),
+    ];
+    let guarded = Guarded::spawn_with_env(
+        pod,
+        Path::new(env!("CARGO_BIN_EXE_driftless")),
+        &args,
+        &env,
+        &logs.join(format!("{pod}.log")),
+    )?;
+    Ok((guarded, port))
+}
+
+/// How many Git fetches the controller has made, from its `/metrics`. A fetch that failed and fell
+/// back to the last fetched commit is counted under `result="success"` (the render succeeded), so
+/// both results are summed.
+fn fetches(port: u16) -> Option<f64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.lines()
+        .filter(|l| l.starts_with("driftless_git_fetch_duration_seconds_count{"))
+        .map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn install_crd(client: &Client) -> anyhow::Result<()> {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/crd.yaml"
+    ))?;
+    for crd in serde_saphyr::from_multiple::<CustomResourceDefinition>(&yaml)? {
+        driftless_testenv::install_crd(client, &crd).await?;
+    }
+    Ok(())
+}
+
+/// A Git repository the test commits to, under a base directory a [`GitDaemon`] can serve.
+struct Repo {
+    base: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> anyhow::Result<Self> {
+        let repo = Self {
+            base: tempfile::tempdir()?,
+        };
+        std::fs::create_dir_all(repo.work().join("deploy"))?;
+        repo.git(&["init", "-q", "-b", "main"])?;
+        repo.git(&["config", "user.email", "t@example.com"])?;
+        repo.git(&["config", "user.name", "t"])?;
+        Ok(repo)
+    }
+
+    fn work(&self) -> PathBuf {
+        self.base.path().join("app")
+    }
+
+    fn file_url(&self) -> String {
+        format!("file://{}", self.work().display())
+    }
+
+    fn git(&self, args: &[&str]) -> anyhow::Result<String> {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.work())
+            .output()?;
+        ensure!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+    }
+
+    fn write(&self, file: &str, text: &str) -> anyhow::Result<()> {
+        std::fs::write(self.work().join("deploy").join(file), text)?;
+        Ok(())
+    }
+
+    /// Commits `settings` with `mode` (and whatever else was written); returns the commit.
+    fn commit_mode(&self, mode: &str) -> anyhow::Result<String> {
+        self.write(
+            "settings.yaml",
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  annotations: {{driftless.dev/sync-wave: '0'}}\ndata: {{mode: {mode}}}\n"
+            ),
+        )?;
+        self.git(&["add", "-A"])?;
+        self.git(&["commit", "-qm", mode])?;
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+/// A Job that kwok completes, run as a hook of `phase` with the default policy
+/// (`BeforeHookCreation`: created again once per sync, never twice in one).
+fn hook_job(name: &str, phase: &str) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations: {{driftless.dev/hook: {phase}}}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{name: run, image: registry.example/job:1}}]\n"
+    )
+}
+
+/// Wave 1: a Deployment whose health waits for its pod on the fake node.
+const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations: {driftless.dev/sync-wave: '1'}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: registry.example/web:1}]\n";
+
+/// An automated Application with prune and self-heal, polling every `interval`.
+fn application(ns: &str, url: &str, interval: &str) -> anyhow::Result<Application> {
+    Ok(serde_json::from_value(serde_json::json!({
+        "apiVersion": "driftless.dev/v1alpha1", "kind": "Application",
+        "metadata": {"name": "app", "namespace": ns},
+        "spec": {"source": {"repoURL": url, "targetRevision": "main", "path": "deploy"},
+                 "destination": {"namespace": ns}, "interval": interval,
+                 "syncPolicy": {"automated": {"prune": true, "selfHeal": true}}},
+    }))?)
+}
+
+fn succeeded_at(status: &ApplicationStatus, commit: &str) -> bool {
+    status.sync.as_ref().is_some_and(|s| {
+        s.status == SyncStatusCode::Synced && s.revision.as_deref() == Some(commit)
+    }) && status.operation_state.as_ref().is_some_and(|o| {
+        o.phase == OperationPhase::Succeeded && o.revision.as_deref() == Some(commit)
+    }) && status.history.last().is_some_and(|h| h.revision == commit)
+}
+
+async fn deployed(apps: &Api<Application>, commit: &str) -> anyhow::Result<ApplicationStatus> {
+    Ok(eventually(&format!("{commit} deployed"), SETTLE, || async {
+        apps.get("app")
+            .await
+            .ok()?
+            .status
+            .filter(|s| succeeded_at(s, commit))
+    })
+    .await?)
+}
+
+/// Every creation of a Job in the namespace, by name: the uids seen in ADDED watch events.
+#[derive(Clone, Default)]
+struct JobCreations(Arc<Mutex<BTreeMap<String, BTreeSet<String>>>>);
+
+impl JobCreations {
+    /// Watches Jobs in `ns` directly on the API server until the returned task is aborted.
+    fn watch(client: Client, ns: &str) -> (Self, tokio::task::JoinHandle<()>) {
+        let creations = Self::default();
+        let seen = creations.clone();
+        let jobs: Api<Job> = Api::namespaced(client, ns);
+        let task = tokio::spawn(async move {
+            let mut version = "0".to_owned();
+            loop {
+                let Ok(stream) = jobs
+                    .watch(&WatchParams::default().timeout(60), &version)
+                    .await
+                else {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                };
+                let mut stream = stream.boxed();
+                while let Some(Ok(event)) = stream.next().await {
+                    match event {
+                        WatchEvent::Added(job)
+                        | WatchEvent::Modified(job)
+                        | WatchEvent::Deleted(job) => {
+                            version = job.resource_version().unwrap_or_default();
+                            if let Some(uid) = job.uid() {
+                                seen.0
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                    .entry(job.name_any())
+                                    .or_default()
+                                    .insert(uid);
+                            }
+                        }
+                        WatchEvent::Bookmark(b) => version = b.metadata.resource_version,
+                        // Too old: start again from now; nothing is missed that the test asserts,
+                        // since a gap would only hide creations, never invent them.
+                        WatchEvent::Error(_) => version = "0".to_owned(),
+                    }
+                }
+            }
+        });
+        (creations, task)
+    }
+
+    fn count(&self, name: &str) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .map_or(0, BTreeSet::len)
+    }
+}
+
+/// uids of the objects that must survive every run: the managed ones and the unowned bystander.
+struct Survivors {
+    settings: Option<String>,
+    web: Option<String>,
+    bystander: Option<String>,
+}
+
+impl Survivors {
+    async fn read(client: &Client, ns: &str) -> anyhow::Result<Self> {
+        let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+        let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns);
+        Ok(Self {
+            settings: configmaps.get_opt("settings").await?.and_then(|c| c.uid()),
+            web: deployments.get_opt("web").await?.and_then(|d| d.uid()),
+            bystander: configmaps.get_opt("bystander").await?.and_then(|c| c.uid()),
+        })
+    }
+
+    /// Compares with an earlier reading: (lost, unowned deleted, re-created).
+    fn compare(&self, before: &Self) -> (usize, usize, usize) {
+        let lost = usize::from(self.settings.is_none()) + usize::from(self.web.is_none());
+        let unowned = usize::from(self.bystander != before.bystander || self.bystander.is_none());
+        let recreated = usize::from(self.settings.is_some() && self.settings != before.settings)
+            + usize::from(self.web.is_some() && self.web != before.web);
+        (lost, unowned, recreated)
+    }
+}
+
+/// An unowned ConfigMap beside the Application's objects: it must never be deleted.
+async fn bystander(client: &Client, ns: &str) -> anyhow::Result<()> {
+    let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let cm: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "bystander"}, "data": {"owner": "someone else"}}))?;
+    configmaps.create(&PostParams::default(), &cm).await?;
+    Ok(())
+}
+
+/// A number in `0..bound` from the clock: enough to spread kill points over a sync.
+fn jitter(bound: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let bound_ms = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(u64::from(nanos) % bound_ms)
+}
+
+#[tokio::test]
+async fn a_controller_killed_mid_sync_resumes_without_losing_or_duplicating() -> anyhow::Result<()>
+{
+    let _serial = SERIAL.lock().await;
+    let plane = driftless_testenv::shared()?;
+    with_namespace("fault-kill", |client, ns| async move {
+        install_crd(&client).await?;
+        bystander(&client, &ns).await?;
+        let repo = Repo::new()?;
+        repo.write("pre.yaml", &hook_job("migrate", "PreSync"))?;
+        repo.write("web.yaml", WEB)?;
+        repo.write("post.yaml", &hook_job("smoke", "PostSync"))?;
+        let first = repo.commit_mode("run-0")?;
+        let (jobs, watch) = JobCreations::watch(client.clone(), &ns);
+        let cache = tempfile::tempdir()?;
+        let logs = tempfile::tempdir()?;
+        let (mut ctl, _) =
+            controller(plane.kubeconfig(), cache.path(), logs.path(), "killed", &[])?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(
+            &PostParams::default(),
+            &application(&ns, &repo.file_url(), "1s")?,
+        )
+        .await?;
+        deployed(&apps, &first).await?;
+        for run in 1..=runs() {
+            let before = Survivors::read(&client, &ns).await?;
+            let history = apps.get("app").await?.status.unwrap_or_default().history;
+            let hooks_before = (jobs.count("migrate"), jobs.count("smoke"));
+            let commit = repo.commit_mode(&format!("run-{run}"))?;
+            // Somewhere in the sync: fetch, PreSync hook, wave 0, the wait on wave 1, PostSync.
+            tokio::time::sleep(jitter(Duration::from_secs(4))).await;
+            ctl.kill()?;
+            ctl.start()?;
+            let restarted = Instant::now();
+            let status = deployed(&apps, &commit).await?;
+            let recover = restarted.elapsed();
+            let after = Survivors::read(&client, &ns).await?;
+            let (lost, unowned_deleted, recreated) = after.compare(&before);
+            // Syncs finished in this run (one, or two if the kill came after the first ended).
+            let new_entries = status
+                .history
+                .iter()
+                .filter(|h| !history.iter().any(|old| old.id == h.id))
+                .count();
+            let extra_hooks = (jobs.count("migrate") - hooks_before.0).saturating_sub(new_entries)
+                + (jobs.count("smoke") - hooks_before.1).saturating_sub(new_entries);
+            let ids: Vec<i64> = status.history.iter().map(|h| h.id).collect();
+            ensure!(
+                ids.windows(2).all(|w| w[0] < w[1]),
+                "history out of order: {ids:?}"
+            );
+            let result = RunResult {
+                resumed: true,
+                lost,
+                unowned_deleted,
+                duplicated: recreated + extra_hooks,
+                recover,
+            };
+            result.print("controller-killed-mid-sync");
+            result.ensure_clean()?;
+        }
+        watch.abort();
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn api_server_and_etcd_restarts_are_survived_without_a_controller_restart()
+-> anyhow::Result<()> {
+    let _serial = SERIAL.lock().await;
+    let plane = driftless_testenv::shared()?;
+    with_namespace("fault-apiserver", |client, ns| async move {
+        install_crd(&client).await?;
+        bystander(&client, &ns).await?;
+        let repo = Repo::new()?;
+        repo.write("web.yaml", WEB)?;
+        let first = repo.commit_mode("run-0")?;
+        let cache = tempfile::tempdir()?;
+        let logs = tempfile::tempdir()?;
+        let (mut ctl, _) = controller(
+            plane.kubeconfig(),
+            cache.path(),
+            logs.path(),
+            "survivor",
+            &[],
+        )?;
+        let pid = ctl.pid()?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(
+            &PostParams::default(),
+            &application(&ns, &repo.file_url(), "1s")?,
+        )
+        .await?;
+        deployed(&apps, &first).await?;
+        let mut n = 0;
+        for run in 1..=runs() {
+            for component in [Component::ApiServer, Component::Etcd] {
+                n += 1;
+                let before = Survivors::read(&client, &ns).await?;
+                let commit = repo.commit_mode(&format!("run-{n}"))?;
+                tokio::time::sleep(jitter(Duration::from_secs(2))).await;
+                plane.kill_component(component)?;
+                plane.start_component(component).await?;
+                let restarted = Instant::now();
+                // A fresh client: the test's own connections died with the server too.
+                let client = plane.client().await?;
+                let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+                deployed(&apps, &commit).await?;
+                // Self-heal needs the watches back: a hand edit is reverted.
+                let configmaps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+                let edit = serde_json::json!({"data": {"mode": "edited-by-hand"}});
+                configmaps
+                    .patch("settings", &PatchParams::default(), &Patch::Merge(edit))
+                    .await?;
+                let want = format!("run-{n}");
+                eventually("the hand edit reverted", SETTLE, || async {
+                    let cm = configmaps.get("settings").await.ok()?;
+                    (cm.data?.get("mode")? == &want).then_some(())
+                })
+                .await?;
+                let recover = restarted.elapsed();
+                ctl.check_running()?;
+                ensure!(ctl.pid()? == pid, "the controller was restarted");
+                let after = Survivors::read(&client, &ns).await?;
+                let (lost, unowned_deleted, duplicated) = after.compare(&before);
+                let result = RunResult {
+                    resumed: true,
+                    lost,
+                    unowned_deleted,
+                    duplicated,
+                    recover,
+                };
+                let fault = match component {
+                    Component::Etcd => "etcd-restarted",
+                    _ => "api-server-killed",
+                };
+                result.print(fault);
+                result.ensure_clean()?;
+                let _ = run;
+            }
+        }
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn syncs_finish_through_an_api_server_refusing_a_fifth_of_requests() -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().await;
+    let plane = driftless_testenv::shared()?;
+    with_namespace("fault-refusals", |client, ns| async move {
+        install_crd(&client).await?;
+        bystander(&client, &ns).await?;
+        let proxy = ApiProxy::start(plane.kubeconfig()).await?;
+        let repo = Repo::new()?;
+        repo.write("web.yaml", WEB)?;
+        let first = repo.commit_mode("run-0")?;
+        let cache = tempfile::tempdir()?;
+        let logs = tempfile::tempdir()?;
+        let (_ctl, _) = controller(
+            proxy.kubeconfig(),
+            cache.path(),
+            logs.path(),
+            "refused",
+            &[],
+        )?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(
+            &PostParams::default(),
+            &application(&ns, &repo.file_url(), "1s")?,
+        )
+        .await?;
+        deployed(&apps, &first).await?;
+        proxy.set_faults(Faults {
+            throttle_rate: 0.1,
+            error_rate: 0.1,
+            ..Faults::default()
+        });
+        for run in 1..=runs() {
+            let before = Survivors::read(&client, &ns).await?;
+            let refused = proxy.stats();
+            let commit = repo.commit_mode(&format!("run-{run}"))?;
+            let started = Instant::now();
+            deployed(&apps, &commit).await?;
+            let recover = started.elapsed();
+            let after = Survivors::read(&client, &ns).await?;
+            let (lost, unowned_deleted, duplicated) = after.compare(&before);
+            let stats = proxy.stats();
+            ensure!(
+                stats.throttled + stats.failed > refused.throttled + refused.failed,
+                "no request was refused: {stats:?}"
+            );
+            let result = RunResult {
+                resumed: true,
+                lost,
+                unowned_deleted,
+                duplicated,
+                recover,
+            };
+            result.print("api-server-429-500-20pct");
+            result.ensure_clean()?;
+        }
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn a_git_outage_keeps_the_last_deployment_and_a_force_push_is_followed() -> anyhow::Result<()>
+{
+    let _serial = SERIAL.lock().await;
+    let plane = driftless_testenv::shared()?;
+    with_namespace("fault-git", |client, ns| async move {
+        install_crd(&client).await?;
+        bystander(&client, &ns).await?;
+        let repo = Repo::new()?;
+        repo.write("web.yaml", WEB)?;
+        // The force-push of each run goes back to this commit and commits anew.
+        repo.commit_mode("base")?;
+        let first = repo.commit_mode("run-0")?;
+        repo.git(&["config", "uploadpack.allowAnySHA1InWant", "true"])?;
+        let mut daemon = GitDaemon::start(repo.base.path())?;
+        let cache = tempfile::tempdir()?;
+        let logs = tempfile::tempdir()?;
+        let (_ctl, port) = controller(plane.kubeconfig(), cache.path(), logs.path(), "git", &[])?;
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        apps.create(
+            &PostParams::default(),
+            &application(&ns, &daemon.url("app/.git"), "1s")?,
+        )
+        .await?;
+        deployed(&apps, &first).await?;
+        let mut deployed_commit = first;
+        for run in 1..=runs() {
+            let before = Survivors::read(&client, &ns).await?;
+            daemon.stop()?;
+            // Many poll intervals (1 s) of failures: the condition is set and stays set while
+            // the controller keeps trying, seen through reconciledAt moving on.
+            let fetched_before = fetches(port).unwrap_or_default();
+            let last = Mutex::new(String::new());
+            eventually("FetchFailed through five more fetches", SETTLE, || async {
+                let status = apps.get("app").await.ok()?.status?;
+                let condition = status.conditions.iter().any(|c| c.reason == "FetchFailed");
+                let fetched = fetches(port);
+                *last
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = format!(
+                    "fetches {fetched:?} (from {fetched_before}), conditions {:?}",
+                    status.conditions
+                );
+                (condition && fetched? >= fetched_before + 5.0).then_some(())
+            })
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}: {}",
+                    last.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                )
+            })?;
+            let during = Survivors::read(&client, &ns).await?;
+            let (lost, unowned_deleted, _) = during.compare(&before);
+            ensure!(
+                lost == 0 && unowned_deleted == 0,
+                "objects pruned while Git was down"
+            );
+            // Back, with a force-push that rewrites the branch: the new head is deployed.
+            daemon.restart()?;
+            let started = Instant::now();
+            repo.git(&["reset", "-q", "--hard", "HEAD~1"])?;
+            let commit = repo.commit_mode(&format!("rewritten-{run}"))?;
+            let status = deployed(&apps, &commit).await?;
+            let recover = started.elapsed();
+            ensure!(
+                status.history.iter().any(|h| h.revision == deployed_commit),
+                "the rewritten-away commit left the history: {:?}",
+                status.history
+            );
+            ensure!(
+                !status.conditions.iter().any(|c| c.reason == "FetchFailed"),
+                "FetchFailed kept after recovery"
+            );
+            deployed_commit = commit;
+            let after = Survivors::read(&client, &ns).await?;
+            let (lost, unowned_deleted, duplicated) = after.compare(&before);
+            let result = RunResult {
+                resumed: true,
+                lost,
+                unowned_deleted,
+                duplicated,
+                recover,
+            };
+            result.print("git-down-then-force-push");
+            result.ensure_clean()?;
+        }
+        Ok(())
+    })
+    .await?
+}
