@@ -287,10 +287,12 @@ fn serve(
                     });
                     let connection = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service);
+                    let mut connection = std::pin::pin!(connection);
                     tokio::select! {
-                        _ = connection => {}
+                        _ = &mut connection => {}
                         _ = severed.changed() => {
-                            // Dropping the connection closes the socket mid-stream.
+                            // Counted before the connection is dropped (which closes the socket
+                            // mid-stream), so a client that sees the end also sees the count.
                             counted.counters.severed.fetch_add(1, Ordering::Relaxed);
                         }
                     }
