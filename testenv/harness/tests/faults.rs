@@ -1,6 +1,6 @@
 //! The fault primitives do what they say on a real control plane: components killed and restarted
-//! with the same configuration keep the cluster's state, the proxy forwards, refuses and severs,
-//! and the Git daemon comes back on the same URL.
+//! with the same configuration keep the cluster's state (and the controller-manager does its work
+//! again), the proxy forwards, refuses and severs, and the Git daemon comes back on the same URL.
 //!
 //! One test: killing components of this binary's control plane would break tests beside it.
 
@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use driftless_testenv::{ApiProxy, Component, Faults, GitDaemon, eventually, with_namespace};
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams, WatchEvent, WatchParams};
 
@@ -50,10 +51,38 @@ async fn components_restart_with_their_state_and_the_proxy_injects_faults() -> a
             "etcd lost the object"
         );
 
-        // The controller-manager stopped gracefully and started again keeps running.
+        // The controller-manager stopped gracefully, then killed, and started again each time
+        // still does its work: a Deployment created while it was down gets its ReplicaSet.
         plane.stop_component(Component::ControllerManager)?;
         plane.start_component(Component::ControllerManager).await?;
+        plane.kill_component(Component::ControllerManager)?;
+        let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+        let deployment: Deployment = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "after-restart"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "after-restart"}},
+                     "template": {"metadata": {"labels": {"app": "after-restart"}},
+                                  "spec": {"containers": [{"name": "c", "image": "registry.example/c:1"}]}}}
+        }))?;
+        deployments
+            .create(&PostParams::default(), &deployment)
+            .await?;
+        plane.start_component(Component::ControllerManager).await?;
         plane.check_running()?;
+        let replica_sets: Api<ReplicaSet> = Api::namespaced(client.clone(), &ns);
+        eventually("a ReplicaSet for the Deployment", SETTLE, || async {
+            let list = replica_sets.list(&Default::default()).await.ok()?;
+            list.items
+                .iter()
+                .any(|rs| {
+                    rs.metadata
+                        .owner_references
+                        .iter()
+                        .flatten()
+                        .any(|o| o.kind == "Deployment" && o.name == "after-restart")
+                })
+                .then_some(())
+        })
+        .await?;
 
         // The proxy: forwards, answers 429 and 500 at the chosen rate, severs watches.
         let proxy = ApiProxy::start(plane.kubeconfig()).await?;
