@@ -10,6 +10,7 @@ mod foreign;
 mod kube_cluster;
 mod live_cache;
 mod unowned;
+mod watch_backoff;
 
 pub use adoption::{Adopted, Adoptions};
 pub use discovery::{Kind, Kinds};
@@ -19,3 +20,4 @@ pub use foreign::Foreign;
 pub use kube_cluster::{FIELD_MANAGER, Impersonated, KubeCluster};
 pub use live_cache::LiveCache;
 pub use unowned::Unowned;
+pub use watch_backoff::WatchBackoff;

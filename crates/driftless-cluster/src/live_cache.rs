@@ -177,7 +177,9 @@ impl LiveCache {
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
         let config = watcher::Config::default().labels(APP_LABEL);
         let id = (kind.resource.group.clone(), kind.resource.kind.clone());
-        let mut events = watcher::watcher(api, config).default_backoff().boxed();
+        let mut events = watcher::watcher(api, config)
+            .backoff(crate::WatchBackoff::default())
+            .boxed();
         while let Some(event) = events.next().await {
             match event {
                 Ok(event) => self.apply_event(&kind, &id, event),

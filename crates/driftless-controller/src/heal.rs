@@ -40,6 +40,11 @@ impl Backoff {
         self.last = Some(now);
     }
 
+    /// Ends the current series: the next correction is immediate.
+    pub fn new_series(&mut self) {
+        *self = Self::default();
+    }
+
     /// How many corrections the current series has made.
     #[cfg(test)]
     pub fn attempts(&self) -> u32 {
@@ -60,6 +65,19 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_series_heals_at_once_again() {
+        let start = Instant::now();
+        let mut backoff = Backoff::default();
+        for n in 0..6 {
+            backoff.healed(start + Duration::from_secs(n));
+        }
+        assert!(backoff.wait(start + Duration::from_secs(6)) > Duration::from_secs(10));
+        backoff.new_series();
+        assert_eq!(backoff.wait(start + Duration::from_secs(6)), Duration::ZERO);
+        assert_eq!(backoff.attempts(), 0);
+    }
 
     #[test]
     fn the_first_correction_is_immediate_and_a_fight_backs_off_exponentially() {

@@ -88,6 +88,10 @@ pub(crate) async fn sync(
         if operation.phase == OperationPhase::Succeeded {
             ctx.metrics.self_healed();
         }
+    } else if operation.phase == OperationPhase::Succeeded {
+        // A sync of its own (a new commit, a user's) ends a fight: as in Argo CD, where the
+        // self-heal attempts count belongs to the operation, the next drift is reverted at once.
+        ctx.memory(&seen.me, |m| m.heal.new_series());
     }
     let initiated_by = started.initiated_by.clone().unwrap_or_default();
     let note = match operation.phase {

@@ -154,7 +154,7 @@ struct AppLabels {
 /// | `driftless_reconcile_duration_seconds` | histogram | |
 /// | `driftless_sync_total` | counter | `phase` = `Succeeded`, `Failed` |
 /// | `driftless_sync_duration_seconds` | histogram | |
-/// | `driftless_git_fetch_duration_seconds` | histogram | `result` = `success`, `error` |
+/// | `driftless_git_fetch_duration_seconds` | histogram | `result` = `success`, `error` (a fetch that fell back to the last fetched commit is an `error`) |
 /// | `driftless_self_heal_total` | counter | |
 /// | `driftless_app_info` | gauge, always 1 | `namespace`, `name`, `sync_status`, `health_status` |
 /// | `driftless_notification_deliveries_total` | counter, one per attempt | `namespace`, `provider`, `provider_type`, `result` |

@@ -16,12 +16,12 @@ use k8s_openapi::jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
+use crate::Error;
 use crate::context::{CachedRender, Context, Packed};
 use crate::repository::source_for;
 use crate::source::fetch_and_render;
 use crate::spec::{SpecError, ValidSpec, validate, with_project};
 use crate::status::{Summary, summarize};
-use crate::{Error, OpResult};
 
 /// What one reconciliation knows about its Application.
 #[derive(Debug)]
@@ -312,8 +312,10 @@ async fn source(
     .await
     .map_err(|e| Error::Source(e.to_string()))
     .and_then(|rendered| rendered);
-    ctx.metrics
-        .git_fetched(OpResult::of(&rendered), started.elapsed());
+    ctx.metrics.git_fetched(
+        crate::source::Rendered::fetch_result(&rendered),
+        started.elapsed(),
+    );
     let rendered = rendered.map_err(|error| match error {
         Error::Source(_) => SourceFailure {
             reason: driftless_api::reasons::FETCH_FAILED,

@@ -66,7 +66,7 @@ pub async fn run(
     // triggers; deletion bumps the generation.
     let seen = context.clone();
     let changes = watcher::watcher(applications, watcher::Config::default())
-        .default_backoff()
+        .backoff(driftless_cluster::WatchBackoff::default())
         .reflect(writer)
         .inspect_ok(forgotten(context.clone()))
         .applied_objects()
@@ -167,7 +167,7 @@ async fn watch_into<K>(
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
     watcher::watcher(api, config)
-        .default_backoff()
+        .backoff(driftless_cluster::WatchBackoff::default())
         .reflect(writer)
         .for_each(|event| {
             match event {

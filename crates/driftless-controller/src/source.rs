@@ -20,6 +20,17 @@ pub struct Rendered {
     pub fetch_error: Option<String>,
 }
 
+impl Rendered {
+    /// How the fetch behind a render ended, for `driftless_git_fetch_duration`: a fetch that
+    /// failed and fell back to the last fetched commit is an `error`, though the render is kept.
+    pub fn fetch_result(rendered: &Result<Self, Error>) -> crate::OpResult {
+        match rendered {
+            Ok(render) if render.fetch_error.is_none() => crate::OpResult::Success,
+            _ => crate::OpResult::Error,
+        }
+    }
+}
+
 /// The renderers of an Application's source: Kustomize for a directory with a kustomization
 /// file, else plain manifests with the spec's directory options.
 ///
@@ -69,4 +80,31 @@ pub fn fetch_and_render(
         manifests,
         fetch_error: resolved.fetch_error.map(|e| e.to_string()),
     })
+}
+
+#[cfg(test)]
+mod fetch_result_tests {
+    use super::*;
+    use crate::OpResult;
+
+    fn rendered(fetch_error: Option<&str>) -> Result<Rendered, Error> {
+        Ok(Rendered {
+            commit: "0123abcd".to_owned(),
+            manifests: Vec::new(),
+            fetch_error: fetch_error.map(str::to_owned),
+        })
+    }
+
+    #[test]
+    fn a_fetch_that_fell_back_to_the_last_commit_is_counted_as_an_error() {
+        assert_eq!(Rendered::fetch_result(&rendered(None)), OpResult::Success);
+        assert_eq!(
+            Rendered::fetch_result(&rendered(Some("git daemon down"))),
+            OpResult::Error
+        );
+        assert_eq!(
+            Rendered::fetch_result(&Err(Error::Source("unreachable".to_owned()))),
+            OpResult::Error
+        );
+    }
 }

@@ -26,6 +26,34 @@ pub const FAKE_NODE: &str = "kwok-node-0";
 /// The audit log's file name in the control plane's directory.
 const AUDIT_LOG: &str = "audit.log";
 
+/// A component of the control plane, for fault injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    /// The etcd member holding the cluster's state.
+    Etcd,
+    /// `kube-apiserver`.
+    ApiServer,
+    /// `kube-controller-manager`.
+    ControllerManager,
+    /// `kube-scheduler`.
+    Scheduler,
+    /// `kwok`, which runs the fake node.
+    Kwok,
+}
+
+impl Component {
+    /// The component's process (and log file) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Etcd => "etcd",
+            Self::ApiServer => "kube-apiserver",
+            Self::ControllerManager => "kube-controller-manager",
+            Self::Scheduler => "kube-scheduler",
+            Self::Kwok => "kwok",
+        }
+    }
+}
+
 /// Where and how to start a control plane.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -282,6 +310,63 @@ impl ControlPlane {
         components.iter_mut().try_for_each(Guarded::check_running)
     }
 
+    /// Stops `component` gracefully (SIGTERM) and waits until it has exited. The others keep
+    /// running; [`ControlPlane::start_component`] brings it back.
+    pub fn stop_component(&self, component: Component) -> Result<(), Error> {
+        self.with_component(component, Guarded::terminate)
+    }
+
+    /// Kills `component` with SIGKILL (no clean shutdown) and waits until it is gone.
+    pub fn kill_component(&self, component: Component) -> Result<(), Error> {
+        self.with_component(component, Guarded::kill)
+    }
+
+    /// Starts a stopped or killed `component` again with the same configuration (ports, data
+    /// directory, certificates) and, for etcd and the API server, waits until the API server is
+    /// ready again. Does nothing to a component that is running.
+    pub async fn start_component(&self, component: Component) -> Result<(), Error> {
+        self.with_component(component, Guarded::start)?;
+        if matches!(component, Component::Etcd | Component::ApiServer) {
+            self.wait_until_ready().await?;
+        }
+        Ok(())
+    }
+
+    /// Kills `component` (SIGKILL) and starts it again: [`ControlPlane::kill_component`] then
+    /// [`ControlPlane::start_component`].
+    pub async fn restart_component(&self, component: Component) -> Result<(), Error> {
+        self.kill_component(component)?;
+        self.start_component(component).await
+    }
+
+    /// Waits until the API server answers `/readyz` with `ok` (which includes its etcd check).
+    pub async fn wait_until_ready(&self) -> Result<(), Error> {
+        let client = self.client().await?;
+        self.wait_for("kube-apiserver /readyz", || async {
+            match http::Request::get("/readyz").body(Vec::new()) {
+                Ok(request) => client.request_text(request).await.is_ok_and(|t| t == "ok"),
+                Err(_) => false,
+            }
+        })
+        .await
+    }
+
+    fn with_component(
+        &self,
+        component: Component,
+        act: impl FnOnce(&mut Guarded) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut components = self
+            .components
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guarded = components
+            .iter_mut()
+            .find(|c| c.name() == component.name())
+            .ok_or_else(|| Error::Shared(format!("no component {}", component.name())))?;
+        act(guarded)
+    }
+
     /// Stops every component, newest first.
     pub fn stop(&mut self) {
         let components = self
@@ -380,7 +465,7 @@ current-context: driftless-testenv
     })
 }
 
-async fn client_for(kubeconfig: &Path) -> Result<Client, Error> {
+pub(crate) async fn client_for(kubeconfig: &Path) -> Result<Client, Error> {
     let fail = |message: String| Error::Client {
         path: kubeconfig.to_owned(),
         message,

@@ -22,14 +22,18 @@ mod certs;
 mod control_plane;
 mod crd;
 mod error;
+mod git_daemon;
 mod namespace;
 pub mod process;
+pub mod proxy;
 
 pub use binaries::{Binaries, kubernetes_version, reference_kustomize, reference_yaml};
-pub use control_plane::{ControlPlane, FAKE_NODE, Options};
+pub use control_plane::{Component, ControlPlane, FAKE_NODE, Options};
 pub use crd::{install_crd, install_project_crds};
 pub use error::Error;
+pub use git_daemon::GitDaemon;
 pub use namespace::{TestNamespace, with_namespace};
+pub use proxy::{ApiProxy, Faults};
 
 use std::future::Future;
 use std::sync::OnceLock;

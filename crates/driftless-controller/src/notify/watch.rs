@@ -19,7 +19,7 @@ use crate::context::Context;
 pub(crate) async fn watch_providers(ctx: Arc<Context>, writer: reflector::store::Writer<Provider>) {
     let api: Api<Provider> = Api::all(ctx.client.clone());
     watcher::watcher(api, watcher::Config::default())
-        .default_backoff()
+        .backoff(driftless_cluster::WatchBackoff::default())
         .reflect(writer)
         .for_each(|event| {
             let ctx = ctx.clone();
@@ -42,7 +42,7 @@ pub(crate) async fn watch_providers(ctx: Arc<Context>, writer: reflector::store:
 pub(crate) async fn watch_alerts(ctx: Arc<Context>, writer: reflector::store::Writer<Alert>) {
     let api: Api<Alert> = Api::all(ctx.client.clone());
     watcher::watcher(api, watcher::Config::default())
-        .default_backoff()
+        .backoff(driftless_cluster::WatchBackoff::default())
         .reflect(writer)
         .for_each(|event| {
             let ctx = ctx.clone();
