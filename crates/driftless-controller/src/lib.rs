@@ -36,6 +36,7 @@ mod run;
 mod source;
 mod spec;
 mod status;
+mod triage;
 mod windows;
 
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};

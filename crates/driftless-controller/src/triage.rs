@@ -1,0 +1,153 @@
+//! The changed first: when a repository moves to a new commit, the Applications whose render
+//! inputs changed are found at once (from Git object ids, nothing rendered) and woken; the
+//! others, whose renders stand, wait to record the new revision until every changed one has
+//! been reconciled.
+//!
+//! The runtime's queue has no priorities, so the order is kept here: an unchanged Application
+//! that comes up while changed ones are outstanding is *deferred* (nothing read, nothing
+//! written) and woken again when the last changed one is done. Its status write, which records
+//! the new revision, is not skipped: a status that names an old commit would mislead anyone
+//! reading it (Argo CD and Flux both show the commit last looked at). It is only moved behind
+//! the writes that matter.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use driftless_api::Application;
+use driftless_source::{Source, normalize_repo_url};
+use kube::runtime::reflector::ObjectRef;
+
+use crate::context::{Context, lock};
+
+/// The longest an unchanged Application waits for the changed ones. A changed one that never
+/// finishes (deleted meanwhile, its reconciliation lost) must not hold the others up; a
+/// reconciliation of a changed one takes well under a second, so this is a backstop only.
+pub(crate) const DEFER_LIMIT: Duration = Duration::from_secs(30);
+
+/// The triage of each repository's latest commit.
+#[derive(Debug, Default)]
+pub(crate) struct Triages {
+    /// By normalized repository URL.
+    latest: Mutex<HashMap<String, Triage>>,
+    /// Held while a triage is computed, so each commit is triaged once.
+    computing: Mutex<()>,
+}
+
+/// One repository's move to a commit.
+#[derive(Debug)]
+struct Triage {
+    commit: String,
+    /// Changed Applications not reconciled yet.
+    changed: HashSet<ObjectRef<Application>>,
+    /// Unchanged Applications that came up meanwhile and were sent away.
+    deferred: HashSet<ObjectRef<Application>>,
+    started: Instant,
+}
+
+impl Triage {
+    fn waiting(&self) -> bool {
+        !self.changed.is_empty() && self.started.elapsed() < DEFER_LIMIT
+    }
+}
+
+impl Context {
+    /// Triages `repository`'s move to `commit` (once per commit; blocking, Git is read): every
+    /// Application with a render of this repository at another commit, whose target revision
+    /// is now `commit`, is compared by the fingerprints of what its render read; those that
+    /// changed are woken now.
+    pub(crate) fn triage(self: &Arc<Self>, repository: &Source, commit: &str) {
+        let _computing = lock(&self.triages.computing);
+        let url = normalize_repo_url(repository.url());
+        if lock(&self.triages.latest)
+            .get(&url)
+            .is_some_and(|t| t.commit == commit)
+        {
+            return;
+        }
+        let candidates: Vec<_> = lock(&self.apps)
+            .iter()
+            .filter_map(|(app, memory)| {
+                let render = memory.render.as_ref()?;
+                let inputs = render.inputs.clone()?;
+                (render.commit != commit && normalize_repo_url(&render.source.repo_url) == url)
+                    .then(|| (app.clone(), render.source.target_revision.clone(), inputs))
+            })
+            .collect();
+        let mut revisions: HashMap<Option<String>, Option<String>> = HashMap::new();
+        let mut following = Vec::new();
+        for (app, revision, inputs) in candidates {
+            let resolved = revisions.entry(revision.clone()).or_insert_with(|| {
+                self.cache
+                    .resolve_cached(repository, revision.as_deref().unwrap_or("HEAD"))
+                    .ok()
+            });
+            if resolved.as_deref() == Some(commit) {
+                following.push((app, inputs));
+            }
+        }
+        let all: Vec<_> = following.iter().map(|(_, i)| &i.inputs).collect();
+        let now = self.cache.fingerprints(repository, commit, &all);
+        let changed: HashSet<_> = following
+            .iter()
+            .enumerate()
+            .filter(|(index, (_, last))| {
+                !now.as_ref().is_ok_and(|now| {
+                    now.get(*index)
+                        .is_some_and(|f| f.matches(&last.fingerprints))
+                })
+            })
+            .map(|(_, (app, _))| app.clone())
+            .collect();
+        tracing::info!(repository = %url, commit, changed = changed.len(), unchanged = following.len() - changed.len(), "new commit triaged");
+        for app in &changed {
+            self.wake(app);
+        }
+        let previous = lock(&self.triages.latest).insert(
+            url,
+            Triage {
+                commit: commit.to_owned(),
+                changed,
+                deferred: HashSet::new(),
+                started: Instant::now(),
+            },
+        );
+        // Nothing deferred by an older commit is left waiting.
+        for app in previous.into_iter().flat_map(|t| t.deferred) {
+            self.wake(&app);
+        }
+    }
+
+    /// Whether `app`, of repository `repo_url`, whose render stands at the new commit, must
+    /// wait for changed Applications of its repository; if so it is woken when they are done.
+    pub(crate) fn defer(&self, app: &ObjectRef<Application>, repo_url: &str) -> bool {
+        let mut latest = lock(&self.triages.latest);
+        match latest.get_mut(&normalize_repo_url(repo_url)) {
+            Some(triage) if triage.waiting() && !triage.changed.contains(app) => {
+                triage.deferred.insert(app.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records that `app` was reconciled (or is gone): once no changed Application of a triage
+    /// is left, the deferred ones are woken.
+    pub(crate) fn reconciled(&self, app: &ObjectRef<Application>) {
+        let mut woken = Vec::new();
+        for triage in lock(&self.triages.latest).values_mut() {
+            if triage.changed.remove(app) && triage.changed.is_empty() {
+                woken.extend(triage.deferred.drain());
+            }
+        }
+        for app in &woken {
+            self.wake(app);
+        }
+    }
+
+    fn wake(&self, app: &ObjectRef<Application>) {
+        let id = crate::app_id(app.namespace.as_deref().unwrap_or_default(), &app.name);
+        // The receiver is gone only when the controller stops.
+        let _ = self.triggers.send(id);
+    }
+}
