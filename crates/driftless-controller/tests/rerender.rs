@@ -244,10 +244,12 @@ async fn the_applications_a_push_changed_record_the_new_commit_before_the_others
                         .and_then(|s| s.sync.as_ref())
                         .and_then(|s| s.revision.clone());
                     let wanted = wanted.lock().map(|w| w.clone()).unwrap_or_default();
-                    if at.is_some() && at == wanted && seen.insert(app.name_any(), ()).is_none() {
-                        if let Ok(mut order) = noted.lock() {
-                            order.push(app.name_any());
-                        }
+                    if at.is_some()
+                        && at == wanted
+                        && seen.insert(app.name_any(), ()).is_none()
+                        && let Ok(mut order) = noted.lock()
+                    {
+                        order.push(app.name_any());
                     }
                 }
             });
