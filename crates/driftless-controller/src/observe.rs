@@ -160,8 +160,9 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
     };
     let pinned = pinned_revision(&seen);
     let source = source(ctx, &seen, pinned.as_deref(), spec.interval).await;
-    if source.as_ref().is_ok_and(|r| r.unchanged)
-        && ctx.defer(&seen.me, &seen.app.spec.source.repo_url)
+    if let Ok(render) = &source
+        && render.unchanged
+        && ctx.defer(&seen.me, &seen.app.spec.source.repo_url, &render.commit)
     {
         seen.deferred = true;
         seen.source = Some(source);

@@ -28,8 +28,9 @@ pub(crate) const DEFER_LIMIT: Duration = Duration::from_secs(30);
 /// The triage of each repository's latest commit.
 #[derive(Debug, Default)]
 pub(crate) struct Triages {
-    /// By normalized repository URL.
-    latest: Mutex<HashMap<String, Triage>>,
+    /// By normalized repository URL and commit: Applications of one repository may follow
+    /// several branches.
+    latest: Mutex<HashMap<(String, String), Triage>>,
     /// Held while a triage is computed, so each commit is triaged once.
     computing: Mutex<()>,
 }
@@ -37,7 +38,6 @@ pub(crate) struct Triages {
 /// One repository's move to a commit.
 #[derive(Debug)]
 struct Triage {
-    commit: String,
     /// Changed Applications not reconciled yet.
     changed: HashSet<ObjectRef<Application>>,
     /// Unchanged Applications that came up meanwhile and were sent away.
@@ -59,10 +59,8 @@ impl Context {
     pub(crate) fn triage(self: &Arc<Self>, repository: &Source, commit: &str) {
         let _computing = lock(&self.triages.computing);
         let url = normalize_repo_url(repository.url());
-        if lock(&self.triages.latest)
-            .get(&url)
-            .is_some_and(|t| t.commit == commit)
-        {
+        let key = (url.clone(), commit.to_owned());
+        if lock(&self.triages.latest).contains_key(&key) {
             return;
         }
         let candidates: Vec<_> = lock(&self.apps)
@@ -103,26 +101,36 @@ impl Context {
         for app in &changed {
             self.wake(app);
         }
-        let previous = lock(&self.triages.latest).insert(
-            url,
+        let mut latest = lock(&self.triages.latest);
+        // Older triages of the repository that hold nothing back any more are dropped, and
+        // nothing they deferred is left waiting.
+        let mut woken = Vec::new();
+        latest.retain(|(other, _), triage| {
+            let keep = *other != url || triage.waiting();
+            if !keep {
+                woken.extend(triage.deferred.drain());
+            }
+            keep
+        });
+        latest.insert(
+            key,
             Triage {
-                commit: commit.to_owned(),
                 changed,
                 deferred: HashSet::new(),
                 started: Instant::now(),
             },
         );
-        // Nothing deferred by an older commit is left waiting.
-        for app in previous.into_iter().flat_map(|t| t.deferred) {
-            self.wake(&app);
+        drop(latest);
+        for app in &woken {
+            self.wake(app);
         }
     }
 
-    /// Whether `app`, of repository `repo_url`, whose render stands at the new commit, must
-    /// wait for changed Applications of its repository; if so it is woken when they are done.
-    pub(crate) fn defer(&self, app: &ObjectRef<Application>, repo_url: &str) -> bool {
+    /// Whether `app`, of repository `repo_url`, whose render stands at the new `commit`, must
+    /// wait for the Applications that commit changed; if so it is woken when they are done.
+    pub(crate) fn defer(&self, app: &ObjectRef<Application>, repo_url: &str, commit: &str) -> bool {
         let mut latest = lock(&self.triages.latest);
-        match latest.get_mut(&normalize_repo_url(repo_url)) {
+        match latest.get_mut(&(normalize_repo_url(repo_url), commit.to_owned())) {
             Some(triage) if triage.waiting() && !triage.changed.contains(app) => {
                 triage.deferred.insert(app.clone());
                 true
