@@ -344,7 +344,7 @@ async fn source(
             inputs.as_deref(),
             |commit| {
                 if revision.is_none() {
-                    triaging.triage(&triaged, commit);
+                    triaging.triage(&triaged, commit, not_before);
                 }
             },
         )

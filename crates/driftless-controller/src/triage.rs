@@ -11,7 +11,7 @@
 //! the writes that matter.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use driftless_api::Application;
@@ -55,8 +55,8 @@ impl Context {
     /// Triages `repository`'s move to `commit` (once per commit; blocking, Git is read): every
     /// Application with a render of this repository at another commit, whose target revision
     /// is now `commit`, is compared by the fingerprints of what its render read; those that
-    /// changed are woken now.
-    pub(crate) fn triage(self: &Arc<Self>, repository: &Source, commit: &str) {
+    /// changed are woken now, to fetch (served by a fetch that started at `fetched` or later).
+    pub(crate) fn triage(&self, repository: &Source, commit: &str, fetched: Instant) {
         let _computing = lock(&self.triages.computing);
         let url = normalize_repo_url(repository.url());
         let key = (url.clone(), commit.to_owned());
@@ -98,9 +98,17 @@ impl Context {
             .map(|(_, (app, _))| app.clone())
             .collect();
         tracing::info!(repository = %url, commit, changed = changed.len(), unchanged = following.len() - changed.len(), "new commit triaged");
-        for app in &changed {
-            self.wake(app);
+        // The changed ones must read Git at their next reconciliation (their last render may
+        // not be due yet); the fetch that found `commit` serves them.
+        {
+            let mut apps = lock(&self.apps);
+            for app in &changed {
+                if let Some(memory) = apps.get_mut(app) {
+                    memory.refresh = Some(memory.refresh.map_or(fetched, |r| r.min(fetched)));
+                }
+            }
         }
+        let woken_now: Vec<_> = changed.iter().cloned().collect();
         let mut latest = lock(&self.triages.latest);
         // Older triages of the repository that hold nothing back any more are dropped, and
         // nothing they deferred is left waiting.
@@ -121,7 +129,8 @@ impl Context {
             },
         );
         drop(latest);
-        for app in &woken {
+        // Woken only once the triage is in place, so none is reconciled before it counts.
+        for app in woken_now.iter().chain(&woken) {
             self.wake(app);
         }
     }

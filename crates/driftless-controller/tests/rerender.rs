@@ -280,3 +280,41 @@ async fn the_applications_a_push_changed_record_the_new_commit_before_the_others
     })
     .await?
 }
+
+#[tokio::test]
+async fn a_poll_that_finds_a_new_commit_wakes_the_applications_it_changed() -> anyhow::Result<()> {
+    let _one = ONE_AT_A_TIME.lock().await;
+    controller()?;
+    with_namespace("rerender-poll", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let first = commit(
+            repo.path(),
+            &[
+                ("apps/polled/cm.yaml", config_map("polled", "one")),
+                ("apps/idle/cm.yaml", config_map("idle", "one")),
+            ],
+        )?;
+        let url = format!("file://{}", repo.path().display());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        let mut polled = application(&ns, "polled", &url, "apps/polled")?;
+        polled.spec.interval = Some("1s".to_owned());
+        apps.create(&PostParams::default(), &polled).await?;
+        // Polls every hour, and no webhook comes: only the other's poll can tell it.
+        apps.create(
+            &PostParams::default(),
+            &application(&ns, "idle", &url, "apps/idle")?,
+        )
+        .await?;
+        synced_at(&apps, &["polled", "idle"], &first).await?;
+
+        let second = commit(
+            repo.path(),
+            &[("apps/idle/cm.yaml", config_map("idle", "two"))],
+        )?;
+        let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        mode(&config_maps, "idle", "two").await?;
+        synced_at(&apps, &["polled", "idle"], &second).await?;
+        Ok(())
+    })
+    .await?
+}
