@@ -99,12 +99,27 @@ impl Context {
             .collect();
         tracing::info!(repository = %url, commit, changed = changed.len(), unchanged = following.len() - changed.len(), "new commit triaged");
         // The changed ones must read Git at their next reconciliation (their last render may
-        // not be due yet); the fetch that found `commit` serves them.
+        // not be due yet); the fetch that found `commit` serves them. The others' last render
+        // now stands for `commit`: they need no Git at all, and wait.
+        let mut deferred = HashSet::new();
         {
             let mut apps = lock(&self.apps);
-            for app in &changed {
-                if let Some(memory) = apps.get_mut(app) {
+            let now = Instant::now();
+            for (app, _) in &following {
+                let Some(memory) = apps.get_mut(app) else {
+                    continue;
+                };
+                if changed.contains(app) {
                     memory.refresh = Some(memory.refresh.map_or(fetched, |r| r.min(fetched)));
+                } else if let Some(render) = memory.render.as_mut() {
+                    render.commit = commit.to_owned();
+                    render.fetched_at = now;
+                    // A refresh asked before this fetch started is answered by it.
+                    memory.refresh = memory.refresh.filter(|asked| *asked > fetched);
+                    self.metrics.render_skipped();
+                    if !changed.is_empty() {
+                        deferred.insert(app.clone());
+                    }
                 }
             }
         }
@@ -124,7 +139,7 @@ impl Context {
             key,
             Triage {
                 changed,
-                deferred: HashSet::new(),
+                deferred,
                 started: Instant::now(),
             },
         );
@@ -146,6 +161,14 @@ impl Context {
             }
             _ => false,
         }
+    }
+
+    /// Whether `app` was found unchanged by a triage whose changed Applications are not all
+    /// reconciled yet: it waits for them, reading and writing nothing.
+    pub(crate) fn waiting(&self, app: &ObjectRef<Application>) -> bool {
+        lock(&self.triages.latest)
+            .values()
+            .any(|t| t.waiting() && t.deferred.contains(app))
     }
 
     /// Records that `app` was reconciled (or is gone): once no changed Application of a triage
