@@ -82,9 +82,11 @@ pub struct Context {
     settings_writer: Mutex<Option<reflector::store::Writer<ConfigMap>>>,
     alert_writer: Mutex<Option<reflector::store::Writer<Alert>>>,
     provider_writer: Mutex<Option<reflector::store::Writer<Provider>>>,
-    triggers: UnboundedSender<String>,
+    pub(crate) triggers: UnboundedSender<String>,
     receiver: Mutex<Option<UnboundedReceiver<String>>>,
-    apps: Mutex<HashMap<ObjectRef<Application>, AppMemory>>,
+    pub(crate) apps: Mutex<HashMap<ObjectRef<Application>, AppMemory>>,
+    /// Which Applications a new commit of each repository changed, to reconcile them first.
+    pub(crate) triages: crate::triage::Triages,
 }
 
 /// What `run` takes from the context once.
@@ -189,6 +191,9 @@ pub(crate) struct CachedRender {
     pub jitter: Duration,
     /// Set when the fetch failed and the last fetched commit was used.
     pub fetch_error: Option<String>,
+    /// What the render read, to tell whether a new commit must be rendered again (absent: it
+    /// must).
+    pub inputs: Option<Arc<crate::source::LastInputs>>,
 }
 
 /// Manifests kept as JSON text: a parsed [`serde_json::Value`] costs ten times the memory, and
@@ -283,6 +288,7 @@ impl Context {
             triggers,
             receiver: Mutex::new(Some(receiver)),
             apps: Mutex::new(HashMap::new()),
+            triages: crate::triage::Triages::default(),
         })
     }
 
@@ -424,6 +430,7 @@ impl Context {
     /// series.
     pub(crate) fn forget(&self, app: &ObjectRef<Application>) {
         lock(&self.apps).remove(app);
+        self.reconciled(app);
         self.metrics
             .remove_app(app.namespace.as_deref().unwrap_or_default(), &app.name);
     }
@@ -441,7 +448,7 @@ fn seen_version(app: &Application) -> u64 {
         .unwrap_or(0)
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded maps stay consistent even if a holder panicked.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -84,10 +84,12 @@ pub fn observation() -> Observation {
             manifests: vec![manifest()],
             fetch_error: None,
             fetched: true,
+            unchanged: false,
         })),
         compare: Some(Ok(comparison(false))),
         forbidden: Vec::new(),
         unowned: None,
+        deferred: false,
         app: Arc::new(app),
     }
 }

@@ -5,7 +5,8 @@
 //! Running before it starts and finished however it ends), and report (the status, computed by
 //! one pure function and written only when it changed). Sources are polled every
 //! `spec.interval` (default 3 minutes, with jitter) or at once on a webhook
-//! ([`Context::refresh_repository`]); between polls the last render is reused. Managed objects
+//! ([`Context::refresh_repository`]); between polls the last render is reused, and so it is at a
+//! new commit where nothing it read changed (`triage`: the changed Applications go first). Managed objects
 //! are watched (one watch per kind, shared by every application), so a change made by hand
 //! reaches its application as an event and self-heal reverts it in milliseconds.
 //!
@@ -36,6 +37,7 @@ mod run;
 mod source;
 mod spec;
 mod status;
+mod triage;
 mod windows;
 
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};

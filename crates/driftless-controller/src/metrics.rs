@@ -156,6 +156,8 @@ struct AppLabels {
 /// | `driftless_sync_duration_seconds` | histogram | |
 /// | `driftless_git_fetch_duration_seconds` | histogram | `result` = `success`, `error` (a fetch that fell back to the last fetched commit is an `error`) |
 /// | `driftless_self_heal_total` | counter | |
+/// | `driftless_render_total` | counter, one per render of an Application's source | |
+/// | `driftless_render_skipped_total` | counter, one per fetch after which nothing an Application's last render read had changed | |
 /// | `driftless_app_info` | gauge, always 1 | `namespace`, `name`, `sync_status`, `health_status` |
 /// | `driftless_notification_deliveries_total` | counter, one per attempt | `namespace`, `provider`, `provider_type`, `result` |
 /// | `driftless_notification_dropped_total` | counter | `reason` = `QueueFull`, `ProviderQueueFull`, `RateLimited`, `Duplicate`, `InvalidProvider`, `Abandoned` |
@@ -167,6 +169,8 @@ pub struct Metrics {
     sync_duration: Histogram,
     git_fetch_duration: Family<ResultLabels, Histogram, fn() -> Histogram>,
     self_heals: Counter,
+    renders: Counter,
+    renders_skipped: Counter,
     app_info: Family<AppLabels, Gauge>,
     deliveries: Family<DeliveryLabels, Counter>,
     dropped: Family<DroppedLabels, Counter>,
@@ -192,6 +196,8 @@ impl Metrics {
             sync_duration: Histogram::new(SYNC_BUCKETS),
             git_fetch_duration: Family::new_with_constructor(git_fetch_histogram),
             self_heals: Counter::default(),
+            renders: Counter::default(),
+            renders_skipped: Counter::default(),
             app_info: Family::default(),
             deliveries: Family::default(),
             dropped: Family::default(),
@@ -244,6 +250,16 @@ impl Metrics {
             metrics.self_heals.clone(),
         );
         registry.register(
+            "driftless_render",
+            "Renders of an Application's source",
+            metrics.renders.clone(),
+        );
+        registry.register(
+            "driftless_render_skipped",
+            "Fetches after which nothing an Application's last render read had changed, so it was not rendered again",
+            metrics.renders_skipped.clone(),
+        );
+        registry.register(
             "driftless_app_info",
             "One series per Application with its current sync and health status; always 1",
             metrics.app_info.clone(),
@@ -282,6 +298,16 @@ impl Metrics {
     /// Records a notification that was not delivered.
     pub fn notification_dropped(&self, reason: Dropped) {
         self.dropped.get_or_create(&DroppedLabels { reason }).inc();
+    }
+
+    /// Records one render of an Application's source.
+    pub fn rendered(&self) {
+        self.renders.inc();
+    }
+
+    /// Records a new commit at which an Application's last render stood.
+    pub fn render_skipped(&self) {
+        self.renders_skipped.inc();
     }
 
     /// Records one reconciliation.

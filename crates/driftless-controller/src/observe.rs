@@ -19,7 +19,7 @@ use kube::{Resource, ResourceExt};
 use crate::Error;
 use crate::context::{CachedRender, Context, Packed};
 use crate::repository::source_for;
-use crate::source::fetch_and_render;
+use crate::source::{Fresh, fetch_and_render_since};
 use crate::spec::{SpecError, ValidSpec, validate, with_project};
 use crate::status::{Summary, summarize};
 
@@ -56,6 +56,10 @@ pub(crate) struct Observation {
     /// The objects of the destination namespace that no Application owns, when the project
     /// warns about orphans and Git was fetched now (absent: not looked at this time).
     pub unowned: Option<Result<Vec<Unowned>, String>>,
+    /// Set when Git moved on without changing anything this Application renders, while
+    /// Applications it did change are still to be reconciled: this one waits for them
+    /// ([`crate::triage`]), nothing compared, nothing written.
+    pub deferred: bool,
 }
 
 /// How an Application being deleted goes.
@@ -78,6 +82,9 @@ pub(crate) struct Render {
     pub fetch_error: Option<String>,
     /// Whether Git was fetched now (not a render kept from an earlier poll).
     pub fetched: bool,
+    /// Whether Git was fetched now and nothing the last render read had changed, so the last
+    /// render stands for the new commit.
+    pub unchanged: bool,
 }
 
 /// Why the source could not be read.
@@ -106,7 +113,7 @@ pub(crate) struct Comparison {
 }
 
 /// Gathers what a decision about `app` needs.
-pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation {
+pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observation {
     let me = ObjectRef::from_obj(app.as_ref());
     let deletion = app.meta().deletion_timestamp.as_ref().map(|_| {
         if app.finalizers().iter().any(|f| f == FINALIZER) {
@@ -144,6 +151,7 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
         compare: None,
         forbidden: Vec::new(),
         unowned: None,
+        deferred: false,
         previous,
         app,
     };
@@ -152,6 +160,14 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Context) -> Observation
     };
     let pinned = pinned_revision(&seen);
     let source = source(ctx, &seen, pinned.as_deref(), spec.interval).await;
+    if let Ok(render) = &source
+        && render.unchanged
+        && ctx.defer(&seen.me, &seen.app.spec.source.repo_url, &render.commit)
+    {
+        seen.deferred = true;
+        seen.source = Some(source);
+        return seen;
+    }
     let compared = match &source {
         Ok(render) => Some(compare(ctx, spec, render.manifests.clone()).await),
         Err(_) => None,
@@ -259,7 +275,7 @@ pub(crate) async fn compare(
 /// The last render when the source is not due, else a fresh fetch and render. A pinned
 /// revision is served from the last render only when that is the same commit.
 async fn source(
-    ctx: &Context,
+    ctx: &Arc<Context>,
     seen: &Observation,
     pinned: Option<&str>,
     every: Duration,
@@ -282,6 +298,7 @@ async fn source(
                     manifests,
                     fetch_error: kept.fetch_error,
                     fetched: false,
+                    unchanged: false,
                 });
             }
             Err(error) => {
@@ -305,18 +322,41 @@ async fn source(
         None => message,
     };
     let revision = pinned.map(str::to_owned);
+    // The last render of this source stands for a new commit where nothing it read changed; a
+    // pinned revision is rendered as asked.
+    let last = ctx.memory(&seen.me, |m| {
+        m.render
+            .as_ref()
+            .filter(|r| pinned.is_none() && r.source == app.spec.source)
+            .and_then(|r| Some((r.inputs.clone()?, r.manifests.clone())))
+    });
     let started = Instant::now();
-    let rendered = tokio::task::spawn_blocking(move || {
-        fetch_and_render(&cache, &repository, &spec, revision.as_deref(), not_before)
+    let triaging = ctx.clone();
+    let inputs = last.as_ref().map(|(inputs, _)| inputs.clone());
+    let triaged = repository.clone();
+    let fresh = tokio::task::spawn_blocking(move || {
+        fetch_and_render_since(
+            &cache,
+            &repository,
+            &spec,
+            revision.as_deref(),
+            not_before,
+            inputs.as_deref(),
+            |commit| {
+                if revision.is_none() {
+                    triaging.triage(&triaged, commit, not_before);
+                }
+            },
+        )
     })
     .await
     .map_err(|e| Error::Source(e.to_string()))
-    .and_then(|rendered| rendered);
+    .and_then(|fresh| fresh);
     ctx.metrics.git_fetched(
-        crate::source::Rendered::fetch_result(&rendered),
+        crate::source::Fresh::fetch_result(&fresh),
         started.elapsed(),
     );
-    let rendered = rendered.map_err(|error| match error {
+    let fresh = fresh.map_err(|error| match error {
         Error::Source(_) => SourceFailure {
             reason: driftless_api::reasons::FETCH_FAILED,
             message: noted(error.to_string()),
@@ -326,13 +366,45 @@ async fn source(
             message: error.to_string(),
         },
     })?;
-    let render = Render {
-        commit: rendered.commit,
-        manifests: rendered.manifests,
-        fetch_error: rendered.fetch_error.map(noted),
-        fetched: true,
+    let (render, packed, inputs) = match fresh {
+        Fresh::Unchanged {
+            commit,
+            fetch_error,
+        } => {
+            let Some((inputs, packed)) = last else {
+                return Err(SourceFailure {
+                    reason: driftless_api::reasons::RENDER_FAILED,
+                    message: format!("{commit}: no render to keep"),
+                });
+            };
+            let manifests = packed.unpack().map_err(|message| SourceFailure {
+                reason: driftless_api::reasons::RENDER_FAILED,
+                message,
+            })?;
+            ctx.metrics.render_skipped();
+            let render = Render {
+                commit,
+                manifests,
+                fetch_error: fetch_error.map(noted),
+                fetched: true,
+                unchanged: true,
+            };
+            (render, Ok(packed), Some(inputs))
+        }
+        Fresh::Rendered { rendered, inputs } => {
+            ctx.metrics.rendered();
+            let render = Render {
+                commit: rendered.commit,
+                manifests: rendered.manifests,
+                fetch_error: rendered.fetch_error.map(noted),
+                fetched: true,
+                unchanged: false,
+            };
+            let packed = Packed::pack(&render.manifests);
+            (render, packed, inputs.map(Arc::new))
+        }
     };
-    match Packed::pack(&render.manifests) {
+    match packed {
         Ok(manifests) if pinned.is_none() => {
             let cached = CachedRender {
                 source: app.spec.source.clone(),
@@ -341,6 +413,7 @@ async fn source(
                 fetched_at: Instant::now(),
                 jitter: jitter(every),
                 fetch_error: render.fetch_error.clone(),
+                inputs,
             };
             ctx.memory(&seen.me, |m| m.render = Some(cached));
         }

@@ -24,7 +24,15 @@ use crate::status::{clear_request, write};
 
 /// Reconciles one Application and writes its status.
 pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Requeue, Error> {
+    if ctx.waiting(&ObjectRef::from_obj(app.as_ref())) && app.metadata.deletion_timestamp.is_none()
+    {
+        return Ok(Requeue::requeue(crate::triage::DEFER_LIMIT));
+    }
     let seen = observe(app, &ctx).await;
+    if seen.deferred {
+        // Woken when the changed Applications are done; the backstop if that never comes.
+        return Ok(Requeue::requeue(crate::triage::DEFER_LIMIT));
+    }
     let decision = decide(&seen);
     let acted = act(&ctx, &seen, &decision).await?;
     report(&ctx, &seen, &decision, &acted).await

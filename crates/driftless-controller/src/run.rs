@@ -207,7 +207,9 @@ async fn wait_for(
 /// A reconciliation, counted and timed.
 async fn measured(app: Arc<Application>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = std::time::Instant::now();
+    let me = ObjectRef::from_obj(app.as_ref());
     let result = reconcile(app, ctx.clone()).await;
+    ctx.reconciled(&me);
     ctx.metrics
         .reconciled(crate::OpResult::of(&result), started.elapsed());
     result

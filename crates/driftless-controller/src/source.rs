@@ -3,9 +3,11 @@
 use std::time::Instant;
 
 use driftless_api::Source as SourceSpec;
-use driftless_render::{Kustomize, MemoryTree, Plain, PlainOptions, Renderers, normalize};
+use driftless_render::{
+    Inputs, Kustomize, MemoryTree, Plain, PlainOptions, Recorded, Renderers, normalize,
+};
 use driftless_resource::Manifest;
-use driftless_source::{Cache, Limits, Source};
+use driftless_source::{Cache, Fingerprints, Limits, Source};
 
 use crate::Error;
 
@@ -60,25 +62,117 @@ pub fn fetch_and_render(
     revision: Option<&str>,
     not_before: Instant,
 ) -> Result<Rendered, Error> {
+    match fetch_and_render_since(cache, source, spec, revision, not_before, None, |_| {})? {
+        Fresh::Rendered { rendered, .. } => Ok(rendered),
+        // Without a last render there is nothing to keep.
+        Fresh::Unchanged { commit, .. } => Err(Error::Render(format!(
+            "{commit}: nothing to reuse without a last render"
+        ))),
+    }
+}
+
+/// What the last render of an Application read, and what that was at its commit.
+#[derive(Debug, Clone)]
+pub(crate) struct LastInputs {
+    /// The commit it was rendered at.
+    pub commit: String,
+    /// Every path it read.
+    pub inputs: Inputs,
+    /// What those were at `commit`.
+    pub fingerprints: Fingerprints,
+}
+
+/// A fetch with or without a new render.
+#[derive(Debug)]
+pub(crate) enum Fresh {
+    /// Rendered at the resolved commit, with what the render read (absent when the
+    /// fingerprints could not be taken: the next commit renders again).
+    Rendered {
+        rendered: Rendered,
+        inputs: Option<LastInputs>,
+    },
+    /// Nothing the last render read differs at the resolved commit: its manifests stand.
+    Unchanged {
+        commit: String,
+        fetch_error: Option<String>,
+    },
+}
+
+impl Fresh {
+    /// How the fetch ended, as [`Rendered::fetch_result`] tells it.
+    pub(crate) fn fetch_result(fresh: &Result<Self, Error>) -> crate::OpResult {
+        match fresh {
+            Ok(Fresh::Rendered { rendered, .. }) if rendered.fetch_error.is_none() => {
+                crate::OpResult::Success
+            }
+            Ok(Fresh::Unchanged { fetch_error, .. }) if fetch_error.is_none() => {
+                crate::OpResult::Success
+            }
+            _ => crate::OpResult::Error,
+        }
+    }
+}
+
+/// As [`fetch_and_render`], but a commit at which nothing `last` read has changed is not read
+/// or rendered ([`Fresh::Unchanged`]). `resolved` is told the commit before anything is read.
+pub(crate) fn fetch_and_render_since(
+    cache: &Cache,
+    source: &Source,
+    spec: &SourceSpec,
+    revision: Option<&str>,
+    not_before: Instant,
+    last: Option<&LastInputs>,
+    resolved: impl FnOnce(&str),
+) -> Result<Fresh, Error> {
     let revision = revision
         .or(spec.target_revision.as_deref())
         .unwrap_or("HEAD");
-    let resolved = cache
+    let found = cache
         .resolve_since(source, revision, not_before)
         .map_err(|e| Error::Source(e.to_string()))?;
+    resolved(&found.commit);
+    let fetch_error = found.fetch_error.map(|e| e.to_string());
+    if let Some(last) = last {
+        let same = last.commit == found.commit
+            || cache
+                .fingerprints(source, &found.commit, &[&last.inputs])
+                .is_ok_and(|now| now.first().is_some_and(|f| f.matches(&last.fingerprints)));
+        if same {
+            return Ok(Fresh::Unchanged {
+                commit: found.commit,
+                fetch_error,
+            });
+        }
+    }
     let dir =
         normalize(spec.path.as_deref().unwrap_or("")).map_err(|e| Error::Render(e.to_string()))?;
     let tree = cache
-        .read_render_files(source, &resolved.commit, &dir, &Limits::default())
+        .read_render_files(source, &found.commit, &dir, &Limits::default())
         .map(MemoryTree::from)
         .map_err(|e| Error::Source(e.to_string()))?;
+    let recorded = Recorded::new(&tree);
     let manifests = renderers(spec)?
-        .render(&tree, &dir)
+        .render(&recorded, &dir)
         .map_err(|e| Error::Render(e.to_string()))?;
-    Ok(Rendered {
-        commit: resolved.commit,
-        manifests,
-        fetch_error: resolved.fetch_error.map(|e| e.to_string()),
+    let inputs = recorded.inputs();
+    let inputs = match cache.fingerprints(source, &found.commit, &[&inputs]) {
+        Ok(mut fingerprints) => fingerprints.pop().map(|fingerprints| LastInputs {
+            commit: found.commit.clone(),
+            inputs,
+            fingerprints,
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "the inputs of a render could not be fingerprinted; the next commit renders again");
+            None
+        }
+    };
+    Ok(Fresh::Rendered {
+        rendered: Rendered {
+            commit: found.commit,
+            manifests,
+            fetch_error,
+        },
+        inputs,
     })
 }
 

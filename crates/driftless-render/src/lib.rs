@@ -7,6 +7,7 @@
 //!
 //! This crate does no network, Git or cluster I/O; [`LocalDir`] reads the local disk with `std`.
 
+mod inputs;
 mod kustomize;
 mod local;
 mod memory;
@@ -16,6 +17,7 @@ mod renderer;
 mod trace;
 mod tree;
 
+pub use inputs::{Input, Inputs, Read, Recorded};
 pub use kustomize::{KUSTOMIZATION_FILES, Kustomize, TreeFs};
 pub use local::LocalDir;
 pub use memory::MemoryTree;

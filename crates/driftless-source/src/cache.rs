@@ -354,6 +354,42 @@ impl Cache {
         })
     }
 
+    /// The fingerprints of renders' `inputs` at `commit` (see [`Fingerprints`]), one for each,
+    /// from object ids alone: no file is read, and the mirror is opened once for all of them.
+    ///
+    /// # Errors
+    /// [`CacheError::Revision`] when `commit` is not a commit of the mirror;
+    /// [`CacheError::Files`] when the object database fails.
+    pub fn fingerprints(
+        &self,
+        source: &Source,
+        commit: &str,
+        inputs: &[&driftless_render::Inputs],
+    ) -> Result<Vec<crate::Fingerprints>, CacheError> {
+        let repo = mirror::open(&self.mirror_path(&source.mirror_key()), source)?;
+        let not_found = || CacheError::Revision {
+            url: source.url().to_owned(),
+            source: RevisionError::NotFound(commit.to_owned()),
+        };
+        let id = ObjectId::from_hex(commit.as_bytes()).map_err(|_| not_found())?;
+        let files = |source_err| CacheError::Files {
+            url: source.url().to_owned(),
+            source: source_err,
+        };
+        let root = repo
+            .find_commit(id)
+            .map_err(|_| not_found())?
+            .tree_id()
+            .map_err(|e| {
+                files(FilesError::Git {
+                    path: String::new(),
+                    message: e.to_string(),
+                })
+            })?
+            .detach();
+        crate::fingerprint::fingerprints(&repo, root, inputs).map_err(files)
+    }
+
     /// The root directory of the cache.
     pub fn root(&self) -> &Path {
         &self.root
