@@ -127,6 +127,17 @@ pub fn reference_yaml() -> Result<PathBuf, Error> {
     })
 }
 
+/// The reference `sops` (pinned as `SOPS_VERSION`) that `testenv/build` installs:
+/// `$DRIFTLESS_SOPS_BIN` when set, otherwise `sops-<version>/bin/sops` in the cache directory.
+///
+/// Fails with an error naming `testenv/build` when it is not there.
+pub fn reference_sops() -> Result<PathBuf, Error> {
+    cached_tool("DRIFTLESS_SOPS_BIN", || {
+        let version = version("SOPS_VERSION").ok_or(Error::NoCacheDir)?;
+        Ok(format!("sops-{version}/bin/sops"))
+    })
+}
+
 /// A tool `testenv/build` builds: `$variable` when set, else `relative` (a path under the cache
 /// root); an error naming the path when the file is not there.
 fn cached_tool(
@@ -160,6 +171,7 @@ mod tests {
             "ETCD_VERSION",
             "KWOK_VERSION",
             "KUSTOMIZE_VERSION",
+            "SOPS_VERSION",
         ] {
             let value = version(key).unwrap_or_default();
             assert!(value.starts_with('v'), "{key} = {value:?}");

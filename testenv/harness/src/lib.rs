@@ -27,7 +27,9 @@ mod namespace;
 pub mod process;
 pub mod proxy;
 
-pub use binaries::{Binaries, kubernetes_version, reference_kustomize, reference_yaml};
+pub use binaries::{
+    Binaries, kubernetes_version, reference_kustomize, reference_sops, reference_yaml,
+};
 pub use control_plane::{Component, ControlPlane, FAKE_NODE, Options};
 pub use crd::{install_crd, install_project_crds};
 pub use error::Error;

@@ -1,0 +1,134 @@
+//! The document tree sops encrypts, walked in document order to decrypt values and compute
+//! the MAC.
+
+use sha2::{Digest, Sha512};
+
+use crate::ErrorKind;
+use crate::metadata::Metadata;
+use crate::value::{self, Plain};
+
+/// What sops hashes first when `mac_only_encrypted` is set, so such a MAC never equals a
+/// full one (its `MACOnlyEncryptedInitialization`).
+const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+];
+
+/// A node of a SOPS document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// A scalar value.
+    Scalar(Plain),
+    /// `null`: never encrypted, not part of the MAC.
+    Null,
+    /// A mapping in document order; comment entries sit between keys.
+    Map(Vec<Entry>),
+    /// A sequence.
+    List(Vec<Node>),
+}
+
+/// One entry of a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// `key: value`.
+    Pair(String, Node),
+    /// A comment line (dotenv); encrypted by sops like a value.
+    Comment(String),
+}
+
+/// Decrypts every value the metadata's rule says is encrypted, verifying the MAC.
+pub fn decrypt(root: &mut Node, meta: &Metadata, key: &[u8; 32]) -> Result<(), ErrorKind> {
+    let mut hash = Sha512::new();
+    if meta.mac_only_encrypted {
+        hash.update(MAC_ONLY_ENCRYPTED_INIT);
+    }
+    let mut path = Vec::new();
+    walk(root, &mut path, meta, key, &mut hash)?;
+    let computed = hex_upper(&hash.finalize());
+    let stored = match value::decrypt(&meta.mac, key, &meta.last_modified) {
+        Ok(Plain::Str(s)) => s,
+        _ => return Err(ErrorKind::MacMismatch),
+    };
+    if stored == computed {
+        Ok(())
+    } else {
+        Err(ErrorKind::MacMismatch)
+    }
+}
+
+fn walk(
+    node: &mut Node,
+    path: &mut Vec<String>,
+    meta: &Metadata,
+    key: &[u8; 32],
+    hash: &mut Sha512,
+) -> Result<(), ErrorKind> {
+    match node {
+        Node::Null => Ok(()),
+        Node::Map(entries) => {
+            for entry in entries {
+                match entry {
+                    Entry::Comment(text) => {
+                        // sops decrypts comments that are encrypted and keeps the others.
+                        if meta.rule.encrypts(path)
+                            && let Ok(Plain::Comment(plain) | Plain::Str(plain)) =
+                                value::decrypt(text, key, &aad(path))
+                        {
+                            *text = plain;
+                        }
+                    }
+                    Entry::Pair(k, v) => {
+                        path.push(k.clone());
+                        let r = walk(v, path, meta, key, hash);
+                        path.pop();
+                        r?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Node::List(items) => {
+            for item in items {
+                walk(item, path, meta, key, hash)?;
+            }
+            Ok(())
+        }
+        Node::Scalar(plain) => {
+            let encrypted = meta.rule.encrypts(path);
+            if encrypted {
+                let Plain::Str(text) = &*plain else {
+                    return Err(ErrorKind::Value {
+                        path: path.join(":"),
+                        reason: "expected an encrypted value, found a plain non-string",
+                    });
+                };
+                *plain =
+                    value::decrypt(text, key, &aad(path)).map_err(|reason| ErrorKind::Value {
+                        path: path.join(":"),
+                        reason,
+                    })?;
+            }
+            if (!meta.mac_only_encrypted || encrypted) && !matches!(plain, Plain::Comment(_)) {
+                hash.update(value::mac_bytes(plain));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The authenticated data of a value: its key path joined with `:`, plus a trailing `:`.
+fn aad(path: &[String]) -> String {
+    let mut s = path.join(":");
+    s.push(':');
+    s
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02X}");
+            s
+        })
+}
