@@ -328,7 +328,8 @@ pub(crate) fn select(res: &[Resource], sel: &Selector) -> Result<Vec<usize>, Err
     select_with(res, sel, true)
 }
 
-/// Like [`select`]; without `regex`, names and kinds compare exactly (replacements in v5.5).
+/// Like [`select`]; without `regex`, names and kinds compare exactly and any previous name
+/// matches (replacements in v5.5).
 pub(crate) fn select_with(
     res: &[Resource],
     sel: &Selector,
@@ -376,11 +377,17 @@ fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
     {
         return Ok(false);
     }
+    // Patch targets (kustomize's `ResMap.Select`, with regular expressions) match the original
+    // name or the current one, not names in between; replacements match any previous name.
+    let earlier_name = |n: &str| -> Result<bool, Error> {
+        if regex {
+            anchored(n, &r.orig_id().name)
+        } else {
+            Ok(r.history.iter().any(|(h, _, _)| h == n))
+        }
+    };
     if let Some(n) = &sel.name
-        && !(anchored(n, r.name())?
-            || r.history
-                .iter()
-                .any(|(h, _, _)| anchored(n, h).unwrap_or(false)))
+        && !(anchored(n, r.name())? || earlier_name(n)?)
     {
         return Ok(false);
     }
