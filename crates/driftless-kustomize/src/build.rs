@@ -102,7 +102,7 @@ pub fn build_traced(
             let declared_name = r
                 .history
                 .first()
-                .map_or_else(|| r.name().to_owned(), |(name, _)| name.clone());
+                .map_or_else(|| r.name().to_owned(), |(name, _, _)| name.clone());
             Traced {
                 declared_kind: r.orig_kind.clone(),
                 declared_name,

@@ -152,8 +152,8 @@ pub fn fix(res: &mut [Resource], extra: &[NameRefEntry]) -> Result<(), Error> {
         .iter()
         .map(|r| Candidate {
             kind: r.kind().to_string(),
-            names: r.history.iter().map(|(n, _)| n.clone()).collect(),
-            namespaces: r.history.iter().map(|(_, ns)| ns.clone()).collect(),
+            names: r.history.iter().map(|(n, _, _)| n.clone()).collect(),
+            namespaces: r.history.iter().map(|(_, ns, _)| ns.clone()).collect(),
             name: r.name().to_string(),
             namespace: r.namespace().to_string(),
             affixes: r.affixes.clone(),

@@ -115,15 +115,21 @@ pub(crate) fn apply_smp_by_id(
     schema: Option<&Value>,
 ) -> Result<(), Error> {
     let (av, kind, name, ns) = patch_id(doc);
-    let (group, _) = split_api_version(&av);
+    let (group, version) = split_api_version(&av);
+    // kustomize's `GetById`: the patch's id equals the current id or one of the previous ids
+    // (name and namespace of the same id together), in the same group and version.
     let matches: Vec<usize> = res
         .iter()
         .enumerate()
         .filter(|(_, r)| {
-            ((r.kind() == kind && r.had_name(&name))
-                || (r.orig_kind == kind && r.orig_id().name == name))
-                && r.group() == group
-                && (ns_eq(r.namespace(), &ns) || r.history.iter().any(|(_, n)| ns_eq(n, &ns)))
+            let namespaced = crate::fieldspecs::resource_is_namespaced(r);
+            let same_id = |n: &str, s: &str, k: &str| {
+                n == name && k == kind && (!namespaced || ns_eq(s, &ns))
+            };
+            r.group() == group
+                && r.version() == version
+                && (same_id(r.name(), r.namespace(), r.kind())
+                    || r.history.iter().any(|(n, s, k)| same_id(n, s, k)))
         })
         .map(|(i, _)| i)
         .collect();
@@ -177,10 +183,8 @@ fn apply_smp(
         r.obj = m;
     }
     if r.name() != old_name || r.namespace() != old_ns {
-        let (n, ns) = (r.name().to_string(), r.namespace().to_string());
-        r.history.push((old_name, old_ns));
+        r.history.push((old_name, old_ns, kind));
         r.history.dedup();
-        let _ = (n, ns);
     }
 }
 
@@ -324,7 +328,8 @@ pub(crate) fn select(res: &[Resource], sel: &Selector) -> Result<Vec<usize>, Err
     select_with(res, sel, true)
 }
 
-/// Like [`select`]; without `regex`, names and kinds compare exactly (replacements in v5.5).
+/// Like [`select`]; without `regex`, names and kinds compare exactly and any previous name
+/// matches (replacements in v5.5).
 pub(crate) fn select_with(
     res: &[Resource],
     sel: &Selector,
@@ -372,11 +377,17 @@ fn selects(r: &Resource, sel: &Selector, regex: bool) -> Result<bool, Error> {
     {
         return Ok(false);
     }
+    // Patch targets (kustomize's `ResMap.Select`, with regular expressions) match the original
+    // name or the current one, not names in between; replacements match any previous name.
+    let earlier_name = |n: &str| -> Result<bool, Error> {
+        if regex {
+            anchored(n, &r.orig_id().name)
+        } else {
+            Ok(r.history.iter().any(|(h, _, _)| h == n))
+        }
+    };
     if let Some(n) = &sel.name
-        && !(anchored(n, r.name())?
-            || r.history
-                .iter()
-                .any(|(h, _)| anchored(n, h).unwrap_or(false)))
+        && !(anchored(n, r.name())? || earlier_name(n)?)
     {
         return Ok(false);
     }

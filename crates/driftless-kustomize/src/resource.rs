@@ -56,8 +56,9 @@ pub enum Behavior {
 pub struct Resource {
     /// The object (a JSON object).
     pub obj: Map<String, Value>,
-    /// Names and namespaces this resource had before, oldest first (its original id first).
-    pub history: Vec<(String, String)>,
+    /// Names, namespaces and kinds this resource had before, oldest first (its original id
+    /// first; kustomize's previous ids).
+    pub history: Vec<(String, String, String)>,
     /// The kind the resource was loaded with (patches may change it).
     pub orig_kind: String,
     /// Whether a content hash is appended to the name at the end of the build.
@@ -219,7 +220,7 @@ impl Resource {
     /// The id the resource was loaded with (original name and namespace).
     pub fn orig_id(&self) -> ResId {
         let mut id = self.id();
-        if let Some((n, ns)) = self.history.first() {
+        if let Some((n, ns, _)) = self.history.first() {
             id.name = n.clone();
             id.namespace = ns.clone();
         }
@@ -249,7 +250,11 @@ impl Resource {
     /// Records the current name and namespace as a previous id (kustomize's `StorePreviousId`;
     /// only objects with previous ids are candidates of name references).
     pub fn remember(&mut self) {
-        let cur = (self.name().to_string(), self.namespace().to_string());
+        let cur = (
+            self.name().to_string(),
+            self.namespace().to_string(),
+            self.kind().to_string(),
+        );
         if self.history.last() != Some(&cur) {
             self.history.push(cur);
         }
@@ -257,7 +262,7 @@ impl Resource {
 
     /// Whether this resource once had (or has) the given name.
     pub fn had_name(&self, name: &str) -> bool {
-        self.name() == name || self.history.iter().any(|(n, _)| n == name)
+        self.name() == name || self.history.iter().any(|(n, _, _)| n == name)
     }
 
     /// `metadata.labels` as strings.
