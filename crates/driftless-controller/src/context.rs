@@ -1,6 +1,8 @@
 //! What every reconciliation shares: the client, the watched cluster, the Git mirror cache, the
 //! last render of each application, and the triggers that wake an application up.
 
+pub(crate) mod triage;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -86,7 +88,7 @@ pub struct Context {
     receiver: Mutex<Option<UnboundedReceiver<String>>>,
     pub(crate) apps: Mutex<HashMap<ObjectRef<Application>, AppMemory>>,
     /// Which Applications a new commit of each repository changed, to reconcile them first.
-    pub(crate) triages: crate::triage::Triages,
+    pub(crate) triages: triage::Triages,
 }
 
 /// What `run` takes from the context once.
@@ -288,7 +290,7 @@ impl Context {
             triggers,
             receiver: Mutex::new(Some(receiver)),
             apps: Mutex::new(HashMap::new()),
-            triages: crate::triage::Triages::default(),
+            triages: triage::Triages::default(),
         })
     }
 

@@ -37,7 +37,6 @@ mod run;
 mod source;
 mod spec;
 mod status;
-mod triage;
 mod windows;
 
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};

@@ -26,12 +26,12 @@ use crate::status::{clear_request, write};
 pub async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Requeue, Error> {
     if ctx.waiting(&ObjectRef::from_obj(app.as_ref())) && app.metadata.deletion_timestamp.is_none()
     {
-        return Ok(Requeue::requeue(crate::triage::DEFER_LIMIT));
+        return Ok(Requeue::requeue(crate::context::triage::DEFER_LIMIT));
     }
     let seen = observe(app, &ctx).await;
     if seen.deferred {
         // Woken when the changed Applications are done; the backstop if that never comes.
-        return Ok(Requeue::requeue(crate::triage::DEFER_LIMIT));
+        return Ok(Requeue::requeue(crate::context::triage::DEFER_LIMIT));
     }
     let decision = decide(&seen);
     let acted = act(&ctx, &seen, &decision).await?;

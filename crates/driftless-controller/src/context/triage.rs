@@ -18,7 +18,7 @@ use driftless_api::Application;
 use driftless_source::{Source, normalize_repo_url};
 use kube::runtime::reflector::ObjectRef;
 
-use crate::context::{Context, lock};
+use super::{Context, lock};
 
 /// The longest an unchanged Application waits for the changed ones. A changed one that never
 /// finishes (deleted meanwhile, its reconciliation lost) must not hold the others up; a
