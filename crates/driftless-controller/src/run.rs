@@ -221,7 +221,7 @@ fn error_policy(app: Arc<Application>, error: &Error, ctx: Arc<Context>) -> Acti
         m.failures = m.failures.saturating_add(1);
         m.failures
     });
-    let delay = crate::report::backoff(failures);
+    let delay = crate::report::backoff(failures).min(crate::spec::retry_bound(&app));
     tracing::debug!(application = %app.name_any(), %error, failures, delay_ms = delay.as_millis(), "retrying after a failure");
     Action::requeue(delay)
 }

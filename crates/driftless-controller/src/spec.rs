@@ -14,6 +14,20 @@ use crate::duration::duration;
 use crate::local::LOCAL_SERVERS;
 use crate::project::Policy;
 
+/// The longest wait before a failed reconciliation is tried again: the polling interval, as
+/// Flux's `retryInterval` defaults to `interval`. A failure's backoff grows to five minutes, and
+/// without this bound failures made while the API server refuses requests would leave an
+/// Application that polls every few seconds unseen for minutes after it recovered. An interval
+/// that does not parse gives the default (the Application is then InvalidSpec anyway).
+pub(crate) fn retry_bound(app: &Application) -> Duration {
+    app.spec
+        .interval
+        .as_deref()
+        .and_then(|text| duration(text).ok())
+        .unwrap_or(DEFAULT_INTERVAL)
+        .max(MIN_INTERVAL)
+}
+
 /// The default polling interval, as Argo CD's (which adds up to a minute of jitter).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
 
@@ -323,6 +337,25 @@ mod tests {
 
     fn field_of(spec: serde_json::Value) -> Option<String> {
         validate(&app(spec)).err().map(|e| e.field)
+    }
+
+    #[test]
+    fn failures_are_retried_within_the_polling_interval() {
+        let bound = |spec| retry_bound(&app(spec));
+        assert_eq!(
+            bound(serde_json::json!({"interval": "5s"})),
+            Duration::from_secs(5)
+        );
+        assert_eq!(bound(serde_json::json!({})), DEFAULT_INTERVAL);
+        assert_eq!(
+            bound(serde_json::json!({"interval": "soon"})),
+            DEFAULT_INTERVAL
+        );
+        assert_eq!(
+            bound(serde_json::json!({"interval": "100ms"})),
+            MIN_INTERVAL
+        );
+        assert!(crate::report::backoff(9) > bound(serde_json::json!({"interval": "5s"})));
     }
 
     #[test]

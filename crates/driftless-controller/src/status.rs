@@ -1,6 +1,8 @@
 //! Building and writing `Application.status`: per-object sync and health, conditions, the
 //! operation record, and one merge patch that skips writes which would change nothing.
 
+use std::time::Duration;
+
 use driftless_api::{
     Application, ApplicationStatus, Condition, ConditionStatus, HealthState, ResourceStatus,
     SYNC_REQUEST_ANNOTATION, SyncStatusCode,
@@ -155,10 +157,40 @@ pub(crate) async fn write(
     // patch would leave them.
     let patch: json_patch::Patch =
         serde_json::from_value(json!([{ "op": "add", "path": "/status", "value": status }]))?;
-    let written = api
-        .patch_status(name, &PatchParams::default(), &Patch::<()>::Json(patch))
-        .await?;
-    Ok(written.metadata.resource_version)
+    let patch = Patch::<()>::Json(patch);
+    let mut pause = Duration::from_millis(100);
+    let mut attempts = 1;
+    loop {
+        match api
+            .patch_status(name, &PatchParams::default(), &patch)
+            .await
+        {
+            Ok(written) => return Ok(written.metadata.resource_version),
+            // A status that records a sync just carried out must not be lost to one refused
+            // request: the next reconciliation would find the objects in sync and never record
+            // the operation (its history entry, its result). The write replaces the whole
+            // status, so it is safe to repeat.
+            Err(error) if attempts < STATUS_WRITE_ATTEMPTS && transient(&error) => {
+                attempts += 1;
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// How many times a status write is tried when the API server answers with a transient error.
+const STATUS_WRITE_ATTEMPTS: u32 = 6;
+
+/// Whether the API server may answer the same request differently soon: overload, internal
+/// errors and unavailability, or no answer at all.
+fn transient(error: &kube::Error) -> bool {
+    match error {
+        kube::Error::Api(status) => status.code == 429 || status.code >= 500,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
 }
 
 /// `at` as the status shows times: RFC 3339, UTC, seconds.

@@ -563,11 +563,14 @@ async fn syncs_finish_through_an_api_server_refusing_a_fifth_of_requests() -> an
             &[],
         )?;
         let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
-        apps.create(
-            &PostParams::default(),
-            &application(&ns, &repo.file_url(), "1s")?,
-        )
-        .await?;
+        // As in Argo CD, a failed automated sync is not tried again at the same commit unless
+        // the Application asks for retries: a refused apply fails the operation.
+        let mut app = serde_json::to_value(application(&ns, &repo.file_url(), "1s")?)?;
+        app["spec"]["syncPolicy"]["retry"] = serde_json::json!(
+            {"limit": 10, "backoff": {"duration": "1s", "factor": 2, "maxDuration": "5s"}}
+        );
+        apps.create(&PostParams::default(), &serde_json::from_value(app)?)
+            .await?;
         deployed(&apps, &first).await?;
         proxy.set_faults(Faults {
             throttle_rate: 0.1,
