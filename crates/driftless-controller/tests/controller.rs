@@ -4,14 +4,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use driftless_api::{AppProject, Application, SyncStatusCode};
 use driftless_controller::Context;
-use driftless_testenv::{eventually, with_namespace};
+use driftless_testenv::{eventually, git, with_namespace};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::events::v1::Event;
 use kube::Client;
@@ -52,16 +51,6 @@ fn controller() -> anyhow::Result<()> {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
 /// A repository whose `deploy/` holds one ConfigMap with `mode: <mode>`; returns its URL.
 fn repository(dir: &Path, mode: &str) -> anyhow::Result<String> {
     git(dir, &["init", "-q", "-b", "main"])?;
@@ -81,7 +70,7 @@ fn commit_mode(dir: &Path, mode: &str) -> anyhow::Result<String> {
     )?;
     git(dir, &["add", "-A"])?;
     git(dir, &["commit", "-qm", mode])?;
-    git(dir, &["rev-parse", "HEAD"])
+    Ok(git(dir, &["rev-parse", "HEAD"])?)
 }
 
 fn application(ns: &str, url: &str, automated: bool) -> anyhow::Result<Application> {
@@ -1057,7 +1046,7 @@ fn commit_files(dir: &Path, files: &[(&str, String)], message: &str) -> anyhow::
     }
     git(dir, &["add", "-A"])?;
     git(dir, &["commit", "-qm", message])?;
-    git(dir, &["rev-parse", "HEAD"])
+    Ok(git(dir, &["rev-parse", "HEAD"])?)
 }
 
 fn result_of<'a>(

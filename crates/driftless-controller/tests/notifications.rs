@@ -9,7 +9,6 @@ mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -20,7 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use driftless_api::{Alert, Application, Provider, SyncStatusCode};
 use driftless_controller::Context;
-use driftless_testenv::{eventually, with_namespace};
+use driftless_testenv::{eventually, git, with_namespace};
 use hmac::{Hmac, Mac};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::api::events::v1::Event;
@@ -53,16 +52,6 @@ fn controller() -> anyhow::Result<()> {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
 /// A repository at `<dir>/acme/web` (so forges see the repository `acme/web`) whose `deploy/`
 /// holds one ConfigMap; returns its URL and directory.
 fn repository(dir: &Path) -> anyhow::Result<(String, std::path::PathBuf)> {
@@ -89,7 +78,7 @@ fn commit(work: &Path, file: &str, content: &str, message: &str) -> anyhow::Resu
     std::fs::write(work.join("deploy").join(file), content)?;
     git(work, &["add", "-A"])?;
     git(work, &["commit", "-qm", message])?;
-    git(work, &["rev-parse", "HEAD"])
+    Ok(git(work, &["rev-parse", "HEAD"])?)
 }
 
 fn application(ns: &str, url: &str, automated: bool) -> anyhow::Result<Application> {

@@ -6,14 +6,13 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use driftless_api::{Application, SyncStatusCode};
 use driftless_controller::Context;
-use driftless_testenv::{eventually, with_namespace};
+use driftless_testenv::{eventually, git, with_namespace};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::ResourceExt;
@@ -52,16 +51,6 @@ fn counter(name: &str) -> anyhow::Result<u64> {
     Ok(line.split(' ').nth(1).context("no value")?.parse()?)
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
 /// Writes `files` and commits them; returns the commit.
 fn commit(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<String> {
     if !dir.join(".git").exists() {
@@ -78,7 +67,7 @@ fn commit(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<String> {
     }
     git(dir, &["add", "-A"])?;
     git(dir, &["commit", "-qm", "change"])?;
-    git(dir, &["rev-parse", "HEAD"])
+    Ok(git(dir, &["rev-parse", "HEAD"])?)
 }
 
 fn config_map(name: &str, mode: &str) -> String {

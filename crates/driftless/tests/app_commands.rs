@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use driftless_api::{Application, SYNC_REQUEST_ANNOTATION, SyncRequest};
-use driftless_testenv::{eventually, with_namespace};
+use driftless_testenv::{eventually, git, with_namespace};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
@@ -517,16 +517,6 @@ async fn missing_applications_are_one_line_errors() -> anyhow::Result<()> {
     .await?
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
 #[tokio::test]
 async fn diff_compares_as_the_controller_does() -> anyhow::Result<()> {
     with_namespace("app-diff", |client, ns| async move {
@@ -667,7 +657,7 @@ fn commit_at(dir: &Path, seconds: i64, message: &str) -> anyhow::Result<String> 
         "git commit: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    git(dir, &["rev-parse", "HEAD"])
+    Ok(git(dir, &["rev-parse", "HEAD"])?)
 }
 
 #[tokio::test]

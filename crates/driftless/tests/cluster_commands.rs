@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use driftless_testenv::with_namespace;
+use driftless_testenv::{git, with_namespace};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 
@@ -137,14 +137,6 @@ async fn diff_and_sync_report_with_kubectl_exit_codes_and_never_print_secrets() 
         Result::Ok(())
     })
     .await?
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    if !out.status.success() {
-        return Err(format!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
 #[tokio::test]

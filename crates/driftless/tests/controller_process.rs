@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use driftless_api::{Application, SyncStatusCode};
-use driftless_testenv::{eventually, with_namespace};
+use driftless_testenv::{eventually, git, with_namespace};
 use hmac::{Hmac, Mac};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -126,16 +126,6 @@ fn http(
     Ok((code, body))
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
 fn commit_mode(dir: &Path, mode: &str) -> anyhow::Result<String> {
     std::fs::create_dir_all(dir.join("deploy"))?;
     std::fs::write(
@@ -146,7 +136,7 @@ fn commit_mode(dir: &Path, mode: &str) -> anyhow::Result<String> {
     )?;
     git(dir, &["add", "-A"])?;
     git(dir, &["commit", "-qm", mode])?;
-    git(dir, &["rev-parse", "HEAD"])
+    Ok(git(dir, &["rev-parse", "HEAD"])?)
 }
 
 async fn mode(configmaps: &Api<ConfigMap>) -> Option<String> {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use driftless_api::{Application, SyncStatusCode};
-use driftless_testenv::{eventually, with_namespace};
+use driftless_testenv::{eventually, git, with_namespace};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::api::{Api, ListParams, PostParams};
@@ -38,16 +38,6 @@ impl Drop for Process {
 
 fn kubeconfig() -> anyhow::Result<PathBuf> {
     Ok(driftless_testenv::shared()?.kubeconfig().to_owned())
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
 /// `git daemon` serving `base` on a free loopback port.

@@ -114,22 +114,7 @@ async fn objects_are_read_from_the_cluster_and_missing_crds_named_per_kind() -> 
         ] {
             driftless_testenv::install_crd(&client, &definition).await?;
         }
-        // An Established CRD can be missing from discovery for a moment: run it again until
-        // all three kinds are served.
-        let wanted = [
-            GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Application"),
-            GroupVersionKind::gvk("source.toolkit.fluxcd.io", "v1", "GitRepository"),
-            GroupVersionKind::gvk("kustomize.toolkit.fluxcd.io", "v1", "Kustomization"),
-        ];
-        let mut tries = 0;
-        let discovery = loop {
-            let discovery = Discovery::new(client.clone()).run().await?;
-            tries += 1;
-            if wanted.iter().all(|gvk| discovery.resolve_gvk(gvk).is_some()) || tries >= 60 {
-                break discovery;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        };
+        let discovery = Discovery::new(client.clone()).run().await?;
         create(&client, &discovery, json!({
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
             "metadata": {"name": "guestbook", "namespace": ns},

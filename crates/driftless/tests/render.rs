@@ -1,6 +1,7 @@
 //! `driftless render` end to end: the real binary on a local directory and on a `file://` Git
 //! repository.
 
+use driftless_testenv::git;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -21,14 +22,6 @@ fn write(root: &Path, path: &str, content: &str) -> Result {
     }
     std::fs::write(full, content)?;
     Ok(())
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    if !out.status.success() {
-        return Err(format!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
 #[test]

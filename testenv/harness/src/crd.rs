@@ -13,7 +13,9 @@ use crate::{Error, eventually};
 const ESTABLISHED: Duration = Duration::from_secs(90);
 
 /// Creates `crd` unless it exists (tests of one binary share the control plane) and waits until
-/// it is Established, so custom resources of it can be created at once.
+/// it is Established and discovery serves its kind in every served version (an Established CRD
+/// can be missing from discovery for a moment), so custom resources of it can be created at once
+/// and discovery run afterwards finds it.
 pub async fn install_crd(client: &Client, crd: &CustomResourceDefinition) -> Result<(), Error> {
     let name = crd.metadata.name.clone().unwrap_or_default();
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
@@ -39,7 +41,25 @@ pub async fn install_crd(client: &Client, crd: &CustomResourceDefinition) -> Res
                 .then_some(())
         },
     )
-    .await
+    .await?;
+    let plural = &crd.spec.names.plural;
+    for version in crd.spec.versions.iter().filter(|v| v.served) {
+        let group_version = format!("{}/{}", crd.spec.group, version.name);
+        eventually(
+            &format!("{plural} in discovery of {group_version}"),
+            ESTABLISHED,
+            || async {
+                let resources = client.list_api_group_resources(&group_version).await.ok()?;
+                resources
+                    .resources
+                    .iter()
+                    .any(|r| &r.name == plural)
+                    .then_some(())
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The project's own CRDs, as `deploy/crd.yaml` declares them.

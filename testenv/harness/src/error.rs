@@ -70,6 +70,14 @@ pub enum Error {
         #[source]
         source: Box<kube::Error>,
     },
+    /// A `git` command exited unsuccessfully.
+    #[error("git {args}: {stderr}")]
+    Git {
+        /// Its arguments.
+        args: String,
+        /// What it wrote to standard error.
+        stderr: String,
+    },
     /// The shared control plane of this test binary failed to start earlier.
     #[error("the shared test control plane failed to start: {0}")]
     Shared(String),

@@ -22,6 +22,7 @@ mod certs;
 mod control_plane;
 mod crd;
 mod error;
+mod git;
 mod git_daemon;
 mod namespace;
 pub mod process;
@@ -33,6 +34,7 @@ pub use binaries::{
 pub use control_plane::{Component, ControlPlane, FAKE_NODE, Options};
 pub use crd::{install_crd, install_project_crds};
 pub use error::Error;
+pub use git::git;
 pub use git_daemon::GitDaemon;
 pub use namespace::{TestNamespace, with_namespace};
 pub use proxy::{ApiProxy, Faults};
