@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
-use driftless_api::{Application, ApplicationStatus, OperationPhase, SyncStatusCode};
+use driftless_api::{Application, ApplicationStatus, HistoryEntry, OperationPhase, SyncStatusCode};
 use driftless_testenv::process::Guarded;
 use driftless_testenv::{ApiProxy, Component, Faults, GitDaemon, eventually, with_namespace};
 use futures::StreamExt;
@@ -326,6 +326,97 @@ async fn bystander(client: &Client, ns: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a run of a kill fault compares with, read before its commit is pushed.
+struct BeforeKill {
+    survivors: Survivors,
+    history: Vec<HistoryEntry>,
+    hooks: (usize, usize),
+    commit: String,
+}
+
+/// Reads what the run compares with, pushes a new commit and waits until its operation is
+/// Running.
+async fn commit_and_wait_running(
+    client: &Client,
+    ns: &str,
+    apps: &Api<Application>,
+    repo: &Repo,
+    jobs: &JobCreations,
+    attempt: usize,
+) -> anyhow::Result<BeforeKill> {
+    let survivors = Survivors::read(client, ns).await?;
+    let history = apps.get("app").await?.status.unwrap_or_default().history;
+    let hooks = (jobs.count("migrate"), jobs.count("smoke"));
+    let commit = repo.commit_mode(&format!("run-{attempt}"))?;
+    eventually("the sync Running", SETTLE, || async {
+        running_at(apps, &commit).await.ok()?.then_some(())
+    })
+    .await?;
+    Ok(BeforeKill {
+        survivors,
+        history,
+        hooks,
+        commit,
+    })
+}
+
+/// Whether the Application's operation is Running at `commit` (only a live controller writes
+/// status, so a read right after a kill says where the killed one was).
+async fn running_at(apps: &Api<Application>, commit: &str) -> anyhow::Result<bool> {
+    let op = apps
+        .get("app")
+        .await?
+        .status
+        .and_then(|s| s.operation_state);
+    Ok(op.is_some_and(|op| {
+        op.phase == OperationPhase::Running && op.revision.as_deref() == Some(commit)
+    }))
+}
+
+/// Waits until the run's commit is deployed and checks the invariants: the operation finished
+/// once (one new history entry, at the commit; history in order), and each hook Job was created
+/// once per finished sync (BeforeHookCreation), not again when the sync resumed.
+async fn deployed_after_kill(
+    client: &Client,
+    ns: &str,
+    apps: &Api<Application>,
+    jobs: &JobCreations,
+    before: &BeforeKill,
+    since: Instant,
+) -> anyhow::Result<RunResult> {
+    let status = deployed(apps, &before.commit).await?;
+    let recover = since.elapsed();
+    let after = Survivors::read(client, ns).await?;
+    let (lost, unowned_deleted, recreated) = after.compare(&before.survivors);
+    let new_entries: Vec<_> = status
+        .history
+        .iter()
+        .filter(|h| !before.history.iter().any(|old| old.id == h.id))
+        .collect();
+    ensure!(
+        new_entries.len() == 1
+            && new_entries
+                .first()
+                .is_some_and(|h| h.revision == before.commit),
+        "history after the kill: {:?} new entries {new_entries:?}",
+        status.history
+    );
+    let ids: Vec<i64> = status.history.iter().map(|h| h.id).collect();
+    ensure!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "history out of order: {ids:?}"
+    );
+    let extra_hooks = (jobs.count("migrate") - before.hooks.0).saturating_sub(1)
+        + (jobs.count("smoke") - before.hooks.1).saturating_sub(1);
+    Ok(RunResult {
+        resumed: true,
+        lost,
+        unowned_deleted,
+        duplicated: recreated + extra_hooks,
+        recover,
+    })
+}
+
 /// How many kills per run may land after the sync finished before the test gives up.
 const KILL_TRIES: usize = 5;
 
@@ -380,63 +471,16 @@ async fn a_controller_killed_mid_sync_resumes_without_losing_or_duplicating() ->
                     attempt <= runs() * KILL_TRIES,
                     "no kill of {attempt} landed while the operation was Running"
                 );
-                let before = Survivors::read(&client, &ns).await?;
-                let history = apps.get("app").await?.status.unwrap_or_default().history;
-                let hooks_before = (jobs.count("migrate"), jobs.count("smoke"));
-                let commit = repo.commit_mode(&format!("run-{attempt}"))?;
-                eventually("the sync Running", SETTLE, || async {
-                    let op = apps.get("app").await.ok()?.status?.operation_state?;
-                    (op.phase == OperationPhase::Running
-                        && op.revision.as_deref() == Some(commit.as_str()))
-                    .then_some(())
-                })
-                .await?;
+                let before =
+                    commit_and_wait_running(&client, &ns, &apps, &repo, &jobs, attempt).await?;
                 // Somewhere in the sync: the PreSync hook, wave 0, the wait on wave 1, PostSync.
                 tokio::time::sleep(jitter(Duration::from_millis(800))).await;
                 ctl.kill()?;
-                let op = apps
-                    .get("app")
-                    .await?
-                    .status
-                    .and_then(|s| s.operation_state);
-                mid_sync = op.is_some_and(|op| {
-                    op.phase == OperationPhase::Running
-                        && op.revision.as_deref() == Some(commit.as_str())
-                });
+                mid_sync = running_at(&apps, &before.commit).await?;
                 ctl.start()?;
-                let restarted = Instant::now();
-                let status = deployed(&apps, &commit).await?;
-                let recover = restarted.elapsed();
-                let after = Survivors::read(&client, &ns).await?;
-                let (lost, unowned_deleted, recreated) = after.compare(&before);
-                // The operation finished once: one new history entry, at the commit.
-                let new_entries: Vec<_> = status
-                    .history
-                    .iter()
-                    .filter(|h| !history.iter().any(|old| old.id == h.id))
-                    .collect();
-                ensure!(
-                    new_entries.len() == 1
-                        && new_entries.first().is_some_and(|h| h.revision == commit),
-                    "history after the kill: {:?} new entries {new_entries:?}",
-                    status.history
-                );
-                // BeforeHookCreation: each hook created once per finished sync, not again when
-                // the sync resumes.
-                let extra_hooks = (jobs.count("migrate") - hooks_before.0).saturating_sub(1)
-                    + (jobs.count("smoke") - hooks_before.1).saturating_sub(1);
-                let ids: Vec<i64> = status.history.iter().map(|h| h.id).collect();
-                ensure!(
-                    ids.windows(2).all(|w| w[0] < w[1]),
-                    "history out of order: {ids:?}"
-                );
-                let result = RunResult {
-                    resumed: true,
-                    lost,
-                    unowned_deleted,
-                    duplicated: recreated + extra_hooks,
-                    recover,
-                };
+                let result =
+                    deployed_after_kill(&client, &ns, &apps, &jobs, &before, Instant::now())
+                        .await?;
                 if mid_sync {
                     result.print("controller-killed-mid-sync");
                 }
@@ -793,17 +837,8 @@ async fn the_leader_lost_mid_sync_is_replaced_and_the_follower_finishes_the_sync
                     attempt <= runs() * KILL_TRIES,
                     "no leader kill of {attempt} landed while the operation was Running"
                 );
-                let before = Survivors::read(&client, &ns).await?;
-                let history = apps.get("app").await?.status.unwrap_or_default().history;
-                let hooks_before = (jobs.count("migrate"), jobs.count("smoke"));
-                let commit = repo.commit_mode(&format!("run-{attempt}"))?;
-                eventually("the sync Running", SETTLE, || async {
-                    let op = apps.get("app").await.ok()?.status?.operation_state?;
-                    (op.phase == OperationPhase::Running
-                        && op.revision.as_deref() == Some(commit.as_str()))
-                    .then_some(())
-                })
-                .await?;
+                let before =
+                    commit_and_wait_running(&client, &ns, &apps, &repo, &jobs, attempt).await?;
                 tokio::time::sleep(jitter(Duration::from_millis(800))).await;
                 let leader = lease_holder(&client, &ns, "faults-leader")
                     .await
@@ -813,47 +848,17 @@ async fn the_leader_lost_mid_sync_is_replaced_and_the_follower_finishes_the_sync
                     .find(|(pod, _)| *pod == leader)
                     .with_context(|| format!("the lease is held by {leader}, not a replica"))?;
                 guarded.kill()?;
-                let op = apps
-                    .get("app")
-                    .await?
-                    .status
-                    .and_then(|s| s.operation_state);
-                mid_sync = op.is_some_and(|op| {
-                    op.phase == OperationPhase::Running
-                        && op.revision.as_deref() == Some(commit.as_str())
-                });
-                let lost_at = Instant::now();
+                mid_sync = running_at(&apps, &before.commit).await?;
                 // The killed leader stays down until the sync is deployed: the other replica
                 // must take the lease over and finish it.
-                let status = deployed(&apps, &commit).await?;
-                let recover = lost_at.elapsed();
+                let result =
+                    deployed_after_kill(&client, &ns, &apps, &jobs, &before, Instant::now())
+                        .await?;
                 let holder = lease_holder(&client, &ns, "faults-leader").await;
                 ensure!(
                     holder.as_deref().is_some_and(|h| h != leader),
                     "the lease after the leader was killed: {holder:?}"
                 );
-                let after = Survivors::read(&client, &ns).await?;
-                let (lost, unowned_deleted, recreated) = after.compare(&before);
-                let new_entries: Vec<_> = status
-                    .history
-                    .iter()
-                    .filter(|h| !history.iter().any(|old| old.id == h.id))
-                    .collect();
-                ensure!(
-                    new_entries.len() == 1
-                        && new_entries.first().is_some_and(|h| h.revision == commit),
-                    "history after the takeover: {:?} new entries {new_entries:?}",
-                    status.history
-                );
-                let extra_hooks = (jobs.count("migrate") - hooks_before.0).saturating_sub(1)
-                    + (jobs.count("smoke") - hooks_before.1).saturating_sub(1);
-                let result = RunResult {
-                    resumed: true,
-                    lost,
-                    unowned_deleted,
-                    duplicated: recreated + extra_hooks,
-                    recover,
-                };
                 if mid_sync {
                     result.print("leader-lost-mid-sync");
                 }
