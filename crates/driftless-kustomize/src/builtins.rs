@@ -148,13 +148,28 @@ pub(crate) fn set_map(
     pairs: &std::collections::BTreeMap<String, Value>,
 ) {
     for r in res.iter_mut() {
-        for s in specs {
-            s.apply(r, &mut |v| {
-                let m = ensure_object(v);
-                for (k, val) in pairs {
-                    m.insert(k.clone(), Value::String(scalar_text(val)));
-                }
-            });
+        // As kustomize does: one node per key for the resource, put where the key is created
+        // (so those places share it), copied into the places that already had the key.
+        for (k, val) in pairs {
+            let value = Value::String(scalar_text(val));
+            let (mut created, mut in_place) = (Vec::new(), Vec::new());
+            for s in specs {
+                s.apply_at(r, &mut |at, v| {
+                    let m = ensure_object(v);
+                    let pointer = format!("{at}/{}", crate::alias::segment(k));
+                    if m.contains_key(k) {
+                        in_place.push(pointer);
+                    } else {
+                        created.push(pointer);
+                    }
+                    m.insert(k.clone(), value.clone());
+                });
+            }
+            crate::alias::propagate(r, &in_place);
+            created.dedup();
+            if created.len() > 1 {
+                r.aliases.push(created);
+            }
         }
     }
 }

@@ -72,6 +72,56 @@ pub fn visit(v: &mut Value, segments: &[String], create: bool, f: &mut dyn FnMut
     }
 }
 
+/// Like [`visit`], also giving `f` the JSON pointer (from `v`) of each place it reaches.
+pub fn visit_at(
+    v: &mut Value,
+    segments: &[String],
+    create: bool,
+    at: &mut String,
+    f: &mut dyn FnMut(&str, &mut Value),
+) {
+    let Some((first, rest)) = segments.split_first() else {
+        f(at, v);
+        return;
+    };
+    let key = first.strip_suffix("[]").unwrap_or(first);
+    let len = at.len();
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                at.push_str(&format!("/{i}"));
+                visit_at(item, segments, create, at, f);
+                at.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            at.push('/');
+            at.push_str(&crate::alias::segment(key));
+            if let Some(child) = m.get_mut(key) {
+                if child.is_null() && !rest.is_empty() {
+                    if create {
+                        *child = Value::Object(Map::new());
+                    } else {
+                        at.truncate(len);
+                        return;
+                    }
+                }
+                visit_at(child, rest, create, at, f);
+            } else if create && !first.ends_with("[]") {
+                let mut child = if rest.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(Map::new())
+                };
+                visit_at(&mut child, rest, create, at, f);
+                m.insert(key.to_string(), child);
+            }
+            at.truncate(len);
+        }
+        _ => {}
+    }
+}
+
 /// The value at a `/`- or `.`-free segment list, without stepping into lists.
 pub fn get<'a>(v: &'a Value, segments: &[&str]) -> Option<&'a Value> {
     let mut cur = v;

@@ -2,7 +2,7 @@
 //!
 //! Each line is `kind|group|path|create`; an empty kind or group matches any.
 
-use crate::fieldpath::{split_path, visit};
+use crate::fieldpath::{split_path, visit, visit_at};
 use crate::resource::Resource;
 use serde_json::Value;
 
@@ -233,6 +233,18 @@ impl Spec {
         }
         let mut obj = Value::Object(std::mem::take(&mut r.obj));
         visit(&mut obj, &self.path, self.create, f);
+        if let Value::Object(m) = obj {
+            r.obj = m;
+        }
+    }
+
+    /// Like [`Spec::apply`], also giving `f` the JSON pointer of each place.
+    pub fn apply_at(&self, r: &mut Resource, f: &mut dyn FnMut(&str, &mut Value)) {
+        if !self.matches(r) {
+            return;
+        }
+        let mut obj = Value::Object(std::mem::take(&mut r.obj));
+        visit_at(&mut obj, &self.path, self.create, &mut String::new(), f);
         if let Value::Object(m) = obj {
             r.obj = m;
         }

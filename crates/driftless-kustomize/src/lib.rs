@@ -12,6 +12,7 @@
 //! # Ok::<(), driftless_kustomize::Error>(())
 //! ```
 
+mod alias;
 mod build;
 mod builtins;
 mod config;

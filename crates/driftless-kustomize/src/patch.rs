@@ -177,11 +177,13 @@ fn apply_smp(
     let (old_name, old_ns) = (r.name().to_string(), r.namespace().to_string());
     let kind = r.kind().to_string();
     let api_version = r.api_version().to_string();
+    let shared = crate::alias::snapshot(r);
     let mut obj = Value::Object(std::mem::take(&mut r.obj));
     crate::smp::merge_with(&kind, &api_version, schema, &mut obj, &patch);
     if let Value::Object(m) = obj {
         r.obj = m;
     }
+    crate::alias::merged(r, &shared);
     if r.name() != old_name || r.namespace() != old_ns {
         r.history.push((old_name, old_ns, kind));
         r.history.dedup();
@@ -289,6 +291,8 @@ pub(crate) fn apply_patch_entry(
             let Some(r) = res.get_mut(i) else { continue };
             // kustomize records the id of every object a JSON patch targets.
             r.remember();
+            // The patch is applied to a JSON copy of the tree: no node is shared afterwards.
+            r.aliases.clear();
             let mut obj = Value::Object(std::mem::take(&mut r.obj));
             let result = crate::jsonpatch::apply(&mut obj, &ops);
             if let Value::Object(m) = obj {

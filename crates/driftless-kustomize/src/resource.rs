@@ -75,6 +75,9 @@ pub struct Resource {
     pub transformations: Vec<Origin>,
     /// The steps that changed this resource, when the build records them.
     pub changes: Vec<crate::provenance::Change>,
+    /// Fields that hold one shared YAML node in kustomize's tree, as JSON pointers into `obj`,
+    /// one group per node (see the `alias` module).
+    pub aliases: Vec<Vec<String>>,
 }
 
 static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -161,10 +164,31 @@ impl Resource {
             origin: None,
             transformations: Vec::new(),
             changes: Vec::new(),
+            aliases: Vec::new(),
             uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         r.orig_kind = r.kind().to_string();
         r
+    }
+
+    /// The value at JSON pointer `pointer` (`/spec/replicas`) of the object.
+    pub(crate) fn pointer(&self, pointer: &str) -> Option<&Value> {
+        let (first, rest) = split_pointer(pointer)?;
+        let child = self.obj.get(&first)?;
+        match rest {
+            None => Some(child),
+            Some(rest) => child.pointer(&format!("/{rest}")),
+        }
+    }
+
+    /// The value at JSON pointer `pointer` of the object, to change.
+    pub(crate) fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Value> {
+        let (first, rest) = split_pointer(pointer)?;
+        let child = self.obj.get_mut(&first)?;
+        match rest {
+            None => Some(child),
+            Some(rest) => child.pointer_mut(&format!("/{rest}")),
+        }
     }
 
     /// A string field at a top-level path such as `["metadata", "name"]`.
@@ -284,6 +308,15 @@ impl Resource {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// A JSON pointer's first key (unescaped) and the rest of it.
+fn split_pointer(pointer: &str) -> Option<(String, Option<&str>)> {
+    let body = pointer.strip_prefix('/')?;
+    let (first, rest) = body
+        .split_once('/')
+        .map_or((body, None), |(first, rest)| (first, Some(rest)));
+    Some((first.replace("~1", "/").replace("~0", "~"), rest))
 }
 
 /// Splits `apps/v1` into (`apps`, `v1`) and `v1` into (``, `v1`).
