@@ -551,12 +551,12 @@ fn merge_sub(ra: &mut Accumulator, sub: Accumulator) -> Result<(), Error> {
 pub(crate) fn load_resources(text: &str, file: &str) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::new();
     for doc in parse_documents(text, file)? {
-        push_doc(doc, file, &mut out)?;
+        push_doc(doc, text, file, &mut out)?;
     }
     Ok(out)
 }
 
-fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error> {
+fn push_doc(doc: Value, text: &str, file: &str, out: &mut Vec<Resource>) -> Result<(), Error> {
     let Value::Object(mut obj) = doc else {
         return Err(Error::msg(format!("{file}: a resource must be a mapping")));
     };
@@ -564,7 +564,7 @@ fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error
     if kind.ends_with("List") && obj.get("items").is_some_and(Value::is_array) {
         if let Some(Value::Array(items)) = obj.remove("items") {
             for item in items {
-                push_doc(item, file, out)?;
+                push_doc(item, text, file, out)?;
             }
         }
         return Ok(());
@@ -583,19 +583,29 @@ fn push_doc(doc: Value, file: &str, out: &mut Vec<Resource>) -> Result<(), Error
             "{file}: missing metadata.name in object of kind {kind}"
         )));
     }
-    stringify_annotations(&mut obj);
+    stringify_annotations(&mut obj, text);
     out.push(Resource::new(obj));
     Ok(())
 }
 
-/// kustomize reads annotation values as strings whatever their YAML type.
-fn stringify_annotations(obj: &mut Map<String, Value>) {
+/// kustomize reads annotation values as strings whatever their YAML type; a null one becomes
+/// its spelling in the file (`~`, `null`, or the empty string for `key:`).
+fn stringify_annotations(obj: &mut Map<String, Value>, text: &str) {
     if let Some(Value::Object(a)) = obj
         .get_mut("metadata")
         .and_then(|m| m.get_mut("annotations"))
     {
-        for v in a.values_mut() {
-            *v = Value::String(scalar_text(v));
+        for (k, v) in a.iter_mut() {
+            let spelled = v
+                .is_null()
+                .then(|| crate::parse::scalar_spelling(text, k))
+                .flatten()
+                .filter(|s| matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL"));
+            *v = Value::String(match spelled {
+                Some(spelled) => spelled,
+                None if v.is_null() => "null".to_string(),
+                None => scalar_text(v),
+            });
         }
     }
 }

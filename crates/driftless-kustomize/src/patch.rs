@@ -51,6 +51,8 @@ pub(crate) fn strategic_merge_entries(
         b.step(res, step, |res| {
             for doc in docs {
                 check_patch_doc(&doc, entry).map_err(|e| e.in_field(&t.file, &field))?;
+                // Read as a resource: its labels and annotations are strings.
+                let doc = metadata_as_text(doc, &text);
                 apply_smp_by_id(res, &doc, custom_schema(t))?;
             }
             Ok(())

@@ -290,6 +290,91 @@ fn merge_map(
         }
         path.pop();
     }
+    // kustomize's merge walks every field of the original, mentioned by the patch or not.
+    for (k, child) in o.iter_mut().filter(|(k, _)| !p.contains_key(*k)) {
+        path.push(k.clone());
+        walk_unpatched(kind, path, child);
+        path.pop();
+    }
+}
+
+/// What kustomize's merge does to a value of the original that the patch does not mention: the
+/// lists merged by a key below it keep one element per key (see [`one_per_key`]); other values
+/// stay as they are. Lists replaced as a whole are not entered.
+fn walk_unpatched(kind: &Target<'_>, path: &mut Vec<String>, v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                path.push(k.clone());
+                walk_unpatched(kind, path, child);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            let key = match list_strategy_with(kind, path) {
+                ListStrategy::Key(key) => key,
+                ListStrategy::MapKeys(keys)
+                    if !items
+                        .iter()
+                        .any(|item| keys.iter().skip(1).any(|k| item.get(k).is_some())) =>
+                {
+                    keys.first().cloned().unwrap_or_default()
+                }
+                _ => return,
+            };
+            *items = one_per_key(std::mem::take(items), &key, &mut |item| {
+                walk_unpatched(kind, path, item);
+            })
+            .unwrap_or_else(|unchanged| unchanged);
+        }
+        _ => {}
+    }
+}
+
+/// The text of `item`'s merge key, when it is an object with a non-empty scalar there.
+fn key_text(item: &Value, key: &str) -> Option<String> {
+    match item.get(key)? {
+        Value::String(s) if s.is_empty() => None,
+        Value::Object(_) | Value::Array(_) | Value::Null => None,
+        v => Some(crate::resource::scalar_text(v)),
+    }
+}
+
+/// A list merged by `key` as kustomize's merge leaves it: one element per key value, where the
+/// first element with that value stood. An element whose value is unique is walked further
+/// (`walk`); of several with one value the last one stands, as it is (kustomize's merge sets
+/// each original element into the result by its key, in order, so a later one with the same
+/// key replaces the earlier one). `Err` gives the list back unchanged when an element has no
+/// key: kustomize's treatment of those is not modelled.
+fn one_per_key(
+    items: Vec<Value>,
+    key: &str,
+    walk: &mut dyn FnMut(&mut Value),
+) -> Result<Vec<Value>, Vec<Value>> {
+    let keys: Vec<Option<String>> = items.iter().map(|i| key_text(i, key)).collect();
+    if keys.iter().any(Option::is_none) {
+        return Err(items);
+    }
+    let keys: Vec<String> = keys.into_iter().flatten().collect();
+    let mut out: Vec<(String, Value, usize)> = Vec::new();
+    for (item, k) in items.into_iter().zip(keys) {
+        match out.iter_mut().find(|(seen, _, _)| *seen == k) {
+            Some(slot) => {
+                slot.1 = item;
+                slot.2 += 1;
+            }
+            None => out.push((k, item, 1)),
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(_, mut item, count)| {
+            if count == 1 {
+                walk(&mut item);
+            }
+            item
+        })
+        .collect())
 }
 
 fn merge_list(
@@ -338,15 +423,35 @@ fn merge_list(
 }
 
 /// Merges a list by one merge key: patch elements first in patch order (merged into their
-/// originals), then the original elements the patch does not mention, in their order.
+/// originals), then the original elements the patch does not mention, in their order. Where
+/// the original has several elements with one key, the last of them stands, unmerged, where
+/// the first would be (as [`one_per_key`]); a patch element whose key came earlier in the
+/// patch is ignored.
 fn merge_keyed(
     kind: &Target<'_>,
     path: &mut Vec<String>,
-    mut orig: Vec<Value>,
+    orig: Vec<Value>,
     patch: &[Value],
     key: &str,
 ) -> Vec<Value> {
+    // The original, one element per key, and the keys that had several.
+    let (mut orig, repeated): (Vec<Value>, Vec<String>) = {
+        let texts: Vec<Option<String>> = orig.iter().map(|o| key_text(o, key)).collect();
+        let repeated: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                let t = t.as_ref()?;
+                texts[..i].contains(&Some(t.clone())).then(|| t.clone())
+            })
+            .collect();
+        match one_per_key(orig, key, &mut |_| {}) {
+            Ok(unique) => (unique, repeated),
+            Err(orig) => (orig, Vec::new()),
+        }
+    };
     let mut out = Vec::new();
+    let mut seen = Vec::new();
     for pv in patch {
         let Some(kv) = pv.get(key) else {
             if !is_directive_elem(pv) {
@@ -354,6 +459,12 @@ fn merge_keyed(
             }
             continue;
         };
+        if !repeated.is_empty() {
+            if seen.contains(kv) {
+                continue;
+            }
+            seen.push(kv.clone());
+        }
         let pos = orig.iter().position(|o| o.get(key) == Some(kv));
         let delete = pv.get("$patch").and_then(Value::as_str) == Some("delete");
         match (pos, delete) {
@@ -363,13 +474,21 @@ fn merge_keyed(
             (None, true) => {}
             (Some(i), false) => {
                 let mut slot = orig.remove(i);
-                merge_value(kind, path, &mut slot, pv);
+                let stands = key_text(&slot, key).is_some_and(|t| repeated.contains(&t));
+                if !stands {
+                    merge_value(kind, path, &mut slot, pv);
+                }
                 out.push(slot);
             }
             (None, false) => out.push(fresh_element(kind, path, pv)),
         }
     }
-    out.extend(orig);
+    for mut o in orig {
+        if !key_text(&o, key).is_some_and(|t| repeated.contains(&t)) {
+            walk_unpatched(kind, path, &mut o);
+        }
+        out.push(o);
+    }
     out
 }
 
