@@ -328,6 +328,16 @@ impl Writer {
     }
 }
 
+/// Whether kustomize's YAML library (go-yaml v3, which kustomize uses inside a build, unlike
+/// the final output) writes the multi-line string `s` as a literal block that it cannot read
+/// back: the block's indentation is found from its first line, and a tab there is refused
+/// ("found a tab character where an indentation space is expected"). That encoder allows a
+/// block where this module's analysis does, except that a tab, which the final output's encoder
+/// treats as a special character, is ordinary text to it.
+pub(crate) fn unreadable_literal(s: &str) -> bool {
+    s.starts_with('\t') && s.chars().any(is_break) && analyze(&s.replace('\t', "x")).block
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
     Plain,

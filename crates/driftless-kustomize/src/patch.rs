@@ -305,6 +305,13 @@ pub(crate) fn apply_patch_entry(
                     .in_field(&t.file, field)
             })?;
             r.obj.values_mut().for_each(through_float64);
+            if let Some(at) = unreadable_after_json(&r.obj) {
+                return Err(Error::msg(format!(
+                    "unable to apply JSON patch to {}: kustomize writes the result as YAML and cannot read it back: the string at {at} would be a literal block starting with a tab",
+                    r.id()
+                ))
+                .in_field(&t.file, field));
+            }
         }
         return Ok(());
     }
@@ -463,6 +470,44 @@ pub(crate) fn label_selector_matches(sel: &str, labels: &serde_json::Map<String,
             }
             get(t).is_some()
         })
+}
+
+/// The JSON pointer of a string that kustomize cannot take through its YAML encoder and decoder,
+/// which it does with an object after a JSON patch (the result is decoded into Go values, then
+/// encoded as YAML and parsed again).
+fn unreadable_after_json(obj: &serde_json::Map<String, Value>) -> Option<String> {
+    fn find(v: &Value, at: &mut String) -> bool {
+        match v {
+            Value::String(s) => crate::emit::unreadable_literal(s),
+            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                let found = find(item, at);
+                if !found {
+                    at.truncate(len);
+                }
+                found
+            }),
+            Value::Object(m) => m.iter().any(|(k, item)| {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&crate::alias::segment(k));
+                let found = find(item, at);
+                if !found {
+                    at.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut at = String::new();
+    obj.iter()
+        .any(|(k, v)| {
+            at = format!("/{}", crate::alias::segment(k));
+            find(v, &mut at)
+        })
+        .then_some(at)
 }
 
 /// kustomize applies a JSON patch to the object's JSON and decodes the result into Go values,
