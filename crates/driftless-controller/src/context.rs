@@ -196,6 +196,18 @@ pub(crate) struct CachedRender {
     /// What the render read, to tell whether a new commit must be rendered again (absent: it
     /// must).
     pub inputs: Option<Arc<crate::source::LastInputs>>,
+    /// Earlier commits this render also stands for (see [`crate::observe::Render::same_as`]).
+    pub same_as: Vec<String>,
+}
+
+impl CachedRender {
+    /// Carries this render over to `commit`, where nothing it read changed.
+    pub(crate) fn carry_to(&mut self, commit: &str) {
+        if self.commit != commit {
+            let earlier = std::mem::replace(&mut self.commit, commit.to_owned());
+            self.same_as = crate::observe::carried(std::mem::take(&mut self.same_as), earlier);
+        }
+    }
 }
 
 /// Manifests kept as JSON text: a parsed [`serde_json::Value`] costs ten times the memory, and

@@ -281,7 +281,9 @@ fn trigger(seen: &Observation, decision: &mut Decision) -> Flow {
     let failed_before = seen.previous.operation_state.as_ref().is_some_and(|op| {
         op.phase == OperationPhase::Failed && op.revision.as_deref() == Some(&render.commit)
     });
-    if last_synced != Some(render.commit.as_str()) && !failed_before {
+    // A new commit whose render is the one last synced (nothing it read changed) has nothing
+    // new to deploy: a difference is drift.
+    if !last_synced.is_some_and(|last| render.stands_for(last)) && !failed_before {
         decision.action = Action::Sync(Trigger::NewCommit);
     } else if automated.self_heal && compared.denied.is_empty() {
         // While the project denies an object, a sync cannot succeed: self-heal waits for a
@@ -572,6 +574,30 @@ mod tests {
             "drift of a synced commit is healed",
             || synced_before(drifted(observation())),
             ("sync:self-heal", "compared", false, None),
+        ),
+        (
+            "drift after a new commit whose render is the synced one is healed, not deployed",
+            || {
+                let mut seen = synced_before(drifted(observation()));
+                if let Some(Ok(render)) = seen.source.as_mut() {
+                    render.same_as = vec![render.commit.clone()];
+                    render.commit = "a later commit that changed nothing read".to_owned();
+                }
+                seen
+            },
+            ("sync:self-heal", "compared", false, None),
+        ),
+        (
+            "a new commit whose render is another one is deployed",
+            || {
+                let mut seen = synced_before(drifted(observation()));
+                if let Some(Ok(render)) = seen.source.as_mut() {
+                    render.same_as = vec!["some other commit".to_owned()];
+                    render.commit = "a later commit".to_owned();
+                }
+                seen
+            },
+            ("sync:new-commit", "compared", false, None),
         ),
         (
             "self-heal backing off waits",

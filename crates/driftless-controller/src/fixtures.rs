@@ -85,6 +85,7 @@ pub fn observation() -> Observation {
             fetch_error: None,
             fetched: true,
             unchanged: false,
+            same_as: Vec::new(),
         })),
         compare: Some(Ok(comparison(false))),
         forbidden: Vec::new(),

@@ -85,6 +85,30 @@ pub(crate) struct Render {
     /// Whether Git was fetched now and nothing the last render read had changed, so the last
     /// render stands for the new commit.
     pub unchanged: bool,
+    /// Earlier commits whose render this is too (nothing it read changed since), newest last,
+    /// at most [`SAME_AS_KEPT`]: drift from a sync at one of them is drift, healed as such, not
+    /// a new commit to deploy.
+    pub same_as: Vec<String>,
+}
+
+/// How many earlier commits a render remembers standing for.
+pub(crate) const SAME_AS_KEPT: usize = 32;
+
+/// `same_as` with `earlier` added (the oldest dropped beyond [`SAME_AS_KEPT`]).
+pub(crate) fn carried(mut same_as: Vec<String>, earlier: String) -> Vec<String> {
+    same_as.retain(|c| *c != earlier);
+    same_as.push(earlier);
+    if same_as.len() > SAME_AS_KEPT {
+        same_as.remove(0);
+    }
+    same_as
+}
+
+impl Render {
+    /// Whether this render is the render of `commit`.
+    pub(crate) fn stands_for(&self, commit: &str) -> bool {
+        self.commit == commit || self.same_as.iter().any(|c| c == commit)
+    }
 }
 
 /// Why the source could not be read.
@@ -299,6 +323,7 @@ async fn source(
                     fetch_error: kept.fetch_error,
                     fetched: false,
                     unchanged: false,
+                    same_as: kept.same_as,
                 });
             }
             Err(error) => {
@@ -328,11 +353,14 @@ async fn source(
         m.render
             .as_ref()
             .filter(|r| pinned.is_none() && r.source == app.spec.source)
-            .and_then(|r| Some((r.inputs.clone()?, r.manifests.clone())))
+            .and_then(|r| {
+                let same_as = carried(r.same_as.clone(), r.commit.clone());
+                Some((r.inputs.clone()?, r.manifests.clone(), same_as))
+            })
     });
     let started = Instant::now();
     let triaging = ctx.clone();
-    let inputs = last.as_ref().map(|(inputs, _)| inputs.clone());
+    let inputs = last.as_ref().map(|(inputs, _, _)| inputs.clone());
     let triaged = repository.clone();
     let fresh = tokio::task::spawn_blocking(move || {
         fetch_and_render_since(
@@ -371,7 +399,7 @@ async fn source(
             commit,
             fetch_error,
         } => {
-            let Some((inputs, packed)) = last else {
+            let Some((inputs, packed, mut same_as)) = last else {
                 return Err(SourceFailure {
                     reason: driftless_api::reasons::RENDER_FAILED,
                     message: format!("{commit}: no render to keep"),
@@ -382,12 +410,14 @@ async fn source(
                 message,
             })?;
             ctx.metrics.render_skipped();
+            same_as.retain(|c| *c != commit);
             let render = Render {
                 commit,
                 manifests,
                 fetch_error: fetch_error.map(noted),
                 fetched: true,
                 unchanged: true,
+                same_as,
             };
             (render, Ok(packed), Some(inputs))
         }
@@ -399,6 +429,7 @@ async fn source(
                 fetch_error: rendered.fetch_error.map(noted),
                 fetched: true,
                 unchanged: false,
+                same_as: Vec::new(),
             };
             let packed = Packed::pack(&render.manifests);
             (render, packed, inputs.map(Arc::new))
@@ -414,6 +445,7 @@ async fn source(
                 jitter: jitter(every),
                 fetch_error: render.fetch_error.clone(),
                 inputs,
+                same_as: render.same_as.clone(),
             };
             ctx.memory(&seen.me, |m| m.render = Some(cached));
         }

@@ -16,7 +16,7 @@ use driftless_testenv::{eventually, git, with_namespace};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::ResourceExt;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 
 /// Generous bound for the controller to act on a busy machine; not a performance figure.
@@ -303,6 +303,54 @@ async fn a_poll_that_finds_a_new_commit_wakes_the_applications_it_changed() -> a
         let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
         mode(&config_maps, "idle", "two").await?;
         synced_at(&apps, &["polled", "idle"], &second).await?;
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn drift_of_an_application_a_push_left_unchanged_is_healed_at_once() -> anyhow::Result<()> {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let context = controller()?;
+    with_namespace("rerender-heal", |client, ns| async move {
+        let repo = tempfile::tempdir()?;
+        let first = commit(
+            repo.path(),
+            &[
+                ("apps/left/cm.yaml", config_map("left", "one")),
+                ("apps/changed/cm.yaml", config_map("changed", "one")),
+            ],
+        )?;
+        let url = format!("file://{}", repo.path().display());
+        let apps: Api<Application> = Api::namespaced(client.clone(), &ns);
+        for name in ["left", "changed"] {
+            apps.create(
+                &PostParams::default(),
+                &application(&ns, name, &url, &format!("apps/{name}"))?,
+            )
+            .await?;
+        }
+        synced_at(&apps, &["left", "changed"], &first).await?;
+        let second = commit(
+            repo.path(),
+            &[("apps/changed/cm.yaml", config_map("changed", "two"))],
+        )?;
+        ensure!(context.refresh_repository(&url) == 2);
+        synced_at(&apps, &["left", "changed"], &second).await?;
+        // The Applications poll once an hour: only the watch of the live object can heal it. The
+        // drift of `left`, whose render of the first commit stands for the second, is drift to
+        // heal (taking the field back), not the second commit to deploy.
+        let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+        for (name, wanted) in [("left", "one"), ("changed", "two")] {
+            config_maps
+                .patch(
+                    name,
+                    &PatchParams::default(),
+                    &Patch::Merge(serde_json::json!({"data": {"mode": "drifted"}})),
+                )
+                .await?;
+            mode(&config_maps, name, wanted).await?;
+        }
         Ok(())
     })
     .await?

@@ -112,7 +112,7 @@ impl Context {
                 if changed.contains(app) {
                     memory.refresh = Some(memory.refresh.map_or(fetched, |r| r.min(fetched)));
                 } else if let Some(render) = memory.render.as_mut() {
-                    render.commit = commit.to_owned();
+                    render.carry_to(commit);
                     render.fetched_at = now;
                     // A refresh asked before this fetch started is answered by it.
                     memory.refresh = memory.refresh.filter(|asked| *asked > fetched);
