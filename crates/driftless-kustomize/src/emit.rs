@@ -144,7 +144,7 @@ impl Writer {
                 // where the YAML reader folds that line break into a space.
                 let folded;
                 let s = if s.contains('\u{85}') {
-                    folded = s.replace('\u{85}', " ");
+                    folded = crate::parse::fold_nel(s);
                     folded.as_str()
                 } else {
                     s.as_str()

@@ -80,7 +80,12 @@ pub(crate) fn add(ra: &mut Accumulator, r: Resource) -> Result<(), Error> {
                 }
                 if new.is_empty() {
                     // kustomize writes the merged map back, and an empty one is no field at all.
-                    if old.obj.get(field).and_then(Value::as_object).is_some_and(Map::is_empty) {
+                    if old
+                        .obj
+                        .get(field)
+                        .and_then(Value::as_object)
+                        .is_some_and(Map::is_empty)
+                    {
                         old.obj.shift_remove(field);
                     }
                     continue;
