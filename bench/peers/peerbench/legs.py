@@ -200,7 +200,8 @@ class Driftless:
         self.port = free_port()
         procs.start("driftless", [str(binary), "controller", "--cache-dir", str(base / "driftless-cache"),
                                   "--listen", f"127.0.0.1:{self.port}"],
-                    {"KUBECONFIG": str(kubeconfig), "RUST_LOG": "warn", "DRIFTLESS_WEBHOOK_SECRET": self.secret},
+                    {"KUBECONFIG": str(kubeconfig), "RUST_LOG": os.environ.get("DRIFTLESS_BENCH_RUST_LOG", "warn"),
+                     "DRIFTLESS_WEBHOOK_SECRET": self.secret},
                     base)
 
     def ready(self, cluster: Cluster, commit: str) -> int:

@@ -196,8 +196,21 @@ pub(crate) struct CachedRender {
     /// What the render read, to tell whether a new commit must be rendered again (absent: it
     /// must).
     pub inputs: Option<Arc<crate::source::LastInputs>>,
-    /// Earlier commits this render also stands for (see [`crate::observe::Render::same_as`]).
+    /// Earlier commits this render also stands for, newest last (as the render's `same_as`).
     pub same_as: Vec<String>,
+}
+
+/// How many earlier commits a render remembers standing for.
+pub(crate) const SAME_AS_KEPT: usize = 32;
+
+/// `same_as` with `earlier` added (the oldest dropped beyond [`SAME_AS_KEPT`]).
+pub(crate) fn carried(mut same_as: Vec<String>, earlier: String) -> Vec<String> {
+    same_as.retain(|c| *c != earlier);
+    same_as.push(earlier);
+    if same_as.len() > SAME_AS_KEPT {
+        same_as.remove(0);
+    }
+    same_as
 }
 
 impl CachedRender {
@@ -205,7 +218,7 @@ impl CachedRender {
     pub(crate) fn carry_to(&mut self, commit: &str) {
         if self.commit != commit {
             let earlier = std::mem::replace(&mut self.commit, commit.to_owned());
-            self.same_as = crate::observe::carried(std::mem::take(&mut self.same_as), earlier);
+            self.same_as = carried(std::mem::take(&mut self.same_as), earlier);
         }
     }
 }

@@ -86,22 +86,9 @@ pub(crate) struct Render {
     /// render stands for the new commit.
     pub unchanged: bool,
     /// Earlier commits whose render this is too (nothing it read changed since), newest last,
-    /// at most [`SAME_AS_KEPT`]: drift from a sync at one of them is drift, healed as such, not
+    /// at most [`crate::context::SAME_AS_KEPT`]: drift from a sync at one of them is drift, healed as such, not
     /// a new commit to deploy.
     pub same_as: Vec<String>,
-}
-
-/// How many earlier commits a render remembers standing for.
-pub(crate) const SAME_AS_KEPT: usize = 32;
-
-/// `same_as` with `earlier` added (the oldest dropped beyond [`SAME_AS_KEPT`]).
-pub(crate) fn carried(mut same_as: Vec<String>, earlier: String) -> Vec<String> {
-    same_as.retain(|c| *c != earlier);
-    same_as.push(earlier);
-    if same_as.len() > SAME_AS_KEPT {
-        same_as.remove(0);
-    }
-    same_as
 }
 
 impl Render {
@@ -354,7 +341,7 @@ async fn source(
             .as_ref()
             .filter(|r| pinned.is_none() && r.source == app.spec.source)
             .and_then(|r| {
-                let same_as = carried(r.same_as.clone(), r.commit.clone());
+                let same_as = crate::context::carried(r.same_as.clone(), r.commit.clone());
                 Some((r.inputs.clone()?, r.manifests.clone(), same_as))
             })
     });

@@ -16,10 +16,7 @@ use serde_json::Value;
 
 use crate::resource::Resource;
 
-/// A JSON pointer segment for `key` (`~` and `/` escaped).
-pub(crate) fn segment(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
+pub(crate) use crate::fieldpath::segment;
 
 /// Whether `v` is a scalar (what a shared node can be changed to in place).
 fn scalar(v: &Value) -> bool {

@@ -15,6 +15,11 @@ pub fn ensure_object(v: &mut Value) -> &mut Map<String, Value> {
     }
 }
 
+/// A JSON pointer segment for `key` (`~` and `/` escaped).
+pub(crate) fn segment(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 /// Splits a path on `/`, keeping `\/` as a literal slash inside a segment.
 pub fn split_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -96,7 +101,7 @@ pub fn visit_at(
         }
         Value::Object(m) => {
             at.push('/');
-            at.push_str(&crate::alias::segment(key));
+            at.push_str(&segment(key));
             if let Some(child) = m.get_mut(key) {
                 if child.is_null() && !rest.is_empty() {
                     if create {
