@@ -1,0 +1,94 @@
+// The reference for driftless-template's tests: Go's own text/template, with Sprig's functions
+// (sprig.TxtFuncMap, as Helm registers them) on request.
+//
+// It reads a JSON array of cases on standard input and writes a JSON array of results, one per
+// case and in the same order, on standard output, so that a test binary runs it once for all of
+// its cases. A case is {"name", "template", "data", "sprig", "missingkey", "now"}: data is decoded
+// by encoding/json into interface{} (numbers are float64, as values are in Helm); missingkey is
+// the text/template option ("" keeps the default); now, when set (RFC 3339), fixes Sprig's clock.
+// A result is {"output"} or {"error"}, the error being err.Error() of Parse or Execute.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/template"
+	"time"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+type testCase struct {
+	Name       string          `json:"name"`
+	Template   string          `json:"template"`
+	Data       json.RawMessage `json:"data"`
+	Sprig      bool            `json:"sprig"`
+	MissingKey string          `json:"missingkey"`
+	Now        string          `json:"now"`
+}
+
+type result struct {
+	Output *string `json:"output,omitempty"`
+	Error  *string `json:"error,omitempty"`
+}
+
+func run(c testCase) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	var data interface{}
+	if len(c.Data) > 0 {
+		if err := json.Unmarshal(c.Data, &data); err != nil {
+			return "", fmt.Errorf("bad data: %w", err)
+		}
+	}
+	t := template.New(c.Name)
+	if c.Sprig {
+		funcs := sprig.TxtFuncMap()
+		if c.Now != "" {
+			now, err := time.Parse(time.RFC3339, c.Now)
+			if err != nil {
+				return "", fmt.Errorf("bad now: %w", err)
+			}
+			funcs["now"] = func() time.Time { return now }
+		}
+		t = t.Funcs(funcs)
+	}
+	if c.MissingKey != "" {
+		t = t.Option("missingkey=" + c.MissingKey)
+	}
+	if _, err := t.Parse(c.Template); err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	err = t.Execute(&buf, data)
+	return buf.String(), err
+}
+
+func main() {
+	var cases []testCase
+	if err := json.NewDecoder(os.Stdin).Decode(&cases); err != nil {
+		fmt.Fprintln(os.Stderr, "gotemplate: cannot read the cases:", err)
+		os.Exit(2)
+	}
+	results := make([]result, len(cases))
+	for i, c := range cases {
+		out, err := run(c)
+		if err != nil {
+			msg := err.Error()
+			results[i].Error = &msg
+		} else {
+			results[i].Output = &out
+		}
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(results); err != nil {
+		fmt.Fprintln(os.Stderr, "gotemplate: cannot write the results:", err)
+		os.Exit(2)
+	}
+}
