@@ -1,9 +1,34 @@
-//! Sprig's functions (`sprig.TxtFuncMap()`, Sprig v3.3.0, as Helm registers them), the pure
-//! ones, with Sprig's Go signatures.
+//! Sprig's functions (`sprig.TxtFuncMap()` of Sprig v3.3.0, as Helm registers them): the pure
+//! ones, each with Sprig's Go signature so that arguments are converted and refused as in Go.
+
+mod case;
+mod convert;
+mod defaults;
+mod dicts;
+mod encoding;
+mod lists;
+mod math;
+mod regex;
+mod strings;
 
 use crate::func::FuncMap;
 
-/// Every Sprig function implemented so far.
+pub use convert::{strval, to_float64, to_int64};
+pub use defaults::empty;
+
+/// Every Sprig function implemented so far, by Sprig's names.
 pub fn funcs() -> FuncMap {
-    FuncMap::new()
+    let mut m = FuncMap::new();
+    strings::register(&mut m);
+    defaults::register(&mut m);
+    lists::register(&mut m);
+    dicts::register(&mut m);
+    math::register(&mut m);
+    regex::register(&mut m);
+    encoding::register(&mut m);
+    m
 }
+
+/// Go's `runtime error` when Sprig calls `reflect.TypeOf(nil).Kind()`.
+pub(crate) const NIL_DEREF: &str =
+    "runtime error: invalid memory address or nil pointer dereference";
