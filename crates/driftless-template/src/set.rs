@@ -90,11 +90,9 @@ impl Templates {
         let trees = crate::parse::parse(name, text, &self.delims.0, &self.delims.1, &has)
             .map_err(|e| Error::parse(e.0))?;
         for (tname, tree) in trees {
-            if let Some(old) = self.trees.get(&tname) {
-                // Go's `associate`: an empty definition does not replace a real one.
-                if tree.root.is_empty_tree() && !old.root.nodes.is_empty() {
-                    continue;
-                }
+            // Go's `associate`: an empty definition does not replace an existing one.
+            if tree.root.is_empty_tree() && self.trees.contains_key(&tname) {
+                continue;
             }
             self.trees.insert(tname, Arc::new(tree));
         }

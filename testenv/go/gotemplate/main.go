@@ -6,6 +6,8 @@
 // its cases. A case is {"name", "template", "data", "sprig", "missingkey", "now"}: data is decoded
 // by encoding/json into interface{} (numbers are float64, as values are in Helm); missingkey is
 // the text/template option ("" keeps the default); now, when set (RFC 3339), fixes Sprig's clock.
+// With sprig, `include` is registered as Helm defines it (ExecuteTemplate into a buffer), so that
+// functions calling back into the template set are checked too.
 // A result is {"output"} or {"error"}, the error being err.Error() of Parse or Execute.
 package main
 
@@ -55,6 +57,11 @@ func run(c testCase) (out string, err error) {
 				return "", fmt.Errorf("bad now: %w", err)
 			}
 			funcs["now"] = func() time.Time { return now }
+		}
+		funcs["include"] = func(name string, data interface{}) (string, error) {
+			var buf bytes.Buffer
+			err := t.ExecuteTemplate(&buf, name, data)
+			return buf.String(), err
 		}
 		t = t.Funcs(funcs)
 	}

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use driftless_template::{MissingKey, Templates, Value};
+use driftless_template::{Func, MissingKey, Param, Templates, Value};
 use serde_json::json;
 
 pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -104,11 +104,20 @@ pub fn go(cases: &[Case]) -> Result<Vec<std::result::Result<String, String>>> {
         .collect())
 }
 
+/// Helm's `include`, as the oracle defines it: the named template executed into a string.
+pub fn include() -> Func {
+    Func::with_engine(&[Param::String, Param::Any], None, |ctx, args| {
+        let name = args[0].as_str().unwrap_or_default();
+        ctx.execute(name, &args[1]).map(Value::str)
+    })
+}
+
 /// What Driftless gives for one case.
 pub fn ours(c: &Case) -> std::result::Result<String, String> {
     let mut t = Templates::new(c.name.clone());
     if c.sprig {
         t.funcs(driftless_template::funcs::sprig::funcs());
+        t.func("include", include());
     }
     match c.missing_key {
         "zero" => {
