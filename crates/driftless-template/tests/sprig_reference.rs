@@ -308,3 +308,85 @@ fn encodings_and_hashes() -> Result {
         ],
     )
 }
+
+#[test]
+fn type_tests_and_paths() -> Result {
+    assert_same(
+        "sprig reflect",
+        &[
+            v(
+                "{{typeOf .name}}|{{typeOf .n}}|{{typeOf 1}}|{{typeOf .list}}|{{typeOf .nested}}|{{typeOf .nil}}|{{typeOf .b}}|{{typeOf (add 1 1)}}",
+            ),
+            v(
+                "{{kindOf .name}}|{{kindOf .n}}|{{kindOf 1}}|{{kindOf .list}}|{{kindOf .nested}}|{{kindOf .nil}}|{{kindOf .missing}}|{{kindOf (until 2)}}",
+            ),
+            v(
+                "{{kindIs \"map\" .nested}}|{{kindIs \"slice\" .strs}}|{{kindIs \"string\" .n}}|{{typeIs \"float64\" .n}}|{{typeIsLike \"string\" .name}}|{{typeIs \"int\" 3}}",
+            ),
+            v(
+                "{{deepEqual .d1 .d1}}|{{deepEqual .d1 .d2}}|{{deepEqual 1 1.0}}|{{deepEqual (list 1 \"a\") (list 1 \"a\")}}|{{deepEqual .nil .missing}}",
+            ),
+            v(
+                "{{base \"/a/b/c.txt\"}}|{{base \"a/\"}}|{{base \"\"}}|{{base \"/\"}}|{{dir \"/a/b/c\"}}|{{dir \"c\"}}|{{dir \"/\"}}|{{dir \"a/b/\"}}",
+            ),
+            v(
+                "{{clean \"a//b/./c/../d/\"}}|{{clean \"\"}}|{{clean \"/../x\"}}|{{clean \"../../a\"}}|{{ext \"a/b.tar.gz\"}}|{{ext \"a.b/c\"}}|{{isAbs \"/x\"}}|{{isAbs \"x\"}}|{{osBase \"/p/q\"}}",
+            ),
+            v("{{hello}}"),
+        ],
+    )
+}
+
+#[test]
+fn semver() -> Result {
+    let checks = [
+        (">=1.19-0", "v1.30.0"),
+        (">=1.19-0", "v1.30.0-gke.1"),
+        (">=1.19", "v1.30.0-gke.1"),
+        ("<1.19", "1.18.5"),
+        ("^1.2.3", "1.9.0"),
+        ("^1.2.3", "2.0.0"),
+        ("^0.2.3", "0.2.9"),
+        ("^0.2.3", "0.3.0"),
+        ("^0.0.3", "0.0.3"),
+        ("~1.2.3", "1.2.9"),
+        ("~1.2.3", "1.3.0"),
+        ("~1", "1.9.9"),
+        ("1.2.x", "1.2.7"),
+        ("1.2.x", "1.3.0"),
+        ("*", "4.5.6"),
+        ("", "1.0.0"),
+        ("1.2 - 1.4.5", "1.4.0"),
+        ("1.2 - 1.4.5", "1.4.6"),
+        (">1.2", "1.2.5"),
+        (">1.2", "1.3.0"),
+        ("<=1.2", "1.2.9"),
+        ("<=1.2", "1.3.0"),
+        ("!=1.2.3", "1.2.3"),
+        ("!=1.2.x", "1.2.8"),
+        ("!=1.2.x", "1.3.0"),
+        (">= 1.2, < 2.0", "1.5.0"),
+        (">= 1.2 < 2.0", "2.0.0"),
+        ("<1.0 || >=2.0", "2.1.0"),
+        ("<1.0 || >=2.0", "1.5.0"),
+        ("=1.2.3", "1.2.3+build.5"),
+        (">=1.0.0-alpha", "1.0.0-beta"),
+        (">=1.0.0-beta.2", "1.0.0-beta.11"),
+        (">=1.0.0-rc.1", "1.0.0-alpha"),
+        ("1.x", "v1.8"),
+        (">=1.19.0-0", "1.19"),
+        ("bad constraint", "1.0.0"),
+        (">=1.0", "not-a-version"),
+        (">=1.0", "1.02.3"),
+        (">=1.0", "1.2.3-01"),
+    ];
+    let mut cases: Vec<Case> = checks
+        .iter()
+        .map(|(c, ver)| v(&format!("{{{{semverCompare {c:?} {ver:?}}}}}")))
+        .collect();
+    cases.push(v(r#"{{$v := semver "v1.2.3-beta.1+meta"}}{{$v.Major}}.{{$v.Minor}}.{{$v.Patch}}|{{$v.Prerelease}}|{{$v.Metadata}}|{{$v.Original}}|{{$v}}|{{typeOf $v}}"#));
+    cases.push(v(r#"{{(semver "2").Minor}}|{{semver "1.2"}}"#));
+    cases.push(v(r#"{{semver "x.y"}}"#));
+    cases.push(v(r#"{{(semver "1.2.3").Nope}}"#));
+    assert_same("sprig semver", &cases)
+}

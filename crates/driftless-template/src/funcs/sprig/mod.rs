@@ -8,13 +8,16 @@ mod dicts;
 mod encoding;
 mod lists;
 mod math;
+mod reflect;
 mod regex;
+mod semver;
 mod strings;
 
 use crate::func::FuncMap;
 
 pub use convert::{strval, to_float64, to_int64};
 pub use defaults::empty;
+pub use semver::{Version, semver_compare};
 
 /// Every Sprig function implemented so far, by Sprig's names.
 pub fn funcs() -> FuncMap {
@@ -26,6 +29,8 @@ pub fn funcs() -> FuncMap {
     math::register(&mut m);
     regex::register(&mut m);
     encoding::register(&mut m);
+    reflect::register(&mut m);
+    semver::register(&mut m);
     m
 }
 
