@@ -220,4 +220,9 @@ pub trait Object: Send + Sync + Debug {
     }
     /// What `%v` prints.
     fn format(&self) -> String;
+    /// The object itself, for functions that take it back (Sprig's date functions take the
+    /// `time.Time` that `now` returned).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }

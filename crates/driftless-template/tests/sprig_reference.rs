@@ -390,3 +390,32 @@ fn semver() -> Result {
     cases.push(v(r#"{{(semver "1.2.3").Nope}}"#));
     assert_same("sprig semver", &cases)
 }
+
+#[test]
+fn dates() -> Result {
+    assert_same(
+        "sprig dates",
+        &[
+            v(
+                "{{now}}|{{now | date \"2006-01-02T15:04:05Z07:00\"}}|{{date \"Mon Jan 2 15:04:05 MST 2006\" now}}|{{now | unixEpoch}}|{{htmlDate now}}",
+            ),
+            v(
+                "{{date \"02/01/06 03:04:05 PM .000 .999 ,00 -0700 -07:00 Z0700 _2 __2 002 January Monday\" now}}",
+            ),
+            v(
+                "{{dateInZone \"2006-01-02 15:04 MST -07:00\" now \"America/New_York\"}}|{{dateInZone \"15:04 MST\" now \"Asia/Kolkata\"}}|{{dateInZone \"15:04 MST\" now \"Nowhere/Bad\"}}|{{htmlDateInZone now \"Pacific/Kiritimati\"}}",
+            ),
+            v(
+                "{{date \"2006-01-02 15:04:05\" 86400}}|{{date \"2006-01-02\" (int64 1700000000)}}|{{dateInZone \"3:4:5 pm\" 0 \"UTC\"}}",
+            ),
+            v(
+                "{{now | dateModify \"1.5h\" | date \"15:04\"}}|{{now | dateModify \"-36h10m\" | date \"Jan 2 15:04\"}}|{{now | dateModify \"bad\" | date \"15:04\"}}|{{now | dateModify \"250ms\"}}",
+            ),
+            v("{{now | mustDateModify \"5x\"}}"),
+            v(
+                "{{duration 3661}}|{{duration \"59\"}}|{{duration 0}}|{{duration \"x\"}}|{{duration (int64 90061)}}|{{duration -5}}",
+            ),
+            v("{{(now).Unix}}|{{(now).Year}}|{{(now).UTC}}|{{now | typeOf}}"),
+        ],
+    )
+}

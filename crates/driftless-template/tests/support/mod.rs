@@ -45,6 +45,9 @@ impl Case {
     }
 }
 
+/// The fixed clock of both sides.
+pub const NOW: &str = "2024-03-05T06:07:08Z";
+
 /// Parses `data` as JSON; a bad literal in a test table is the test's bug.
 pub fn data(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("bad test data {s:?}: {e}"))
@@ -70,7 +73,7 @@ pub fn go(cases: &[Case]) -> Result<Vec<std::result::Result<String, String>>> {
         .iter()
         .map(|c| {
             json!({"name": c.name, "template": c.template, "data": c.data, "sprig": c.sprig,
-                   "missingkey": c.missing_key, "now": "2024-03-05T06:07:08Z"})
+                   "missingkey": c.missing_key, "now": NOW})
         })
         .collect();
     let mut child = Command::new(oracle_bin()?)
@@ -116,7 +119,9 @@ pub fn include() -> Func {
 pub fn ours(c: &Case) -> std::result::Result<String, String> {
     let mut t = Templates::new(c.name.clone());
     if c.sprig {
-        t.funcs(driftless_template::funcs::sprig::funcs());
+        t.funcs(driftless_template::funcs::sprig::funcs_at(
+            NOW.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        ));
         t.func("include", include());
     }
     match c.missing_key {

@@ -3,6 +3,7 @@
 
 mod case;
 mod convert;
+mod dates;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -13,15 +14,28 @@ mod regex;
 mod semver;
 mod strings;
 
+use std::sync::Arc;
+
 use crate::func::FuncMap;
 
 pub use convert::{strval, to_float64, to_int64};
+pub use dates::{Time, duration_string, parse_duration};
 pub use defaults::empty;
 pub use semver::{Version, semver_compare};
 
-/// Every Sprig function implemented so far, by Sprig's names.
+/// Every Sprig function implemented so far, by Sprig's names, with the system clock.
 pub fn funcs() -> FuncMap {
+    funcs_with_clock(Arc::new(jiff::Timestamp::now))
+}
+
+/// The same with a fixed clock: `now` returns `now` (in UTC), for reproducible renders.
+pub fn funcs_at(now: jiff::Timestamp) -> FuncMap {
+    funcs_with_clock(Arc::new(move || now))
+}
+
+fn funcs_with_clock(clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>) -> FuncMap {
     let mut m = FuncMap::new();
+    dates::register(&mut m, clock);
     strings::register(&mut m);
     defaults::register(&mut m);
     lists::register(&mut m);
