@@ -129,7 +129,7 @@ fn format_layout(z: &jiff::Zoned, layout: &str) -> String {
         macro_rules! chunk {
             ($s:expr, $v:expr) => {
                 if starts($s, i) {
-                    out.push_str(&$v);
+                    out.push_str(AsRef::<str>::as_ref(&$v));
                     i += $s.len();
                     continue;
                 }
