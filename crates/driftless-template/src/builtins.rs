@@ -383,7 +383,7 @@ fn slice(item: &Value, indexes: &[Value]) -> FuncResult {
         Value::String(s) => {
             Value::str(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned())
         }
-        Value::List(l) => Value::list(l[idx[0]..idx[1]].to_vec()),
+        Value::List(l) => Value::List(l.slice(idx[0], idx[1])),
         _ => Value::Missing,
     })
 }

@@ -437,10 +437,12 @@ impl<'t> State<'t> {
             }
             Value::List(items) => {
                 if !items.is_empty() {
+                    // Elements of a []interface{} sit in interfaces; a []string's do not.
+                    let boxed = items.elem() == crate::value::Elem::Any;
                     for (i, item) in items.iter().enumerate() {
                         let elem = Dot {
                             v: item.clone(),
-                            boxed: true,
+                            boxed,
                         };
                         self.one_iteration(pipe, list, Value::Int(i as i64), elem)?;
                     }

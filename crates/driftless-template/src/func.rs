@@ -62,7 +62,7 @@ impl Param {
             Param::Float64 => matches!(v, Value::Float(_)),
             Param::Bool => matches!(v, Value::Bool(_)),
             Param::Map => matches!(v, Value::Map(_)),
-            Param::List => matches!(v, Value::List(_)),
+            Param::List => matches!(v, Value::List(l) if l.elem() == crate::value::Elem::Any),
         }
     }
 }

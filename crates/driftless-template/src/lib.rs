@@ -34,4 +34,4 @@ pub use exec::{Ctx, Limits};
 pub use fmt::{format_value, sprint, sprintf, sprintln};
 pub use func::{Func, FuncMap, FuncResult, Param};
 pub use set::{MissingKey, Templates};
-pub use value::{Dict, Object, Value};
+pub use value::{Dict, Elem, List, Object, Value};

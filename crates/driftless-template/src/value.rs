@@ -30,8 +30,8 @@ pub enum Value {
     Float(f64),
     /// A Go `string`.
     String(Arc<str>),
-    /// A Go `[]interface{}`.
-    List(Arc<Vec<Value>>),
+    /// A Go slice: `[]interface{}`, or `[]string`/`[]int` where Sprig returns those.
+    List(List),
     /// A Go `map[string]interface{}`: shared and mutable, as Go's maps are (Sprig's `set`
     /// changes the map every holder sees).
     Map(Dict),
@@ -45,9 +45,25 @@ impl Value {
         Value::String(s.into())
     }
 
-    /// A list value.
+    /// A `[]interface{}` value.
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(items))
+        Value::List(List::new(items))
+    }
+
+    /// A `[]string` value.
+    pub fn strings(items: impl IntoIterator<Item = impl Into<Arc<str>>>) -> Value {
+        Value::List(List::typed(
+            Elem::String,
+            items.into_iter().map(|s| Value::String(s.into())).collect(),
+        ))
+    }
+
+    /// A `[]int` value.
+    pub fn ints(items: impl IntoIterator<Item = i64>) -> Value {
+        Value::List(List::typed(
+            Elem::Int,
+            items.into_iter().map(Value::Int).collect(),
+        ))
     }
 
     /// Go's type name, as `%T` prints it.
@@ -60,7 +76,7 @@ impl Value {
             Value::Uint64(_) => "uint64".into(),
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
-            Value::List(_) => "[]interface {}".into(),
+            Value::List(l) => l.elem.go_type().into(),
             Value::Map(_) => "map[string]interface {}".into(),
             Value::Object(o) => o.type_name(),
         }
@@ -114,7 +130,10 @@ impl Value {
     pub fn deep_copy(&self) -> Value {
         match self {
             Value::Map(m) => Value::Map(m.deep_copy()),
-            Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect()),
+            Value::List(l) => Value::List(List::typed(
+                l.elem,
+                l.iter().map(Value::deep_copy).collect(),
+            )),
             v => v.clone(),
         }
     }
@@ -134,6 +153,77 @@ impl Value {
                     .collect(),
             )),
         }
+    }
+}
+
+/// The element type of a slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Elem {
+    /// `interface{}`: elements are boxed, as in data read from YAML or JSON.
+    #[default]
+    Any,
+    /// `string`
+    String,
+    /// `int`
+    Int,
+}
+
+impl Elem {
+    /// Go's name of the slice type.
+    pub fn go_type(self) -> &'static str {
+        match self {
+            Elem::Any => "[]interface {}",
+            Elem::String => "[]string",
+            Elem::Int => "[]int",
+        }
+    }
+}
+
+/// A Go slice: shared, immutable elements and their static type.
+#[derive(Debug, Clone, Default)]
+pub struct List {
+    items: Arc<Vec<Value>>,
+    elem: Elem,
+}
+
+impl List {
+    /// A `[]interface{}`.
+    pub fn new(items: Vec<Value>) -> Self {
+        List {
+            items: Arc::new(items),
+            elem: Elem::Any,
+        }
+    }
+
+    /// A slice of the element type `elem` (the items must be of that type).
+    pub fn typed(elem: Elem, items: Vec<Value>) -> Self {
+        List {
+            items: Arc::new(items),
+            elem,
+        }
+    }
+
+    /// The element type.
+    pub fn elem(&self) -> Elem {
+        self.elem
+    }
+
+    /// A sub-slice of the same type.
+    pub fn slice(&self, from: usize, to: usize) -> List {
+        List::typed(
+            self.elem,
+            self.items
+                .get(from..to)
+                .map(<[Value]>::to_vec)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+impl std::ops::Deref for List {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.items
     }
 }
 

@@ -92,6 +92,7 @@ const VERBS: &[&str] = &[
 
 struct Gen {
     rng: Rng,
+    sprig: bool,
     vars: Vec<String>,
     in_range: usize,
     defined: Vec<String>,
@@ -125,7 +126,127 @@ impl Gen {
         format!("({})", self.pipeline(depth - 1))
     }
 
+    fn sprig_call(&mut self, depth: usize) -> String {
+        let f = [
+            "upper",
+            "lower",
+            "trim",
+            "quote",
+            "squote",
+            "toString",
+            "toJson",
+            "b64enc",
+            "sha256sum",
+            "kindOf",
+            "typeOf",
+            "empty",
+            "int",
+            "float64",
+            "first",
+            "last",
+            "rest",
+            "keys",
+            "toStrings",
+            "nospace",
+            "snakecase",
+            "camelcase",
+            "title",
+            "len",
+        ];
+        let f2 = [
+            "default",
+            "add",
+            "sub",
+            "mul",
+            "max",
+            "min",
+            "contains",
+            "hasPrefix",
+            "list",
+            "dict",
+            "coalesce",
+            "has",
+            "join",
+            "trunc",
+            "indent",
+            "nindent",
+            "get",
+            "hasKey",
+            "pluck",
+            "splitList",
+            "repeat",
+            "cat",
+            "without",
+            "append",
+            "merge",
+            "dig",
+            "regexMatch",
+            "semverCompare",
+            "ternary",
+            "until",
+            "printf",
+        ];
+        if self.rng.chance(40) {
+            let name = f[self.rng.below(f.len())];
+            return format!("{name} {}", self.operand(depth));
+        }
+        let name = f2[self.rng.below(f2.len())];
+        match name {
+            "repeat" => format!(
+                "repeat {} {}",
+                self.rng.pick(&["0", "2", "3"]),
+                self.operand(depth)
+            ),
+            "until" => format!(
+                "until {}",
+                self.rng.pick(&["0", "3", "-2", ".n", "(int .f)"])
+            ),
+            "dig" => format!(
+                "dig {} {} {} {}",
+                self.rng.pick(&["\"m\"", "\"d\"", "\"a\""]),
+                self.rng.pick(&["\"e\"", "\"a\""]),
+                self.operand(depth),
+                self.rng.pick(&[".", ".m", ".m.d", ".nil"])
+            ),
+            "ternary" => format!(
+                "ternary {} {} {}",
+                self.operand(depth),
+                self.operand(depth),
+                self.rng.pick(&["true", "false", ".b", ".no", ".n"])
+            ),
+            "merge" => format!(
+                "merge (dict {} {}) {}",
+                self.rng.pick(&["\"a\"", "\"z\""]),
+                self.operand(depth),
+                self.rng.pick(&[".m", ".em", ".m.d", "(dict)"])
+            ),
+            "semverCompare" => format!(
+                "semverCompare {} {}",
+                self.rng
+                    .pick(&["\">=1.2\"", "\"^1.0\"", "\"~2\"", "\"<3.0-0\""]),
+                self.rng
+                    .pick(&["\"1.2.3\"", "\"v2.0\"", "\"3.0.0-rc1\"", ".s"])
+            ),
+            "printf" => {
+                let v = self.rng.pick(VERBS);
+                format!("printf {v:?} {}", self.operand(depth))
+            }
+            "list" | "dict" | "cat" | "coalesce" => {
+                let n = self.rng.below(4);
+                let args: Vec<String> = (0..n).map(|_| self.operand(depth)).collect();
+                format!("{name} {}", args.join(" "))
+            }
+            _ => {
+                let (x, y) = (self.operand(depth), self.operand(depth));
+                format!("{name} {x} {y}")
+            }
+        }
+    }
+
     fn call(&mut self, depth: usize) -> String {
+        if self.sprig && self.rng.chance(50) {
+            return self.sprig_call(depth);
+        }
         let f = self.rng.pick(&[
             "len", "index", "slice", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not",
             "print", "printf", "println", "html", "js", "urlquery", "eq3",
@@ -312,8 +433,9 @@ impl Gen {
     }
 }
 
-fn template(seed: u64) -> String {
+fn template(seed: u64, sprig: bool) -> String {
     let mut g = Gen {
+        sprig,
         rng: Rng(seed),
         vars: vec!["$".into()],
         in_range: 0,
@@ -346,8 +468,19 @@ fn seeds() -> std::ops::Range<u64> {
 #[test]
 fn generated_templates_render_as_go_renders_them() -> Result {
     let d = data(DATA);
-    let cases: Vec<Case> = seeds().map(|s| Case::new(template(s), d.clone())).collect();
+    let cases: Vec<Case> = seeds()
+        .map(|s| Case::new(template(s, false), d.clone()))
+        .collect();
     assert_same("generated", &cases)
+}
+
+#[test]
+fn generated_templates_with_sprig_render_as_go_renders_them() -> Result {
+    let d = data(DATA);
+    let cases: Vec<Case> = seeds()
+        .map(|s| Case::new(template(s, true), d.clone()).sprig())
+        .collect();
+    assert_same("generated with sprig", &cases)
 }
 
 #[test]
@@ -355,7 +488,7 @@ fn generated_templates_mostly_execute() -> Result {
     // The generator is only worth its seeds if most templates run to the end in Go.
     let d = data(DATA);
     let cases: Vec<Case> = (0..200)
-        .map(|s| Case::new(template(s), d.clone()))
+        .map(|s| Case::new(template(s, true), d.clone()).sprig())
         .collect();
     let results = support::go(&cases)?;
     let ok = results.iter().filter(|r| r.is_ok()).count();

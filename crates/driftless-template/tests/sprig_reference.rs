@@ -419,3 +419,28 @@ fn dates() -> Result {
         ],
     )
 }
+
+/// Differences the generated templates found, kept as fixed cases: Sprig's `[]string` and
+/// `[]int` results are typed slices in Go (their elements are not interfaces).
+#[test]
+fn typed_slices() -> Result {
+    assert_same(
+        "sprig typed slices",
+        &[
+            v(
+                "{{typeOf (splitList \",\" \"a,b\")}}|{{typeOf (until 2)}}|{{typeOf (keys .nested)}}|{{typeOf (sortAlpha .strs)}}|{{typeOf (toStrings .nums)}}|{{typeOf (regexFindAll \"a\" \"aa\" -1)}}",
+            ),
+            v(
+                "{{printf \"%#v\" (splitList \",\" \"a,b\")}}|{{printf \"%#v\" (until 3)}}|{{typeOf (slice (until 4) 1 3)}}|{{typeOf (rest (until 4))}}|{{typeOf (append (until 2) 5)}}",
+            ),
+            v("{{define \"d\"}}{{.x}}{{end}}{{template \"d\" until 3}}"),
+            v("{{hasPrefix (until 3) .name}}"),
+            v("{{range splitList \",\" \"a,b\"}}{{.x}}{{end}}"),
+            v("{{range $v := until 2}}{{$v.x}}{{end}}"),
+            v(
+                "{{deepEqual (splitList \",\" \"a\") (list \"a\")}}|{{deepEqual (until 2) (until 2)}}|{{has \"a\" (splitList \",\" \"a\")}}|{{index (splitList \",\" \"a,b\") 1}}|{{slice (splitList \",\" \"a,b,c\") 1}}",
+            ),
+            v("{{eq (until 2) (until 2)}}"),
+        ],
+    )
+}

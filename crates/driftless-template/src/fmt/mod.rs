@@ -186,7 +186,8 @@ impl Printer {
             Value::String(s) => self.fmt_string(s, verb, v),
             Value::List(items) => {
                 if self.f.sharp_v {
-                    self.buf.push_str("[]interface {}{");
+                    self.buf.push_str(items.elem().go_type());
+                    self.buf.push('{');
                     for (i, item) in items.iter().enumerate() {
                         if i > 0 {
                             self.buf.push_str(", ");

@@ -85,7 +85,7 @@ pub(crate) fn go_parse_float(s: &str) -> Option<f64> {
 }
 
 /// A list's elements, for Sprig functions that take any slice.
-pub(crate) fn list_items(v: &Value) -> Option<std::sync::Arc<Vec<Value>>> {
+pub(crate) fn list_items(v: &Value) -> Option<crate::value::List> {
     match v {
         Value::List(l) => Some(l.clone()),
         _ => None,
@@ -107,7 +107,9 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| deep_equal(a, b))
+            x.elem() == y.elem()
+                && x.len() == y.len()
+                && x.iter().zip(y.iter()).all(|(a, b)| deep_equal(a, b))
         }
         (Value::Map(x), Value::Map(y)) => {
             if x.same(y) {

@@ -178,11 +178,11 @@ pub(super) fn register(m: &mut FuncMap) {
     add(
         &["keys"],
         Func::variadic(&[], Map, |a| {
-            let mut out = Vec::new();
+            let mut out: Vec<String> = Vec::new();
             for d in a.iter().filter_map(dict_of) {
-                out.extend(d.read().keys().map(|k| Value::str(k.as_str())));
+                out.extend(d.read().keys().cloned());
             }
-            Ok(Value::list(out))
+            Ok(Value::strings(out))
         }),
     );
     add(

@@ -10,7 +10,7 @@ use crate::value::Value;
 use Param::{Any, Int};
 
 /// The elements of a list argument, or Sprig's error naming the operation.
-fn items(v: &Value, what: &str) -> Result<std::sync::Arc<Vec<Value>>, String> {
+fn items(v: &Value, what: &str) -> Result<crate::value::List, String> {
     if v.is_nil() {
         return Err(NIL_DEREF.into());
     }
@@ -121,7 +121,7 @@ fn slice(a: &[Value]) -> FuncResult {
     if start < 0 || end < start || end > l.len() as i64 {
         return Err("reflect.Value.Slice: slice index out of bounds".into());
     }
-    Ok(Value::list(l[start as usize..end as usize].to_vec()))
+    Ok(Value::List(l.slice(start as usize, end as usize)))
 }
 
 fn concat(a: &[Value]) -> FuncResult {
@@ -180,7 +180,7 @@ pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
 }
 
 fn ints(v: Vec<i64>) -> Value {
-    Value::list(v.into_iter().map(Value::Int).collect())
+    Value::ints(v)
 }
 
 fn int(v: &Value) -> i64 {

@@ -35,7 +35,7 @@ fn go_backquote(s: &str) -> String {
 }
 
 fn strings(v: Vec<&str>) -> Value {
-    Value::list(v.into_iter().map(Value::str).collect())
+    Value::strings(v)
 }
 
 /// Go's `FindAllString(s, n)`: empty matches right after a match are skipped.

@@ -521,12 +521,7 @@ pub(super) fn register(m: &mut FuncMap) {
     add(
         "splitList",
         Func::new(&[Str, Str], |a| {
-            Ok(Value::list(
-                split_n(s(&a[1]), s(&a[0]), -1)
-                    .into_iter()
-                    .map(Value::str)
-                    .collect(),
-            ))
+            Ok(Value::strings(split_n(s(&a[1]), s(&a[0]), -1)))
         }),
     );
     add(
@@ -535,11 +530,7 @@ pub(super) fn register(m: &mut FuncMap) {
     );
     add(
         "toStrings",
-        Func::new(&[Any], |a| {
-            Ok(Value::list(
-                strslice(&a[0]).into_iter().map(Value::str).collect(),
-            ))
-        }),
+        Func::new(&[Any], |a| Ok(Value::strings(strslice(&a[0])))),
     );
     add(
         "sortAlpha",
@@ -549,7 +540,7 @@ pub(super) fn register(m: &mut FuncMap) {
                 other => vec![strval(other)],
             };
             v.sort();
-            Ok(Value::list(v.into_iter().map(Value::str).collect()))
+            Ok(Value::strings(v))
         }),
     );
 }
