@@ -161,7 +161,7 @@ fn basic_kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
         Value::Int(_) | Value::Int64(_) => Kind::Int,
-        Value::Uint64(_) => Kind::Uint,
+        Value::Uint64(_) | Value::Byte(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::String(_) => Kind::String,
         _ => Kind::Invalid,
@@ -178,6 +178,7 @@ fn int_of(v: &Value) -> i64 {
 fn uint_of(v: &Value) -> u64 {
     match v {
         Value::Uint64(u) => *u,
+        Value::Byte(b) => u64::from(*b),
         _ => 0,
     }
 }
@@ -297,6 +298,7 @@ fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {
     let x: i64 = match ind(index) {
         Value::Int(i) | Value::Int64(i) => *i,
         Value::Uint64(u) => *u as i64,
+        Value::Byte(b) => i64::from(*b),
         Value::Missing => return Err("cannot index slice/array with nil".into()),
         v => {
             return Err(format!(
@@ -329,11 +331,11 @@ fn index(item: &Value, indexes: &[Value]) -> FuncResult {
             }
             Value::String(s) => {
                 let x = index_arg(idx, s.len())?;
-                Value::Uint64(u64::from(
+                Value::Byte(
                     *s.as_bytes()
                         .get(x)
                         .ok_or("reflect: string index out of range")?,
-                ))
+                )
             }
             Value::Map(m) => match ind(idx) {
                 Value::String(k) => m.get(k).unwrap_or(Value::Nil),

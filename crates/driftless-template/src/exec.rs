@@ -416,21 +416,26 @@ impl<'t> State<'t> {
                     return Ok(());
                 }
             }
-            Value::Uint64(n) => {
+            Value::Uint64(_) | Value::Byte(_) => {
+                let (n, byte) = match val {
+                    Value::Byte(b) => (u64::from(b), true),
+                    Value::Uint64(n) => (n, false),
+                    _ => (0, false),
+                };
                 if pipe.decl.len() > 1 {
                     return Err(self.error(format!(
                         "can't use {} to iterate over more than one variable",
                         crate::fmt::format_value(&val)
                     )));
                 }
-                if *n > 0 {
-                    for i in 0..*n {
-                        self.one_iteration(
-                            pipe,
-                            list,
-                            Value::Missing,
-                            Dot::plain(Value::Uint64(i)),
-                        )?;
+                if n > 0 {
+                    for i in 0..n {
+                        let v = if byte {
+                            Value::Byte(i as u8)
+                        } else {
+                            Value::Uint64(i)
+                        };
+                        self.one_iteration(pipe, list, Value::Missing, Dot::plain(v))?;
                     }
                     return Ok(());
                 }

@@ -26,6 +26,8 @@ pub enum Value {
     Int64(i64),
     /// A Go `uint64`.
     Uint64(u64),
+    /// A Go `uint8` (a byte, as `index` of a string gives it).
+    Byte(u8),
     /// A Go `float64`.
     Float(f64),
     /// A Go `string`.
@@ -74,6 +76,7 @@ impl Value {
             Value::Int(_) => "int".into(),
             Value::Int64(_) => "int64".into(),
             Value::Uint64(_) => "uint64".into(),
+            Value::Byte(_) => "uint8".into(),
             Value::Float(_) => "float64".into(),
             Value::String(_) => "string".into(),
             Value::List(l) => l.elem.go_type().into(),
@@ -90,6 +93,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Int64(_) => "int64",
             Value::Uint64(_) => "uint64",
+            Value::Byte(_) => "uint8",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "slice",
@@ -105,6 +109,7 @@ impl Value {
             Value::Bool(b) => *b,
             Value::Int(i) | Value::Int64(i) => *i != 0,
             Value::Uint64(u) => *u != 0,
+            Value::Byte(b) => *b != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),

@@ -322,6 +322,10 @@ fn index_slice_len() -> Result {
             v("{{index .strs}}"),
             v("{{index .strs nil}}"),
             v("{{index}}"),
+            v("{{printf \"%T %v %c\" (index .name 0) (index .name 1) (index .name 2)}}"),
+            v(
+                "{{range (index .name 0)}}{{end}}{{eq (index .name 0) 119}} {{lt (index .name 0) 200}}",
+            ),
             v(
                 "{{slice .strs 1}} {{slice .strs 1 2}} {{slice .strs}} {{slice .name 1 3}} {{slice .strs 0 1 2}}",
             ),

@@ -182,6 +182,7 @@ impl Printer {
             },
             Value::Int(i) | Value::Int64(i) => self.fmt_integer(*i as u64, true, verb, v),
             Value::Uint64(u) => self.fmt_integer(*u, false, verb, v),
+            Value::Byte(b) => self.fmt_integer(u64::from(*b), false, verb, v),
             Value::Float(x) => self.fmt_float_verb(*x, verb, v),
             Value::String(s) => self.fmt_string(s, verb, v),
             Value::List(items) => {
@@ -558,6 +559,10 @@ impl Printer {
             match a {
                 Value::Int(i) | Value::Int64(i) => {
                     num = *i;
+                    is_int = true;
+                }
+                Value::Byte(b) => {
+                    num = i64::from(*b);
                     is_int = true;
                 }
                 Value::Uint64(u) if *u <= i64::MAX as u64 => {

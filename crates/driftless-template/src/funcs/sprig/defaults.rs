@@ -12,6 +12,7 @@ pub fn empty(v: &Value) -> bool {
         Value::Bool(b) => !b,
         Value::Int(i) | Value::Int64(i) => *i == 0,
         Value::Uint64(u) => *u == 0,
+        Value::Byte(b) => *b == 0,
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::List(l) => l.is_empty(),

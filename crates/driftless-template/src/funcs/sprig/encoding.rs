@@ -242,6 +242,7 @@ fn to_json(
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
         Value::Uint64(u) => out.push_str(&u.to_string()),
+        Value::Byte(b) => out.push_str(&b.to_string()),
         Value::Float(f) => {
             if !f.is_finite() {
                 return Err(format!(
