@@ -8,9 +8,13 @@ use crate::ast::{Arg, BranchKind, Command, List, Node, Number, Pipe, Tree};
 use crate::lex::{Item, ItemType, Lexer};
 use crate::strconv;
 
-/// Parenthesis nesting accepted in one action. Go allows 10000; each level is a few Rust stack
-/// frames, so this stays well inside a test thread's 2 MiB stack.
-const MAX_STACK_DEPTH: usize = 300;
+/// Parenthesis nesting accepted in one action. Go allows 10000 (its stacks grow); each level
+/// here is a few Rust stack frames, and renders run on threads with 2 MiB stacks.
+const MAX_STACK_DEPTH: usize = 100;
+
+/// Nesting of `if`/`with`/`range`/`block` accepted, for the same reason (Go has no limit;
+/// charts nest a handful of levels).
+const MAX_NESTING: usize = 100;
 
 /// A parse error, already in Go's words (`template: NAME:LINE: ...`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +32,10 @@ struct TreeState {
     stack_depth: usize,
 }
 
+/// How deep control structures are nested, over all trees of one parse.
+#[derive(Default)]
+struct Nesting(usize);
+
 struct Parser<'a> {
     items: Vec<Item>,
     next_item: usize,
@@ -36,6 +44,7 @@ struct Parser<'a> {
     has_function: &'a dyn Fn(&str) -> bool,
     set: HashMap<String, Tree>,
     t: TreeState,
+    nesting: Nesting,
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -99,6 +108,7 @@ pub(crate) fn parse(
         has_function,
         set: HashMap::new(),
         t: TreeState::new(name.to_string()),
+        nesting: Nesting::default(),
     };
     let root = p.parse_root()?;
     p.add(name.to_string(), root)?;
@@ -432,9 +442,16 @@ impl Parser<'_> {
             BranchKind::Range => "range",
             BranchKind::With => "with",
         };
+        if self.nesting.0 >= MAX_NESTING {
+            return Err(self.errorf(format!(
+                "max nesting depth exceeded ({MAX_NESTING} levels of if, with, range and block)"
+            )));
+        }
+        self.nesting.0 += 1;
         let vars = self.t.vars.len();
         let r = self.branch_body(kind, context);
         self.t.vars.truncate(vars);
+        self.nesting.0 -= 1;
         r
     }
 
@@ -490,9 +507,16 @@ impl Parser<'_> {
         let token = self.next_non_space();
         let name = self.parse_template_name(&token, context)?;
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
+        if self.nesting.0 >= MAX_NESTING {
+            return Err(self.errorf(format!(
+                "max nesting depth exceeded ({MAX_NESTING} levels of if, with, range and block)"
+            )));
+        }
+        self.nesting.0 += 1;
         let outer = std::mem::replace(&mut self.t, TreeState::new(name.clone()));
         let body = self.item_list();
         let inner = std::mem::replace(&mut self.t, outer);
+        self.nesting.0 -= 1;
         let (list, end) = body?;
         if let ListEnd::Else = end {
             return Err(self.errorf(format!("unexpected {{{{else}}}} in {context}")));

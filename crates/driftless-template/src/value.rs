@@ -131,13 +131,26 @@ impl Value {
         matches!(self, Value::Missing | Value::Nil)
     }
 
-    /// A copy that shares nothing mutable with `self` (maps are copied all the way down).
+    /// A copy that shares nothing mutable with `self` (maps are copied all the way down; below
+    /// 200 levels, where only a map containing itself reaches, the rest is shared).
     pub fn deep_copy(&self) -> Value {
+        self.deep_copy_at(0)
+    }
+
+    fn deep_copy_at(&self, depth: usize) -> Value {
+        if depth > 200 {
+            return self.clone();
+        }
         match self {
-            Value::Map(m) => Value::Map(m.deep_copy()),
+            Value::Map(m) => Value::Map(Dict::from_map(
+                m.read()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy_at(depth + 1)))
+                    .collect(),
+            )),
             Value::List(l) => Value::List(List::typed(
                 l.elem,
-                l.iter().map(Value::deep_copy).collect(),
+                l.iter().map(|v| v.deep_copy_at(depth + 1)).collect(),
             )),
             v => v.clone(),
         }
@@ -289,12 +302,10 @@ impl Dict {
 
     /// A copy sharing nothing mutable.
     pub fn deep_copy(&self) -> Dict {
-        Dict::from_map(
-            self.read()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.deep_copy()))
-                .collect(),
-        )
+        match Value::Map(self.clone()).deep_copy() {
+            Value::Map(m) => m,
+            _ => Dict::new(),
+        }
     }
 }
 

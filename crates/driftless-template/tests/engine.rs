@@ -160,3 +160,46 @@ fn a_later_parse_replaces_a_definition_unless_it_is_empty() -> Result {
     );
     Ok(())
 }
+
+/// Untrusted templates cannot overflow the stack: nesting is bounded (Go's stacks grow; ours
+/// do not), and a render at the bound runs on a 2 MiB thread.
+#[test]
+fn deep_nesting_is_refused_before_it_overflows_the_stack() -> Result {
+    let nested = |n: usize| "{{if true}}".repeat(n) + "x" + &"{{end}}".repeat(n);
+    let mut t = Templates::new("deep");
+    t.parse("ok", &nested(100))?;
+    assert_eq!(t.execute("ok", &Value::Nil)?, "x");
+    let err = t.parse("deep", &nested(101)).err().map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some(
+            "template: deep:1: max nesting depth exceeded (100 levels of if, with, range and block)"
+        )
+    );
+    let parens = |n: usize| format!("{{{{{}1{}}}}}", "(".repeat(n), ")".repeat(n));
+    t.parse("parens", &parens(100))?;
+    assert_eq!(t.execute("parens", &Value::Nil)?, "1");
+    let err = t.parse("parens", &parens(101)).err().map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("template: parens:1: max expression depth exceeded")
+    );
+    Ok(())
+}
+
+/// A map set into itself (`set $d "self" $d`) cannot make printing or JSON recurse forever.
+#[test]
+fn a_map_that_contains_itself_does_not_crash_the_render() -> Result {
+    let mut t = Templates::new("cycle");
+    t.funcs(driftless_template::funcs::sprig::funcs());
+    t.parse("t", r#"{{$d := dict "a" 1}}{{$_ := set $d "self" $d}}{{len $d}}|{{toJson $d | len}}|{{$d | printf "%v" | len}}"#)?;
+    let out = t.execute("t", &Value::Nil);
+    assert!(
+        out.is_ok()
+            || out
+                .as_ref()
+                .is_err_and(|e| e.message().contains("too deep")),
+        "{out:?}"
+    );
+    Ok(())
+}

@@ -9,6 +9,14 @@ use crate::value::Value;
 pub(crate) use quote::{is_print, quote, quote_ascii, sharp_u};
 
 const LDIGITS: &[u8] = b"0123456789abcdefx";
+
+/// Nesting printed before giving up: only a map that contains itself goes this deep (Go's
+/// fmt recurses until its stack is exhausted).
+const MAX_DEPTH: usize = 200;
+
+/// Output of one print beyond which printing stops: shared maps nested in each other can make
+/// `%v` output grow exponentially; the executor's output budget then stops the render.
+const MAX_LEN: usize = 256 << 20;
 const UDIGITS: &[u8] = b"0123456789ABCDEFX";
 
 /// Go's `fmt.Sprint`.
@@ -166,6 +174,10 @@ impl Printer {
     }
 
     fn print_value(&mut self, v: &Value, verb: char, depth: usize) {
+        if depth > MAX_DEPTH || self.buf.len() > MAX_LEN {
+            self.buf.push_str("<too deep>");
+            return;
+        }
         match v {
             Value::Missing | Value::Nil => {
                 if depth == 0 {

@@ -101,6 +101,16 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 
 /// Go's `reflect.DeepEqual` over template values (types must match: `1` is not `1.0`).
 pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_at(a, b, 0)
+}
+
+fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > 200 {
+        // Only maps that contain themselves get here; Go's DeepEqual treats a revisited pair
+        // as equal.
+        return true;
+    }
+    let deep_equal = |x: &Value, y: &Value| deep_equal_at(x, y, depth + 1);
     match (a, b) {
         (Value::Missing | Value::Nil, Value::Missing | Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,

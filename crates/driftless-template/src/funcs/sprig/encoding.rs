@@ -226,17 +226,26 @@ fn to_json(
     v: &Value,
     out: &mut String,
     escape_html: bool,
-    indent: Option<usize>,
+    pretty: bool,
+    level: usize,
 ) -> Result<(), String> {
+    // Go's encoder looks for cycles after 1000 levels and names the type it met there; 200
+    // levels keep this recursion inside a 2 MiB stack, and no real value is nested that deep.
+    if level > 200 {
+        return Err(format!(
+            "json: unsupported value: encountered a cycle via {}",
+            v.type_name()
+        ));
+    }
     let nl = |out: &mut String, depth: usize| {
-        if indent.is_some() {
+        if pretty {
             out.push('\n');
             for _ in 0..depth {
                 out.push_str("  ");
             }
         }
     };
-    let depth = indent.unwrap_or(0);
+    let depth = level;
     match v {
         Value::Missing | Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -264,7 +273,7 @@ fn to_json(
                     out.push(',');
                 }
                 nl(out, depth + 1);
-                to_json(item, out, escape_html, indent.map(|d| d + 1))?;
+                to_json(item, out, escape_html, pretty, level + 1)?;
             }
             nl(out, depth);
             out.push(']');
@@ -287,10 +296,10 @@ fn to_json(
                 nl(out, depth + 1);
                 json_string(out, k, escape_html);
                 out.push(':');
-                if indent.is_some() {
+                if pretty {
                     out.push(' ');
                 }
-                to_json(val, out, escape_html, indent.map(|d| d + 1))?;
+                to_json(val, out, escape_html, pretty, level + 1)?;
             }
             nl(out, depth);
             out.push('}');
@@ -303,7 +312,7 @@ fn to_json(
 /// Go's `json.Marshal` of a value (HTML characters escaped, as Sprig's `toJson` does).
 pub fn marshal(v: &Value) -> Result<String, String> {
     let mut out = String::new();
-    to_json(v, &mut out, true, None)?;
+    to_json(v, &mut out, true, false, 0)?;
     Ok(out)
 }
 
@@ -387,7 +396,7 @@ pub(super) fn register(m: &mut FuncMap) {
         &["toPrettyJson", "mustToPrettyJson"],
         Func::new(&[Any], |a| {
             let mut out = String::new();
-            Ok(Value::str(match to_json(&a[0], &mut out, true, Some(0)) {
+            Ok(Value::str(match to_json(&a[0], &mut out, true, true, 0) {
                 Ok(()) => out,
                 Err(_) => String::new(),
             }))
@@ -397,7 +406,7 @@ pub(super) fn register(m: &mut FuncMap) {
         &["toRawJson", "mustToRawJson"],
         Func::new(&[Any], |a| {
             let mut out = String::new();
-            to_json(&a[0], &mut out, false, None)?;
+            to_json(&a[0], &mut out, false, false, 0)?;
             Ok(Value::str(out))
         }),
     );
