@@ -9,6 +9,7 @@ mod dicts;
 mod encoding;
 mod lists;
 mod math;
+mod random;
 mod reflect;
 mod regex;
 mod semver;
@@ -44,6 +45,7 @@ fn funcs_with_clock(clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>) -> Fu
     regex::register(&mut m);
     encoding::register(&mut m);
     reflect::register(&mut m);
+    random::register(&mut m);
     semver::register(&mut m);
     m
 }
