@@ -444,3 +444,25 @@ fn typed_slices() -> Result {
         ],
     )
 }
+
+#[test]
+fn decimal_floats() -> Result {
+    assert_same(
+        "sprig decimal floats",
+        &[
+            v(
+                "{{addf 0.1 0.2}}|{{addf 1 2 3.5}}|{{addf}}|{{add1f 1.5}}|{{add1f .f}}|{{subf 1 0.9}}|{{subf 10 1 2 3}}|{{subf .f}}",
+            ),
+            v(
+                "{{mulf 1.1 3}}|{{mulf 0.1 0.1 10}}|{{mulf .f .neg}}|{{mulf 1e20 1e20}}|{{mulf 3}}|{{mulf 1e-200 1e-200}}",
+            ),
+            v(
+                "{{divf 10 3}}|{{divf 1 3}}|{{divf 2 3}}|{{divf -7 2}}|{{divf -2 3}}|{{divf 1 8}}|{{divf 1e-20 3}}|{{divf 5}}|{{divf 1e30 7}}",
+            ),
+            v("{{divf 1 0}}"),
+            v(
+                "{{addf \"1.5\" \"x\" true}}|{{printf \"%T\" (addf 1 1)}}|{{mulf 0.07 100}}|{{divf 0.3 0.1}}|{{subf 0.3 0.1}}",
+            ),
+        ],
+    )
+}

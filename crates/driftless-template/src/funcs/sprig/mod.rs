@@ -4,6 +4,7 @@
 mod case;
 mod convert;
 mod dates;
+mod decimal;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -42,6 +43,7 @@ fn funcs_with_clock(clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>) -> Fu
     lists::register(&mut m);
     dicts::register(&mut m);
     math::register(&mut m);
+    decimal::register(&mut m);
     regex::register(&mut m);
     encoding::register(&mut m);
     reflect::register(&mut m);
