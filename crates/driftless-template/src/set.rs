@@ -128,6 +128,12 @@ impl Templates {
         self.trees.contains_key(name)
     }
 
+    /// The parse tree of a template as Go's `Tree.Root.String()` prints it (comments dropped,
+    /// constants as written): two parses are the same when these are equal.
+    pub fn tree_text(&self, name: &str) -> Option<String> {
+        self.trees.get(name).map(|t| t.root.to_string())
+    }
+
     pub(crate) fn tree(&self, name: &str) -> Option<Arc<Tree>> {
         self.trees.get(name).cloned()
     }

@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 	"text/template"
 	"time"
 
@@ -29,6 +31,12 @@ type testCase struct {
 	Sprig      bool            `json:"sprig"`
 	MissingKey string          `json:"missingkey"`
 	Now        string          `json:"now"`
+	// ParseOnly: no execution; the output lists every template of the set with its parse
+	// tree as Go prints it (Tree.Root.String()), sorted by name.
+	ParseOnly bool `json:"parseOnly"`
+	// Stubs: names of further functions to declare (doing nothing), for parsing texts that
+	// call functions this program does not have (Helm's toYaml, required...).
+	Stubs []string `json:"stubs"`
 }
 
 type result struct {
@@ -65,11 +73,30 @@ func run(c testCase) (out string, err error) {
 		}
 		t = t.Funcs(funcs)
 	}
+	if len(c.Stubs) > 0 {
+		stubs := template.FuncMap{}
+		for _, name := range c.Stubs {
+			stubs[name] = func(...interface{}) string { return "" }
+		}
+		t = t.Funcs(stubs)
+	}
 	if c.MissingKey != "" {
 		t = t.Option("missingkey=" + c.MissingKey)
 	}
 	if _, err := t.Parse(c.Template); err != nil {
 		return "", err
+	}
+	if c.ParseOnly {
+		var names []string
+		for _, tmpl := range t.Templates() {
+			names = append(names, tmpl.Name())
+		}
+		sort.Strings(names)
+		var out strings.Builder
+		for _, name := range names {
+			fmt.Fprintf(&out, "== %s\n%s\n", name, t.Lookup(name).Tree.Root.String())
+		}
+		return out.String(), nil
 	}
 	var buf bytes.Buffer
 	err = t.Execute(&buf, data)

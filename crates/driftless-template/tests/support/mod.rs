@@ -21,6 +21,10 @@ pub struct Case {
     pub data: serde_json::Value,
     pub sprig: bool,
     pub missing_key: &'static str,
+    /// Parse only, and compare the parse trees.
+    pub parse_only: bool,
+    /// Functions declared as stubs on both sides (Helm's, for parsing charts).
+    pub stubs: Vec<String>,
 }
 
 impl Case {
@@ -31,6 +35,8 @@ impl Case {
             data,
             sprig: false,
             missing_key: "",
+            parse_only: false,
+            stubs: vec![],
         }
     }
 
@@ -73,7 +79,8 @@ pub fn go(cases: &[Case]) -> Result<Vec<std::result::Result<String, String>>> {
         .iter()
         .map(|c| {
             json!({"name": c.name, "template": c.template, "data": c.data, "sprig": c.sprig,
-                   "missingkey": c.missing_key, "now": NOW})
+                   "missingkey": c.missing_key, "now": NOW, "parseOnly": c.parse_only,
+                   "stubs": c.stubs})
         })
         .collect();
     let mut child = Command::new(oracle_bin()?)
@@ -133,7 +140,21 @@ pub fn ours(c: &Case) -> std::result::Result<String, String> {
         }
         _ => {}
     }
+    for stub in &c.stubs {
+        t.func(
+            stub.as_str(),
+            Func::variadic(&[], Param::Any, |_| Ok(Value::str(""))),
+        );
+    }
     t.parse(&c.name, &c.template).map_err(|e| e.to_string())?;
+    if c.parse_only {
+        let mut out = String::new();
+        for name in t.names() {
+            let tree = t.tree_text(name).unwrap_or_default();
+            out.push_str(&format!("== {name}\n{tree}\n"));
+        }
+        return Ok(out);
+    }
     t.execute(&c.name, &Value::from_json(&c.data))
         .map_err(|e| e.to_string())
 }
