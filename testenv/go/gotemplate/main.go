@@ -13,7 +13,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"sort"
@@ -66,6 +68,10 @@ func run(c testCase) (out string, err error) {
 			}
 			funcs["now"] = func() time.Time { return now }
 		}
+		// Checks of certificates made elsewhere (driftless-template's genCA...): what Go's
+		// crypto/x509 reads in them, and whether one verifies against a CA.
+		funcs["x509Info"] = x509Info
+		funcs["x509Verify"] = x509Verify
 		funcs["include"] = func(name string, data interface{}) (string, error) {
 			var buf bytes.Buffer
 			err := t.ExecuteTemplate(&buf, name, data)
@@ -101,6 +107,44 @@ func run(c testCase) (out string, err error) {
 	var buf bytes.Buffer
 	err = t.Execute(&buf, data)
 	return buf.String(), err
+}
+
+func x509Info(certPEM string) (string, error) {
+	block, _ := pem.Decode([]byte(certPEM))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return "", fmt.Errorf("no CERTIFICATE PEM block")
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", err
+	}
+	var ips []string
+	for _, ip := range c.IPAddresses {
+		ips = append(ips, ip.String())
+	}
+	days := int(c.NotAfter.Sub(c.NotBefore).Hours() / 24)
+	return fmt.Sprintf("CN=%s issuer=%s isCA=%t basic=%t dns=%v ips=%v days=%d keyUsage=%d extKeyUsage=%v serialBits<=128:%t key=%T",
+		c.Subject.CommonName, c.Issuer.CommonName, c.IsCA, c.BasicConstraintsValid, c.DNSNames, ips, days,
+		c.KeyUsage, c.ExtKeyUsage, c.SerialNumber.BitLen() <= 128, c.PublicKey), nil
+}
+
+func x509Verify(certPEM, caPEM string) (string, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return "", fmt.Errorf("bad CA PEM")
+	}
+	block, _ := pem.Decode([]byte(certPEM))
+	if block == nil {
+		return "", fmt.Errorf("bad certificate PEM")
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: c.NotBefore.Add(time.Hour)}); err != nil {
+		return "", err
+	}
+	return "verified", nil
 }
 
 func main() {

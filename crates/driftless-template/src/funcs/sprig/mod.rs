@@ -3,6 +3,7 @@
 
 mod case;
 mod convert;
+mod crypto;
 mod dates;
 mod decimal;
 mod defaults;
@@ -37,6 +38,7 @@ pub fn funcs_at(now: jiff::Timestamp) -> FuncMap {
 
 fn funcs_with_clock(clock: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>) -> FuncMap {
     let mut m = FuncMap::new();
+    crypto::register(&mut m, clock.clone());
     dates::register(&mut m, clock);
     strings::register(&mut m);
     defaults::register(&mut m);
