@@ -1,0 +1,3 @@
+//! Function libraries to register in a [`crate::Templates`].
+
+pub mod sprig;
