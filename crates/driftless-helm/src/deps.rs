@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::Error;
 use crate::chart::{Chart, Dependency};
 use crate::constraint::is_compatible_range;
+use crate::shared;
 use crate::values::{self, Values, Warnings};
 
 /// Prunes disabled subcharts from `chart` (recursively), renames aliased ones and applies
@@ -117,11 +118,8 @@ fn apply_tags(reqs: &mut [Dependency], cvals: &Values, warnings: &mut Warnings) 
                 None => {}
             }
         }
-        if !has_true && has_false {
-            r.enabled = false;
-        } else {
-            r.enabled = true;
-        }
+        // Any true tag enables; otherwise any false tag disables; no tags set enables.
+        r.enabled = has_true || !has_false;
     }
 }
 
@@ -153,41 +151,33 @@ fn process_import_values(chart: &mut Chart, warnings: &mut Warnings) -> Result<(
         return Ok(());
     }
     let cvals = values::merge_values(chart, &Map::new(), warnings)?;
-    let mut imported: Values = Map::new();
+    // Go's maps are references: an imported table is shared with the child's values and between
+    // parents, so later imports merge into it (Helm's own test chart shows it).
+    let shared_vals = shared::table_from(cvals);
+    let imported = shared::table_from(Map::new());
     for r in &mut chart.metadata.dependencies {
         let mut out = Vec::new();
         for iv in &r.import_values {
-            match iv {
-                Value::Object(m) => {
-                    let child = go_string(m.get("child"));
-                    let parent = go_string(m.get("parent"));
-                    out.push(child_parent(&child, &parent));
-                    match values::table(&cvals, &format!("{}.{child}", r.name)) {
-                        Some(vv) => {
-                            let src = path_to_map(&parent, vv.clone());
-                            values::merge_tables_into(&mut imported, src, warnings);
-                        }
-                        None => warnings.push(format!(
-                            "ImportValues missing table from chart {}: {child}",
-                            r.name
-                        )),
-                    }
+            let (child, parent) = match iv {
+                Value::Object(m) => (go_string(m.get("child")), go_string(m.get("parent"))),
+                Value::String(s) => (format!("exports.{s}"), ".".to_owned()),
+                _ => continue,
+            };
+            out.push(child_parent(&child, &parent));
+            match shared::table_at(&shared_vals, &format!("{}.{child}", r.name)) {
+                Some(vv) => {
+                    shared::coalesce_tables(&imported, &shared::path_to_map(&parent, vv), true)
                 }
-                Value::String(s) => {
-                    let child = format!("exports.{s}");
-                    out.push(child_parent(&child, "."));
-                    match values::table(&cvals, &format!("{}.{child}", r.name)) {
-                        Some(vm) => values::merge_tables_into(&mut imported, vm.clone(), warnings),
-                        None => warnings.push(format!("ImportValues missing table {child}")),
-                    }
-                }
-                _ => {}
+                None => warnings.push(format!(
+                    "ImportValues missing table from chart {}: {child}",
+                    r.name
+                )),
             }
         }
         r.import_values = out;
     }
-    let mut merged = cvals;
-    values::merge_tables_into(&mut merged, imported, warnings);
+    let mut merged = shared::table_to(&shared_vals);
+    values::merge_tables_into(&mut merged, shared::table_to(&imported), warnings);
     chart.values = merged;
     Ok(())
 }
@@ -206,19 +196,6 @@ fn go_string(v: Option<&Value>) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     }
-}
-
-fn path_to_map(path: &str, data: Values) -> Values {
-    if path == "." {
-        return data;
-    }
-    let mut cur = data;
-    for part in path.split('.').rev() {
-        let mut m = Map::new();
-        m.insert(part.to_owned(), Value::Object(cur));
-        cur = m;
-    }
-    cur
 }
 
 #[cfg(test)]

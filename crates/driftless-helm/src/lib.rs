@@ -28,6 +28,7 @@ pub mod hooks;
 mod output;
 mod render;
 mod schema;
+mod shared;
 pub mod strvals;
 mod values;
 mod yaml;

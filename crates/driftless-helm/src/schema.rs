@@ -40,9 +40,10 @@ fn collect(chart: &Chart, values: &Values, report: &mut String) -> Result<(), Er
             chart: chart.name().to_owned(),
             message,
         };
-        let schema: Value = serde_json::from_slice(schema).map_err(|e| bad(e.to_string()))?;
+        let mut schema: Value = serde_json::from_slice(schema).map_err(|e| bad(e.to_string()))?;
+        latest_draft_alias(&mut schema);
         let validator = jsonschema::validator_for(&schema).map_err(|e| bad(e.to_string()))?;
-        let instance = Value::Object(values.clone());
+        let instance = integral_floats_as_integers(Value::Object(values.clone()));
         let mut errors: Vec<String> = validator
             .iter_errors(&instance)
             .map(|e| {
@@ -71,6 +72,43 @@ fn collect(chart: &Chart, values: &Values, report: &mut String) -> Result<(), Er
         }
     }
     Ok(())
+}
+
+/// `http://json-schema.org/schema` names "the latest draft" (Helm's validator fetches it, and
+/// it is the 2020-12 meta-schema); the `jsonschema` crate does not know the alias.
+fn latest_draft_alias(schema: &mut Value) {
+    if let Some(Value::String(s)) = schema.get_mut("$schema") {
+        let bare = s
+            .trim_end_matches('#')
+            .trim_start_matches("https://")
+            .trim_start_matches("http://");
+        if bare == "json-schema.org/schema" {
+            *s = "https://json-schema.org/draft/2020-12/schema".into();
+        }
+    }
+}
+
+/// Values read from YAML are Go `float64`s; JSON Schema counts `3.0` as an integer, as Helm's
+/// validator does, but the `jsonschema` crate does not for every keyword: integral floats are
+/// handed to it as integers.
+fn integral_floats_as_integers(v: Value) -> Value {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                Value::Number(serde_json::Number::from(f as i64))
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(integral_floats_as_integers).collect())
+        }
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, integral_floats_as_integers(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 #[cfg(test)]
