@@ -1,11 +1,18 @@
-//! Values with Go's reference semantics for maps, for the one step where Helm's result depends
-//! on them: `import-values` (Go's `map[string]any` is a reference, so a table imported under two
-//! parents is one table, and merging into one changes the other, and the child's values too).
+//! Values with Go's reference semantics for maps, where Helm's result depends on them. Go's
+//! `map[string]any` is a reference: a table imported under two parents (`import-values`) is one
+//! table, so merging into one changes the other and the child's values too; and a subchart's
+//! `global` gets shallow copies of its parent's global tables, so what coalescing adds three
+//! levels down (a subchart's default `global.a.b.c`) lands in the parent's globals, and so in
+//! every later subchart's.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::chart::Chart;
+use crate::values::{GLOBAL_KEY, Warnings, type_name};
 
 /// A Go map: shared, mutable, in insertion order.
 pub(crate) type Table = Rc<RefCell<Vec<(String, Shared)>>>;
@@ -82,6 +89,160 @@ pub(crate) fn table_at(t: &Table, path: &str) -> Option<Table> {
         cur = next;
     }
     Some(cur)
+}
+
+fn is_table(v: &Shared) -> bool {
+    matches!(v, Shared::Map(_))
+}
+
+fn concat_prefix(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_owned()
+    } else {
+        format!("{a}.{b}")
+    }
+}
+
+/// Helm's `coalesce`: the chart's defaults under `dest`, then its subcharts'.
+pub(crate) fn coalesce(
+    chart: &Chart,
+    dest: &Table,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Warnings,
+) -> Result<(), Error> {
+    coalesce_values(chart, dest, prefix, merge, warnings);
+    coalesce_deps(chart, dest, prefix, merge, warnings)
+}
+
+fn coalesce_deps(
+    chart: &Chart,
+    dest: &Table,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Warnings,
+) -> Result<(), Error> {
+    for sub in &chart.dependencies {
+        let name = sub.name();
+        let dv = match get(dest, name) {
+            None => {
+                let t: Table = Rc::new(RefCell::new(Vec::new()));
+                put(dest, name, Shared::Map(t.clone()));
+                t
+            }
+            Some(Shared::Map(t)) => t,
+            Some(Shared::Plain(other)) => {
+                return Err(Error::TypeMismatch {
+                    chart: name.to_owned(),
+                    found: type_name(&other),
+                });
+            }
+        };
+        let sub_prefix = concat_prefix(prefix, chart.name());
+        coalesce_globals(&dv, dest, warnings);
+        coalesce(sub, &dv, &sub_prefix, merge, warnings)?;
+        put(dest, name, Shared::Map(dv));
+    }
+    Ok(())
+}
+
+/// The parent's (`src`) globals into the subchart's (`dest`): shallow copies of the parent's
+/// tables, the parent's values winning.
+fn coalesce_globals(dest: &Table, src: &Table, warnings: &mut Warnings) {
+    let dg = match get(dest, GLOBAL_KEY) {
+        None => Rc::new(RefCell::new(Vec::new())),
+        Some(Shared::Map(t)) => t,
+        Some(Shared::Plain(_)) => {
+            warnings.push(format!(
+                "warning: skipping globals because destination {GLOBAL_KEY} is not a table."
+            ));
+            return;
+        }
+    };
+    let sg = match get(src, GLOBAL_KEY) {
+        None => Rc::new(RefCell::new(Vec::new())),
+        Some(Shared::Map(t)) => t,
+        Some(Shared::Plain(_)) => {
+            warnings.push(format!(
+                "warning: skipping globals because source {GLOBAL_KEY} is not a table."
+            ));
+            return;
+        }
+    };
+    let entries: Vec<(String, Shared)> = sg.borrow().clone();
+    for (key, val) in entries {
+        match val {
+            Shared::Map(t) => {
+                // Go's copyMap: a new map holding the same values (nested tables shared).
+                let vv: Table = Rc::new(RefCell::new(t.borrow().clone()));
+                match get(&dg, &key) {
+                    None => put(&dg, &key, Shared::Map(vv)),
+                    Some(Shared::Map(destv)) => {
+                        coalesce_tables(&vv, &destv, true);
+                        put(&dg, &key, Shared::Map(vv));
+                    }
+                    Some(Shared::Plain(_)) => warnings.push(format!(
+                        "Conflict: cannot merge map onto non-map for {key:?}. Skipping."
+                    )),
+                }
+            }
+            plain => {
+                if get(&dg, &key).is_some_and(|v| is_table(&v)) {
+                    warnings.push(format!("key {key} is table. Skipping"));
+                } else {
+                    put(&dg, &key, plain);
+                }
+            }
+        }
+    }
+    put(dest, GLOBAL_KEY, Shared::Map(dg));
+}
+
+fn coalesce_values(chart: &Chart, v: &Table, prefix: &str, merge: bool, warnings: &mut Warnings) {
+    let sub_prefix = concat_prefix(prefix, chart.name());
+    // Go deep-copies the chart's values on every call.
+    let vc = table_from(chart.values.clone());
+    let entries: Vec<(String, Shared)> = vc.borrow().clone();
+    for (key, val) in entries {
+        match get(v, &key) {
+            Some(value) if value.is_null() && !merge => remove(v, &key),
+            Some(Shared::Map(dest)) => match val {
+                Shared::Map(src) => {
+                    let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
+                    if !merge {
+                        clean_nil_values(&src);
+                    }
+                    coalesce_tables(&dest, &src, merge);
+                }
+                Shared::Plain(Value::Null) => {}
+                Shared::Plain(_) => warnings.push(format!(
+                    "warning: skipped value for {sub_prefix}.{key}: Not a table."
+                )),
+            },
+            Some(_) => {}
+            None => {
+                if !merge {
+                    if val.is_null() {
+                        continue;
+                    }
+                    if let Shared::Map(t) = &val {
+                        clean_nil_values(t);
+                    }
+                }
+                put(v, &key, val);
+            }
+        }
+    }
+}
+
+fn clean_nil_values(t: &Table) {
+    t.borrow_mut().retain(|(_, v)| !v.is_null());
+    let entries: Vec<Shared> = t.borrow().iter().map(|(_, v)| v.clone()).collect();
+    for v in entries {
+        if let Shared::Map(sub) = v {
+            clean_nil_values(&sub);
+        }
+    }
 }
 
 /// Helm's `coalesceTablesFullKey` on shared tables, mutations and sharing included: keys of

@@ -6,9 +6,9 @@
 //! subchart's `global` (the parent's win). A `null` given by the user deletes the key the chart
 //! sets by default ("coalesce"); in a "merge" (used for `import-values`) nulls stay.
 //!
-//! Caveat: Helm's Go code shares nested maps between a parent's globals and a subchart's
-//! (shallow copies), so a subchart's default globals three levels deep can leak into the
-//! parent's. Here every copy is deep; the conformance harness compares the result with Helm's.
+//! Go's maps are references, and Helm's results depend on it (a subchart's default globals
+//! three levels deep leak into its parent's globals): coalescing runs on shared tables
+//! (`shared`), as Helm's Go code does.
 
 use serde_json::{Map, Value};
 
@@ -69,9 +69,9 @@ pub fn coalesce_values(
     vals: &Values,
     warnings: &mut Warnings,
 ) -> Result<Values, crate::Error> {
-    let mut dest = vals.clone();
-    coalesce(chart, &mut dest, "", false, warnings)?;
-    Ok(dest)
+    let dest = crate::shared::table_from(vals.clone());
+    crate::shared::coalesce(chart, &dest, "", false, warnings)?;
+    Ok(crate::shared::table_to(&dest))
 }
 
 /// Helm's `MergeValues(chart, vals)`: as [`coalesce_values`], but nulls are kept.
@@ -83,149 +83,9 @@ pub fn merge_values(
     vals: &Values,
     warnings: &mut Warnings,
 ) -> Result<Values, crate::Error> {
-    let mut dest = vals.clone();
-    coalesce(chart, &mut dest, "", true, warnings)?;
-    Ok(dest)
-}
-
-fn coalesce(
-    chart: &Chart,
-    dest: &mut Values,
-    prefix: &str,
-    merge: bool,
-    warnings: &mut Warnings,
-) -> Result<(), crate::Error> {
-    coalesce_chart_values(chart, dest, prefix, merge, warnings);
-    coalesce_deps(chart, dest, prefix, merge, warnings)
-}
-
-fn coalesce_deps(
-    chart: &Chart,
-    dest: &mut Values,
-    prefix: &str,
-    merge: bool,
-    warnings: &mut Warnings,
-) -> Result<(), crate::Error> {
-    for sub in &chart.dependencies {
-        let name = sub.name();
-        let mut sub_values = match dest.remove(name) {
-            None => Map::new(),
-            Some(Value::Object(map)) => map,
-            Some(other) => {
-                return Err(crate::Error::TypeMismatch {
-                    chart: name.to_owned(),
-                    found: type_name(&other),
-                });
-            }
-        };
-        let sub_prefix = concat_prefix(prefix, chart.name());
-        coalesce_globals(&mut sub_values, dest, &sub_prefix, warnings);
-        coalesce(sub, &mut sub_values, &sub_prefix, merge, warnings)?;
-        dest.insert(name.to_owned(), Value::Object(sub_values));
-    }
-    Ok(())
-}
-
-/// Copies the parent's `global` (`src`) into the subchart's (`dest`); the parent's win.
-fn coalesce_globals(dest: &mut Values, src: &Values, prefix: &str, warnings: &mut Warnings) {
-    let mut dg = match dest.get(GLOBAL_KEY) {
-        None => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            warnings.push(format!(
-                "warning: skipping globals because destination {GLOBAL_KEY} is not a table."
-            ));
-            return;
-        }
-    };
-    let sg = match src.get(GLOBAL_KEY) {
-        None => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            warnings.push(format!(
-                "warning: skipping globals because source {GLOBAL_KEY} is not a table."
-            ));
-            return;
-        }
-    };
-    for (key, val) in sg {
-        match val {
-            Value::Object(vv) => match dg.remove(&key) {
-                None => {
-                    dg.insert(key, Value::Object(vv));
-                }
-                Some(Value::Object(destv)) => {
-                    let mut vv = vv;
-                    coalesce_tables(&mut vv, destv, &concat_prefix(prefix, &key), true, warnings);
-                    dg.insert(key, Value::Object(vv));
-                }
-                Some(other) => {
-                    warnings.push(format!(
-                        "Conflict: cannot merge map onto non-map for {key:?}. Skipping."
-                    ));
-                    dg.insert(key, other);
-                }
-            },
-            val => {
-                if dg.get(&key).is_some_and(Value::is_object) {
-                    warnings.push(format!("key {key} is table. Skipping"));
-                } else {
-                    dg.insert(key, val);
-                }
-            }
-        }
-    }
-    dest.insert(GLOBAL_KEY.to_owned(), Value::Object(dg));
-}
-
-/// The chart's own defaults under `v` (what the user gave wins).
-fn coalesce_chart_values(
-    chart: &Chart,
-    v: &mut Values,
-    prefix: &str,
-    merge: bool,
-    warnings: &mut Warnings,
-) {
-    let sub_prefix = concat_prefix(prefix, chart.name());
-    for (key, val) in chart.values.clone() {
-        match v.get_mut(&key) {
-            Some(Value::Null) if !merge => {
-                v.remove(&key);
-            }
-            Some(Value::Object(dest)) => match val {
-                Value::Object(mut src) => {
-                    let merge = merge || chart.dependencies.iter().any(|d| d.name() == key);
-                    if !merge {
-                        clean_nil_values(&mut src);
-                    }
-                    coalesce_tables(
-                        dest,
-                        src,
-                        &concat_prefix(&sub_prefix, &key),
-                        merge,
-                        warnings,
-                    );
-                }
-                Value::Null => {}
-                _ => warnings.push(format!(
-                    "warning: skipped value for {sub_prefix}.{key}: Not a table."
-                )),
-            },
-            Some(_) => {}
-            None => {
-                let mut val = val;
-                if !merge {
-                    if val.is_null() {
-                        continue;
-                    }
-                    if let Value::Object(sub) = &mut val {
-                        clean_nil_values(sub);
-                    }
-                }
-                v.insert(key, val);
-            }
-        }
-    }
+    let dest = crate::shared::table_from(vals.clone());
+    crate::shared::coalesce(chart, &dest, "", true, warnings)?;
+    Ok(crate::shared::table_to(&dest))
 }
 
 /// Helm's `CoalesceTables(dst, src)`: `src` fills what `dst` lacks; nulls in `dst` delete.
@@ -278,15 +138,6 @@ fn coalesce_tables(
                 )),
                 _ => {}
             },
-        }
-    }
-}
-
-fn clean_nil_values(map: &mut Values) {
-    map.retain(|_, v| !v.is_null());
-    for v in map.values_mut() {
-        if let Value::Object(sub) = v {
-            clean_nil_values(sub);
         }
     }
 }

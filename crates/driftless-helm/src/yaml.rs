@@ -6,9 +6,16 @@
 //!   float [`serde_json::Number`]. Integers only come from `--set` (Go `int64`, an integer
 //!   `Number`). The template engine must keep the two apart: Go prints `float64` 1000000 as
 //!   `1e+06` and `int64` 1000000 as `1000000`.
-//! - `yes`/`no`/`on`/`off` are booleans, `0644` is octal, keys are strings.
-//! - a key repeated in one mapping keeps its last value (go-yaml's non-strict reading).
+//! - `yes`/`no`/`on`/`off`/`y`/`n` are booleans, `0644` is octal.
+//! - a plain key that YAML 1.1 reads as a boolean or number becomes that value's text (`on:`
+//!   and `y:` are the key `"true"`, `007:` is `"7"`); a key that reads as null is refused, as
+//!   `sigs.k8s.io/yaml` refuses it. Quoted keys stay as written.
+//! - a key repeated in one mapping keeps its last value (go-yaml's non-strict reading), also two
+//!   keys that read the same (`on` and `true`).
 
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::options::DuplicateKeyPolicy;
 
@@ -29,7 +36,9 @@ fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         legacy_octal_numbers: true,
         strict_booleans: false,
-        duplicate_keys: DuplicateKeyPolicy::LastWins,
+        // Repeated keys reach the visitor, which keeps the last, after resolving each plain key
+        // as YAML 1.1 reads it (`on` and `true` are one key).
+        duplicate_keys: DuplicateKeyPolicy::PassThrough,
         with_snippet: false,
         emit_comments: false,
         alias_limits: serde_saphyr::alias_limits! {
@@ -58,9 +67,154 @@ pub fn documents(bytes: &[u8]) -> Result<Vec<Value>, YamlError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
-    let docs: Vec<Value> =
+    let docs: Vec<Node> =
         serde_saphyr::from_slice_multiple_with_options(bytes, options()).map_err(|e| error(&e))?;
-    Ok(docs.into_iter().map(go_numbers).collect())
+    Ok(docs.into_iter().map(|n| n.0).collect())
+}
+
+/// A YAML node as Helm sees it after `sigs.k8s.io/yaml` (numbers `float64`, keys as text).
+struct Node(Value);
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor).map(Node)
+    }
+}
+
+fn float(v: f64) -> Value {
+    Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    // Go's JSON decoder reads every number as a float64; precision beyond 2^53 is lost there too.
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    #[allow(clippy::cast_precision_loss)]
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(float(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Node::deserialize(deserializer).map(|n| n.0)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Node(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(Key(text)) = map.next_key()? {
+            let Node(value) = map.next_value()?;
+            out.insert(text, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// A mapping key as `sigs.k8s.io/yaml` turns it into JSON text.
+struct Key(String);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl Visitor<'_> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a scalar mapping key")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Key, E> {
+        Ok(Key(v.to_string()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Key, E> {
+        Ok(Key(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Key, E> {
+        Ok(Key(v.to_string()))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Key, E> {
+        Ok(Key(v.to_string()))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Key, E> {
+        Ok(Key(v.to_string()))
+    }
+    // Go formats a float key as a float32 (`strconv.FormatFloat(k, 'g', -1, 32)`).
+    #[allow(clippy::cast_possible_truncation)]
+    fn visit_f64<E>(self, v: f64) -> Result<Key, E> {
+        let f = v as f32;
+        let text = if f.is_infinite() {
+            if f > 0.0 {
+                ".inf".into()
+            } else {
+                "-.inf".into()
+            }
+        } else if f.is_nan() {
+            ".nan".into()
+        } else if f.fract() == 0.0 && f.abs() < 1e6 {
+            format!("{f:.0}")
+        } else {
+            f.to_string()
+        };
+        Ok(Key(text))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+        Ok(Key(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Key, E> {
+        Ok(Key(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Key, E> {
+        Err(E::custom(
+            "unsupported map key: a key that reads as null (~, null or nothing)",
+        ))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Key, E> {
+        Err(E::custom(
+            "unsupported map key: a key that reads as null (~, null or nothing)",
+        ))
+    }
 }
 
 /// One document (the first; `null` for an empty file).
@@ -129,11 +283,26 @@ mod tests {
 
     #[test]
     fn values_documents_merge_and_repeated_keys_keep_the_last() -> Result<(), YamlError> {
-        let v = values_file(b"a: {x: 1, y: 2}\nk: 1\nk: 2\n---\na: {y: 3}\n---\n")?;
+        let v = values_file(b"a: {x: 1, z: 2}\nk: 1\nk: 2\n---\na: {z: 3}\n---\n")?;
         assert_eq!(v["a"]["x"].as_f64(), Some(1.0));
-        assert_eq!(v["a"]["y"].as_f64(), Some(3.0));
+        assert_eq!(v["a"]["z"].as_f64(), Some(3.0));
         assert_eq!(v["k"].as_f64(), Some(2.0));
         assert!(values_file(b"- a\n").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn plain_keys_that_read_as_booleans_or_numbers_become_their_text() -> Result<(), YamlError> {
+        let v = document(b"on: 1\ny: 2\n007: 3\n'no': 4\n1.5: 5\n")?;
+        assert_eq!(
+            v["true"].as_f64(),
+            Some(2.0),
+            "on and y both read as true; the last wins"
+        );
+        assert_eq!(v["7"].as_f64(), Some(3.0));
+        assert_eq!(v["no"].as_f64(), Some(4.0));
+        assert_eq!(v["1.5"].as_f64(), Some(5.0));
+        assert!(document(b"~: 1\n").is_err());
         Ok(())
     }
 }

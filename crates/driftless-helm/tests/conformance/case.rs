@@ -14,6 +14,11 @@ pub struct Case {
     pub namespace: String,
     pub values: Vec<String>,
     pub set: Vec<String>,
+    /// `setString`, `setJson` (Driftless's own cases only): `--set-string`, `--set-json`.
+    pub set_string: Vec<String>,
+    pub set_json: Vec<String>,
+    /// `pack` (own cases only): subchart directories packed into `.tgz` archives first.
+    pub pack: Vec<String>,
     pub kube_version: String,
     pub api_versions: Vec<String>,
     pub include_crds: bool,
@@ -50,9 +55,9 @@ fn string(v: &Value, key: &str) -> Result<String> {
         .ok_or_else(|| format!("case.json has no {key}").into())
 }
 
-/// Every case under `corpus/cases`, by name.
-pub fn load(corpus: &Path) -> Result<Vec<Case>> {
-    let mut dirs: Vec<_> = std::fs::read_dir(corpus.join("cases"))?
+/// Every case under `cases`, by name.
+pub fn load(cases: &Path) -> Result<Vec<Case>> {
+    let mut dirs: Vec<_> = std::fs::read_dir(cases)?
         .collect::<std::io::Result<Vec<_>>>()?
         .into_iter()
         .map(|e| e.path())
@@ -71,6 +76,9 @@ pub fn load(corpus: &Path) -> Result<Vec<Case>> {
                 namespace: string(&v, "namespace")?,
                 values: strings(&v, "values"),
                 set: strings(&v, "set"),
+                set_string: strings(&v, "setString"),
+                set_json: strings(&v, "setJson"),
+                pack: strings(&v, "pack"),
                 kube_version: string(&v, "kubeVersion")?,
                 api_versions: strings(&v, "apiVersions"),
                 include_crds: v

@@ -96,6 +96,26 @@ fn rewrite(dir: &Path, rel: &str) -> Result<()> {
     Ok(())
 }
 
+/// Packs each of `dirs` (subchart directories, relative to `chart`) into
+/// `<dir>-<n>.tgz` beside it, as `helm package` lays an archive out (entries under the chart's
+/// directory name), and removes the directory.
+pub fn pack(chart: &Path, dirs: &[String]) -> Result<()> {
+    for dir in dirs {
+        let path = chart.join(dir);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or("pack: no directory name")?;
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        tar.append_dir_all(&name, &path)?;
+        let bytes = tar.into_inner()?.finish()?;
+        std::fs::write(path.with_file_name(format!("{name}-packed.tgz")), bytes)?;
+        std::fs::remove_dir_all(&path)?;
+    }
+    Ok(())
+}
+
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)

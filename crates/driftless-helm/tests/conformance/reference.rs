@@ -46,9 +46,15 @@ pub fn args(case: &Case, chart: &Path) -> Vec<String> {
         a.push("--values".into());
         a.push(case.dir.join(v).display().to_string());
     }
-    for s in &case.set {
-        a.push("--set".into());
-        a.push(s.clone());
+    for (flag, list) in [
+        ("--set-json", &case.set_json),
+        ("--set", &case.set),
+        ("--set-string", &case.set_string),
+    ] {
+        for s in list {
+            a.push(flag.into());
+            a.push(s.clone());
+        }
     }
     a.push("--kube-version".into());
     a.push(case.kube_version.clone());
