@@ -72,13 +72,24 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
-    /// A subchart's values key holds a non-table.
+    /// A subchart's values key holds a non-table (Go's message prints the value with `%t`).
     #[error("type mismatch on {chart}: %!t({found})")]
     TypeMismatch {
         /// The subchart.
         chart: String,
-        /// Go's name of the type found.
-        found: &'static str,
+        /// Go's type and value found, e.g. `int64=1`.
+        found: String,
+    },
+    /// Processing the dependencies failed (Helm's wrapping of the cause).
+    #[error("chart dependencies processing failed: {0}")]
+    Dependencies(#[source] Box<Error>),
+    /// The release name is not a valid one.
+    #[error("release name check failed: release name {name:?}: {reason}")]
+    ReleaseName {
+        /// The name given.
+        name: String,
+        /// Helm's reason.
+        reason: String,
     },
     /// A bad `--set`-style expression.
     #[error("failed parsing --{flag} data: {source}")]

@@ -45,7 +45,7 @@ pub use error::Error;
 pub use output::{Assembled, HookManifest, Manifest, assemble, split_manifests};
 pub use render::{
     Crd, Release, RenderData, RenderOptions, Template, TemplateEngine, ValueOptions, crd_objects,
-    parse_order, render, render_data,
+    parse_order, render, render_data, validate_release_name,
 };
 pub use schema::validate_values;
 pub use values::{

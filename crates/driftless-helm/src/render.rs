@@ -448,7 +448,30 @@ fn add_scope(
     index
 }
 
-/// `helm template` as a whole: processes dependencies, builds the data, checks the chart's
+/// Helm's release name rule: DNS-1123 subdomain labels, at most 53 characters.
+const RELEASE_NAME: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+/// Refuses a release name Helm refuses, with Helm's message.
+///
+/// # Errors
+/// [`Error::ReleaseName`].
+pub fn validate_release_name(name: &str) -> Result<(), Error> {
+    let reason = if name.is_empty() {
+        "no name provided".to_owned()
+    } else if name.len() > 53 || !regex::Regex::new(RELEASE_NAME).is_ok_and(|r| r.is_match(name)) {
+        format!(
+            "invalid release name, must match regex {RELEASE_NAME} and the length must not be longer than 53"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::ReleaseName {
+        name: name.to_owned(),
+        reason,
+    })
+}
+
+/// `helm template` as a whole: checks the release name, processes dependencies, builds the data, checks the chart's
 /// `kubeVersion`, executes the templates with `engine`, drops `NOTES.txt`, and assembles the
 /// output ([`output::assemble`]).
 ///
@@ -460,8 +483,10 @@ pub fn render(
     options: &RenderOptions,
     engine: &dyn TemplateEngine,
 ) -> Result<String, Error> {
+    validate_release_name(&options.release_name)?;
     let mut warnings = Vec::new();
-    crate::deps::process_dependencies(&mut chart, user_values, &mut warnings)?;
+    crate::deps::process_dependencies(&mut chart, user_values, &mut warnings)
+        .map_err(|e| Error::Dependencies(Box::new(e)))?;
     let data = render_data(&chart, user_values, options, warnings)?;
     let kube = &data.capabilities.kube_version;
     if !chart.metadata.kube_version.is_empty()
@@ -511,6 +536,14 @@ mod tests {
                 "top/templates/_helpers.tpl",
             ]
         );
+    }
+
+    #[test]
+    fn release_names_follow_helms_rule() {
+        assert!(validate_release_name("web-1.prod").is_ok());
+        for bad in ["", "Web", "a_b", "-a", &"a".repeat(54)] {
+            assert!(validate_release_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -134,7 +134,7 @@ fn coalesce_deps(
             Some(Shared::Plain(other)) => {
                 return Err(Error::TypeMismatch {
                     chart: name.to_owned(),
-                    found: type_name(&other),
+                    found: format!("{}={}", type_name(&other), crate::values::go_print(&other)),
                 });
             }
         };

@@ -143,16 +143,37 @@ fn coalesce_tables(
 }
 
 /// A value as Go's `%v` prints it, near enough for a warning.
-fn go_print(value: &Value) -> String {
+pub(crate) fn go_print(value: &Value) -> String {
     match value {
         Value::Null => "<nil>".to_owned(),
         Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_f64() => n.as_f64().map_or_else(|| n.to_string(), go_float),
         Value::Object(map) => go_print_map(map),
         Value::Array(items) => format!(
             "[{}]",
             items.iter().map(go_print).collect::<Vec<_>>().join(" ")
         ),
         other => other.to_string(),
+    }
+}
+
+/// A float64 as Go's `%v` prints it (`strconv.FormatFloat(f, 'g', -1, 64)`): exponent form
+/// below 1e-4 and from 1e21 up.
+fn go_float(f: f64) -> String {
+    if f == 0.0 {
+        return "0".into();
+    }
+    let exp = f.abs().log10().floor();
+    if (-4.0..21.0).contains(&exp) {
+        return format!("{f}");
+    }
+    let s = format!("{f:e}");
+    match s.split_once('e') {
+        Some((mantissa, e)) => {
+            let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => s,
     }
 }
 

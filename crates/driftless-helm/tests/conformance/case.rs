@@ -19,6 +19,9 @@ pub struct Case {
     pub set_json: Vec<String>,
     /// `pack` (own cases only): subchart directories packed into `.tgz` archives first.
     pub pack: Vec<String>,
+    /// `error` (own cases only): `helm template` fails; the first line of its message is
+    /// compared with Driftless's error.
+    pub error: bool,
     pub kube_version: String,
     pub api_versions: Vec<String>,
     pub include_crds: bool,
@@ -79,6 +82,7 @@ pub fn load(cases: &Path) -> Result<Vec<Case>> {
                 set_string: strings(&v, "setString"),
                 set_json: strings(&v, "setJson"),
                 pack: strings(&v, "pack"),
+                error: v.get("error").and_then(Value::as_bool).unwrap_or(false),
                 kube_version: string(&v, "kubeVersion")?,
                 api_versions: strings(&v, "apiVersions"),
                 include_crds: v

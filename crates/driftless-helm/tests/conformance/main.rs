@@ -128,6 +128,30 @@ fn run() -> Result<bool> {
             }
             continue;
         }
+        if case.error {
+            let result = outcome(check_error(&helm, case));
+            let (i, line) = match &result {
+                Outcome::Identical => (0, "identical error".to_owned()),
+                Outcome::Differing(why) => (1, format!("differing: {why}")),
+                Outcome::Skipped(why) => (2, format!("skipped: {why}")),
+            };
+            let id = format!("{}/data", case.name);
+            counts[0][i] += 1;
+            if i == 1 {
+                failing.insert(id.clone());
+                if !known.contains(&id) {
+                    unexpected.push(format!("{id}: {line}"));
+                }
+            } else if i == 0 && known.contains(&id) {
+                fixed.push(id);
+            }
+            println!("{:<40} data   {line}", case.name);
+            for (c, check) in ["static", "full"].iter().enumerate() {
+                counts[c + 1][2] += 1;
+                println!("{:<40} {check:<6} skipped: an error case", case.name);
+            }
+            continue;
+        }
         let checks: [(&str, Outcome); 3] = [
             ("data", outcome(check_data(&helm, case))),
             ("static", outcome(check_static(&helm, case))),
@@ -375,6 +399,36 @@ fn check_static(helm: &Path, case: &Case) -> Result<Outcome> {
     })?;
     let chart = load_dir(&copy)?;
     let ours = render(chart, &user_values(case)?, &options(case), &static_engine)?;
+    Ok(compare_text(&ours, &theirs))
+}
+
+/// An error case: Helm's message (first line, `Error: ` removed) against Driftless's.
+fn check_error(helm: &Path, case: &Case) -> Result<Outcome> {
+    let chart_dir = case.dir.join("chart");
+    let theirs = match reference::template_or_error(helm, case, &chart_dir, "error-1", |to| {
+        prepare::copy_dir(&chart_dir, to)
+    })? {
+        reference::Ran::Printed(_) => {
+            return Ok(Outcome::Differing("helm template succeeded".into()));
+        }
+        reference::Ran::Failed(stderr) => stderr,
+    };
+    let theirs = theirs
+        .lines()
+        .find(|l| l.starts_with("Error: "))
+        .map(|l| l.trim_start_matches("Error: ").to_owned())
+        .unwrap_or_default();
+    let ours = match user_values(case).and_then(|user| {
+        let chart = load_dir(&chart_dir)?;
+        Ok(render(chart, &user, &options(case), &static_engine)?)
+    }) {
+        Ok(_) => {
+            return Ok(Outcome::Differing(format!(
+                "ours succeeded; helm: {theirs}"
+            )));
+        }
+        Err(e) => e.to_string().lines().next().unwrap_or_default().to_owned(),
+    };
     Ok(compare_text(&ours, &theirs))
 }
 

@@ -97,6 +97,34 @@ pub fn template(
     label: &str,
     prepare: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<String> {
+    let key = cache_key(helm, case, chart, label)?;
+    match run(helm, case, &key, prepare)? {
+        Ran::Printed(text) => Ok(text),
+        Ran::Failed(stderr) => Err(format!("helm template failed: {}", stderr.trim()).into()),
+    }
+}
+
+/// What a run of `helm template` did.
+pub enum Ran {
+    /// It succeeded and printed this.
+    Printed(String),
+    /// It failed with this on stderr.
+    Failed(String),
+}
+
+/// As [`template`], keeping a failure (cached too) for the error cases.
+pub fn template_or_error(
+    helm: &Path,
+    case: &Case,
+    chart: &Path,
+    label: &str,
+    prepare: impl FnOnce(&Path) -> Result<()>,
+) -> Result<Ran> {
+    let key = cache_key(helm, case, chart, label)?;
+    run(helm, case, &key, prepare)
+}
+
+fn cache_key(helm: &Path, case: &Case, chart: &Path, label: &str) -> Result<String> {
     let mut h = Sha256::new();
     h.update(helm.display().to_string().as_bytes());
     h.update(label.as_bytes());
@@ -108,32 +136,56 @@ pub fn template(
         h.update(std::fs::read(case.dir.join(v))?);
     }
     hash_tree(chart, "", &mut h)?;
-    let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let cached = cache_dir().map(|d| d.join(format!("{key}.out")));
-    if let Some(path) = &cached
-        && let Ok(text) = std::fs::read_to_string(path)
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path)?;
+    Ok(())
+}
+
+fn run(
+    helm: &Path,
+    case: &Case,
+    key: &str,
+    prepare: impl FnOnce(&Path) -> Result<()>,
+) -> Result<Ran> {
+    let dir = cache_dir();
+    let out_path = dir.as_ref().map(|d| d.join(format!("{key}.out")));
+    let err_path = dir.as_ref().map(|d| d.join(format!("{key}.err")));
+    if let Some(text) = out_path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
     {
-        return Ok(text);
+        return Ok(Ran::Printed(text));
+    }
+    if let Some(text) = err_path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        return Ok(Ran::Failed(text));
     }
     let tmp = tempfile::tempdir()?;
     let copy = tmp.path().join("chart");
     prepare(&copy)?;
     let out = Command::new(helm).args(args(case, &copy)).output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "helm template failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )
-        .into());
+    // The copy's temporary path is the chart's path in helm's messages.
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&copy.display().to_string(), "CHART");
+    let (ran, path) = if out.status.success() {
+        (Ran::Printed(String::from_utf8(out.stdout)?), out_path)
+    } else {
+        (Ran::Failed(stderr), err_path)
+    };
+    if let Some(path) = path {
+        let text = match &ran {
+            Ran::Printed(t) | Ran::Failed(t) => t,
+        };
+        write_atomic(&path, text)?;
     }
-    let text = String::from_utf8(out.stdout)?;
-    if let Some(path) = &cached {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, &text)?;
-        std::fs::rename(&partial, path)?;
-    }
-    Ok(text)
+    Ok(ran)
 }
