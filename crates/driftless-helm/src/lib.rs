@@ -22,6 +22,7 @@ mod chart;
 mod constraint;
 mod deps;
 mod error;
+mod files;
 mod gomatch;
 pub mod helmignore;
 pub mod hooks;
@@ -42,10 +43,11 @@ pub use chart::{
 pub use constraint::is_compatible_range;
 pub use deps::process_dependencies;
 pub use error::Error;
+pub use files::Files;
 pub use output::{Assembled, HookManifest, Manifest, assemble, split_manifests};
 pub use render::{
-    Crd, Release, RenderData, RenderOptions, Template, TemplateEngine, ValueOptions, crd_objects,
-    parse_order, render, render_data, validate_release_name,
+    Crd, Release, RenderData, RenderOptions, Scope, Template, TemplateEngine, ValueOptions,
+    crd_objects, parse_order, render, render_data, validate_release_name,
 };
 pub use schema::validate_values;
 pub use values::{

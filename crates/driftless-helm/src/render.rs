@@ -80,6 +80,13 @@ pub struct Scope {
     pub subcharts: Vec<(String, usize)>,
 }
 
+impl Scope {
+    /// `.Files` with Helm's helpers (`Get`, `Glob`, `Lines`, `AsConfig`...).
+    pub fn files(&self) -> crate::Files {
+        crate::Files::new(&self.files)
+    }
+}
+
 /// One template to parse, and maybe to execute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
