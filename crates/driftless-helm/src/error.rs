@@ -83,6 +83,12 @@ pub enum Error {
     /// Processing the dependencies failed (Helm's wrapping of the cause).
     #[error("chart dependencies processing failed: {0}")]
     Dependencies(#[source] Box<Error>),
+    /// The chart is not an application chart (`library charts are not installable`).
+    #[error("{0} charts are not installable")]
+    NotInstallable(String),
+    /// Declared dependencies without a chart under `charts/`.
+    #[error("an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}", .0.join(", "))]
+    MissingDependencies(Vec<String>),
     /// The release name is not a valid one.
     #[error("release name check failed: release name {name:?}: {reason}")]
     ReleaseName {

@@ -47,7 +47,7 @@ pub use files::Files;
 pub use output::{Assembled, HookManifest, Manifest, assemble, split_manifests};
 pub use render::{
     Crd, Release, RenderData, RenderOptions, Scope, Template, TemplateEngine, ValueOptions,
-    crd_objects, parse_order, render, render_data, validate_release_name,
+    check_installable, crd_objects, parse_order, render, render_data, validate_release_name,
 };
 pub use schema::validate_values;
 pub use values::{

@@ -455,6 +455,30 @@ fn add_scope(
     index
 }
 
+/// What `helm template` checks of a loaded chart before rendering: an application chart (not a
+/// library), and a chart under `charts/` for every declared dependency (by name; versions and
+/// aliases are matched later).
+///
+/// # Errors
+/// [`Error::NotInstallable`], [`Error::MissingDependencies`].
+pub fn check_installable(chart: &Chart) -> Result<(), Error> {
+    if !matches!(chart.metadata.chart_type.as_str(), "" | "application") {
+        return Err(Error::NotInstallable(chart.metadata.chart_type.clone()));
+    }
+    let missing: Vec<String> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|d| !chart.dependencies.iter().any(|c| c.name() == d.name))
+        .map(|d| d.name.clone())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::MissingDependencies(missing))
+    }
+}
+
 /// Helm's release name rule: DNS-1123 subdomain labels, at most 53 characters.
 const RELEASE_NAME: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
@@ -478,7 +502,7 @@ pub fn validate_release_name(name: &str) -> Result<(), Error> {
     })
 }
 
-/// `helm template` as a whole: checks the release name, processes dependencies, builds the data, checks the chart's
+/// `helm template` as a whole: checks the chart ([`check_installable`]) and the release name, processes dependencies, builds the data, checks the chart's
 /// `kubeVersion`, executes the templates with `engine`, drops `NOTES.txt`, and assembles the
 /// output ([`output::assemble`]).
 ///
@@ -490,6 +514,7 @@ pub fn render(
     options: &RenderOptions,
     engine: &dyn TemplateEngine,
 ) -> Result<String, Error> {
+    check_installable(&chart)?;
     validate_release_name(&options.release_name)?;
     let mut warnings = Vec::new();
     crate::deps::process_dependencies(&mut chart, user_values, &mut warnings)
