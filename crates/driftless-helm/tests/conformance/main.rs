@@ -394,7 +394,7 @@ fn check_static(helm: &Path, case: &Case) -> Result<Outcome> {
         return Ok(Outcome::Skipped("a subchart is an archive".into()));
     }
     prepare::pack(&copy, &case.pack)?;
-    let theirs = reference::template(helm, case, &case.dir.join("chart"), "static-1", |to| {
+    let theirs = reference::template(helm, case, &case.dir.join("chart"), "static-2", |to| {
         prepare::copy_dir(&copy, to)
     })?;
     let chart = load_dir(&copy)?;

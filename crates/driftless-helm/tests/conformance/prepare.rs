@@ -166,10 +166,10 @@ pub fn static_template(rel: &str) -> String {
     let docs = 1 + (h % 3) as usize;
     for i in 0..docs {
         if i > 0 {
-            out.push_str(if (h >> i) & 1 == 0 {
-                "---\n"
-            } else {
-                "--- # next document\n"
+            out.push_str(match (h >> i) % 3 {
+                0 => "---\n",
+                1 => "--- # next document\n",
+                _ => "---   \t\n",
             });
         }
         let kind = KINDS[((h >> (4 * i + 3)) % KINDS.len() as u64) as usize];
@@ -193,6 +193,10 @@ pub fn static_template(rel: &str) -> String {
     }
     if h.is_multiple_of(6) {
         out.push_str("---\n");
+    }
+    if (h >> 20).is_multiple_of(5) {
+        // A document of comments only: not blank, so Helm keeps it, as a manifest of no kind.
+        out.push_str("---\n# only a comment\n");
     }
     out
 }
