@@ -160,7 +160,25 @@ pub fn load_dir(dir: &Path) -> Result<Chart, Error> {
     let mut files = Vec::new();
     let mut budget = MAX_CHART_SIZE;
     walk(&root, &root, "", &rules, &mut budget, &mut files)?;
+    check_api_version(&files)?;
     load_files(files)
+}
+
+/// Helm reads a chart directory by its `Chart.yaml` `apiVersion`: v1 (or none) and v2 as
+/// described here; v3 (Helm 4's new chart API, not yet used by published charts) is refused
+/// here; any other is Helm's `unsupported chart version`.
+fn check_api_version(files: &[File]) -> Result<(), Error> {
+    let Some(f) = files.iter().find(|f| f.name == "Chart.yaml") else {
+        return Ok(());
+    };
+    let md: Metadata = parse_yaml_struct(&f.data, "Chart.yaml")?;
+    match md.api_version.as_str() {
+        "" | "v1" | "v2" => Ok(()),
+        "v3" => Err(Error::Invalid(
+            "Chart.yaml: chart apiVersion v3 is not supported yet (charts of apiVersion v1 and v2 are)".into(),
+        )),
+        _ => Err(Error::Invalid("unsupported chart version".into())),
+    }
 }
 
 fn walk(
@@ -344,6 +362,7 @@ pub fn load_entries(files: Vec<File>) -> Result<Chart, Error> {
         })
         .collect();
     kept.sort_by(|a, b| a.name.cmp(&b.name));
+    check_api_version(&kept)?;
     load_files(kept)
 }
 
@@ -610,6 +629,23 @@ mod tests {
             file("charts/README.md", "stray"),
         ]);
         assert!(matches!(err, Err(Error::Subchart { .. })));
+    }
+
+    #[test]
+    fn chart_api_v3_and_unknown_versions_are_refused() {
+        for (v, msg) in [
+            ("v3", "not supported yet"),
+            ("v9", "unsupported chart version"),
+        ] {
+            let err = load_entries(vec![file(
+                "Chart.yaml",
+                &format!("apiVersion: {v}\nname: x\nversion: 1.0.0\n"),
+            )]);
+            assert!(
+                matches!(&err, Err(Error::Invalid(m)) if m.contains(msg)),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]
