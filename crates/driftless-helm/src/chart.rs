@@ -158,8 +158,14 @@ pub fn load_dir(dir: &Path) -> Result<Chart, Error> {
         Err(e) => return Err(Error::io(&root.join(HELMIGNORE), e)),
     };
     let mut files = Vec::new();
-    let mut budget = MAX_CHART_SIZE;
-    walk(&root, &root, "", &rules, &mut budget, &mut files)?;
+    let mut walk_state = Walk {
+        root: &root,
+        rules: &rules,
+        budget: MAX_CHART_SIZE,
+        open: vec![root.clone()],
+        out: &mut files,
+    };
+    walk_state.dir(&root, "")?;
     check_api_version(&files)?;
     load_files(files)
 }
@@ -181,53 +187,64 @@ fn check_api_version(files: &[File]) -> Result<(), Error> {
     }
 }
 
-fn walk(
-    root: &Path,
-    dir: &Path,
-    prefix: &str,
-    rules: &Rules,
-    budget: &mut u64,
-    out: &mut Vec<File>,
-) -> Result<(), Error> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::io(dir, e))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = format!("{prefix}{name}");
-        let path = entry.path();
-        let real = path.canonicalize().map_err(|e| Error::io(&path, e))?;
-        if !real.starts_with(root) {
-            return Err(Error::Escape { path: rel });
-        }
-        let meta = std::fs::metadata(&real).map_err(|e| Error::io(&path, e))?;
-        if meta.is_dir() {
-            if !rules.ignores(&rel, true) {
-                walk(root, &real, &format!("{rel}/"), rules, budget, out)?;
+/// A walk of a chart directory, as Helm's (symbolic links followed).
+struct Walk<'a> {
+    root: &'a Path,
+    rules: &'a Rules,
+    budget: u64,
+    /// The real paths of the directories being walked, against symbolic link loops.
+    open: Vec<std::path::PathBuf>,
+    out: &'a mut Vec<File>,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path, prefix: &str) -> Result<(), Error> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::io(dir, e))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = format!("{prefix}{name}");
+            let path = entry.path();
+            let real = path.canonicalize().map_err(|e| Error::io(&path, e))?;
+            if !real.starts_with(self.root) {
+                return Err(Error::Escape { path: rel });
             }
-            continue;
-        }
-        if rules.ignores(&rel, false) {
-            continue;
-        }
-        if !meta.is_file() {
-            return Err(Error::Irregular { path: rel });
-        }
-        if meta.len() > *budget {
-            return Err(Error::TooLarge {
-                limit: MAX_CHART_SIZE,
+            let meta = std::fs::metadata(&real).map_err(|e| Error::io(&path, e))?;
+            if meta.is_dir() {
+                if self.rules.ignores(&rel, true) {
+                    continue;
+                }
+                if self.open.contains(&real) {
+                    return Err(Error::Escape { path: rel });
+                }
+                self.open.push(real.clone());
+                self.dir(&real, &format!("{rel}/"))?;
+                self.open.pop();
+                continue;
+            }
+            if self.rules.ignores(&rel, false) {
+                continue;
+            }
+            if !meta.is_file() {
+                return Err(Error::Irregular { path: rel });
+            }
+            if meta.len() > self.budget {
+                return Err(Error::TooLarge {
+                    limit: MAX_CHART_SIZE,
+                });
+            }
+            self.budget -= meta.len();
+            let data = std::fs::read(&real).map_err(|e| Error::io(&path, e))?;
+            self.out.push(File {
+                name: rel,
+                data: strip_bom(data),
             });
         }
-        *budget -= meta.len();
-        let data = std::fs::read(&real).map_err(|e| Error::io(&path, e))?;
-        out.push(File {
-            name: rel,
-            data: strip_bom(data),
-        });
+        Ok(())
     }
-    Ok(())
 }
 
 pub(crate) fn strip_bom(data: Vec<u8>) -> Vec<u8> {
@@ -629,6 +646,27 @@ mod tests {
             file("charts/README.md", "stray"),
         ]);
         assert!(matches!(err, Err(Error::Subchart { .. })));
+    }
+
+    #[test]
+    fn symbolic_links_out_of_the_chart_or_into_a_loop_are_refused()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let chart = dir.path().join("c");
+        std::fs::create_dir_all(chart.join("templates"))?;
+        std::fs::write(chart.join("Chart.yaml"), "name: c\nversion: 1.0.0\n")?;
+        std::fs::write(dir.path().join("secret"), "s")?;
+        std::os::unix::fs::symlink(chart.join("Chart.yaml"), chart.join("inside.yaml"))?;
+        let loaded = load_dir(&chart)?;
+        assert_eq!(loaded.files[0].name, "inside.yaml");
+        std::os::unix::fs::symlink(dir.path().join("secret"), chart.join("out"))?;
+        assert!(matches!(load_dir(&chart), Err(Error::Escape { path }) if path == "out"));
+        std::fs::remove_file(chart.join("out"))?;
+        std::os::unix::fs::symlink(&chart, chart.join("templates/loop"))?;
+        assert!(
+            matches!(load_dir(&chart), Err(Error::Escape { path }) if path == "templates/loop")
+        );
+        Ok(())
     }
 
     #[test]

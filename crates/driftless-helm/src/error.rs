@@ -19,8 +19,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A symbolic link leads out of the chart directory.
-    #[error("{path}: a symbolic link that leads out of the chart")]
+    /// A symbolic link leads out of the chart directory, or back into a directory it is in.
+    #[error("{path}: a symbolic link that leads out of the chart or into a loop")]
     Escape {
         /// Path relative to the chart.
         path: String,
