@@ -74,6 +74,12 @@ pub struct Scope {
     pub chart: Map<String, Value>,
     /// `.Values`.
     pub values: Values,
+    /// Where `.Values` sits in the root scope's values (`["sub", "inner"]` for
+    /// `top/charts/sub/charts/inner`), or `None` when it is a fresh empty table (its parent's
+    /// values hold no table under its name). In Go the subchart's `.Values` *is* that table, so
+    /// a change a template makes (`set .Values.sub ...`) is seen by the subchart's templates:
+    /// an engine keeping Go's semantics shares one tree and hands each scope its subtree.
+    pub values_path: Option<Vec<String>>,
     /// `.Files`: the chart's files by name.
     pub files: Vec<File>,
     /// `.Subcharts`: subchart name → index of its scope in [`RenderData::scopes`].
@@ -390,7 +396,7 @@ pub fn render_data(
         chart,
         vals,
         chart.name().to_owned(),
-        true,
+        Some(Vec::new()),
         &mut data,
         &mut templates,
     );
@@ -407,28 +413,37 @@ fn add_scope(
     chart: &Chart,
     vals: Values,
     full_path: String,
-    is_root: bool,
+    values_path: Option<Vec<String>>,
     data: &mut RenderData,
     templates: &mut BTreeMap<String, Template>,
 ) -> usize {
     let mut meta = metadata_map(&chart.metadata);
+    let is_root = data.scopes.is_empty();
     meta.insert("IsRoot".into(), is_root.into());
     let index = data.scopes.len();
     data.scopes.push(Scope {
         full_path: full_path.clone(),
         chart: meta,
         values: vals.clone(),
+        values_path: values_path.clone(),
         files: chart.files.clone(),
         subcharts: Vec::new(),
     });
     let mut subcharts = Vec::new();
     for sub in &chart.dependencies {
-        let sub_vals = match vals.get(sub.name()) {
-            Some(Value::Object(m)) => m.clone(),
-            _ => Map::new(),
+        let (sub_vals, sub_values_path) = match vals.get(sub.name()) {
+            Some(Value::Object(m)) => (
+                m.clone(),
+                values_path.as_ref().map(|p| {
+                    let mut p = p.clone();
+                    p.push(sub.name().to_owned());
+                    p
+                }),
+            ),
+            _ => (Map::new(), None),
         };
         let sub_path = format!("{full_path}/charts/{}", sub.name());
-        let i = add_scope(sub, sub_vals, sub_path, false, data, templates);
+        let i = add_scope(sub, sub_vals, sub_path, sub_values_path, data, templates);
         subcharts.push((sub.name().to_owned(), i));
     }
     if let Some(scope) = data.scopes.get_mut(index) {
@@ -568,6 +583,46 @@ mod tests {
                 "top/templates/_helpers.tpl",
             ]
         );
+    }
+
+    #[test]
+    fn scopes_know_where_their_values_sit_and_templates_their_order() -> Result<(), Error> {
+        let file = |name: &str, data: &str| File {
+            name: name.into(),
+            data: data.as_bytes().to_vec(),
+        };
+        let mut chart = crate::load_files(vec![
+            file("Chart.yaml", "name: top\nversion: 1.0.0\n"),
+            file("templates/a.yaml", "a"),
+            file("templates/_h.tpl", "h"),
+            file("charts/sub/Chart.yaml", "name: sub\nversion: 1.0.0\n"),
+            file("charts/sub/values.yaml", "x: 1\n"),
+            file("charts/sub/templates/s.yaml", "s"),
+        ])?;
+        crate::process_dependencies(&mut chart, &Map::new(), &mut Vec::new())?;
+        let data = render_data(&chart, &Map::new(), &RenderOptions::default(), Vec::new())?;
+        assert_eq!(data.scopes[0].values_path, Some(vec![]));
+        assert_eq!(data.scopes[1].values_path, Some(vec!["sub".to_owned()]));
+        assert_eq!(data.scopes[1].values["x"].as_f64(), Some(1.0));
+        assert_eq!(data.scopes[0].chart["IsRoot"], Value::Bool(true));
+        assert_eq!(data.scopes[1].chart["IsRoot"], Value::Bool(false));
+        let order: Vec<(&str, bool)> = data
+            .templates
+            .iter()
+            .map(|t| (t.name.as_str(), t.execute))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("top/charts/sub/templates/s.yaml", true),
+                ("top/templates/a.yaml", true),
+                ("top/templates/_h.tpl", false)
+            ]
+        );
+        let top = data.top_level(&data.templates[1]);
+        assert_eq!(top["Template"]["BasePath"], Value::from("top/templates"));
+        assert_eq!(top["Release"]["Service"], Value::from("Helm"));
+        Ok(())
     }
 
     #[test]
