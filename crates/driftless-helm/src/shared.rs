@@ -134,7 +134,12 @@ fn coalesce_deps(
             Some(Shared::Plain(other)) => {
                 return Err(Error::TypeMismatch {
                     chart: name.to_owned(),
-                    found: format!("{}={}", type_name(&other), crate::values::go_print(&other)),
+                    // Go's `%t` of a non-bool: `%!t(int64=1)`, and of nil `%!t(<nil>)`.
+                    found: if other.is_null() {
+                        "<nil>".to_owned()
+                    } else {
+                        format!("{}={}", type_name(&other), crate::values::go_print(&other))
+                    },
                 });
             }
         };
