@@ -6,7 +6,7 @@
 //!
 //! For each case, three checks:
 //! - `data`: what Driftless hands the template engine (coalesced `.Values` of every chart,
-//!   `.Chart`, the names in `.Files`, the enabled subcharts, `.Release`, `.Capabilities`) against
+//!   `.Chart`, `.Files` (names and content digests), the enabled subcharts, `.Release`, `.Capabilities`) against
 //!   what a probe template added to a copy of the chart prints under `helm template`;
 //! - `static`: `helm template`'s whole output, byte for byte, for a copy of the chart whose
 //!   templates are replaced by action-free YAML (which templates render, splitting, ordering,
@@ -34,6 +34,7 @@ use driftless_helm::{
     process_dependencies, render, render_data,
 };
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use case::Case;
 
@@ -259,7 +260,7 @@ fn user_values(case: &Case) -> Result<Map<String, Value>> {
 
 fn check_data(helm: &Path, case: &Case) -> Result<Outcome> {
     let chart_dir = case.dir.join("chart");
-    let out = reference::template(helm, case, &chart_dir, "probe-1", |copy| {
+    let out = reference::template(helm, case, &chart_dir, "probe-2", |copy| {
         prepare::copy_dir(&chart_dir, copy)?;
         prepare::add_probe(copy)
     })?;
@@ -289,8 +290,17 @@ fn tree(data: &RenderData, index: usize) -> Value {
     let Some(scope) = data.scopes.get(index) else {
         return Value::Null;
     };
-    let mut files: Vec<&str> = scope.files.iter().map(|f| f.name.as_str()).collect();
-    files.sort_unstable();
+    let files: Map<String, Value> = scope
+        .files
+        .iter()
+        .map(|f| {
+            let digest: String = Sha256::digest(&f.data)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            (f.name.clone(), Value::String(digest))
+        })
+        .collect();
     let subs: Map<String, Value> = scope
         .subcharts
         .iter()

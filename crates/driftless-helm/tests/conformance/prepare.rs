@@ -1,7 +1,7 @@
 //! Prepared copies of a case's chart for the reference:
 //!
 //! - the *probe* copy adds one template that prints, base64-encoded JSON, what every chart's
-//!   templates see (`.Values`, `.Chart`, the names in `.Files`, `.Subcharts`) and `.Release` and
+//!   templates see (`.Values`, `.Chart`, `.Files` (names and SHA-256 of contents), `.Subcharts`) and `.Release` and
 //!   `.Capabilities`, which is compared with Driftless's render data;
 //! - the *static* copy replaces every template of every chart with action-free YAML derived from
 //!   its path (kinds in and out of Helm's install order, several documents, `---` with trailing
@@ -21,8 +21,8 @@ use crate::Result;
 pub const PROBE: &str = "zz/zz/zz/zz/zz/zz/zz/zz/zz/zz/zzzz-driftless-probe.yaml";
 
 const PROBE_TEMPLATE: &str = r#"{{- define "driftless.probe.tree" -}}
-{{- $files := list -}}
-{{- range $name, $_ := .Files }}{{ $files = append $files $name }}{{ end -}}
+{{- $files := dict -}}
+{{- range $name, $_ := .Files }}{{ $_ := set $files $name ($.Files.Get $name | sha256sum) }}{{ end -}}
 {{- $subs := dict -}}
 {{- range $name, $sub := .Subcharts }}{{ $_ := set $subs $name (include "driftless.probe.tree" $sub | fromJson) }}{{ end -}}
 {{- toJson (dict "chart" .Chart "values" .Values "files" $files "subcharts" $subs) -}}
