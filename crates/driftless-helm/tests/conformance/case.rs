@@ -22,6 +22,9 @@ pub struct Case {
     /// `error` (own cases only): `helm template` fails; the first line of its message is
     /// compared with Driftless's error.
     pub error: bool,
+    /// `isUpgrade`, `skipTests` (own cases only): `--is-upgrade`, `--skip-tests`.
+    pub is_upgrade: bool,
+    pub skip_tests: bool,
     pub kube_version: String,
     pub api_versions: Vec<String>,
     pub include_crds: bool,
@@ -83,6 +86,8 @@ pub fn load(cases: &Path) -> Result<Vec<Case>> {
                 set_json: strings(&v, "setJson"),
                 pack: strings(&v, "pack"),
                 error: v.get("error").and_then(Value::as_bool).unwrap_or(false),
+                is_upgrade: v.get("isUpgrade").and_then(Value::as_bool).unwrap_or(false),
+                skip_tests: v.get("skipTests").and_then(Value::as_bool).unwrap_or(false),
                 kube_version: string(&v, "kubeVersion")?,
                 api_versions: strings(&v, "apiVersions"),
                 include_crds: v

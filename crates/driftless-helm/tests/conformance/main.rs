@@ -238,6 +238,8 @@ fn options(case: &Case) -> RenderOptions {
         kube_version: Some(case.kube_version.clone()),
         api_versions: case.api_versions.clone(),
         include_crds: case.include_crds,
+        is_upgrade: case.is_upgrade,
+        skip_tests: case.skip_tests,
         ..RenderOptions::default()
     }
 }

@@ -65,6 +65,12 @@ pub fn args(case: &Case, chart: &Path) -> Vec<String> {
     if case.include_crds {
         a.push("--include-crds".into());
     }
+    if case.is_upgrade {
+        a.push("--is-upgrade".into());
+    }
+    if case.skip_tests {
+        a.push("--skip-tests".into());
+    }
     a
 }
 
