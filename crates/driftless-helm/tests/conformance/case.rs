@@ -24,6 +24,8 @@ pub struct Case {
     pub error: bool,
     /// `isUpgrade`, `skipTests` (own cases only): `--is-upgrade`, `--skip-tests`.
     pub is_upgrade: bool,
+    /// `nondeterministic`: two `helm template` runs differ (random names, generated keys).
+    pub nondeterministic: bool,
     pub skip_tests: bool,
     pub kube_version: String,
     pub api_versions: Vec<String>,
@@ -87,6 +89,7 @@ pub fn load(cases: &Path) -> Result<Vec<Case>> {
                 pack: strings(&v, "pack"),
                 error: v.get("error").and_then(Value::as_bool).unwrap_or(false),
                 is_upgrade: v.get("isUpgrade").and_then(Value::as_bool).unwrap_or(false),
+                nondeterministic: v.get("nondeterministic").is_some(),
                 skip_tests: v.get("skipTests").and_then(Value::as_bool).unwrap_or(false),
                 kube_version: string(&v, "kubeVersion")?,
                 api_versions: strings(&v, "apiVersions"),

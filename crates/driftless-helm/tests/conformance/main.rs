@@ -12,7 +12,9 @@
 //!   templates are replaced by action-free YAML (which templates render, splitting, ordering,
 //!   `# Source:` headers, hooks, the real `crds/`);
 //! - `full`: the real chart rendered byte for byte, once a template engine is wired in
-//!   ([`engine`]); skipped until then.
+//!   ([`engine`]); skipped until then. For the cases the corpus marks `nondeterministic`
+//!   (random names, generated certificates), the reference is run twice and the lines that
+//!   differ between the two runs are masked on both sides.
 //!
 //! Reference outputs are cached by input hash under `~/.cache/driftless/helm-reference`. Known
 //! failures (`case/check`) are listed in `tests/conformance/known-failures.txt`; a failure not
@@ -456,5 +458,43 @@ fn check_full(helm: &Path, case: &Case, engine: &dyn TemplateEngine) -> Result<O
     prepare::pack(&copy, &case.pack)?;
     let chart = load_dir(&copy)?;
     let ours = render(chart, &user_values(case)?, &options(case), engine)?;
+    if !case.nondeterministic {
+        return Ok(compare_text(&ours, &theirs));
+    }
+    // Random values (names, keys): a second reference run shows which lines are random; those
+    // lines are masked on both sides.
+    let again = reference::template(helm, case, &chart_dir, "full-1-again", |to| {
+        prepare::copy_dir(&chart_dir, to)?;
+        prepare::pack(to, &case.pack)
+    })?;
+    let (ours, theirs) = mask_random_lines(&ours, &theirs, &again);
     Ok(compare_text(&ours, &theirs))
+}
+
+/// Masks, in `ours` and `theirs`, the lines where two reference runs (`theirs`, `again`)
+/// differ. When the line counts differ, nothing is masked (the comparison then fails).
+fn mask_random_lines(ours: &str, theirs: &str, again: &str) -> (String, String) {
+    let (o, t, a): (Vec<&str>, Vec<&str>, Vec<&str>) = (
+        ours.lines().collect(),
+        theirs.lines().collect(),
+        again.lines().collect(),
+    );
+    if o.len() != t.len() || t.len() != a.len() {
+        return (ours.to_owned(), theirs.to_owned());
+    }
+    let mask = |lines: &[&str]| -> String {
+        lines
+            .iter()
+            .zip(&t)
+            .zip(&a)
+            .map(|((line, x), y)| {
+                if x == y {
+                    format!("{line}\n")
+                } else {
+                    "<random>\n".to_owned()
+                }
+            })
+            .collect()
+    };
+    (mask(&o), mask(&t))
 }
