@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use crate::Error;
-use crate::chart::{Chart, File, MAX_CHART_SIZE, load_files, strip_bom};
+use crate::file::{File, MAX_CHART_SIZE, strip_bom};
 
 /// The files of a chart archive, the top directory stripped.
 ///
@@ -92,17 +92,10 @@ fn clean(path: &str) -> String {
     }
 }
 
-/// Loads a chart archive.
-///
-/// # Errors
-/// As [`archive_files`] and [`load_files`].
-pub fn load_archive(bytes: &[u8]) -> Result<Chart, Error> {
-    load_files(archive_files(bytes)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chart::load_archive;
 
     fn tgz(entries: &[(&str, &str)]) -> Vec<u8> {
         let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

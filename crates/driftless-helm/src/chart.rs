@@ -9,22 +9,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::file::{File, MAX_CHART_SIZE, strip_bom};
 use crate::helmignore::{HELMIGNORE, Rules};
-use crate::values::Values;
+use crate::table::Values;
 use crate::{Error, archive, constraint, yaml};
-
-/// Most bytes Helm reads from one chart directory or archive (its `MaxDecompressedChartSize`).
-pub const MAX_CHART_SIZE: u64 = 100 * 1024 * 1024;
-
-/// One file of a chart: its path relative to the chart (`/`-separated) and its bytes (a UTF-8
-/// BOM removed, as Helm does).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct File {
-    /// Path relative to the chart, e.g. `templates/deployment.yaml`.
-    pub name: String,
-    /// Content.
-    pub data: Vec<u8>,
-}
 
 /// A maintainer in `Chart.yaml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -140,6 +128,14 @@ impl Chart {
     }
 }
 
+/// Loads a chart archive (`.tgz`), without `.helmignore` as Helm reads archives.
+///
+/// # Errors
+/// As [`archive::archive_files`] and [`load_files`].
+pub fn load_archive(bytes: &[u8]) -> Result<Chart, Error> {
+    load_files(archive::archive_files(bytes)?)
+}
+
 /// Loads the chart in directory `dir`, applying its `.helmignore` (to the whole tree).
 ///
 /// Symbolic links are followed when they stay inside `dir`; one that leads outside is an error.
@@ -247,13 +243,6 @@ impl Walk<'_> {
     }
 }
 
-pub(crate) fn strip_bom(data: Vec<u8>) -> Vec<u8> {
-    match data.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => rest.to_vec(),
-        None => data,
-    }
-}
-
 /// Loads a chart from its files (paths relative to the chart), as Helm's `LoadFiles`: no
 /// `.helmignore` (Helm applies it only when reading a directory; see [`load_entries`]).
 ///
@@ -326,7 +315,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, Error> {
         }
         let sub = if cname.ends_with(".tgz") {
             match files.into_iter().next() {
-                Some(f) if f.name == cname => archive::load_archive(&f.data),
+                Some(f) if f.name == cname => load_archive(&f.data),
                 Some(f) => Err(Error::Invalid(format!(
                     "error unpacking subchart tar in {}: expected {cname}, got {}",
                     chart.name(),

@@ -201,7 +201,8 @@ fn go_string(v: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::{File, load_files};
+    use crate::chart::load_files;
+    use crate::file::File;
     use serde_json::json;
 
     fn file(name: &str, data: &str) -> File {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use regex::Regex;
 
-use crate::chart::File;
+use crate::file::File;
 
 /// A chart's files by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -20,8 +20,10 @@ mod archive;
 mod capabilities;
 mod chart;
 mod constraint;
+mod crds;
 mod deps;
 mod error;
+mod file;
 mod files;
 mod gomatch;
 pub mod helmignore;
@@ -31,23 +33,26 @@ mod render;
 mod schema;
 mod shared;
 pub mod strvals;
+mod table;
 mod values;
 mod yaml;
 
-pub use archive::{archive_files, load_archive};
+pub use archive::archive_files;
 pub use capabilities::{Capabilities, HelmVersion, KubeVersion, default_api_versions};
 pub use chart::{
-    Chart, Dependency, File, MAX_CHART_SIZE, Maintainer, Metadata, load_dir, load_entries,
-    load_files, metadata_map,
+    Chart, Dependency, Maintainer, Metadata, load_archive, load_dir, load_entries, load_files,
+    metadata_map,
 };
 pub use constraint::is_compatible_range;
+pub use crds::{Crd, crd_objects};
 pub use deps::process_dependencies;
 pub use error::Error;
+pub use file::{File, MAX_CHART_SIZE};
 pub use files::Files;
 pub use output::{Assembled, HookManifest, Manifest, assemble, split_manifests};
 pub use render::{
-    Crd, Release, RenderData, RenderOptions, Scope, Template, TemplateEngine, ValueOptions,
-    check_installable, crd_objects, parse_order, render, render_data, validate_release_name,
+    Release, RenderData, RenderOptions, Scope, Template, TemplateEngine, ValueOptions,
+    check_installable, parse_order, render, render_data, validate_release_name,
 };
 pub use schema::validate_values;
 pub use values::{

@@ -17,7 +17,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::Error;
-use crate::render::Crd;
+use crate::crds::Crd;
 
 /// The annotation that makes a document a hook.
 pub const HOOK_ANNOTATION: &str = "helm.sh/hook";

@@ -17,9 +17,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::capabilities::{Capabilities, KubeVersion};
-use crate::chart::{Chart, File, metadata_map};
+use crate::chart::{Chart, metadata_map};
+use crate::crds::crd_objects;
+use crate::file::File;
 use crate::strvals::{self, Mode};
-use crate::values::{self, Values, Warnings};
+use crate::table::{Values, Warnings};
+use crate::values;
 use crate::{Error, output};
 
 /// `.Release`.
@@ -321,40 +324,6 @@ impl Default for RenderOptions {
             skip_tests: false,
             skip_schema_validation: false,
         }
-    }
-}
-
-/// A file of a chart's `crds/` directory, printed as it is (never templated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Crd {
-    /// `# Source:` name, e.g. `top/charts/sub/crds/a.yaml`.
-    pub filename: String,
-    /// Content.
-    pub data: Vec<u8>,
-}
-
-/// The `crds/` files (`.yaml`, `.yml`, `.json`) of `chart` and of its enabled subcharts,
-/// the chart's first.
-pub fn crd_objects(chart: &Chart) -> Vec<Crd> {
-    let mut out = Vec::new();
-    collect_crds(chart, chart.name(), &mut out);
-    out
-}
-
-fn collect_crds(chart: &Chart, full_path: &str, out: &mut Vec<Crd>) {
-    for f in &chart.files {
-        let manifest = [".yaml", ".yml", ".json"]
-            .iter()
-            .any(|ext| f.name.ends_with(ext));
-        if f.name.starts_with("crds/") && manifest {
-            out.push(Crd {
-                filename: format!("{full_path}/{}", f.name),
-                data: f.data.clone(),
-            });
-        }
-    }
-    for sub in &chart.dependencies {
-        collect_crds(sub, &format!("{full_path}/charts/{}", sub.name()), out);
     }
 }
 

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::chart::Chart;
-use crate::values::{Values, type_name};
+use crate::table::{Values, type_name};
 
 /// Validates `values` (the chart's coalesced values) against the schemas of `chart` and of its
 /// enabled subcharts.
@@ -114,7 +114,8 @@ fn integral_floats_as_integers(v: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::{File, load_files};
+    use crate::chart::load_files;
+    use crate::file::File;
     use serde_json::json;
 
     fn chart() -> Result<Chart, Error> {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::chart::Chart;
-use crate::values::{GLOBAL_KEY, Warnings, type_name};
+use crate::table::{GLOBAL_KEY, Warnings, go_print, type_name};
 
 /// A Go map: shared, mutable, in insertion order.
 pub(crate) type Table = Rc<RefCell<Vec<(String, Shared)>>>;
@@ -138,7 +138,7 @@ fn coalesce_deps(
                     found: if other.is_null() {
                         "<nil>".to_owned()
                     } else {
-                        format!("{}={}", type_name(&other), crate::values::go_print(&other))
+                        format!("{}={}", type_name(&other), go_print(&other))
                     },
                 });
             }

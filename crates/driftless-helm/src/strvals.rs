@@ -146,7 +146,7 @@ impl Parser<'_> {
                     Some(Value::Array(l)) => l.clone(),
                     Some(other) => err(format!(
                         "unable to parse key: interface conversion: interface {{}} is {}, not []interface {{}}",
-                        crate::values::type_name(other)
+                        crate::table::type_name(other)
                     ))?,
                 };
                 let (list, result) = self.list_item(list, i, level);
@@ -197,7 +197,7 @@ impl Parser<'_> {
                     Some(Value::Object(m)) => m.clone(),
                     Some(other) => err(format!(
                         "unable to parse key: interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                        crate::values::type_name(other)
+                        crate::table::type_name(other)
                     ))?,
                 };
                 let e = self.key(&mut inner, level);
@@ -294,7 +294,7 @@ impl Parser<'_> {
                     Some(other) => {
                         let msg = format!(
                             "unable to parse key: interface conversion: interface {{}} is {}, not []interface {{}}",
-                            crate::values::type_name(other)
+                            crate::table::type_name(other)
                         );
                         return (list, Err(Stop::Err(StrvalsError(msg))));
                     }

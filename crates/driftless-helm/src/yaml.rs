@@ -235,13 +235,13 @@ pub fn values_file(bytes: &[u8]) -> Result<Map<String, Value>, YamlError> {
     for doc in documents(bytes)? {
         match doc {
             Value::Null => {}
-            Value::Object(map) => out = crate::values::merge_maps(out, map),
+            Value::Object(map) => out = crate::table::merge_maps(out, map),
             other => {
                 return Err(YamlError {
                     line: 0,
                     message: format!(
                         "cannot unmarshal yaml document: a values document must be a mapping, not {}",
-                        crate::values::type_name(&other)
+                        crate::table::type_name(&other)
                     ),
                 });
             }
