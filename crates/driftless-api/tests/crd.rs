@@ -59,7 +59,10 @@ spec:
     let helm = app.spec.source.helm.clone().unwrap();
     assert_eq!(helm.release_name.as_deref(), Some("gb"));
     assert_eq!(helm.value_files, ["values-prod.yaml"]);
-    assert_eq!(helm.values.as_ref().and_then(|v| v.as_str()), Some("replicas: 2\n"));
+    assert_eq!(
+        helm.values.as_ref().and_then(|v| v.as_str()),
+        Some("replicas: 2\n")
+    );
     assert!(helm.values_object.unwrap().contains_key("image"));
     assert!(helm.parameters[0].force_string);
     assert_eq!(helm.file_parameters[0].path, "files/config.txt");
