@@ -82,6 +82,114 @@ pub struct Source {
     /// Options for plain-manifest directories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directory: Option<DirectorySource>,
+    /// Options for Helm charts (Argo CD's `source.helm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helm: Option<HelmSource>,
+}
+
+/// How a Helm chart is rendered: Argo CD's `source.helm` fields, plus Flux's `valuesFrom`.
+///
+/// Values are applied as `helm template` applies them, lowest precedence first: the chart's
+/// `values.yaml`, `valueFiles` in order, `values` (or `valuesObject`, which wins over `values`),
+/// `valuesFrom` in order, then `parameters` and `fileParameters`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmSource {
+    /// Values files, relative to the chart directory (`--values`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub value_files: Vec<String>,
+    /// Inline values: a YAML string, or an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "any_value")]
+    pub values: Option<serde_json::Value>,
+    /// Inline values as an object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "any_object")]
+    pub values_object: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Values from ConfigMaps and Secrets in the Application's namespace (Flux's `valuesFrom`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values_from: Vec<ValuesReference>,
+    /// `--set`-style parameters (`--set-string` when `forceString`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<HelmParameter>,
+    /// `--set-file`-style parameters: a value path and a file of the repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_parameters: Vec<HelmFileParameter>,
+    /// The release name (`.Release.Name`). Default: the Application's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_name: Option<String>,
+    /// Leave out the charts' `crds/` directories.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_crds: bool,
+    /// Leave out `helm.sh/hook: test` hooks (they are never applied; this also drops them from
+    /// `driftless render`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_tests: bool,
+    /// Do not validate values against `values.schema.json`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_schema_validation: bool,
+    /// `.Capabilities.KubeVersion` (`--kube-version`). Default: the destination cluster's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
+    /// `.Capabilities.APIVersions` (`--api-versions`), added to Helm's built-in set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_versions: Vec<String>,
+    /// A missing file of `valueFiles` is skipped instead of failing the render.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_missing_value_files: bool,
+}
+
+/// One `--set` parameter.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmParameter {
+    /// The value path, in `--set` syntax (`a.b`, `list[0]`, `a\.b`).
+    pub name: String,
+    /// The value, typed as `--set` types it unless `forceString`.
+    #[serde(default)]
+    pub value: String,
+    /// Keep the value a string (`--set-string`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force_string: bool,
+}
+
+/// One `--set-file` parameter.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmFileParameter {
+    /// The value path, in `--set` syntax.
+    pub name: String,
+    /// A file of the repository, relative to the chart directory, whose content is the value.
+    pub path: String,
+}
+
+/// Values read from a ConfigMap or Secret key (Flux's `valuesFrom`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValuesReference {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    /// Its name, in the Application's namespace.
+    pub name: String,
+    /// The key holding the values. Default `values.yaml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_key: Option<String>,
+    /// When set, the key's content is one value at this `--set` path instead of a values file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_path: Option<String>,
+    /// A missing object or key is skipped instead of failing the render.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+/// Any JSON value, kept as given (a structural schema needs the marker).
+fn any_value(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "x-kubernetes-preserve-unknown-fields": true })
+}
+
+/// Any JSON object, kept as given.
+fn any_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "object", "x-kubernetes-preserve-unknown-fields": true })
 }
 
 /// How a directory of plain manifests is read.

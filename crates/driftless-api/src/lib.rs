@@ -15,7 +15,8 @@ mod status;
 
 pub use application::{
     Application, ApplicationSpec, Automated, Backoff, Destination, DirectorySource,
-    IgnoreDifference, Retry, Source, SyncPolicy,
+    HelmFileParameter, HelmParameter, HelmSource, IgnoreDifference, Retry, Source, SyncPolicy,
+    ValuesReference,
 };
 pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
 pub use notification::{

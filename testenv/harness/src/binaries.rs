@@ -138,6 +138,18 @@ pub fn reference_sops() -> Result<PathBuf, Error> {
     })
 }
 
+/// The reference `helm` (pinned as `HELM_VERSION`, the Helm renderer's oracle) that
+/// `testenv/build` installs: `$DRIFTLESS_HELM_BIN` when set, otherwise `helm-<version>/bin/helm` in
+/// the cache directory.
+///
+/// Fails with an error naming `testenv/build` when it is not there.
+pub fn reference_helm() -> Result<PathBuf, Error> {
+    cached_tool("DRIFTLESS_HELM_BIN", || {
+        let version = version("HELM_VERSION").ok_or(Error::NoCacheDir)?;
+        Ok(format!("helm-{version}/bin/helm"))
+    })
+}
+
 /// A tool `testenv/build` builds: `$variable` when set, else `relative` (a path under the cache
 /// root); an error naming the path when the file is not there.
 fn cached_tool(
@@ -172,6 +184,7 @@ mod tests {
             "KWOK_VERSION",
             "KUSTOMIZE_VERSION",
             "SOPS_VERSION",
+            "HELM_VERSION",
         ] {
             let value = version(key).unwrap_or_default();
             assert!(value.starts_with('v'), "{key} = {value:?}");

@@ -29,7 +29,8 @@ pub mod process;
 pub mod proxy;
 
 pub use binaries::{
-    Binaries, kubernetes_version, reference_kustomize, reference_sops, reference_yaml,
+    Binaries, kubernetes_version, reference_helm, reference_kustomize, reference_sops,
+    reference_yaml,
 };
 pub use control_plane::{Component, ControlPlane, FAKE_NODE, Options};
 pub use crd::{install_crd, install_project_crds};
