@@ -95,3 +95,27 @@ impl Keys {
         key.try_into().ok()
     }
 }
+
+/// A new age X25519 identity, as `age-keygen` makes one.
+pub struct NewIdentity {
+    /// The secret key, `AGE-SECRET-KEY-1…`.
+    pub secret: String,
+    /// Its public key (the recipient to encrypt for), `age1…`.
+    pub recipient: String,
+}
+
+impl std::fmt::Debug for NewIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NewIdentity({}, secret redacted)", self.recipient)
+    }
+}
+
+/// Generates a new age identity from the operating system's random source.
+pub fn generate_identity() -> NewIdentity {
+    use age::secrecy::ExposeSecret;
+    let identity = Identity::generate();
+    NewIdentity {
+        secret: identity.to_string().expose_secret().to_owned(),
+        recipient: identity.to_public().to_string(),
+    }
+}

@@ -18,7 +18,7 @@ mod value;
 
 pub use error::{Error, ErrorKind};
 pub use format::Format;
-pub use keys::{KeyError, Keys};
+pub use keys::{KeyError, Keys, NewIdentity, generate_identity};
 pub use tree::{Entry, Node};
 pub use value::Plain;
 
