@@ -14,8 +14,8 @@ mod project;
 mod status;
 
 pub use application::{
-    Application, ApplicationSpec, Automated, Backoff, Destination, DirectorySource,
-    IgnoreDifference, Retry, Source, SyncPolicy,
+    Application, ApplicationSpec, Automated, Backoff, Decryption, Destination, DirectorySource,
+    IgnoreDifference, LocalSecretReference, Retry, Source, SyncPolicy,
 };
 pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
 pub use notification::{

@@ -13,6 +13,7 @@ mod diff;
 mod exit;
 mod import;
 mod input;
+mod keys;
 mod kustomize;
 mod proj;
 mod remote;
