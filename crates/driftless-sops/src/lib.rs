@@ -1,5 +1,6 @@
 //! SOPS decryption in memory, pure: files encrypted by `sops` for age (X25519) recipients, in
-//! YAML, JSON, dotenv and binary form, with the MAC verified.
+//! YAML, JSON, dotenv and binary form, with the MAC verified; and encryption for age
+//! recipients that the real `sops` decrypts, with `.sops.yaml` creation rules.
 //!
 //! The caller hands in the file's bytes and the identities; nothing is read from the
 //! environment or the disk here. Errors name the file and the key path inside it, never a
@@ -9,6 +10,8 @@
 //! recipients, several key groups (Shamir threshold), `encrypted_comment_regex` /
 //! `unencrypted_comment_regex`, the INI format.
 
+mod config;
+mod encrypt;
 mod error;
 mod format;
 mod keys;
@@ -16,6 +19,8 @@ mod metadata;
 mod tree;
 mod value;
 
+pub use config::{CreationRule, creation_rule};
+pub use encrypt::{EncryptOptions, EncryptionRule, SOPS_VERSION, encrypt};
 pub use error::{Error, ErrorKind};
 pub use format::Format;
 pub use keys::{KeyError, Keys, NewIdentity, generate_identity};

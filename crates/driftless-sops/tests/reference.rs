@@ -277,3 +277,77 @@ fn a_plain_file_is_not_taken_for_a_sops_file() {
         "plain.yaml: sops metadata: no `sops` key: not a SOPS file"
     );
 }
+
+/// Encrypts with Driftless for `id`, returns the file and what the real `sops -d` makes of it.
+fn ours_then_sops(
+    name: &str,
+    plain: &str,
+    id: &Identity,
+    rule: Option<driftless_sops::EncryptionRule>,
+    mac_only_encrypted: bool,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let options = driftless_sops::EncryptOptions {
+        recipients: vec![id.recipient.clone(), fresh_identity().recipient],
+        rule,
+        mac_only_encrypted,
+        last_modified: "2026-12-07T13:00:00Z".into(),
+    };
+    let enc = driftless_sops::encrypt(name, plain.as_bytes(), Format::from_path(name), &options)?;
+    let dir = tempfile::tempdir()?;
+    let out = sops_decrypt(dir.path(), name, &enc, &id.secret)?;
+    Ok((enc, out))
+}
+
+#[test]
+fn files_driftless_encrypts_decrypt_with_the_real_sops_in_every_format() -> Result {
+    use driftless_sops::EncryptionRule;
+    let id = fresh_identity();
+    let (enc, out) = ours_then_sops("secret.yaml", SECRET_YAML, &id, None, false)?;
+    assert!(!String::from_utf8_lossy(&enc).contains("hunter2"));
+    assert_eq!(yaml(&out)?, yaml(SECRET_YAML.as_bytes())?);
+    for (rule, mac_only) in [
+        (
+            EncryptionRule::EncryptedRegex("^(data|stringData)$".into()),
+            false,
+        ),
+        (
+            EncryptionRule::UnencryptedRegex("^(apiVersion|kind|metadata|type)$".into()),
+            false,
+        ),
+        (EncryptionRule::EncryptedSuffix("word".into()), false),
+        (EncryptionRule::UnencryptedSuffix("Version".into()), false),
+        (EncryptionRule::EncryptedRegex("^stringData$".into()), true),
+    ] {
+        let (enc, out) = ours_then_sops(
+            "secret.yaml",
+            SECRET_YAML,
+            &id,
+            Some(rule.clone()),
+            mac_only,
+        )?;
+        assert!(
+            !String::from_utf8_lossy(&enc).contains("hunter2"),
+            "{rule:?}"
+        );
+        assert_eq!(yaml(&out)?, yaml(SECRET_YAML.as_bytes())?, "{rule:?}");
+        // And Driftless reads back what it wrote.
+        let back = decrypt("secret.yaml", &enc, Format::Yaml, &keys_for(&id)?)?;
+        assert_eq!(
+            yaml(&back.bytes)?,
+            yaml(SECRET_YAML.as_bytes())?,
+            "{rule:?}"
+        );
+    }
+    let json = r#"{"user": "admin", "password": "hunter2", "port": 5432, "tls": false, "ratio": 1.5, "tags": ["x", "y"]}"#;
+    let (_, out) = ours_then_sops("creds.json", json, &id, None, false)?;
+    let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b);
+    assert_eq!(parse(&out)?, parse(json.as_bytes())?);
+    let env = "# database\nDB_USER=admin\nDB_PASSWORD=hunter2\nMULTI=a\\nb\nEMPTY=\n";
+    let (enc, out) = ours_then_sops("app.env", env, &id, None, false)?;
+    assert!(!String::from_utf8_lossy(&enc).contains("hunter2"));
+    assert_eq!(String::from_utf8(out)?, env);
+    let binary = "-----BEGIN KEY-----\nnot really a key\n-----END KEY-----\n";
+    let (_, out) = ours_then_sops("tls.key", binary, &id, None, false)?;
+    assert_eq!(out, binary.as_bytes());
+    Ok(())
+}
