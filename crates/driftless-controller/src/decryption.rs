@@ -132,6 +132,40 @@ mod tests {
         }
     }
 
+    fn app(decryption: serde_json::Value) -> Result<Application, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "driftless.dev/v1alpha1", "kind": "Application",
+            "metadata": {"name": "a", "namespace": "team"},
+            "spec": {"source": {"repoURL": "file:///r"}, "destination": {}, "decryption": decryption},
+        }))
+    }
+
+    #[test]
+    fn the_secret_ref_wins_over_the_controller_default() -> Result<(), serde_json::Error> {
+        let default = ("driftless-system".to_owned(), "keys".to_owned());
+        let named = app(serde_json::json!({"provider": "sops", "secretRef": {"name": "mine"}}))?;
+        assert_eq!(
+            KeySecret::of(&named, Some(&default)).map(|k| (k.namespace, k.name)),
+            Some(("team".to_owned(), "mine".to_owned()))
+        );
+        let unnamed = app(serde_json::json!({"provider": "sops"}))?;
+        assert_eq!(
+            KeySecret::of(&unnamed, Some(&default)).map(|k| (k.namespace, k.name, k.from)),
+            Some((
+                "driftless-system".to_owned(),
+                "keys".to_owned(),
+                "the controller's --decryption-secret"
+            ))
+        );
+        let none = app(serde_json::Value::Null)?;
+        assert_eq!(
+            KeySecret::of(&none, Some(&default)).map(|k| k.name),
+            Some("keys".to_owned())
+        );
+        assert_eq!(KeySecret::of(&none, None), None);
+        Ok(())
+    }
+
     #[test]
     fn every_agekey_key_adds_its_identities_and_comments_are_ignored() -> Result<(), String> {
         let a = driftless_sops::generate_identity();

@@ -365,6 +365,28 @@ mod tests {
     }
 
     #[test]
+    fn decryption_names_its_provider_and_secret() {
+        let field = |decryption| {
+            validate(&app(serde_json::json!({"decryption": decryption})))
+                .err()
+                .map(|e| e.field)
+        };
+        assert_eq!(
+            field(serde_json::json!({"provider": "sops", "secretRef": {"name": "k"}})),
+            None
+        );
+        assert_eq!(field(serde_json::json!({"provider": "sops"})), None);
+        assert_eq!(
+            field(serde_json::json!({"provider": "vault"})).as_deref(),
+            Some("spec.decryption.provider")
+        );
+        assert_eq!(
+            field(serde_json::json!({"provider": "sops", "secretRef": {"name": ""}})).as_deref(),
+            Some("spec.decryption.secretRef.name")
+        );
+    }
+
+    #[test]
     fn failures_are_retried_within_the_polling_interval() {
         let bound = |spec| retry_bound(&app(spec));
         assert_eq!(
