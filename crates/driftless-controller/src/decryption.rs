@@ -15,7 +15,7 @@ use crate::context::Context;
 /// Data keys holding age identities, as Flux names them.
 const AGE_SUFFIX: &str = ".agekey";
 
-/// Data keys holding armored OpenPGP private keys, as Flux names them (not supported yet).
+/// Data keys holding armored OpenPGP private keys, as Flux names them.
 const PGP_SUFFIX: &str = ".asc";
 
 /// Where an Application's keys are.
@@ -85,30 +85,30 @@ async fn read(client: kube::Client, secret: &KeySecret) -> Result<Keys, String> 
     }
 }
 
-/// The age identities of every `.agekey` data key of `secret` (several per key allowed,
-/// comments ignored). `.asc` keys are skipped when there are age keys, and refused when there
-/// are none, as OpenPGP is not supported yet.
+/// The keys of `secret`: the age identities of every `.agekey` data key (several per key
+/// allowed, comments ignored) and the armored OpenPGP private keys of every `.asc` data key
+/// (without a passphrase). Other data keys are ignored.
 pub(crate) fn keys(secret: &Secret, shown: &str) -> Result<Keys, String> {
     let mut keys = Keys::new();
-    let mut pgp = Vec::new();
     for (name, value) in secret.data.iter().flatten() {
-        if name.ends_with(AGE_SUFFIX) {
-            let text = std::str::from_utf8(&value.0)
-                .map_err(|_| format!("{shown}: key {name} is not UTF-8 text"))?;
+        let age = name.ends_with(AGE_SUFFIX);
+        if !age && !name.ends_with(PGP_SUFFIX) {
+            continue;
+        }
+        let text = std::str::from_utf8(&value.0)
+            .map_err(|_| format!("{shown}: key {name} is not UTF-8 text"))?;
+        if age {
             keys.add_age_identities(text)
                 .map_err(|e| format!("{shown}: key {name}: {e}"))?;
-        } else if name.ends_with(PGP_SUFFIX) {
-            pgp.push(name.as_str());
+        } else {
+            keys.add_pgp_keys(text)
+                .map_err(|e| format!("{shown}: key {name}: {e}"))?;
         }
     }
     if keys.is_empty() {
-        return Err(match pgp.as_slice() {
-            [] => format!("{shown} has no key ending in {AGE_SUFFIX}"),
-            names => format!(
-                "{shown}: {} are OpenPGP keys, which are not supported yet; only age keys ({AGE_SUFFIX})",
-                names.join(", ")
-            ),
-        });
+        return Err(format!(
+            "{shown} has no key ending in {AGE_SUFFIX} or {PGP_SUFFIX}"
+        ));
     }
     Ok(keys)
 }
@@ -182,7 +182,6 @@ mod tests {
                 ),
                 ("two.agekey", &c.secret),
                 ("notes.txt", "not a key"),
-                ("old.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----"),
             ]),
             "Secret apps/keys",
         )?;
@@ -206,10 +205,16 @@ mod tests {
         let error = keys(&secret(&[("k.asc", "pgp")]), "Secret apps/keys")
             .err()
             .unwrap_or_default();
-        assert!(error.contains("k.asc are OpenPGP keys, which are not supported yet"));
-        let error = keys(&secret(&[]), "Secret apps/keys")
+        assert_eq!(
+            error,
+            "Secret apps/keys: key k.asc: not an armored OpenPGP private key (gpg --export-secret-keys --armor)"
+        );
+        let error = keys(&secret(&[("notes.txt", "x")]), "Secret apps/keys")
             .err()
             .unwrap_or_default();
-        assert_eq!(error, "Secret apps/keys has no key ending in .agekey");
+        assert_eq!(
+            error,
+            "Secret apps/keys has no key ending in .agekey or .asc"
+        );
     }
 }

@@ -100,6 +100,7 @@ pub fn encrypt(
         .map_err(|_| bad("no random bytes from the operating system".into()))?;
     let meta = Metadata {
         age: Vec::new(),
+        pgp: Vec::new(),
         last_modified: options.last_modified.clone(),
         mac: String::new(),
         rule,

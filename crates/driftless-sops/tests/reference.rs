@@ -351,3 +351,91 @@ fn files_driftless_encrypts_decrypt_with_the_real_sops_in_every_format() -> Resu
     assert_eq!(out, binary.as_bytes());
     Ok(())
 }
+
+/// A new GnuPG key (no passphrase): a primary key of `algo` and an encryption subkey of
+/// `encrypt_algo`, in a new GNUPGHOME: (home, fingerprint, the armored private key).
+fn gpg_key(algo: &str, encrypt_algo: &str) -> Result<(tempfile::TempDir, String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir()?;
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700))?;
+    let gpg = |args: &[&str]| -> Result<String> {
+        let out = Command::new("gpg")
+            .args([
+                "--batch",
+                "--quiet",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
+            .args(args)
+            .env("GNUPGHOME", home.path())
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        Ok(String::from_utf8(out.stdout)?)
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "Driftless Test <test@example.com>",
+        algo,
+        "default",
+        "never",
+    ])?;
+    let listing = gpg(&["--list-secret-keys", "--with-colons"])?;
+    let fp = listing
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|rest| rest.split(':').find(|f| !f.is_empty()))
+        .ok_or("no fingerprint")?
+        .to_owned();
+    gpg(&["--quick-add-key", &fp, encrypt_algo, "encr", "never"])?;
+    let armored = gpg(&["--export-secret-keys", "--armor", &fp])?;
+    Ok((home, fp, armored))
+}
+
+#[test]
+fn files_sops_encrypts_for_pgp_keys_decrypt_with_the_armored_private_key() -> Result {
+    for (algo, encrypt_algo) in [("ed25519", "cv25519"), ("rsa3072", "rsa3072")] {
+        let (home, fp, armored) = gpg_key(algo, encrypt_algo)?;
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("secret.yaml"), SECRET_YAML)?;
+        let out = Command::new(sops_bin()?)
+            .current_dir(dir.path())
+            .args(["--encrypt", "--pgp", &fp, "secret.yaml"])
+            .env("GNUPGHOME", home.path())
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("sops -e --pgp: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let mut keys = Keys::new();
+        keys.add_pgp_keys(&armored)?;
+        let ours = decrypt("secret.yaml", &out.stdout, Format::Yaml, &keys)?;
+        assert_eq!(yaml(&ours.bytes)?, yaml(SECRET_YAML.as_bytes())?, "{algo}");
+
+        // Another PGP key, or only age identities: refused naming the fingerprint.
+        let (_other_home, _, other) = gpg_key(algo, encrypt_algo)?;
+        let mut wrong = Keys::new();
+        wrong.add_pgp_keys(&other)?;
+        let err = decrypt("s.yaml", &out.stdout, Format::Yaml, &wrong)
+            .err()
+            .ok_or("decrypted with another key")?
+            .to_string();
+        assert!(
+            err.starts_with("s.yaml: none of the 0 age identities and 1 PGP keys given"),
+            "{err}"
+        );
+        assert!(err.contains(&fp), "{err}");
+        let err = decrypt("s.yaml", &out.stdout, Format::Yaml, &Keys::new())
+            .err()
+            .ok_or("decrypted without a key")?
+            .to_string();
+        assert!(
+            err.contains(&format!("encrypted for PGP keys {fp}")),
+            "{err}"
+        );
+    }
+    assert!(Keys::new().add_pgp_keys("not a key").is_err());
+    Ok(())
+}

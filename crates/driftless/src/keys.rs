@@ -12,7 +12,8 @@ use driftless_sops::Keys;
 /// Where SOPS keys come from, besides the `sops` environment variables.
 #[derive(Debug, Clone, Args)]
 pub struct DecryptionArgs {
-    /// An age identity file (`AGE-SECRET-KEY-1...` lines, as age-keygen writes) to decrypt SOPS
+    /// An age identity file (`AGE-SECRET-KEY-1...` lines, as age-keygen writes) or an armored
+    /// OpenPGP private key (`gpg --export-secret-keys --armor`, no passphrase) to decrypt SOPS
     /// files with, in addition to SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and
     /// ~/.config/sops/age/keys.txt; repeatable.
     #[arg(long = "decryption-key", value_name = "FILE")]
@@ -49,8 +50,13 @@ impl DecryptionArgs {
                     anyhow::bail!("reading age identities from {}: {error}", file.display())
                 }
             };
-            keys.add_age_identities(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            if text.contains("-----BEGIN PGP PRIVATE KEY BLOCK-----") {
+                keys.add_pgp_keys(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            } else {
+                keys.add_age_identities(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            }
         }
         Ok(keys)
     }
