@@ -25,6 +25,8 @@ pub enum Node {
     Map(Vec<Entry>),
     /// A sequence.
     List(Vec<Node>),
+    /// The documents of a multi-document YAML file, walked in order under the same key paths.
+    Documents(Vec<Node>),
 }
 
 /// One entry of a mapping.
@@ -87,7 +89,7 @@ fn walk(
             }
             Ok(())
         }
-        Node::List(items) => {
+        Node::List(items) | Node::Documents(items) => {
             for item in items {
                 walk(item, path, meta, key, hash)?;
             }
@@ -164,7 +166,7 @@ fn seal(
             }
             Ok(())
         }
-        Node::List(items) => {
+        Node::List(items) | Node::Documents(items) => {
             for item in items {
                 seal(item, path, meta, key, hash)?;
             }

@@ -439,3 +439,20 @@ fn files_sops_encrypts_for_pgp_keys_decrypt_with_the_armored_private_key() -> Re
     assert!(Keys::new().add_pgp_keys("not a key").is_err());
     Ok(())
 }
+
+#[test]
+fn multi_document_yaml_from_sops_decrypts_every_document() -> Result {
+    let plain = format!(
+        "{SECRET_YAML}---\n{}",
+        SECRET_YAML.replace("name: db", "name: other")
+    );
+    let (enc, reference, ours) = round("two.yaml", &plain, &["--encrypted-regex", "^stringData$"])?;
+    assert!(!String::from_utf8_lossy(&enc).contains("hunter2"));
+    let docs = |bytes: &[u8]| -> Result<Vec<serde_json::Value>> {
+        Ok(serde_saphyr::from_multiple(std::str::from_utf8(bytes)?)?)
+    };
+    assert_eq!(docs(&ours)?, docs(&reference)?);
+    assert_eq!(docs(&ours)?.len(), 2);
+    assert_eq!(docs(&ours)?[1]["metadata"]["name"], "other");
+    Ok(())
+}
