@@ -64,6 +64,30 @@ pub struct ApplicationSpec {
     /// requested syncs still run. `driftless app rollback` sets it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
+    /// How SOPS-encrypted files of the source are decrypted (Flux's field). Absent: with the
+    /// controller's default key Secret, if it has one (`--decryption-secret`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<Decryption>,
+}
+
+/// Decryption of SOPS files while rendering (docs/secrets.md).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Decryption {
+    /// `sops`, the only provider.
+    pub provider: String,
+    /// The Secret, in the Application's namespace, holding the keys: every data key ending in
+    /// `.agekey` holds age identities (`AGE-SECRET-KEY-1...` lines; comments ignored).
+    /// Absent: the controller's default key Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<LocalSecretReference>,
+}
+
+/// A Secret in the same namespace, by name.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct LocalSecretReference {
+    /// The Secret's name.
+    pub name: String,
 }
 
 /// A Git source.

@@ -64,6 +64,9 @@ pub mod reasons {
     pub const FETCH_FAILED: &str = "FetchFailed";
     /// Rendering failed; nothing was applied.
     pub const RENDER_FAILED: &str = "RenderFailed";
+    /// A SOPS file of the source did not decrypt (no key, wrong key, MAC mismatch, corrupted
+    /// value, missing key Secret); nothing was applied or pruned.
+    pub const DECRYPTION_FAILED: &str = "DecryptionFailed";
     /// The cluster differs from Git and the policy is manual.
     pub const OUT_OF_SYNC: &str = "OutOfSync";
     /// A sync is running.

@@ -71,6 +71,9 @@ pub struct Context {
     /// The client configuration that impersonating clients are made from (the controller's
     /// own); without it, an Application with a ServiceAccount is not synced.
     pub impersonation: Option<kube::Config>,
+    /// The Secret (namespace, name) whose `.agekey` keys decrypt the SOPS files of
+    /// Applications without `spec.decryption.secretRef` (`--decryption-secret`).
+    pub decryption_secret: Option<(String, String)>,
     /// Every Application must name a ServiceAccount to write as: none uses the controller's
     /// own rights.
     pub impersonate_only: bool,
@@ -303,6 +306,7 @@ impl Context {
             notifier,
             credentials_dir,
             impersonation: None,
+            decryption_secret: None,
             impersonate_only: false,
             impersonating: Mutex::new(HashMap::new()),
             started: Instant::now(),

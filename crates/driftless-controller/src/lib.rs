@@ -17,6 +17,7 @@
 mod context;
 mod credentials;
 mod decide;
+mod decryption;
 mod duration;
 mod events;
 #[cfg(test)]
@@ -61,6 +62,9 @@ pub enum Error {
     /// Rendering failed; nothing was applied.
     #[error("render: {0}")]
     Render(String),
+    /// A SOPS file did not decrypt (or its keys could not be read); nothing was applied.
+    #[error("decryption: {0}")]
+    Decryption(String),
     /// The Application's spec is invalid.
     #[error("invalid spec: {0}")]
     Spec(String),

@@ -349,6 +349,7 @@ async fn source(
     let triaging = ctx.clone();
     let inputs = last.as_ref().map(|(inputs, _, _)| inputs.clone());
     let triaged = repository.clone();
+    let keys = crate::decryption::supplier(ctx, app);
     let fresh = tokio::task::spawn_blocking(move || {
         fetch_and_render_since(
             &cache,
@@ -362,6 +363,7 @@ async fn source(
                     triaging.triage(&triaged, commit, not_before);
                 }
             },
+            keys,
         )
     })
     .await
@@ -375,6 +377,10 @@ async fn source(
         Error::Source(_) => SourceFailure {
             reason: driftless_api::reasons::FETCH_FAILED,
             message: noted(error.to_string()),
+        },
+        Error::Decryption(message) => SourceFailure {
+            reason: driftless_api::reasons::DECRYPTION_FAILED,
+            message,
         },
         _ => SourceFailure {
             reason: driftless_api::reasons::RENDER_FAILED,

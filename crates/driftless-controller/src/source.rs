@@ -4,9 +4,11 @@ use std::time::Instant;
 
 use driftless_api::Source as SourceSpec;
 use driftless_render::{
-    Inputs, Kustomize, MemoryTree, Plain, PlainOptions, Recorded, Renderers, normalize,
+    Decrypting, Inputs, Kustomize, MemoryTree, Plain, PlainOptions, Recorded, RenderError,
+    Renderers, normalize, render_decrypted,
 };
 use driftless_resource::Manifest;
+use driftless_sops::Keys;
 use driftless_source::{Cache, Fingerprints, Limits, Source};
 
 use crate::Error;
@@ -54,15 +56,26 @@ pub fn renderers(spec: &SourceSpec) -> Result<Renderers, Error> {
 
 /// Resolves the revision (`revision`, or the spec's target revision) of `source` (the spec's
 /// repository, with its credentials) after a fetch that started at `not_before` or later, reads
-/// the path at that commit and renders it (Kustomize or plain).
+/// the path at that commit and renders it (Kustomize or plain), SOPS files decrypted with the
+/// keys `keys` gives (asked for at the first encrypted file only).
 pub fn fetch_and_render(
     cache: &Cache,
     source: &Source,
     spec: &SourceSpec,
     revision: Option<&str>,
     not_before: Instant,
+    keys: impl FnOnce() -> Result<Keys, String>,
 ) -> Result<Rendered, Error> {
-    match fetch_and_render_since(cache, source, spec, revision, not_before, None, |_| {})? {
+    match fetch_and_render_since(
+        cache,
+        source,
+        spec,
+        revision,
+        not_before,
+        None,
+        |_| {},
+        keys,
+    )? {
         Fresh::Rendered { rendered, .. } => Ok(rendered),
         // Without a last render there is nothing to keep.
         Fresh::Unchanged { commit, .. } => Err(Error::Render(format!(
@@ -115,6 +128,9 @@ impl Fresh {
 
 /// As [`fetch_and_render`], but a commit at which nothing `last` read has changed is not read
 /// or rendered ([`Fresh::Unchanged`]). `resolved` is told the commit before anything is read.
+/// A render that decrypted anything keeps no inputs: the keys are not among them, so such a
+/// render is never reused for a new fetch (a fixed or rotated key Secret takes effect then).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fetch_and_render_since(
     cache: &Cache,
     source: &Source,
@@ -123,6 +139,7 @@ pub(crate) fn fetch_and_render_since(
     not_before: Instant,
     last: Option<&LastInputs>,
     resolved: impl FnOnce(&str),
+    keys: impl FnOnce() -> Result<Keys, String>,
 ) -> Result<Fresh, Error> {
     let revision = revision
         .or(spec.target_revision.as_deref())
@@ -151,11 +168,17 @@ pub(crate) fn fetch_and_render_since(
         .map(MemoryTree::from)
         .map_err(|e| Error::Source(e.to_string()))?;
     let recorded = Recorded::new(&tree);
-    let manifests = renderers(spec)?
-        .render(&recorded, &dir)
-        .map_err(|e| Error::Render(e.to_string()))?;
+    let decrypting = Decrypting::new(&recorded, Box::new(keys));
+    let manifests =
+        render_decrypted(&renderers(spec)?, &decrypting, &dir).map_err(|e| match e {
+            RenderError::Decryption(e) => Error::Decryption(e.to_string()),
+            e => Error::Render(e.to_string()),
+        })?;
+    let decrypted = decrypting.decrypted() > 0;
+    drop(decrypting);
     let inputs = recorded.inputs();
     let inputs = match cache.fingerprints(source, &found.commit, &[&inputs]) {
+        Ok(_) if decrypted => None,
         Ok(mut fingerprints) => fingerprints.pop().map(|fingerprints| LastInputs {
             commit: found.commit.clone(),
             inputs,

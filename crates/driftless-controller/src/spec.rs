@@ -102,6 +102,30 @@ fn invalid(field: &str, message: impl Into<String>) -> SpecError {
     }
 }
 
+/// `spec.decryption`: the provider is `sops`, a `secretRef` names a Secret.
+fn check_decryption(decryption: Option<&driftless_api::Decryption>) -> Result<(), SpecError> {
+    let Some(decryption) = decryption else {
+        return Ok(());
+    };
+    if decryption.provider != "sops" {
+        return Err(invalid(
+            "spec.decryption.provider",
+            format!(
+                "{:?} is not a decryption provider; the only one is \"sops\"",
+                decryption.provider
+            ),
+        ));
+    }
+    if decryption
+        .secret_ref
+        .as_ref()
+        .is_some_and(|r| r.name.is_empty())
+    {
+        return Err(invalid("spec.decryption.secretRef.name", "is empty"));
+    }
+    Ok(())
+}
+
 /// How many history entries are kept unless `spec.revisionHistoryLimit` says otherwise, as
 /// Argo CD's default.
 pub(crate) const HISTORY_LIMIT: usize = 10;
@@ -149,6 +173,7 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
             interval
         }
     };
+    check_decryption(spec.decryption.as_ref())?;
     let policy = spec.sync_policy.clone().unwrap_or_default();
     let options = SyncOptions::parse(&policy.sync_options)
         .map_err(|e| invalid("spec.syncPolicy.syncOptions", e.to_string()))?;
@@ -337,6 +362,28 @@ mod tests {
 
     fn field_of(spec: serde_json::Value) -> Option<String> {
         validate(&app(spec)).err().map(|e| e.field)
+    }
+
+    #[test]
+    fn decryption_names_its_provider_and_secret() {
+        let field = |decryption| {
+            validate(&app(serde_json::json!({"decryption": decryption})))
+                .err()
+                .map(|e| e.field)
+        };
+        assert_eq!(
+            field(serde_json::json!({"provider": "sops", "secretRef": {"name": "k"}})),
+            None
+        );
+        assert_eq!(field(serde_json::json!({"provider": "sops"})), None);
+        assert_eq!(
+            field(serde_json::json!({"provider": "vault"})).as_deref(),
+            Some("spec.decryption.provider")
+        );
+        assert_eq!(
+            field(serde_json::json!({"provider": "sops", "secretRef": {"name": ""}})).as_deref(),
+            Some("spec.decryption.secretRef.name")
+        );
     }
 
     #[test]

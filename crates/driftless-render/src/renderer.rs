@@ -32,6 +32,10 @@ pub enum RenderError {
         /// Why it is invalid.
         message: String,
     },
+    /// A SOPS file did not decrypt (wrong or missing key, MAC mismatch, corrupted value):
+    /// the one line names the file and the key path inside it.
+    #[error(transparent)]
+    Decryption(#[from] crate::DecryptError),
     /// An error from a renderer plugged in from another crate (Kustomize, Helm). Its message
     /// is part of this one (not a separate cause), so that every way of showing the error, the
     /// controller's one-line condition as the CLI's chain of causes, names the file at fault.

@@ -28,22 +28,18 @@ pub enum ErrorKind {
     /// The file needs a feature this implementation does not have.
     #[error("unsupported: {0}")]
     Unsupported(String),
-    /// No identity was given at all.
-    #[error(
-        "no decryption key: the file is encrypted for age recipients {recipients}, and no age identity was given"
-    )]
+    /// No key was given at all.
+    #[error("no decryption key: the file is encrypted for {recipients}, and no key was given")]
     NoKey {
-        /// The file's recipients (public keys), comma-separated.
+        /// The file's recipients: `age recipients age1…`, `PGP keys <fingerprint>`.
         recipients: String,
     },
-    /// None of the identities given opens the data key.
-    #[error(
-        "none of the {given} age identities given decrypts the data key (file recipients: {recipients})"
-    )]
+    /// None of the keys given opens the data key.
+    #[error("none of the {given} given decrypts the data key (file recipients: {recipients})")]
     WrongKey {
-        /// How many identities were tried.
-        given: usize,
-        /// The file's recipients (public keys), comma-separated.
+        /// What was tried: `2 age identities`, `1 age identities and 1 PGP keys`.
+        given: String,
+        /// The file's recipients (public keys, PGP fingerprints), comma-separated.
         recipients: String,
     },
     /// An `ENC[...]` value is malformed or does not authenticate.

@@ -49,21 +49,45 @@ pub fn load(format: Format, bytes: &[u8]) -> Result<(Node, Value), ErrorKind> {
         reason: "not UTF-8".into(),
     })?;
     match format {
-        Format::Yaml | Format::Json | Format::Binary => {
-            let mut doc: Value = if format == Format::Yaml {
-                let options = serde_saphyr::options! { strict_booleans: true };
-                serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-                    ErrorKind::Parse {
-                        format: format.name(),
-                        reason: first_line(&e.to_string()),
-                    }
-                })?
-            } else {
-                serde_json::from_str(text).map_err(|e| ErrorKind::Parse {
+        Format::Yaml => {
+            let options = serde_saphyr::options! { strict_booleans: true };
+            let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
+                .map_err(|e| ErrorKind::Parse {
                     format: format.name(),
-                    reason: format!("line {} column {}", e.line(), e.column()),
-                })?
-            };
+                    reason: first_line(&e.to_string()),
+                })?;
+            // Several documents, as sops stores them: the metadata of the first one counts,
+            // every document's `sops` key is dropped, and the documents are walked in order
+            // (a list at the root walks the same way, under the same empty key path).
+            let mut docs = docs
+                .into_iter()
+                .filter(|d| !d.is_null())
+                .collect::<Vec<_>>();
+            let mut sops = None;
+            for doc in &mut docs {
+                let Value::Object(map) = doc else {
+                    return Err(ErrorKind::Metadata("a document is not a mapping".into()));
+                };
+                let found = map.shift_remove("sops");
+                if sops.is_none() {
+                    sops = found;
+                }
+            }
+            let sops =
+                sops.ok_or_else(|| ErrorKind::Metadata("no `sops` key: not a SOPS file".into()))?;
+            match docs.len() {
+                1 => Ok((from_value(docs.remove(0)), sops)),
+                _ => Ok((
+                    Node::Documents(docs.into_iter().map(from_value).collect()),
+                    sops,
+                )),
+            }
+        }
+        Format::Json | Format::Binary => {
+            let mut doc: Value = serde_json::from_str(text).map_err(|e| ErrorKind::Parse {
+                format: format.name(),
+                reason: format!("line {} column {}", e.line(), e.column()),
+            })?;
             let Value::Object(map) = &mut doc else {
                 return Err(ErrorKind::Metadata("the document is not a mapping".into()));
             };
@@ -150,12 +174,21 @@ pub fn emit(format: Format, node: &Node) -> Result<Vec<u8>, ErrorKind> {
             out.push(b'\n');
             Ok(out)
         }
-        Format::Yaml => serde_saphyr::to_string(&to_value(node))
-            .map(String::into_bytes)
-            .map_err(|e| ErrorKind::Parse {
-                format: "YAML",
-                reason: first_line(&e.to_string()),
-            }),
+        Format::Yaml => {
+            let yaml = |node: &Node| {
+                serde_saphyr::to_string(&to_value(node)).map_err(|e| ErrorKind::Parse {
+                    format: "YAML",
+                    reason: first_line(&e.to_string()),
+                })
+            };
+            match node {
+                Node::Documents(docs) => {
+                    let docs = docs.iter().map(yaml).collect::<Result<Vec<_>, _>>()?;
+                    Ok(docs.join("---\n").into_bytes())
+                }
+                node => yaml(node).map(String::into_bytes),
+            }
+        }
     }
 }
 
@@ -200,7 +233,9 @@ pub fn to_value(node: &Node) -> Value {
             serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
         }
         Node::Scalar(Plain::Bool(b)) => Value::Bool(*b),
-        Node::List(items) => Value::Array(items.iter().map(to_value).collect()),
+        Node::List(items) | Node::Documents(items) => {
+            Value::Array(items.iter().map(to_value).collect())
+        }
         Node::Map(entries) => Value::Object(
             entries
                 .iter()

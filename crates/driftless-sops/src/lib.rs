@@ -1,14 +1,18 @@
 //! SOPS decryption in memory, pure: files encrypted by `sops` for age (X25519) recipients, in
-//! YAML, JSON, dotenv and binary form, with the MAC verified.
+//! YAML, JSON, dotenv and binary form, with the MAC verified; and encryption for age
+//! recipients that the real `sops` decrypts, with `.sops.yaml` creation rules.
 //!
 //! The caller hands in the file's bytes and the identities; nothing is read from the
 //! environment or the disk here. Errors name the file and the key path inside it, never a
 //! value or a key.
 //!
-//! *Not yet supported* (refused with an `unsupported` error): OpenPGP and cloud KMS
-//! recipients, several key groups (Shamir threshold), `encrypted_comment_regex` /
+//! OpenPGP keys decrypt too (armored private keys without a passphrase, as Flux takes them).
+//!
+//! *Not yet supported* (refused with an `unsupported` error): cloud KMS recipients, several key groups (Shamir threshold), `encrypted_comment_regex` /
 //! `unencrypted_comment_regex`, the INI format.
 
+mod config;
+mod encrypt;
 mod error;
 mod format;
 mod keys;
@@ -16,9 +20,11 @@ mod metadata;
 mod tree;
 mod value;
 
+pub use config::{CreationRule, creation_rule};
+pub use encrypt::{EncryptOptions, EncryptionRule, SOPS_VERSION, encrypt};
 pub use error::{Error, ErrorKind};
 pub use format::Format;
-pub use keys::{KeyError, Keys};
+pub use keys::{KeyError, Keys, NewIdentity, PgpKeyError, generate_identity};
 pub use tree::{Entry, Node};
 pub use value::Plain;
 
@@ -47,7 +53,7 @@ pub fn decrypt(file: &str, bytes: &[u8], format: Format, keys: &Keys) -> Result<
     };
     let (mut tree, sops) = format::load(format, bytes).map_err(fail)?;
     let meta = metadata::Metadata::from_value(&sops).map_err(fail)?;
-    let key = keys.data_key(&meta.age).map_err(fail)?;
+    let key = keys.data_key(&meta).map_err(fail)?;
     tree::decrypt(&mut tree, &meta, &key).map_err(fail)?;
     let bytes = format::emit(format, &tree).map_err(fail)?;
     Ok(Decrypted { tree, bytes })

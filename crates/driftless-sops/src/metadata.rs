@@ -20,6 +20,15 @@ pub struct AgeStanza {
     pub enc: String,
 }
 
+/// One OpenPGP key and the data key encrypted for it.
+#[derive(Debug, Clone)]
+pub struct PgpStanza {
+    /// The key's fingerprint, as sops records it.
+    pub fp: String,
+    /// The data key, as an armored OpenPGP message.
+    pub enc: String,
+}
+
 /// Which values a file keeps encrypted: exactly one rule (sops refuses more than one).
 #[derive(Debug, Clone)]
 pub enum Rule {
@@ -50,6 +59,8 @@ impl Rule {
 pub struct Metadata {
     /// The age recipients of the (single) key group.
     pub age: Vec<AgeStanza>,
+    /// Its OpenPGP keys.
+    pub pgp: Vec<PgpStanza>,
     /// `lastmodified`, verbatim: the MAC's authenticated data.
     pub last_modified: String,
     /// The encrypted MAC.
@@ -157,8 +168,27 @@ impl Metadata {
             })
             .transpose()?
             .unwrap_or_default();
-        if age.is_empty() {
-            let kinds: Vec<&str> = ["pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault"]
+        let pgp = group
+            .get("pgp")
+            .and_then(Value::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| {
+                        Ok(PgpStanza {
+                            fp: e.get("fp").and_then(scalar_text).unwrap_or_default(),
+                            enc: e
+                                .get("enc")
+                                .and_then(scalar_text)
+                                .ok_or_else(|| bad("a pgp entry has no `enc`"))?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ErrorKind>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        if age.is_empty() && pgp.is_empty() {
+            let kinds: Vec<&str> = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault"]
                 .into_iter()
                 .filter(|k| {
                     group
@@ -168,12 +198,13 @@ impl Metadata {
                 })
                 .collect();
             return Err(ErrorKind::Unsupported(format!(
-                "the file has no age recipient, only {} (only age is supported)",
+                "the file has no age or PGP recipient, only {} (only age and PGP are supported)",
                 kinds.join(", ")
             )));
         }
         Ok(Self {
             age,
+            pgp,
             last_modified,
             mac,
             rule,

@@ -25,6 +25,8 @@ pub enum Node {
     Map(Vec<Entry>),
     /// A sequence.
     List(Vec<Node>),
+    /// The documents of a multi-document YAML file, walked in order under the same key paths.
+    Documents(Vec<Node>),
 }
 
 /// One entry of a mapping.
@@ -87,7 +89,7 @@ fn walk(
             }
             Ok(())
         }
-        Node::List(items) => {
+        Node::List(items) | Node::Documents(items) => {
             for item in items {
                 walk(item, path, meta, key, hash)?;
             }
@@ -110,6 +112,75 @@ fn walk(
             }
             if (!meta.mac_only_encrypted || encrypted) && !matches!(plain, Plain::Comment(_)) {
                 hash.update(value::mac_bytes(plain));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Encrypts every value the metadata's rule says is to be encrypted, as sops does, and returns
+/// the encrypted MAC over the plaintext values (authenticated with `meta.last_modified`).
+pub fn encrypt(root: &mut Node, meta: &Metadata, key: &[u8; 32]) -> Result<String, ErrorKind> {
+    let mut hash = Sha512::new();
+    if meta.mac_only_encrypted {
+        hash.update(MAC_ONLY_ENCRYPTED_INIT);
+    }
+    let mut path = Vec::new();
+    seal(root, &mut path, meta, key, &mut hash)?;
+    let mac = Plain::Str(hex_upper(&hash.finalize()));
+    value::encrypt(&mac, key, &meta.last_modified).map_err(|reason| ErrorKind::Value {
+        path: "sops:mac".into(),
+        reason,
+    })
+}
+
+fn seal(
+    node: &mut Node,
+    path: &mut Vec<String>,
+    meta: &Metadata,
+    key: &[u8; 32],
+    hash: &mut Sha512,
+) -> Result<(), ErrorKind> {
+    let failed = |path: &[String], reason| ErrorKind::Value {
+        path: path.join(":"),
+        reason,
+    };
+    match node {
+        Node::Null => Ok(()),
+        Node::Map(entries) => {
+            for entry in entries {
+                match entry {
+                    Entry::Comment(text) => {
+                        if meta.rule.encrypts(path) {
+                            *text = value::encrypt(&Plain::Comment(text.clone()), key, &aad(path))
+                                .map_err(|r| failed(path, r))?;
+                        }
+                    }
+                    Entry::Pair(k, v) => {
+                        path.push(k.clone());
+                        let r = seal(v, path, meta, key, hash);
+                        path.pop();
+                        r?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Node::List(items) | Node::Documents(items) => {
+            for item in items {
+                seal(item, path, meta, key, hash)?;
+            }
+            Ok(())
+        }
+        Node::Scalar(plain) => {
+            let encrypted = meta.rule.encrypts(path);
+            if (!meta.mac_only_encrypted || encrypted) && !matches!(plain, Plain::Comment(_)) {
+                hash.update(value::mac_bytes(plain));
+            }
+            if encrypted {
+                *plain = Plain::Str(
+                    value::encrypt(plain, key, &aad(path)).map_err(|r| failed(path, r))?,
+                );
             }
             Ok(())
         }

@@ -86,6 +86,40 @@ pub fn decrypt(text: &str, key: &[u8; 32], aad: &str) -> Result<Plain, Reason> {
     })
 }
 
+/// Encrypts one value with the data key as sops does (a fresh 32-byte IV; `aad` as in
+/// [`decrypt`]); the empty string stays the empty string.
+pub fn encrypt(plain: &Plain, key: &[u8; 32], aad: &str) -> Result<String, Reason> {
+    if matches!(plain, Plain::Str(s) | Plain::Comment(s) if s.is_empty()) {
+        return Ok(String::new());
+    }
+    let kind = match plain {
+        Plain::Str(_) => "str",
+        Plain::Int(_) => "int",
+        Plain::Float(_) => "float",
+        Plain::Bool(_) => "bool",
+        Plain::Comment(_) => "comment",
+    };
+    let mut iv = [0u8; 32];
+    getrandom::fill(&mut iv).map_err(|_| "no random bytes from the operating system")?;
+    let cipher = SopsGcm::new(GenericArray::from_slice(key));
+    let mut sealed = cipher
+        .encrypt(
+            GenericArray::from_slice(&iv),
+            Payload {
+                msg: &mac_bytes(plain),
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| "AES-GCM encryption failed")?;
+    let tag = sealed.split_off(sealed.len().saturating_sub(TAG_LEN));
+    Ok(format!(
+        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{kind}]",
+        STANDARD.encode(&sealed),
+        STANDARD.encode(iv),
+        STANDARD.encode(tag)
+    ))
+}
+
 struct Parts<'a> {
     data: &'a str,
     iv: &'a str,

@@ -277,3 +277,182 @@ fn a_plain_file_is_not_taken_for_a_sops_file() {
         "plain.yaml: sops metadata: no `sops` key: not a SOPS file"
     );
 }
+
+/// Encrypts with Driftless for `id`, returns the file and what the real `sops -d` makes of it.
+fn ours_then_sops(
+    name: &str,
+    plain: &str,
+    id: &Identity,
+    rule: Option<driftless_sops::EncryptionRule>,
+    mac_only_encrypted: bool,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let options = driftless_sops::EncryptOptions {
+        recipients: vec![id.recipient.clone(), fresh_identity().recipient],
+        rule,
+        mac_only_encrypted,
+        last_modified: "2026-12-07T13:00:00Z".into(),
+    };
+    let enc = driftless_sops::encrypt(name, plain.as_bytes(), Format::from_path(name), &options)?;
+    let dir = tempfile::tempdir()?;
+    let out = sops_decrypt(dir.path(), name, &enc, &id.secret)?;
+    Ok((enc, out))
+}
+
+#[test]
+fn files_driftless_encrypts_decrypt_with_the_real_sops_in_every_format() -> Result {
+    use driftless_sops::EncryptionRule;
+    let id = fresh_identity();
+    let (enc, out) = ours_then_sops("secret.yaml", SECRET_YAML, &id, None, false)?;
+    assert!(!String::from_utf8_lossy(&enc).contains("hunter2"));
+    assert_eq!(yaml(&out)?, yaml(SECRET_YAML.as_bytes())?);
+    for (rule, mac_only) in [
+        (
+            EncryptionRule::EncryptedRegex("^(data|stringData)$".into()),
+            false,
+        ),
+        (
+            EncryptionRule::UnencryptedRegex("^(apiVersion|kind|metadata|type)$".into()),
+            false,
+        ),
+        (EncryptionRule::EncryptedSuffix("word".into()), false),
+        (EncryptionRule::UnencryptedSuffix("Version".into()), false),
+        (EncryptionRule::EncryptedRegex("^stringData$".into()), true),
+    ] {
+        let (enc, out) = ours_then_sops(
+            "secret.yaml",
+            SECRET_YAML,
+            &id,
+            Some(rule.clone()),
+            mac_only,
+        )?;
+        assert!(
+            !String::from_utf8_lossy(&enc).contains("hunter2"),
+            "{rule:?}"
+        );
+        assert_eq!(yaml(&out)?, yaml(SECRET_YAML.as_bytes())?, "{rule:?}");
+        // And Driftless reads back what it wrote.
+        let back = decrypt("secret.yaml", &enc, Format::Yaml, &keys_for(&id)?)?;
+        assert_eq!(
+            yaml(&back.bytes)?,
+            yaml(SECRET_YAML.as_bytes())?,
+            "{rule:?}"
+        );
+    }
+    let json = r#"{"user": "admin", "password": "hunter2", "port": 5432, "tls": false, "ratio": 1.5, "tags": ["x", "y"]}"#;
+    let (_, out) = ours_then_sops("creds.json", json, &id, None, false)?;
+    let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b);
+    assert_eq!(parse(&out)?, parse(json.as_bytes())?);
+    let env = "# database\nDB_USER=admin\nDB_PASSWORD=hunter2\nMULTI=a\\nb\nEMPTY=\n";
+    let (enc, out) = ours_then_sops("app.env", env, &id, None, false)?;
+    assert!(!String::from_utf8_lossy(&enc).contains("hunter2"));
+    assert_eq!(String::from_utf8(out)?, env);
+    let binary = "-----BEGIN KEY-----\nnot really a key\n-----END KEY-----\n";
+    let (_, out) = ours_then_sops("tls.key", binary, &id, None, false)?;
+    assert_eq!(out, binary.as_bytes());
+    Ok(())
+}
+
+/// A new GnuPG key (no passphrase): a primary key of `algo` and an encryption subkey of
+/// `encrypt_algo`, in a new GNUPGHOME: (home, fingerprint, the armored private key).
+fn gpg_key(algo: &str, encrypt_algo: &str) -> Result<(tempfile::TempDir, String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir()?;
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700))?;
+    let gpg = |args: &[&str]| -> Result<String> {
+        let out = Command::new("gpg")
+            .args([
+                "--batch",
+                "--quiet",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
+            .args(args)
+            .env("GNUPGHOME", home.path())
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        Ok(String::from_utf8(out.stdout)?)
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "Driftless Test <test@example.com>",
+        algo,
+        "default",
+        "never",
+    ])?;
+    let listing = gpg(&["--list-secret-keys", "--with-colons"])?;
+    let fp = listing
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|rest| rest.split(':').find(|f| !f.is_empty()))
+        .ok_or("no fingerprint")?
+        .to_owned();
+    gpg(&["--quick-add-key", &fp, encrypt_algo, "encr", "never"])?;
+    let armored = gpg(&["--export-secret-keys", "--armor", &fp])?;
+    Ok((home, fp, armored))
+}
+
+#[test]
+fn files_sops_encrypts_for_pgp_keys_decrypt_with_the_armored_private_key() -> Result {
+    for (algo, encrypt_algo) in [("ed25519", "cv25519"), ("rsa3072", "rsa3072")] {
+        let (home, fp, armored) = gpg_key(algo, encrypt_algo)?;
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("secret.yaml"), SECRET_YAML)?;
+        let out = Command::new(sops_bin()?)
+            .current_dir(dir.path())
+            .args(["--encrypt", "--pgp", &fp, "secret.yaml"])
+            .env("GNUPGHOME", home.path())
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("sops -e --pgp: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let mut keys = Keys::new();
+        keys.add_pgp_keys(&armored)?;
+        let ours = decrypt("secret.yaml", &out.stdout, Format::Yaml, &keys)?;
+        assert_eq!(yaml(&ours.bytes)?, yaml(SECRET_YAML.as_bytes())?, "{algo}");
+
+        // Another PGP key, or only age identities: refused naming the fingerprint.
+        let (_other_home, _, other) = gpg_key(algo, encrypt_algo)?;
+        let mut wrong = Keys::new();
+        wrong.add_pgp_keys(&other)?;
+        let err = decrypt("s.yaml", &out.stdout, Format::Yaml, &wrong)
+            .err()
+            .ok_or("decrypted with another key")?
+            .to_string();
+        assert!(
+            err.starts_with("s.yaml: none of the 0 age identities and 1 PGP keys given"),
+            "{err}"
+        );
+        assert!(err.contains(&fp), "{err}");
+        let err = decrypt("s.yaml", &out.stdout, Format::Yaml, &Keys::new())
+            .err()
+            .ok_or("decrypted without a key")?
+            .to_string();
+        assert!(
+            err.contains(&format!("encrypted for PGP keys {fp}")),
+            "{err}"
+        );
+    }
+    assert!(Keys::new().add_pgp_keys("not a key").is_err());
+    Ok(())
+}
+
+#[test]
+fn multi_document_yaml_from_sops_decrypts_every_document() -> Result {
+    let plain = format!(
+        "{SECRET_YAML}---\n{}",
+        SECRET_YAML.replace("name: db", "name: other")
+    );
+    let (enc, reference, ours) = round("two.yaml", &plain, &["--encrypted-regex", "^stringData$"])?;
+    assert!(!String::from_utf8_lossy(&enc).contains("hunter2"));
+    let docs = |bytes: &[u8]| -> Result<Vec<serde_json::Value>> {
+        Ok(serde_saphyr::from_multiple(std::str::from_utf8(bytes)?)?)
+    };
+    assert_eq!(docs(&ours)?, docs(&reference)?);
+    assert_eq!(docs(&ours)?.len(), 2);
+    assert_eq!(docs(&ours)?[1]["metadata"]["name"], "other");
+    Ok(())
+}

@@ -51,6 +51,14 @@ pub struct ControllerArgs {
     #[arg(long, env = "DRIFTLESS_CONCURRENCY", default_value_t = driftless_controller::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
+    /// The Secret (NAMESPACE/NAME, or NAME in the controller's namespace) whose `.agekey` keys
+    /// decrypt the SOPS files of Applications without spec.decryption.secretRef.
+    #[arg(
+        long,
+        env = "DRIFTLESS_DECRYPTION_SECRET",
+        value_name = "[NAMESPACE/]NAME"
+    )]
+    decryption_secret: Option<String>,
 }
 
 /// Webhook secrets: one per provider, or one shared by all. A provider with none is refused.
@@ -167,6 +175,11 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
     built.namespace = home;
     built.impersonation = Some(config);
     built.impersonate_only = args.impersonate_only;
+    built.decryption_secret = args
+        .decryption_secret
+        .as_deref()
+        .map(|text| decryption_secret(text, &built.namespace))
+        .transpose()?;
     let built = Arc::new(built);
     let _ = context.set(built.clone());
     eprintln!("driftless controller: watching Applications; Ctrl-C stops it");
@@ -228,4 +241,14 @@ async fn wait_for(mut flag: tokio::sync::watch::Receiver<bool>) {
             return;
         }
     }
+}
+
+/// `--decryption-secret`: `NAMESPACE/NAME`, or `NAME` in the controller's namespace.
+fn decryption_secret(text: &str, home: &str) -> anyhow::Result<(String, String)> {
+    let (namespace, name) = text.split_once('/').unwrap_or((home, text));
+    anyhow::ensure!(
+        !namespace.is_empty() && !name.is_empty() && !name.contains('/'),
+        "--decryption-secret {text:?}: expected NAMESPACE/NAME or NAME"
+    );
+    Ok((namespace.to_owned(), name.to_owned()))
 }

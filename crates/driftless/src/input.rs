@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use driftless_render::{
-    Kustomize, LocalDir, MemoryTree, Plain, PlainOptions, Renderers, normalize,
+    Decrypting, Kustomize, LocalDir, MemoryTree, Plain, PlainOptions, Renderers, normalize,
+    render_decrypted,
 };
 use driftless_resource::Manifest;
 use driftless_source::{Cache, Credentials, Limits, Source};
@@ -71,10 +72,13 @@ pub struct InputArgs {
     /// PEM file of a CA to trust for HTTPS, in addition to the public roots.
     #[arg(long, env = "DRIFTLESS_CA_FILE")]
     ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    decryption: crate::keys::DecryptionArgs,
 }
 
 impl InputArgs {
-    /// Renders the manifests; the resolved commit (for --repo) goes to stderr.
+    /// Renders the manifests, SOPS files decrypted; the resolved commit (for --repo) goes to
+    /// stderr.
     pub fn load(&self) -> anyhow::Result<Vec<Manifest>> {
         let args = self;
         let credentials = args.credentials()?;
@@ -102,12 +106,15 @@ impl InputArgs {
                 let dir = normalize(&args.repo_path)?;
                 let files =
                     cache.read_render_files(&source, &resolved.commit, &dir, &Limits::default())?;
-                renderers.render(&MemoryTree::from(files), &dir)?
+                let tree = MemoryTree::from(files);
+                let tree = Decrypting::new(&tree, Box::new(args.decryption.supplier()));
+                render_decrypted(&renderers, &tree, &dir)?
             }
             (None, Some(path)) => {
                 let (root, dir) = local_root(path)?;
                 let tree = LocalDir::new(&root)?;
-                renderers.render(&tree, &dir)?
+                let tree = Decrypting::new(&tree, Box::new(args.decryption.supplier()));
+                render_decrypted(&renderers, &tree, &dir)?
             }
             (None, None) => anyhow::bail!("give a PATH or --repo URL"),
         };

@@ -13,10 +13,12 @@ mod diff;
 mod exit;
 mod import;
 mod input;
+mod keys;
 mod kustomize;
 mod proj;
 mod remote;
 mod render;
+mod secret;
 mod sync;
 mod table;
 mod trace;
@@ -52,6 +54,8 @@ enum Command {
     Proj(proj::ProjCli),
     /// Trace a live object (or one field) to its Application, file, line, commit and sync.
     Trace(trace::TraceArgs),
+    /// SOPS files without sops: encrypt (with .sops.yaml creation rules), decrypt, keygen.
+    Secret(secret::SecretCli),
     /// Convert Argo CD and Flux objects into Driftless ones; --adopt takes over what they manage.
     Import(import::ImportArgs),
 }
@@ -68,5 +72,6 @@ fn main() -> ExitCode {
         Command::Proj(args) => proj::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Import(args) => import::run(args),
+        Command::Secret(args) => secret::run(args),
     }
 }

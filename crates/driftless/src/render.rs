@@ -21,6 +21,10 @@ pub struct RenderArgs {
         default_value = "yaml"
     )]
     output: Output,
+    /// Print the values of Secrets (`data`, `stringData`) instead of masks (`++++++++`; equal
+    /// values get equal masks).
+    #[arg(long)]
+    show_secrets: bool,
 }
 
 /// Output formats.
@@ -40,24 +44,33 @@ pub fn run(args: RenderArgs) -> ExitCode {
 
 fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let manifests = args.input.load()?;
-    print(&manifests, args.output)
+    print(&manifests, args.output, args.show_secrets)
 }
 
-fn print(manifests: &[Manifest], output: Output) -> anyhow::Result<()> {
+fn print(manifests: &[Manifest], output: Output, show_secrets: bool) -> anyhow::Result<()> {
+    let objects: Vec<serde_json::Value> = manifests
+        .iter()
+        .map(|manifest| {
+            let mut object = manifest.object().clone();
+            if !show_secrets {
+                driftless_diff::mask_secret_values(Some(&mut object), None);
+            }
+            object
+        })
+        .collect();
     let text = match output {
         Output::Yaml => {
             let mut text = String::new();
-            for (index, manifest) in manifests.iter().enumerate() {
+            for (index, object) in objects.iter().enumerate() {
                 if index > 0 {
                     text.push_str("---\n");
                 }
-                text.push_str(&serde_saphyr::to_string(manifest.object())?);
+                text.push_str(&serde_saphyr::to_string(object)?);
             }
             text
         }
         Output::Json => {
-            let items: Vec<&serde_json::Value> = manifests.iter().map(Manifest::object).collect();
-            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
             let mut text = serde_json::to_string_pretty(&list)?;
             text.push('\n');
             text

@@ -26,6 +26,8 @@ pub struct DiffArgs {
     /// Directory of the Git mirror cache [default: $XDG_CACHE_HOME/driftless/git or ~/.cache/driftless/git].
     #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    decryption: crate::keys::DecryptionArgs,
 }
 
 /// Runs the command: 0 in sync, 1 differences (2 on error, by the caller).
@@ -40,6 +42,7 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     if let Some(revision) = &args.revision {
         source.target_revision = Some(revision.clone());
     }
+    let keys = args.decryption.keys();
     let rendered = tokio::task::spawn_blocking(move || {
         fetch_and_render(
             &Cache::new(cache_dir),
@@ -47,6 +50,7 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
             &source,
             None,
             std::time::Instant::now(),
+            || keys.map_err(|e| format!("{e:#}")),
         )
     })
     .await
