@@ -41,6 +41,8 @@ pub(crate) enum Verdict {
         /// One line for people.
         message: String,
     },
+    /// The destination cluster cannot be reached; nothing is compared or applied.
+    ClusterUnreachable(String),
     /// The comparison with the cluster failed.
     CompareFailed(String),
     /// Git renders nothing and `allowEmpty` is false: nothing is pruned.
@@ -86,6 +88,7 @@ pub(crate) const GUARDS: &[Guard] = &[
     request,
     invalid_spec,
     source_failed,
+    cluster_unreachable,
     compare_failed,
     empty_refused,
     sync_window,
@@ -185,6 +188,19 @@ fn source_failed(seen: &Observation, decision: &mut Decision) -> Flow {
             decision.verdict = Verdict::CompareFailed("no source was read".to_owned());
             Flow::Stop
         }
+    }
+}
+
+/// The destination cluster is down or refuses the credentials → report it (sync Unknown);
+/// nothing is applied; retried with backoff.
+fn cluster_unreachable(seen: &Observation, decision: &mut Decision) -> Flow {
+    match &seen.target {
+        Some(Err(error)) => {
+            stop_operations(seen, decision, error);
+            decision.verdict = Verdict::ClusterUnreachable(error.clone());
+            Flow::Stop
+        }
+        _ => Flow::Continue,
     }
 }
 
@@ -347,6 +363,7 @@ mod tests {
             Verdict::InvalidSpec(_) => "invalid-spec",
             Verdict::SourceFailed { .. } => "source-failed",
             Verdict::CompareFailed(_) => "compare-failed",
+            Verdict::ClusterUnreachable(_) => "cluster-unreachable",
             Verdict::EmptyRefused => "empty-refused",
         };
         (
