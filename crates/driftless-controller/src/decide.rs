@@ -250,8 +250,13 @@ fn sync_window(seen: &Observation, decision: &mut Decision) -> Flow {
         return Flow::Continue;
     };
     let check = |manual| {
-        spec.project
-            .may_sync(&seen.me.name, &spec.destination, seen.now, manual)
+        spec.project.may_sync(
+            &seen.me.name,
+            &spec.destination,
+            [spec.cluster.server(), spec.cluster.name()],
+            seen.now,
+            manual,
+        )
     };
     if let Some(request) = &decision.request
         && let Err(blocked) = check(true)

@@ -322,15 +322,16 @@ impl Policy {
     }
 
     /// Whether the project's sync windows let the Application `name` deploying to `namespace`
-    /// sync at `now` (`manual`: someone asked for it).
+    /// of the cluster `[server, name]` sync at `now` (`manual`: someone asked for it).
     pub fn may_sync(
         &self,
         name: &str,
         namespace: &str,
+        cluster: [&str; 2],
         now: Timestamp,
         manual: bool,
     ) -> Result<(), Blocked> {
-        may_sync(&self.windows, name, namespace, now, manual)
+        may_sync(&self.windows, name, namespace, cluster, now, manual)
     }
 
     /// May an Application in `namespace` use the project? The controller's own namespace
@@ -597,6 +598,24 @@ mod tests {
         let lone = compile(serde_json::json!({"sourceRepos": ["!https://evil.example/*"]}))?;
         assert!(lone.source("https://git.example/anything").is_ok());
         assert!(lone.source("https://evil.example/x").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn destinations_and_kinds_are_judged_on_the_application_s_own_cluster() -> Result<(), String> {
+        // #18: a project of the local cluster only keeps its Applications off other clusters.
+        let (server, name) = ("https://prod-eu.example:6443", "prod-eu");
+        let p = team_a()?;
+        assert!(p.destination_on(server, name, "team-a-web").is_err());
+        let configmap = ResourceKey::new("v1", "ConfigMap", "team-a-web", "c");
+        assert!(p.resource_on(server, name, &configmap).is_err());
+        let by_name =
+            compile(serde_json::json!({"destinations": [{"name": "prod-*", "namespace": "*"}]}))?;
+        assert!(by_name.destination_on(server, name, "web").is_ok());
+        assert!(by_name.destination("web").is_err());
+        let by_server =
+            compile(serde_json::json!({"destinations": [{"server": server, "namespace": "*"}]}))?;
+        assert!(by_server.destination_on(server, name, "web").is_ok());
         Ok(())
     }
 
