@@ -525,3 +525,55 @@ async fn an_unknown_cluster_or_a_bad_cluster_secret_is_invalid_and_applies_nothi
     })
     .await?
 }
+
+#[tokio::test]
+async fn refused_credentials_make_only_their_applications_unreachable() -> anyhow::Result<()> {
+    let _shared = EXCLUSIVE.read().await;
+    controller().await?;
+    let east_plane = east()?;
+    with_namespace("clusters-refused", |local, ns| async move {
+        let secrets: Api<Secret> = Api::namespaced(local.clone(), CONTROLLER_NS);
+        let ca = base64::engine::general_purpose::STANDARD.encode(east_plane.ca_pem()?);
+        let config = serde_json::json!({"bearerToken": "not-a-token", "tlsClientConfig": {"caData": ca}});
+        let secret = format!("refused-{ns}");
+        apply_secret(
+            &secrets,
+            &secret,
+            serde_json::json!({"name": secret, "server": east_plane.server(), "config": config.to_string()}),
+        )
+        .await?;
+        let outcome = async {
+            let repo = tempfile::tempdir()?;
+            let url = repository(repo.path(), "refused")?;
+            let apps: Api<Application> = Api::namespaced(local.clone(), &ns);
+            apps.create(
+                &PostParams::default(),
+                &application(&ns, "app", &url, serde_json::json!({"name": secret}))?,
+            )
+            .await?;
+            let status = status_where(&apps, "app", "ClusterUnreachable", |s| {
+                ready_reason(s).is_some_and(|(reason, _)| reason == "ClusterUnreachable")
+            })
+            .await?;
+            let (_, message) = ready_reason(&status).context("no Ready")?;
+            ensure!(
+                message.contains(&format!("cluster {secret:?}")) && message.contains("Unauthorized"),
+                "{message}"
+            );
+            ensure!(!message.contains("not-a-token"), "{message}");
+            ensure!(
+                status.sync.as_ref().map(|s| s.status) == Some(SyncStatusCode::Unknown),
+                "{:?}",
+                status.sync
+            );
+            let east = east_plane.client().await?;
+            ensure!(mode(&east, &ns, "settings").await?.is_none(), "nothing applied");
+            apps.delete("app", &DeleteParams::default()).await?;
+            Ok::<_, anyhow::Error>(())
+        }
+        .await;
+        secrets.delete(&secret, &DeleteParams::default()).await?;
+        outcome
+    })
+    .await?
+}
