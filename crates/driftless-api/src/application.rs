@@ -235,10 +235,13 @@ pub struct DirectorySource {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Destination {
-    /// API server URL; only the cluster Driftless runs in is supported for now
-    /// (`https://kubernetes.default.svc`, or empty).
+    /// API server URL: the cluster Driftless runs in (`https://kubernetes.default.svc`, or
+    /// empty), or the `server` of a cluster Secret (`driftless.dev/secret-type: cluster`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// Cluster name instead of `server`: `in-cluster`, or the `name` of a cluster Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Namespace for namespaced objects that name none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,

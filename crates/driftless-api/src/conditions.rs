@@ -81,6 +81,9 @@ pub mod reasons {
     pub const PROGRESSING: &str = "Progressing";
     /// The controller may not list or watch some kinds (RBAC).
     pub const FORBIDDEN: &str = "Forbidden";
+    /// The destination cluster is down or refuses the controller's credentials; the message
+    /// names the cluster and the error. Nothing is compared or applied; retried with backoff.
+    pub const CLUSTER_UNREACHABLE: &str = "ClusterUnreachable";
     /// Comparing with the live cluster failed; nothing was applied.
     pub const COMPARE_FAILED: &str = "CompareFailed";
     /// The spec is invalid (bad interval, bad sync option...).

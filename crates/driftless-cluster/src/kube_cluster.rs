@@ -82,6 +82,13 @@ impl KubeCluster {
         self.live.as_ref()
     }
 
+    /// Stops the watches of the live cache ([`LiveCache::stop`]), when there are any.
+    pub fn stop(&self) {
+        if let Some(live) = &self.live {
+            live.stop();
+        }
+    }
+
     /// The kinds the API server refuses to list or watch with 403 Forbidden (RBAC narrowed to
     /// fewer kinds), sorted by group and kind, each with the API server's message.
     ///

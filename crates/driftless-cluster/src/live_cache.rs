@@ -71,6 +71,8 @@ pub struct LiveCache {
     client: Client,
     state: Mutex<State>,
     notify: UnboundedSender<String>,
+    /// The watch tasks, aborted by [`LiveCache::stop`].
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 #[derive(Default)]
@@ -100,7 +102,17 @@ impl LiveCache {
             client,
             state: Mutex::new(State::default()),
             notify,
+            tasks: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Stops every watch (a cluster no Application uses any more); the cache keeps what it
+    /// held and starts nothing again.
+    pub fn stop(&self) {
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        for task in tasks {
+            task.abort();
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -121,7 +133,11 @@ impl LiveCache {
             }
             let cache = Arc::clone(self);
             let kind = kind.clone();
-            tokio::spawn(async move { cache.run_watch(kind).await });
+            let task = tokio::spawn(async move { cache.run_watch(kind).await });
+            self.tasks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(task.abort_handle());
         }
     }
 

@@ -19,6 +19,7 @@ use kube::{Client, ResourceExt};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::Metrics;
+use crate::clusters::{ClusterRef, Clusters, Target};
 use crate::heal::Backoff;
 use crate::notify::Notifier;
 
@@ -37,8 +38,13 @@ pub const DEFAULT_NAMESPACE: &str = "driftless-system";
 pub struct Context {
     /// The Kubernetes client.
     pub client: Client,
-    /// The cluster, with its discovered kinds and the live cache of managed objects.
-    pub cluster: KubeCluster,
+    /// The cluster the controller runs in, with its discovered kinds and the live cache of
+    /// managed objects.
+    pub cluster: Arc<KubeCluster>,
+    /// It, as a destination.
+    pub(crate) local: Arc<Target>,
+    /// The remote clusters in use (cluster Secrets), each with its own client and watches.
+    pub(crate) clusters: Clusters,
     /// Git mirrors, one per repository URL.
     pub cache: Arc<Cache>,
     /// Writes Kubernetes Events about Applications.
@@ -54,7 +60,7 @@ pub struct Context {
     pub namespace: String,
     /// Every AppProject of [`Context::namespace`], as the controller's watch last saw it.
     pub projects: Store<AppProject>,
-    /// The repository credential Secrets of [`Context::namespace`] (labelled
+    /// The repository credential and cluster Secrets of [`Context::namespace`] (labelled
     /// `driftless.dev/secret-type`), as the controller's watch last saw them.
     pub credentials: Store<Secret>,
     /// The ConfigMaps of [`Context::namespace`]: SSH known hosts and TLS certificates for
@@ -77,8 +83,8 @@ pub struct Context {
     /// Every Application must name a ServiceAccount to write as: none uses the controller's
     /// own rights.
     pub impersonate_only: bool,
-    /// One client per impersonated ServiceAccount, made on first use.
-    impersonating: Mutex<HashMap<(String, String), Client>>,
+    /// One client per cluster and impersonated ServiceAccount, made on first use.
+    impersonating: Mutex<HashMap<(String, String, String), Client>>,
     /// When this context was made: no render is older than that.
     pub(crate) started: Instant,
     writer: Mutex<Option<reflector::store::Writer<Application>>>,
@@ -273,7 +279,13 @@ impl Context {
         metrics: Metrics,
     ) -> Result<Self, crate::Error> {
         let (triggers, receiver) = unbounded_channel();
-        let cluster = KubeCluster::watched(client.clone(), triggers.clone()).await?;
+        let cluster = Arc::new(KubeCluster::watched(client.clone(), triggers.clone()).await?);
+        let local = Arc::new(Target {
+            name: crate::local::IN_CLUSTER_NAME.to_owned(),
+            server: crate::local::IN_CLUSTER_SERVER.to_owned(),
+            cluster: cluster.clone(),
+            config: None,
+        });
         let (applications, writer) = reflector::store();
         let (projects, project_writer) = reflector::store();
         let (credentials, credential_writer) = reflector::store();
@@ -292,6 +304,8 @@ impl Context {
         Ok(Self {
             client,
             cluster,
+            local,
+            clusters: Clusters::default(),
             cache: Arc::new(Cache::new(cache_dir)),
             recorder,
             applications,
@@ -345,20 +359,23 @@ impl Context {
         })
     }
 
-    /// The cluster as an application writes to it: as the ServiceAccount `account` (namespace,
-    /// name), or with the controller's own client. Reads and the live cache are shared.
-    pub(crate) fn writer(
+    /// The cluster `target` as an application writes to it: as the ServiceAccount `account`
+    /// (namespace, name), or with the controller's own client for it. Reads and the live cache
+    /// are shared.
+    pub(crate) fn writer<'a>(
         &self,
+        target: &'a Target,
         account: Option<&(String, String)>,
-    ) -> Result<Impersonated<'_>, String> {
+    ) -> Result<Impersonated<'a>, String> {
         let Some((namespace, name)) = account else {
-            return Ok(self.cluster.writing_as(self.client.clone()));
+            return Ok(target.cluster.writing_as(target.cluster.client().clone()));
         };
-        let key = (namespace.clone(), name.clone());
+        let key = (target.name.clone(), namespace.clone(), name.clone());
         if let Some(client) = lock(&self.impersonating).get(&key) {
-            return Ok(self.cluster.writing_as(client.clone()));
+            return Ok(target.cluster.writing_as(client.clone()));
         }
-        let mut config = self.impersonation.clone().ok_or_else(|| {
+        let base = target.config.as_ref().or(self.impersonation.as_ref());
+        let mut config = base.cloned().ok_or_else(|| {
             format!(
                 "cannot write as ServiceAccount {namespace}/{name}: the controller has no client configuration to impersonate with"
             )
@@ -368,7 +385,35 @@ impl Context {
         let client = Client::try_from(config)
             .map_err(|e| format!("a client for ServiceAccount {namespace}/{name}: {e}"))?;
         lock(&self.impersonating).insert(key, client.clone());
-        Ok(self.cluster.writing_as(client))
+        Ok(target.cluster.writing_as(client))
+    }
+
+    /// The connected cluster `spec` deploys to, for the Application `app`; the error names the
+    /// cluster. An Application of the local cluster leaves any remote one it used.
+    pub(crate) async fn target(
+        &self,
+        spec: &crate::spec::ValidSpec,
+        app: &ObjectRef<Application>,
+    ) -> Result<Arc<Target>, String> {
+        let id = crate::app_id(app.namespace.as_deref().unwrap_or_default(), &app.name);
+        match &spec.cluster {
+            ClusterRef::Local => {
+                self.clusters.release(&id);
+                Ok(self.local.clone())
+            }
+            ClusterRef::Remote(secret) => self.clusters.target(secret, &id, &self.triggers).await,
+        }
+    }
+
+    /// Wakes the Applications that deploy to a cluster of Secret `secret` (changed), and every
+    /// Application with a remote destination (which may name it now); returns how many.
+    pub(crate) fn wake_cluster(&self, secret: &str) -> usize {
+        self.clusters.wake(secret, &self.triggers);
+        self.wake_where(|app| {
+            let d = &app.spec.destination;
+            d.name.as_deref().is_some_and(|n| !n.is_empty())
+                || d.server.as_deref().is_some_and(|s| !s.is_empty())
+        })
     }
 
     /// Wakes every Application of project `name` (a changed project takes effect at once);
@@ -438,6 +483,12 @@ impl Context {
         f(apps.entry(app.clone()).or_default())
     }
 
+    /// The remote clusters (by name) that some Application deploys to, each with its client,
+    /// discovery and watches; a cluster no Application uses any more is not among them.
+    pub fn connected_clusters(&self) -> Vec<String> {
+        self.clusters.names()
+    }
+
     /// Whether the live cache has listed every kind (the controller is ready to compare).
     pub fn ready(&self) -> bool {
         self.cluster.live_cache().is_some_and(|live| live.synced())
@@ -461,6 +512,10 @@ impl Context {
     /// series.
     pub(crate) fn forget(&self, app: &ObjectRef<Application>) {
         lock(&self.apps).remove(app);
+        self.clusters.release(&crate::app_id(
+            app.namespace.as_deref().unwrap_or_default(),
+            &app.name,
+        ));
         self.reconciled(app);
         self.metrics
             .remove_app(app.namespace.as_deref().unwrap_or_default(), &app.name);

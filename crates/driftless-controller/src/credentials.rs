@@ -139,13 +139,16 @@ fn read(secret: &Secret, kind: Kind) -> Result<Credential, String> {
 }
 
 /// A Secret's fields: `stringData` (as written, before the API server folds it) over `data`.
-struct Fields<'a> {
-    data: Option<&'a BTreeMap<String, ByteString>>,
-    string_data: Option<&'a BTreeMap<String, String>>,
+pub(crate) struct Fields<'a> {
+    /// `data`.
+    pub data: Option<&'a BTreeMap<String, ByteString>>,
+    /// `stringData`.
+    pub string_data: Option<&'a BTreeMap<String, String>>,
 }
 
 impl Fields<'_> {
-    fn get(&self, key: &str) -> Result<Option<String>, String> {
+    /// The field `key` as text, or why it is not text.
+    pub fn get(&self, key: &str) -> Result<Option<String>, String> {
         if let Some(value) = self.string_data.and_then(|d| d.get(key)) {
             return Ok(Some(value.clone()));
         }

@@ -41,6 +41,8 @@ pub(crate) enum Verdict {
         /// One line for people.
         message: String,
     },
+    /// The destination cluster cannot be reached; nothing is compared or applied.
+    ClusterUnreachable(String),
     /// The comparison with the cluster failed.
     CompareFailed(String),
     /// Git renders nothing and `allowEmpty` is false: nothing is pruned.
@@ -86,6 +88,7 @@ pub(crate) const GUARDS: &[Guard] = &[
     request,
     invalid_spec,
     source_failed,
+    cluster_unreachable,
     compare_failed,
     empty_refused,
     sync_window,
@@ -188,6 +191,19 @@ fn source_failed(seen: &Observation, decision: &mut Decision) -> Flow {
     }
 }
 
+/// The destination cluster is down or refuses the credentials → report it (sync Unknown);
+/// nothing is applied; retried with backoff.
+fn cluster_unreachable(seen: &Observation, decision: &mut Decision) -> Flow {
+    match &seen.target {
+        Some(Err(error)) => {
+            stop_operations(seen, decision, error);
+            decision.verdict = Verdict::ClusterUnreachable(error.clone());
+            Flow::Stop
+        }
+        _ => Flow::Continue,
+    }
+}
+
 /// The comparison failed → report it; nothing is applied.
 fn compare_failed(seen: &Observation, decision: &mut Decision) -> Flow {
     match &seen.compare {
@@ -234,8 +250,13 @@ fn sync_window(seen: &Observation, decision: &mut Decision) -> Flow {
         return Flow::Continue;
     };
     let check = |manual| {
-        spec.project
-            .may_sync(&seen.me.name, &spec.destination, seen.now, manual)
+        spec.project.may_sync(
+            &seen.me.name,
+            &spec.destination,
+            [spec.cluster.server(), spec.cluster.name()],
+            seen.now,
+            manual,
+        )
     };
     if let Some(request) = &decision.request
         && let Err(blocked) = check(true)
@@ -347,6 +368,7 @@ mod tests {
             Verdict::InvalidSpec(_) => "invalid-spec",
             Verdict::SourceFailed { .. } => "source-failed",
             Verdict::CompareFailed(_) => "compare-failed",
+            Verdict::ClusterUnreachable(_) => "cluster-unreachable",
             Verdict::EmptyRefused => "empty-refused",
         };
         (

@@ -90,6 +90,7 @@ pub fn observation() -> Observation {
         compare: Some(Ok(comparison(false))),
         forbidden: Vec::new(),
         unowned: None,
+        target: None,
         deferred: false,
         app: Arc::new(app),
     }

@@ -14,6 +14,7 @@
 //! out of sync) are also notifications: the Alerts that select them send them to their
 //! Providers (webhooks, chats, commit statuses) from tasks of their own (`notify`).
 
+mod clusters;
 mod context;
 mod credentials;
 mod decide;
@@ -40,6 +41,7 @@ mod spec;
 mod status;
 mod windows;
 
+pub use clusters::secret::{CLUSTER, ClusterSecret, parse as parse_cluster_secret};
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};
 pub use credentials::{REPO_CREDS, REPOSITORY, SECRET_TYPE_LABEL};
 pub use leader::{DEFAULT_LEASE_NAME, LeaderError, Leadership, LeaseConfig, default_identity};
@@ -68,6 +70,9 @@ pub enum Error {
     /// The Application's spec is invalid.
     #[error("invalid spec: {0}")]
     Spec(String),
+    /// The destination cluster cannot be reached (the message names it).
+    #[error("{0}")]
+    Unreachable(String),
     /// Reading or planning against the cluster failed.
     #[error(transparent)]
     Prepare(Box<driftless_sync::PrepareError>),

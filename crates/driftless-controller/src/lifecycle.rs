@@ -28,6 +28,8 @@ pub(crate) struct SyncInput<'a> {
     pub render: &'a Render,
     /// The comparison the decision was made on.
     pub compared: &'a Comparison,
+    /// The cluster it writes to.
+    pub target: &'a crate::clusters::Target,
 }
 
 /// Runs one sync for `trigger`: [`begin`], the sync, [`finished`]. An error means the operation
@@ -43,12 +45,13 @@ pub(crate) async fn sync(
         spec,
         render,
         compared,
+        target,
     } = input;
     let started = begin(ctx, api, seen, trigger, &render.commit).await?;
     let settings = settings(spec, trigger, &started);
     let clock = Instant::now();
     let drift_note = matches!(trigger, Trigger::SelfHeal).then(|| corrected(&compared.drifts));
-    let report = match ctx.writer(spec.service_account.as_ref()) {
+    let report = match ctx.writer(target, spec.service_account.as_ref()) {
         Ok(cluster) => sync_from(
             &cluster,
             readiness,

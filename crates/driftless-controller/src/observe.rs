@@ -17,6 +17,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use crate::Error;
+use crate::clusters::{Target, resolve};
 use crate::context::{CachedRender, Context, Packed};
 use crate::repository::source_for;
 use crate::source::{Fresh, fetch_and_render_since};
@@ -56,6 +57,9 @@ pub(crate) struct Observation {
     /// The objects of the destination namespace that no Application owns, when the project
     /// warns about orphans and Git was fetched now (absent: not looked at this time).
     pub unowned: Option<Result<Vec<Unowned>, String>>,
+    /// The cluster the Application deploys to, connected, or why it cannot be reached (absent
+    /// when the spec is invalid).
+    pub target: Option<Result<Arc<Target>, String>>,
     /// Set when Git moved on without changing anything this Application renders, while
     /// Applications it did change are still to be reconciled: this one waits for them
     /// ([`crate::triage`]), nothing compared, nothing written.
@@ -144,7 +148,8 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
         me,
         generation: app.meta().generation,
         deletion,
-        spec: validate(&app).and_then(|spec| {
+        spec: validate(&app).and_then(|mut spec| {
+            spec.cluster = resolve(&app, &ctx.credentials.state(), &ctx.namespace)?;
             let project = ObjectRef::new(app.project()).within(&ctx.namespace);
             with_project(
                 spec,
@@ -162,13 +167,25 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
         compare: None,
         forbidden: Vec::new(),
         unowned: None,
+        target: None,
         deferred: false,
         previous,
         app,
     };
     let (Ok(spec), None) = (&seen.spec, seen.deletion) else {
+        match (&seen.spec, seen.deletion) {
+            (Ok(spec), Some(Deletion::Cascade)) => {
+                seen.target = Some(ctx.target(spec, &seen.me).await);
+            }
+            (Err(_), None) => ctx.clusters.release(&crate::app_id(
+                seen.me.namespace.as_deref().unwrap_or_default(),
+                &seen.me.name,
+            )),
+            _ => {}
+        }
         return seen;
     };
+    let target = ctx.target(spec, &seen.me).await;
     let pinned = pinned_revision(&seen);
     let source = source(ctx, &seen, pinned.as_deref(), spec.interval).await;
     if let Ok(render) = &source
@@ -179,8 +196,14 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
         seen.source = Some(source);
         return seen;
     }
+    let Ok(target) = target else {
+        // Unreachable: nothing is compared or applied; only this cluster's Applications wait.
+        seen.source = Some(source);
+        seen.target = Some(target);
+        return seen;
+    };
     let compared = match &source {
-        Ok(render) => Some(compare(ctx, spec, render.manifests.clone()).await),
+        Ok(render) => Some(compare(ctx, &target, spec, render.manifests.clone()).await),
         Err(_) => None,
     };
     // Orphans are looked for as often as Git is fetched: a list per kind is not for every
@@ -188,12 +211,13 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
     let looks_for_orphans =
         spec.project.warns_orphans() && source.as_ref().is_ok_and(|r| r.fetched);
     if looks_for_orphans {
-        let unowned = ctx.cluster.unowned_in(&spec.destination).await;
+        let unowned = target.cluster.unowned_in(&spec.destination).await;
         seen.unowned = Some(unowned.map_err(|e| e.to_string()));
     }
     seen.source = Some(source);
     seen.compare = compared;
-    seen.forbidden = ctx.cluster.forbidden_kinds();
+    seen.forbidden = target.cluster.forbidden_kinds();
+    seen.target = Some(Ok(target));
     seen
 }
 
@@ -234,16 +258,17 @@ pub(crate) fn compare_settings(spec: &ValidSpec) -> Settings {
     }
 }
 
-/// Compares `manifests` with the live cluster.
+/// Compares `manifests` with the live cluster `target`.
 pub(crate) async fn compare(
     ctx: &Context,
+    target: &Target,
     spec: &ValidSpec,
     manifests: Vec<Manifest>,
 ) -> Result<Comparison, String> {
     let settings = compare_settings(spec);
     if let Some((namespace, name)) = &spec.service_account {
         let accounts: kube::Api<ServiceAccount> =
-            kube::Api::namespaced(ctx.client.clone(), namespace);
+            kube::Api::namespaced(target.cluster.client().clone(), namespace);
         match accounts.get_opt(name).await {
             Ok(Some(_)) => {}
             Ok(None) => {
@@ -259,14 +284,14 @@ pub(crate) async fn compare(
         }
     }
     // Dry runs are made as the application's ServiceAccount, as its sync will be.
-    let cluster = ctx.writer(spec.service_account.as_ref())?;
+    let cluster = ctx.writer(target, spec.service_account.as_ref())?;
     let compared = async {
         let observed = read(&cluster, manifests, &settings).await?;
         let plan = observed
             .plan(&settings)
             .map_err(driftless_sync::PrepareError::from)?;
         let drifts = drift(&cluster, &plan, &spec.diff).await?;
-        let summary = summarize(&ctx.cluster, &plan, &drifts).await?;
+        let summary = summarize(&target.cluster, &plan, &drifts).await?;
         let denied = plan
             .denied
             .iter()

@@ -9,6 +9,7 @@ use driftless_resource::ResourceKey;
 use globset::{GlobBuilder, GlobMatcher};
 use k8s_openapi::jiff::Timestamp;
 
+#[cfg(test)]
 use crate::local::{IN_CLUSTER_NAME, IN_CLUSTER_SERVER};
 use crate::windows::{Blocked, Window, may_sync};
 
@@ -309,9 +310,9 @@ impl Policy {
     /// The ServiceAccount (namespace, name) that writes for the destination `namespace`: the
     /// first `destinationServiceAccounts` entry whose server and namespace match; its
     /// `NAMESPACE:NAME`, or `NAME` in the destination namespace.
-    pub fn service_account(&self, namespace: &str) -> Option<(String, String)> {
+    pub fn service_account(&self, cluster: &str, namespace: &str) -> Option<(String, String)> {
         let (_, _, account) = self.service_accounts.iter().find(|(server, ns, _)| {
-            server.as_ref().is_none_or(|p| p.matches(IN_CLUSTER_SERVER))
+            server.as_ref().is_none_or(|p| p.matches(cluster))
                 && ns.as_ref().is_none_or(|p| p.matches(namespace))
         })?;
         Some(match account.split_once(':') {
@@ -321,15 +322,16 @@ impl Policy {
     }
 
     /// Whether the project's sync windows let the Application `name` deploying to `namespace`
-    /// sync at `now` (`manual`: someone asked for it).
+    /// of the cluster `[server, name]` sync at `now` (`manual`: someone asked for it).
     pub fn may_sync(
         &self,
         name: &str,
         namespace: &str,
+        cluster: [&str; 2],
         now: Timestamp,
         manual: bool,
     ) -> Result<(), Blocked> {
-        may_sync(&self.windows, name, namespace, now, manual)
+        may_sync(&self.windows, name, namespace, cluster, now, manual)
     }
 
     /// May an Application in `namespace` use the project? The controller's own namespace
@@ -376,8 +378,20 @@ impl Policy {
     }
 
     /// May the project's Applications deploy to `namespace` of the cluster the controller runs
-    /// in (Argo CD's destination rule, `!` entries included)?
+    /// in?
+    #[cfg(test)]
     pub fn destination(&self, namespace: &str) -> Result<(), String> {
+        self.destination_on(IN_CLUSTER_SERVER, IN_CLUSTER_NAME, namespace)
+    }
+
+    /// May the project's Applications deploy to `namespace` of the cluster at `cluster_server`
+    /// named `cluster_name` (Argo CD's destination rule, `!` entries included)?
+    pub fn destination_on(
+        &self,
+        cluster_server: &str,
+        cluster_name: &str,
+        namespace: &str,
+    ) -> Result<(), String> {
         if self.open {
             return Ok(());
         }
@@ -387,8 +401,8 @@ impl Policy {
                 !value.is_empty() && p.as_ref().is_some_and(|p| p.matches(value))
             };
             let denies = |p: &Option<Pattern>| p.as_ref().is_some_and(|p| p.deny);
-            let name = matched(&item.name, IN_CLUSTER_NAME);
-            let server = matched(&item.server, IN_CLUSTER_SERVER);
+            let name = matched(&item.name, cluster_name);
+            let server = matched(&item.server, cluster_server);
             let in_namespace = match &item.namespace {
                 Some(p) => p.matches(namespace),
                 None => namespace.is_empty(),
@@ -409,7 +423,7 @@ impl Policy {
             Ok(())
         } else {
             Err(format!(
-                "destination namespace {namespace:?} of {IN_CLUSTER_SERVER} is not permitted by project {:?} (it matches none of its destinations)",
+                "destination namespace {namespace:?} of {cluster_server} is not permitted by project {:?} (it matches none of its destinations)",
                 self.name
             ))
         }
@@ -417,7 +431,19 @@ impl Policy {
 
     /// May the project's Applications create (and so delete) `key`? Its kind must be
     /// permitted at its scope, and a namespaced object's namespace must be a destination.
+    #[cfg(test)]
     pub fn resource(&self, key: &ResourceKey) -> Result<(), String> {
+        self.resource_on(IN_CLUSTER_SERVER, IN_CLUSTER_NAME, key)
+    }
+
+    /// May the project's Applications create (and so delete) `key` in the cluster at
+    /// `cluster_server` named `cluster_name`? As [`Policy::resource`], on that cluster.
+    pub fn resource_on(
+        &self,
+        cluster_server: &str,
+        cluster_name: &str,
+        key: &ResourceKey,
+    ) -> Result<(), String> {
         if self.open {
             return Ok(());
         }
@@ -456,7 +482,7 @@ impl Policy {
                 self.name
             ));
         }
-        self.destination(&key.namespace)
+        self.destination_on(cluster_server, cluster_name, &key.namespace)
     }
 }
 
@@ -576,6 +602,24 @@ mod tests {
     }
 
     #[test]
+    fn destinations_and_kinds_are_judged_on_the_application_s_own_cluster() -> Result<(), String> {
+        // #18: a project of the local cluster only keeps its Applications off other clusters.
+        let (server, name) = ("https://prod-eu.example:6443", "prod-eu");
+        let p = team_a()?;
+        assert!(p.destination_on(server, name, "team-a-web").is_err());
+        let configmap = ResourceKey::new("v1", "ConfigMap", "team-a-web", "c");
+        assert!(p.resource_on(server, name, &configmap).is_err());
+        let by_name =
+            compile(serde_json::json!({"destinations": [{"name": "prod-*", "namespace": "*"}]}))?;
+        assert!(by_name.destination_on(server, name, "web").is_ok());
+        assert!(by_name.destination("web").is_err());
+        let by_server =
+            compile(serde_json::json!({"destinations": [{"server": server, "namespace": "*"}]}))?;
+        assert!(by_server.destination_on(server, name, "web").is_ok());
+        Ok(())
+    }
+
+    #[test]
     fn destinations_need_a_match_and_a_matching_deny_entry_refuses() -> Result<(), String> {
         let p = team_a()?;
         assert!(p.destination("team-a-web").is_ok());
@@ -668,14 +712,17 @@ mod tests {
             {"namespace": "*", "defaultServiceAccount": "tenants:fallback"},
         ]}))?;
         assert_eq!(
-            p.service_account("team-a-web"),
+            p.service_account(IN_CLUSTER_SERVER, "team-a-web"),
             Some(("team-a-web".to_owned(), "deployer".to_owned()))
         );
         assert_eq!(
-            p.service_account("other"),
+            p.service_account(IN_CLUSTER_SERVER, "other"),
             Some(("tenants".to_owned(), "fallback".to_owned()))
         );
-        assert_eq!(team_a()?.service_account("team-a-web"), None);
+        assert_eq!(
+            team_a()?.service_account(IN_CLUSTER_SERVER, "team-a-web"),
+            None
+        );
         Ok(())
     }
 

@@ -51,8 +51,8 @@ async fn act(ctx: &Context, seen: &Observation, decision: &Decision) -> Result<A
         }
         Action::Sync(trigger) => {
             // The guards sync only what was rendered and compared.
-            let (Ok(spec), Some(Ok(render)), Some(Ok(compared))) =
-                (&seen.spec, &seen.source, &seen.compare)
+            let (Ok(spec), Some(Ok(render)), Some(Ok(compared)), Some(Ok(target))) =
+                (&seen.spec, &seen.source, &seen.compare, &seen.target)
             else {
                 return Ok(Acted::default());
             };
@@ -61,9 +61,10 @@ async fn act(ctx: &Context, seen: &Observation, decision: &Decision) -> Result<A
                 spec,
                 render,
                 compared,
+                target,
             };
             let synced = crate::lifecycle::sync(ctx, &api(ctx, seen), input, trigger).await?;
-            let after = compare(ctx, spec, render.manifests.clone()).await;
+            let after = compare(ctx, target, spec, render.manifests.clone()).await;
             Ok(Acted {
                 synced: Some(synced),
                 after: Some(after),
@@ -147,7 +148,19 @@ async fn clean_up(ctx: &Context, seen: &Observation, deletion: Deletion) -> Resu
             .map(|spec| (spec.permit.clone(), spec.service_account.clone()))
             .unwrap_or_default();
         let id = app_id(namespace, &seen.me.name);
-        delete_managed(ctx, &id, &permit, account.as_ref()).await?;
+        match &seen.target {
+            Some(Ok(target)) => delete_managed(ctx, target, &id, &permit, account.as_ref()).await?,
+            // Retried with backoff until the cluster answers.
+            Some(Err(error)) => return Err(Error::Unreachable(error.clone())),
+            None if is_local(&seen.app) => {
+                delete_managed(ctx, &ctx.local, &id, &permit, account.as_ref()).await?;
+            }
+            // Its cluster is not known any more (its Secret gone): as Argo CD does for a
+            // destination that is no longer valid, the finalizer goes without a cascade.
+            None => {
+                tracing::warn!(application = %id, "the destination cluster is not known; its objects are left in place")
+            }
+        }
         remove_finalizer(&api(ctx, seen), &seen.app).await?;
     }
     ctx.forget(&seen.me);
@@ -158,12 +171,13 @@ async fn clean_up(ctx: &Context, seen: &Observation, deletion: Deletion) -> Resu
 /// cascade).
 async fn delete_managed(
     ctx: &Context,
+    target: &crate::clusters::Target,
     id: &str,
     permit: &Permit,
     account: Option<&(String, String)>,
 ) -> Result<(), Error> {
     // Deleted as the application's ServiceAccount, as its prunes are.
-    let cluster = ctx.writer(account).map_err(Error::Spec)?;
+    let cluster = ctx.writer(target, account).map_err(Error::Spec)?;
     for (key, live) in cluster.list_owned(id).await? {
         if driftless_sync::owner(&live, id, &key) != driftless_sync::Owner::This {
             continue;
@@ -201,6 +215,19 @@ async fn remove_finalizer(api: &Api<Application>, app: &Application) -> Result<(
     )
     .await?;
     Ok(())
+}
+
+/// Whether `app`'s destination is the cluster the controller runs in, as written.
+fn is_local(app: &Application) -> bool {
+    let d = &app.spec.destination;
+    let server = d
+        .server
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let name = d.name.as_deref().unwrap_or_default();
+    (server.is_empty() || crate::local::LOCAL_SERVERS.contains(&server))
+        && (name.is_empty() || name == crate::local::IN_CLUSTER_NAME)
 }
 
 /// The application's identity in tracking ids and labels: `<namespace>_<name>`, unique in the

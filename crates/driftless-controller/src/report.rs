@@ -100,6 +100,16 @@ pub(crate) fn status(
             )],
             ..base
         },
+        Verdict::ClusterUnreachable(message) => ApplicationStatus {
+            sync: unknown(render.map(|r| r.commit.clone()).or_else(previous_revision)),
+            conditions: vec![ready(
+                ConditionStatus::False,
+                reasons::CLUSTER_UNREACHABLE,
+                message,
+            )],
+            reconciled_at: Some(now.clone()),
+            ..base
+        },
         Verdict::SourceFailed { reason, message } => ApplicationStatus {
             sync: unknown(previous_revision()),
             conditions: vec![ready(ConditionStatus::False, reason, message)],
@@ -342,7 +352,7 @@ fn readiness(
 pub(crate) fn failed(decision: &Decision, status: Option<&ApplicationStatus>) -> bool {
     matches!(
         decision.verdict,
-        Verdict::SourceFailed { .. } | Verdict::CompareFailed(_)
+        Verdict::SourceFailed { .. } | Verdict::CompareFailed(_) | Verdict::ClusterUnreachable(_)
     ) || status.is_some_and(|s| ready_reason(&s.conditions) == Some(reasons::COMPARE_FAILED))
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::reconcile::app_ref;
 use crate::{
-    Context, Error, KNOWN_HOSTS_CONFIG_MAP, REPO_CREDS, REPOSITORY, SECRET_TYPE_LABEL,
+    CLUSTER, Context, Error, KNOWN_HOSTS_CONFIG_MAP, REPO_CREDS, REPOSITORY, SECRET_TYPE_LABEL,
     TLS_CONFIG_MAP, reconcile,
 };
 
@@ -114,11 +114,13 @@ async fn watch_projects(context: Arc<Context>, writer: reflector::store::Writer<
     .await;
 }
 
-/// Keeps [`Context::credentials`] filled, and wakes the Applications whose repository a changed
-/// credential Secret is for. A Secret that does not read is named in the log (never its data).
+/// Keeps [`Context::credentials`] filled (repository credentials and cluster Secrets), and wakes
+/// the Applications whose repository a changed credential Secret is for, or that deploy to a
+/// remote cluster when a cluster Secret changes. A Secret that does not read is named in the log
+/// (never its data).
 async fn watch_credentials(context: Arc<Context>, writer: reflector::store::Writer<Secret>) {
     let secrets: Api<Secret> = Api::namespaced(context.client.clone(), &context.namespace);
-    let selector = format!("{SECRET_TYPE_LABEL} in ({REPOSITORY},{REPO_CREDS})");
+    let selector = format!("{SECRET_TYPE_LABEL} in ({REPOSITORY},{REPO_CREDS},{CLUSTER})");
     let config = watcher::Config::default().labels(&selector);
     let ctx = context.clone();
     watch_into(secrets, config, writer, "repository credential Secrets", move |secret| {
@@ -129,6 +131,13 @@ async fn watch_credentials(context: Arc<Context>, writer: reflector::store::Writ
             }
             Some(Err(error)) => tracing::warn!(%error, "repository credentials not used"),
             None => {}
+        }
+        if let Some(cluster) = crate::clusters::secret::parse(secret) {
+            let woken = ctx.wake_cluster(&secret.name_any());
+            match cluster {
+                Ok(cluster) => tracing::info!(secret = %secret.name_any(), cluster = %cluster.name, applications = woken, "cluster Secret changed"),
+                Err(error) => tracing::warn!(%error, applications = woken, "cluster Secret does not read"),
+            }
         }
     })
     .await;

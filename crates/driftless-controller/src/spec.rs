@@ -11,7 +11,6 @@ use driftless_sync::{Permit, RetryPolicy, SyncOptions};
 use kube::ResourceExt;
 
 use crate::duration::duration;
-use crate::local::LOCAL_SERVERS;
 use crate::project::Policy;
 
 /// The longest wait before a failed reconciliation is tried again: the polling interval, as
@@ -61,6 +60,9 @@ pub(crate) struct ValidSpec {
     pub service_account: Option<(String, String)>,
     /// How many history entries the status keeps (`spec.revisionHistoryLimit`).
     pub history_limit: usize,
+    /// The cluster `spec.destination` names ([`crate::clusters::resolve`]; the local one until
+    /// resolved).
+    pub cluster: crate::clusters::ClusterRef,
 }
 
 /// `syncPolicy.retry`, validated.
@@ -93,6 +95,15 @@ pub struct SpecError {
     pub field: String,
     /// What is wrong.
     pub message: String,
+}
+
+impl From<crate::clusters::Unresolved> for SpecError {
+    fn from(unresolved: crate::clusters::Unresolved) -> Self {
+        Self {
+            field: unresolved.field,
+            message: unresolved.message,
+        }
+    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> SpecError {
@@ -148,18 +159,6 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
         ));
     }
     let spec = &app.spec;
-    if let Some(server) = spec.destination.server.as_deref()
-        && !server.is_empty()
-        && !LOCAL_SERVERS.contains(&server.trim_end_matches('/'))
-    {
-        return Err(invalid(
-            "spec.destination.server",
-            format!(
-                "{server:?} is not the cluster the controller runs in; only {} is supported (other clusters are not yet)",
-                LOCAL_SERVERS[0]
-            ),
-        ));
-    }
     let interval = match spec.interval.as_deref() {
         None => DEFAULT_INTERVAL,
         Some(text) => {
@@ -202,6 +201,7 @@ pub(crate) fn validate(app: &Application) -> Result<ValidSpec, SpecError> {
         project: Arc::new(Policy::open(app.project())),
         service_account: None,
         history_limit,
+        cluster: crate::clusters::ClusterRef::default(),
     })
 }
 
@@ -240,12 +240,16 @@ pub(crate) fn with_project(
         .source(&app.spec.source.repo_url)
         .map_err(|m| invalid("spec.source.repoURL", m))?;
     policy
-        .destination(&spec.destination)
+        .destination_on(
+            spec.cluster.server(),
+            spec.cluster.name(),
+            &spec.destination,
+        )
         .map_err(|m| invalid("spec.destination", m))?;
     spec.service_account = match app.spec.service_account_name.as_deref() {
         Some("") => return Err(invalid("spec.serviceAccountName", "empty")),
         Some(name) => Some((app.namespace().unwrap_or_default(), name.to_owned())),
-        None => policy.service_account(&spec.destination),
+        None => policy.service_account(spec.cluster.server(), &spec.destination),
     };
     if impersonate_only && spec.service_account.is_none() {
         return Err(invalid(
@@ -257,7 +261,11 @@ pub(crate) fn with_project(
     }
     let policy = Arc::new(policy);
     spec.project = policy.clone();
-    spec.permit = Permit::new(move |key| policy.resource(key));
+    let (server, cluster) = (
+        spec.cluster.server().to_owned(),
+        spec.cluster.name().to_owned(),
+    );
+    spec.permit = Permit::new(move |key| policy.resource_on(&server, &cluster, key));
     Ok(spec)
 }
 
@@ -428,10 +436,6 @@ mod tests {
             (serde_json::json!({"interval": "soon"}), "spec.interval"),
             (serde_json::json!({"interval": "0s"}), "spec.interval"),
             (serde_json::json!({"interval": "500ms"}), "spec.interval"),
-            (
-                serde_json::json!({"destination": {"server": "https://prod.example:6443"}}),
-                "spec.destination.server",
-            ),
             (
                 serde_json::json!({"syncPolicy": {"syncOptions": ["Bogus=true"]}}),
                 "spec.syncPolicy.syncOptions",

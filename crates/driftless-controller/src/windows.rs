@@ -12,8 +12,6 @@ use driftless_api::SyncWindow;
 use k8s_openapi::jiff::tz::TimeZone;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
-use crate::local::{IN_CLUSTER_NAME, IN_CLUSTER_SERVER};
-
 /// One window, compiled.
 #[derive(Debug, Clone)]
 pub(crate) struct Window {
@@ -111,13 +109,14 @@ impl Window {
         })
     }
 
-    /// Whether the window applies to the Application `name` deploying to `namespace`.
-    fn applies(&self, name: &str, namespace: &str) -> bool {
+    /// Whether the window applies to the Application `name` deploying to `namespace` of the
+    /// cluster `[server, name]`.
+    fn applies(&self, name: &str, namespace: &str, cluster: [&str; 2]) -> bool {
         self.applications.iter().any(|g| g.is_match(name))
             || self
                 .clusters
                 .iter()
-                .any(|g| g.is_match(IN_CLUSTER_SERVER) || g.is_match(IN_CLUSTER_NAME))
+                .any(|g| cluster.iter().any(|c| g.is_match(c)))
             || self.namespaces.iter().any(|g| g.is_match(namespace))
     }
 
@@ -190,18 +189,19 @@ pub fn window_states(windows: &[SyncWindow], now: Timestamp) -> Result<Vec<Windo
         .collect()
 }
 
-/// Whether the Application `name` deploying to `namespace` may sync at `now` under `windows`;
-/// `manual` for a sync someone asked for.
+/// Whether the Application `name` deploying to `namespace` of the cluster `[server, name]` may
+/// sync at `now` under `windows`; `manual` for a sync someone asked for.
 pub(crate) fn may_sync(
     windows: &[Window],
     name: &str,
     namespace: &str,
+    cluster: [&str; 2],
     now: Timestamp,
     manual: bool,
 ) -> Result<(), Blocked> {
     let applying: Vec<&Window> = windows
         .iter()
-        .filter(|w| w.applies(name, namespace))
+        .filter(|w| w.applies(name, namespace, cluster))
         .collect();
     if applying.is_empty() {
         return Ok(());
@@ -264,6 +264,11 @@ fn format_duration(duration: SignedDuration) -> String {
 mod tests {
     use super::*;
 
+    const LOCAL: [&str; 2] = [
+        crate::local::IN_CLUSTER_SERVER,
+        crate::local::IN_CLUSTER_NAME,
+    ];
+
     fn window(kind: &str, schedule: &str, duration: &str, manual: bool) -> SyncWindow {
         SyncWindow {
             kind: kind.to_owned(),
@@ -292,7 +297,7 @@ mod tests {
     -> Result<(), String> {
         let windows = compiled(&[window("deny", "0 22 * * *", "1h", false)])?;
         let inside = at("2026-12-06T22:30:00Z");
-        let blocked = may_sync(&windows, "web", "team-a", inside, false).err();
+        let blocked = may_sync(&windows, "web", "team-a", LOCAL, inside, false).err();
         let blocked = blocked.ok_or("not blocked")?;
         assert!(
             blocked.message.contains("deny window 0"),
@@ -306,13 +311,33 @@ mod tests {
         );
         assert_eq!(blocked.until, Some(Duration::from_secs(1800)));
         // A manual sync too, unless manualSync.
-        assert!(may_sync(&windows, "web", "team-a", inside, true).is_err());
+        assert!(may_sync(&windows, "web", "team-a", LOCAL, inside, true).is_err());
         let manual = compiled(&[window("deny", "0 22 * * *", "1h", true)])?;
-        assert!(may_sync(&manual, "web", "team-a", inside, true).is_ok());
-        assert!(may_sync(&manual, "web", "team-a", inside, false).is_err());
+        assert!(may_sync(&manual, "web", "team-a", LOCAL, inside, true).is_ok());
+        assert!(may_sync(&manual, "web", "team-a", LOCAL, inside, false).is_err());
         // Before it opens and once it has closed, syncs run.
-        assert!(may_sync(&windows, "web", "team-a", at("2026-12-06T21:59:59Z"), false).is_ok());
-        assert!(may_sync(&windows, "web", "team-a", at("2026-12-06T23:00:00Z"), false).is_ok());
+        assert!(
+            may_sync(
+                &windows,
+                "web",
+                "team-a",
+                LOCAL,
+                at("2026-12-06T21:59:59Z"),
+                false
+            )
+            .is_ok()
+        );
+        assert!(
+            may_sync(
+                &windows,
+                "web",
+                "team-a",
+                LOCAL,
+                at("2026-12-06T23:00:00Z"),
+                false
+            )
+            .is_ok()
+        );
         Ok(())
     }
 
@@ -321,7 +346,7 @@ mod tests {
         let windows = compiled(&[window("allow", "0 9 * * 1-5", "8h", false)])?;
         // Sunday 2026-12-06.
         let sunday = at("2026-12-06T12:00:00Z");
-        let blocked = may_sync(&windows, "web", "ns", sunday, false)
+        let blocked = may_sync(&windows, "web", "ns", LOCAL, sunday, false)
             .err()
             .ok_or("not blocked")?;
         assert!(
@@ -329,13 +354,23 @@ mod tests {
             "{}",
             blocked.message
         );
-        assert!(may_sync(&windows, "web", "ns", at("2026-12-07T16:59:00Z"), false).is_ok());
+        assert!(
+            may_sync(
+                &windows,
+                "web",
+                "ns",
+                LOCAL,
+                at("2026-12-07T16:59:00Z"),
+                false
+            )
+            .is_ok()
+        );
         // An active deny window wins over an active allow window.
         let both = compiled(&[
             window("allow", "0 9 * * 1-5", "8h", false),
             window("deny", "0 12 * * *", "1h", false),
         ])?;
-        assert!(may_sync(&both, "web", "ns", at("2026-12-07T12:30:00Z"), false).is_err());
+        assert!(may_sync(&both, "web", "ns", LOCAL, at("2026-12-07T12:30:00Z"), false).is_err());
         Ok(())
     }
 
@@ -346,15 +381,15 @@ mod tests {
         for dow in ["0", "7", "SUN"] {
             let windows = compiled(&[window("deny", &format!("0 12 * * {dow}"), "1h", false)])?;
             assert!(
-                may_sync(&windows, "web", "ns", sunday, false).is_err(),
+                may_sync(&windows, "web", "ns", LOCAL, sunday, false).is_err(),
                 "{dow}"
             );
         }
         // Day of month 1 or Sunday: Sunday the 6th matches.
         let either = compiled(&[window("deny", "0 12 1 * 0", "1h", false)])?;
-        assert!(may_sync(&either, "web", "ns", sunday, false).is_err());
+        assert!(may_sync(&either, "web", "ns", LOCAL, sunday, false).is_err());
         let monday = compiled(&[window("deny", "0 12 * * 1", "1h", false)])?;
-        assert!(may_sync(&monday, "web", "ns", sunday, false).is_ok());
+        assert!(may_sync(&monday, "web", "ns", LOCAL, sunday, false).is_ok());
         Ok(())
     }
 
@@ -364,8 +399,28 @@ mod tests {
         w.time_zone = Some("Europe/Berlin".to_owned());
         let windows = compiled(&[w])?;
         // 22:00 in Berlin in December is 21:00 UTC.
-        assert!(may_sync(&windows, "web", "ns", at("2026-12-06T21:30:00Z"), false).is_err());
-        assert!(may_sync(&windows, "web", "ns", at("2026-12-06T22:30:00Z"), false).is_ok());
+        assert!(
+            may_sync(
+                &windows,
+                "web",
+                "ns",
+                LOCAL,
+                at("2026-12-06T21:30:00Z"),
+                false
+            )
+            .is_err()
+        );
+        assert!(
+            may_sync(
+                &windows,
+                "web",
+                "ns",
+                LOCAL,
+                at("2026-12-06T22:30:00Z"),
+                false
+            )
+            .is_ok()
+        );
         Ok(())
     }
 
@@ -376,13 +431,21 @@ mod tests {
         w.namespaces = vec!["prod".to_owned()];
         let windows = compiled(&[w])?;
         let now = at("2026-12-06T12:00:00Z");
-        assert!(may_sync(&windows, "billing-api", "dev", now, false).is_err());
-        assert!(may_sync(&windows, "web", "prod", now, false).is_err());
-        assert!(may_sync(&windows, "web", "dev", now, false).is_ok());
+        assert!(may_sync(&windows, "billing-api", "dev", LOCAL, now, false).is_err());
+        assert!(may_sync(&windows, "web", "prod", LOCAL, now, false).is_err());
+        assert!(may_sync(&windows, "web", "dev", LOCAL, now, false).is_ok());
         let mut c = window("deny", "* * * * *", "1h", false);
         c.applications.clear();
         c.clusters = vec!["in-cluster".to_owned()];
-        assert!(may_sync(&compiled(&[c])?, "web", "dev", now, false).is_err());
+        let local_only = compiled(&[c.clone()])?;
+        assert!(may_sync(&local_only, "web", "dev", LOCAL, now, false).is_err());
+        // Another cluster is matched by its own name or server, not by the local one's (#18).
+        let prod = ["https://prod-eu.example:6443", "prod-eu"];
+        assert!(may_sync(&local_only, "web", "dev", prod, now, false).is_ok());
+        c.clusters = vec!["prod-*".to_owned()];
+        assert!(may_sync(&compiled(&[c.clone()])?, "web", "dev", prod, now, false).is_err());
+        c.clusters = vec!["https://prod-eu.example:*".to_owned()];
+        assert!(may_sync(&compiled(&[c])?, "web", "dev", prod, now, false).is_err());
         Ok(())
     }
 

@@ -28,8 +28,19 @@ impl ClusterArgs {
 
     /// The client configuration of the chosen cluster and context.
     pub async fn config(&self) -> anyhow::Result<Config> {
+        self.config_of(self.context.clone()).await
+    }
+
+    /// The client configuration of context `context` of the same kubeconfig.
+    pub async fn context_config(&self, context: &str) -> anyhow::Result<Config> {
+        self.config_of(Some(context.to_owned()))
+            .await
+            .with_context(|| format!("kubeconfig context {context:?}"))
+    }
+
+    async fn config_of(&self, context: Option<String>) -> anyhow::Result<Config> {
         let options = KubeConfigOptions {
-            context: self.context.clone(),
+            context: context.clone(),
             ..KubeConfigOptions::default()
         };
         let config = match &self.kubeconfig {
@@ -38,7 +49,7 @@ impl ClusterArgs {
                     .with_context(|| format!("reading kubeconfig {}", path.display()))?;
                 Config::from_custom_kubeconfig(kubeconfig, &options).await?
             }
-            None if self.context.is_some() => Config::from_kubeconfig(&options).await?,
+            None if context.is_some() => Config::from_kubeconfig(&options).await?,
             None => Config::infer()
                 .await
                 .context("finding a cluster (set KUBECONFIG or --kubeconfig)")?,

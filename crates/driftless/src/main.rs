@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod app;
 mod app_args;
+mod cluster;
 mod cluster_args;
 mod controller;
 mod crd;
@@ -52,6 +53,8 @@ enum Command {
     App(app::AppCli),
     /// Operate on AppProjects: list, get, create, windows.
     Proj(proj::ProjCli),
+    /// Operate on clusters: add (from a kubeconfig context), list, rm.
+    Cluster(cluster::ClusterCli),
     /// Trace a live object (or one field) to its Application, file, line, commit and sync.
     Trace(trace::TraceArgs),
     /// SOPS files without sops: encrypt (with .sops.yaml creation rules), decrypt, keygen.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Crd => crd::run(),
         Command::App(args) => app::run(args),
         Command::Proj(args) => proj::run(args),
+        Command::Cluster(args) => cluster::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Import(args) => import::run(args),
         Command::Secret(args) => secret::run(args),

@@ -76,6 +76,10 @@ pub struct ControlPlane {
     dir: PathBuf,
     kubeconfig: PathBuf,
     server: String,
+    /// The admin's bearer token.
+    token: String,
+    /// The CA certificate (PEM) the API server's serving certificate is signed by.
+    ca_cert: PathBuf,
     /// Started in order; stopped in reverse order.
     components: Mutex<Vec<Guarded>>,
     /// Removes a temporary directory once the components are gone.
@@ -125,6 +129,8 @@ impl ControlPlane {
             dir: dir.clone(),
             kubeconfig: kubeconfig.clone(),
             server: server.clone(),
+            token: creds.token.clone(),
+            ca_cert: creds.ca_cert.clone(),
             components: Mutex::new(Vec::new()),
             janitor,
         };
@@ -284,6 +290,19 @@ impl ControlPlane {
     /// The API server's URL.
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    /// The admin's bearer token (what the kubeconfig authenticates with).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The PEM CA certificate that signs the API server's serving certificate.
+    pub fn ca_pem(&self) -> Result<Vec<u8>, Error> {
+        std::fs::read(&self.ca_cert).map_err(|source| Error::Io {
+            what: format!("reading {}", self.ca_cert.display()),
+            source,
+        })
     }
 
     /// The directory holding certificates, etcd data, the kubeconfig and each component's log.

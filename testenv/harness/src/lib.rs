@@ -47,12 +47,39 @@ use std::time::{Duration, Instant};
 /// The control plane shared by every test of this test binary.
 static SHARED: OnceLock<Result<ControlPlane, String>> = OnceLock::new();
 
+/// How many extra control planes a test binary may start ([`extra`]): each costs a few
+/// hundred megabytes and some CPU, and the test machines have 2 cores.
+pub const MAX_EXTRA: usize = 3;
+
+/// Extra control planes of this test binary, by index, for tests of several clusters.
+static EXTRA: [OnceLock<Result<ControlPlane, String>>; MAX_EXTRA] =
+    [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+
 /// The control plane of this test binary, started on first use.
 ///
 /// It is started on a thread of its own so that it outlives the async runtime of the test that
 /// happened to start it; each test then builds its own client with [`ControlPlane::client`].
 pub fn shared() -> Result<&'static ControlPlane, Error> {
-    let started = SHARED.get_or_init(|| {
+    started(&SHARED)
+}
+
+/// Extra control plane number `index` (0-based, below [`MAX_EXTRA`]) of this test binary,
+/// started on first use: independent of [`shared`] and of each other, each with its own etcd,
+/// API server, controller-manager, scheduler and kwok node, data directory and ports. For
+/// tests of a controller that deploys to several clusters.
+pub fn extra(index: usize) -> Result<&'static ControlPlane, Error> {
+    let slot = EXTRA.get(index).ok_or_else(|| {
+        Error::Shared(format!(
+            "extra control plane {index}: at most {MAX_EXTRA} per test binary"
+        ))
+    })?;
+    started(slot)
+}
+
+fn started(
+    slot: &'static OnceLock<Result<ControlPlane, String>>,
+) -> Result<&'static ControlPlane, Error> {
+    let started = slot.get_or_init(|| {
         std::thread::spawn(|| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
