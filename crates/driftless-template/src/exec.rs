@@ -7,33 +7,9 @@ use crate::ast::{Arg, BranchKind, Command, List, Node, Pipe, Tree};
 use crate::builtins::{self, Builtin};
 use crate::error::Error;
 use crate::fmt::quote;
-use crate::func::{Body, Func, Param};
+use crate::func::{Body, Engine, Func, Param};
 use crate::set::{MissingKey, Templates};
 use crate::value::Value;
-
-/// How far an execution may go before it is stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Evaluation steps (nodes walked and commands evaluated), for all templates of one
-    /// execution together, `include`s and `tpl`s included.
-    pub max_steps: u64,
-    /// Bytes of output, all templates of one execution together.
-    pub max_output: u64,
-    /// Nesting of `{{template}}` calls (and `include`s). Go allows 100000; each level costs
-    /// stack here, so the default is lower (Helm stops `include` recursion at 1000 anyway).
-    pub max_depth: usize,
-}
-
-impl Default for Limits {
-    /// 100 million steps (seconds of work), 256 MiB of output, 1000 levels.
-    fn default() -> Self {
-        Limits {
-            max_steps: 100_000_000,
-            max_output: 256 << 20,
-            max_depth: 1000,
-        }
-    }
-}
 
 /// What one execution has used so far (shared by nested executions).
 #[derive(Debug, Default)]
@@ -101,10 +77,10 @@ impl Ctx<'_> {
     pub fn templates(&self) -> &Templates {
         self.set
     }
+}
 
-    /// Executes the template `name` with `data` as dot into a new string (Helm's `include`).
-    /// The error is Go's message (`template: ...`).
-    pub fn execute(&mut self, name: &str, data: &Value) -> Result<String, String> {
+impl Engine for Ctx<'_> {
+    fn execute(&mut self, name: &str, data: &Value) -> Result<String, String> {
         if self.depth >= self.set.limits_ref().max_depth {
             return Err(format!(
                 "exceeded maximum template depth ({})",
@@ -121,10 +97,7 @@ impl Ctx<'_> {
         execute_tree(self.set, &tree, data, self.budget, self.depth + 1).map_err(|e| e.to_string())
     }
 
-    /// Parses `text` as a new template `name` in a copy of the set and executes it with
-    /// `data` (Helm's `tpl`): the text sees every template of the set, and what it defines is
-    /// dropped afterwards.
-    pub fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, String> {
+    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, String> {
         let mut copy = self.set.clone();
         copy.parse(name, text).map_err(|e| e.to_string())?;
         let Some(tree) = copy.tree(name) else {
@@ -165,9 +138,19 @@ pub(crate) fn execute_tree(
 }
 
 /// Executes `tree` as the entry point: a new budget.
-pub(crate) fn execute(set: &Templates, tree: &Arc<Tree>, data: &Value) -> Result<String, Error> {
-    let budget = Budget::default();
-    execute_tree(set, tree, data, &budget, 0)
+impl Templates {
+    /// Executes the template `name` with `data` as `.` and `$` (Go's `ExecuteTemplate`).
+    pub fn execute(&self, name: &str, data: &Value) -> Result<String, Error> {
+        let Some(tree) = self.tree(name) else {
+            return Err(Error::exec(format!(
+                "template: no template {} associated with template {}",
+                quote(name),
+                quote(self.name())
+            )));
+        };
+        let budget = Budget::default();
+        execute_tree(self, &tree, data, &budget, 0)
+    }
 }
 
 struct State<'t> {

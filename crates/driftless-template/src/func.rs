@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::exec::Ctx;
 use crate::value::Value;
 
 /// The Go type of one parameter; it decides how an argument is converted and which error a
@@ -72,7 +71,21 @@ impl Param {
 pub type FuncResult = Result<Value, String>;
 
 type PureFn = dyn Fn(&[Value]) -> FuncResult + Send + Sync;
-type EngineFn = dyn Fn(&mut Ctx<'_>, &[Value]) -> FuncResult + Send + Sync;
+type EngineFn = dyn Fn(&mut dyn Engine, &[Value]) -> FuncResult + Send + Sync;
+
+/// What an engine-aware function ([`Func::with_engine`]) can ask of the execution it runs in:
+/// to execute other templates of the same set, within the same budget and depth limit. The
+/// executor's [`Ctx`](crate::Ctx) is the one implementation.
+pub trait Engine {
+    /// Executes the template `name` with `data` as dot into a new string (Helm's `include`).
+    /// The error is Go's message (`template: ...`).
+    fn execute(&mut self, name: &str, data: &Value) -> Result<String, String>;
+
+    /// Parses `text` as a new template `name` in a copy of the set and executes it with
+    /// `data` (Helm's `tpl`): the text sees every template of the set, and what it defines is
+    /// dropped afterwards.
+    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, String>;
+}
 
 #[derive(Clone)]
 pub(crate) enum Body {
@@ -126,11 +139,11 @@ impl Func {
     }
 
     /// A function that calls back into the template set it runs in (Helm's `include` and
-    /// `tpl`): the body gets a [`Ctx`] to execute other templates with the same budget.
+    /// `tpl`): the body gets an [`Engine`] to execute other templates with the same budget.
     pub fn with_engine(
         params: &[Param],
         rest: Option<Param>,
-        body: impl Fn(&mut Ctx<'_>, &[Value]) -> FuncResult + Send + Sync + 'static,
+        body: impl Fn(&mut dyn Engine, &[Value]) -> FuncResult + Send + Sync + 'static,
     ) -> Self {
         Func {
             params: params.into(),

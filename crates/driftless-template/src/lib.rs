@@ -13,7 +13,7 @@
 //!
 //! Functions are registered with their Go signature ([`Func`], [`Param`]) so that arguments
 //! are converted and refused as Go's `reflect` does. Functions that run other templates
-//! (Helm's `include`, `tpl`) use [`Func::with_engine`] and get a [`Ctx`].
+//! (Helm's `include`, `tpl`) use [`Func::with_engine`] and get an [`Engine`].
 
 mod ast;
 mod builtins;
@@ -30,8 +30,10 @@ mod value;
 
 pub use builtins::{html_escape, js_escape, query_escape};
 pub use error::{Error, ErrorKind};
-pub use exec::{Ctx, Limits};
+pub use exec::Ctx;
 pub use fmt::{format_value, sprint, sprintf, sprintln};
+pub use func::Engine;
 pub use func::{Func, FuncMap, FuncResult, Param};
+pub use set::Limits;
 pub use set::{MissingKey, Templates};
 pub use value::{Dict, Elem, List, Object, Value};

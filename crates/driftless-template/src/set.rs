@@ -6,10 +6,31 @@ use std::sync::Arc;
 
 use crate::ast::Tree;
 use crate::error::Error;
-use crate::exec::{self, Limits};
-use crate::fmt::quote;
 use crate::func::{Func, FuncMap};
-use crate::value::Value;
+
+/// How far an execution may go before it is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Evaluation steps (nodes walked and commands evaluated), for all templates of one
+    /// execution together, `include`s and `tpl`s included.
+    pub max_steps: u64,
+    /// Bytes of output, all templates of one execution together.
+    pub max_output: u64,
+    /// Nesting of `{{template}}` calls (and `include`s). Go allows 100000; each level costs
+    /// stack here, so the default is lower (Helm stops `include` recursion at 1000 anyway).
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    /// 100 million steps (seconds of work), 256 MiB of output, 1000 levels.
+    fn default() -> Self {
+        Limits {
+            max_steps: 100_000_000,
+            max_output: 256 << 20,
+            max_depth: 1000,
+        }
+    }
+}
 
 /// Go's `missingkey` option: what a missing map key gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,18 +118,6 @@ impl Templates {
             self.trees.insert(tname, Arc::new(tree));
         }
         Ok(self)
-    }
-
-    /// Executes the template `name` with `data` as `.` and `$` (Go's `ExecuteTemplate`).
-    pub fn execute(&self, name: &str, data: &Value) -> Result<String, Error> {
-        let Some(tree) = self.tree(name) else {
-            return Err(Error::exec(format!(
-                "template: no template {} associated with template {}",
-                quote(name),
-                quote(&self.name)
-            )));
-        };
-        exec::execute(self, &tree, data)
     }
 
     /// The set's name.
