@@ -22,6 +22,7 @@ use crate::Metrics;
 use crate::clusters::{ClusterRef, Clusters, Target};
 use crate::heal::Backoff;
 use crate::notify::Notifier;
+use crate::workers::{Bounds, Workers};
 
 /// The reporting controller of every Event Driftless writes.
 pub const CONTROLLER_NAME: &str = "driftless-controller";
@@ -53,8 +54,9 @@ pub struct Context {
     pub applications: Store<Application>,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// How many Applications are reconciled at once ([`DEFAULT_CONCURRENCY`] unless set).
-    pub concurrency: u16,
+    /// The reconciliation workers: [`DEFAULT_CONCURRENCY`] of them, fixed, unless set (the
+    /// CLI makes them adaptive, [`crate::workers`]).
+    pub workers: Arc<Workers>,
     /// The controller's namespace ([`DEFAULT_NAMESPACE`] unless set): its AppProjects live
     /// there, and its Applications may use any project.
     pub namespace: String,
@@ -310,7 +312,7 @@ impl Context {
             recorder,
             applications,
             metrics,
-            concurrency: DEFAULT_CONCURRENCY,
+            workers: Workers::new(Bounds::fixed(DEFAULT_CONCURRENCY)),
             namespace: DEFAULT_NAMESPACE.to_owned(),
             projects,
             credentials,

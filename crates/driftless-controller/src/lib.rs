@@ -40,6 +40,7 @@ mod source;
 mod spec;
 mod status;
 mod windows;
+pub mod workers;
 
 pub use clusters::secret::{CLUSTER, ClusterSecret, parse as parse_cluster_secret};
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};

@@ -158,6 +158,7 @@ struct AppLabels {
 /// | `driftless_self_heal_total` | counter | |
 /// | `driftless_render_total` | counter, one per render of an Application's source | |
 /// | `driftless_render_skipped_total` | counter, one per fetch after which nothing an Application's last render read had changed | |
+/// | `driftless_workers` | gauge, the number of reconciliation workers now | |
 /// | `driftless_app_info` | gauge, always 1 | `namespace`, `name`, `sync_status`, `health_status` |
 /// | `driftless_notification_deliveries_total` | counter, one per attempt | `namespace`, `provider`, `provider_type`, `result` |
 /// | `driftless_notification_dropped_total` | counter | `reason` = `QueueFull`, `ProviderQueueFull`, `RateLimited`, `Duplicate`, `InvalidProvider`, `Abandoned` |
@@ -171,6 +172,7 @@ pub struct Metrics {
     self_heals: Counter,
     renders: Counter,
     renders_skipped: Counter,
+    workers: Gauge,
     app_info: Family<AppLabels, Gauge>,
     deliveries: Family<DeliveryLabels, Counter>,
     dropped: Family<DroppedLabels, Counter>,
@@ -198,6 +200,7 @@ impl Metrics {
             self_heals: Counter::default(),
             renders: Counter::default(),
             renders_skipped: Counter::default(),
+            workers: Gauge::default(),
             app_info: Family::default(),
             deliveries: Family::default(),
             dropped: Family::default(),
@@ -255,6 +258,11 @@ impl Metrics {
             metrics.renders.clone(),
         );
         registry.register(
+            "driftless_workers",
+            "How many Applications may be reconciled at once (adaptive: --min-concurrency to --max-concurrency)",
+            metrics.workers.clone(),
+        );
+        registry.register(
             "driftless_render_skipped",
             "Fetches after which nothing an Application's last render read had changed, so it was not rendered again",
             metrics.renders_skipped.clone(),
@@ -275,6 +283,11 @@ impl Metrics {
             metrics.dropped.clone(),
         );
         metrics
+    }
+
+    /// The number of reconciliation workers is now `n`.
+    pub fn set_workers(&self, n: u16) {
+        self.workers.set(i64::from(n));
     }
 
     /// Records one attempt to deliver a notification to the Provider `namespace/provider`.

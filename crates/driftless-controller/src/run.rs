@@ -80,7 +80,14 @@ pub async fn run(
     let mut triggers = triggers;
     let woken = futures::stream::poll_fn(move |cx| triggers.poll_recv(cx))
         .filter_map(|id| async move { app_ref(&id) });
-    let config = kube::runtime::controller::Config::default().concurrency(context.concurrency);
+    // The runtime runs up to the most workers there may be; `measured` holds each to the
+    // current number.
+    let bounds = context.workers.bounds();
+    let config = kube::runtime::controller::Config::default().concurrency(bounds.max);
+    context.metrics.set_workers(context.workers.limit());
+    if bounds.min < bounds.max {
+        tokio::spawn(tune_workers(context.clone()));
+    }
     Controller::for_stream(changes, context.applications.clone())
         .with_config(config)
         .reconcile_on(woken)
@@ -215,6 +222,7 @@ async fn wait_for(
 
 /// A reconciliation, counted and timed.
 async fn measured(app: Arc<Application>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let _worker = ctx.workers.acquire().await;
     let started = std::time::Instant::now();
     let me = ObjectRef::from_obj(app.as_ref());
     let result = reconcile(app, ctx.clone()).await;
@@ -222,6 +230,20 @@ async fn measured(app: Arc<Application>, ctx: Arc<Context>) -> Result<Action, Er
     ctx.metrics
         .reconciled(crate::OpResult::of(&result), started.elapsed());
     result
+}
+
+/// Decides the number of workers once a [`crate::workers::WINDOW`], for as long as the controller
+/// runs.
+async fn tune_workers(context: Arc<Context>) {
+    let mut ticks = tokio::time::interval(crate::workers::WINDOW);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Some(workers) = context.workers.tune() {
+            context.metrics.set_workers(workers);
+            tracing::debug!(workers, "reconciliation workers");
+        }
+    }
 }
 
 /// A failed reconciliation is retried with a per-Application exponential backoff.

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use clap::Args;
+use driftless_controller::workers::{Bounds, Workers};
 use driftless_controller::{Context, Leadership, LeaseConfig, Metrics, run};
 use driftless_server::{ServerState, WebhookSecrets};
 use prometheus_client::registry::Registry;
@@ -47,10 +48,21 @@ pub struct ControllerArgs {
     /// (spec.serviceAccountName, or its project's destinationServiceAccounts).
     #[arg(long, env = "DRIFTLESS_IMPERSONATE_ONLY")]
     impersonate_only: bool,
-    /// How many Applications are reconciled at once.
+    /// How many Applications are reconciled at once at start; the number then follows the API
+    /// server (more while it answers fast and work waits, fewer when it throttles or slows),
+    /// between --min-concurrency and --max-concurrency.
     #[arg(long, env = "DRIFTLESS_CONCURRENCY", default_value_t = driftless_controller::DEFAULT_CONCURRENCY,
           value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
+    /// The fewest Applications reconciled at once, however slow the API server.
+    #[arg(long, env = "DRIFTLESS_MIN_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    min_concurrency: u16,
+    /// The most Applications reconciled at once, however fast the API server (equal to
+    /// --min-concurrency: a fixed number).
+    #[arg(long, env = "DRIFTLESS_MAX_CONCURRENCY", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    max_concurrency: u16,
     /// The Secret (NAMESPACE/NAME, or NAME in the controller's namespace) whose `.agekey` keys
     /// decrypt the SOPS files of Applications without spec.decryption.secretRef.
     #[arg(
@@ -99,7 +111,14 @@ pub fn run_command(args: ControllerArgs) -> ExitCode {
 
 async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
     let config = args.cluster.config().await?;
-    let client = kube::Client::try_from(config.clone())?;
+    let bounds = Bounds::new(args.min_concurrency, args.concurrency, args.max_concurrency)
+        .map_err(|e| anyhow::anyhow!("--min-concurrency/--max-concurrency: {e}"))?;
+    let workers = Workers::new(bounds);
+    // Every API request of the controller is timed, so the number of workers follows the API
+    // server.
+    let client = kube::client::ClientBuilder::try_from(config.clone())?
+        .with_layer(&workers.probe())
+        .build();
     let cache = match args.cache_dir {
         Some(dir) => dir,
         None => crate::input::default_cache_dir()?,
@@ -171,7 +190,7 @@ async fn controller(args: ControllerArgs) -> anyhow::Result<ExitCode> {
     let mut built = Context::new(client, cache, std::env::var("POD_NAME").ok(), metrics)
         .await
         .context("reading the cluster's kinds")?;
-    built.concurrency = args.concurrency;
+    built.workers = workers;
     built.namespace = home;
     built.impersonation = Some(config);
     built.impersonate_only = args.impersonate_only;
