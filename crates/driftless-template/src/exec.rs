@@ -381,7 +381,12 @@ impl<'t> State<'t> {
         list: &'t List,
         else_list: Option<&'t List>,
     ) -> R<()> {
-        let val = self.eval_pipeline(dot, pipe)?;
+        let mut val = self.eval_pipeline(dot, pipe)?;
+        if let Value::Object(o) = &val
+            && let Some(v) = o.as_value()
+        {
+            val = v;
+        }
         match &val {
             Value::Int(n) | Value::Int64(n) => {
                 if pipe.decl.len() > 1 {

@@ -42,10 +42,9 @@ use case::Case;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// The template engine used for the `full` check: none yet. Wiring the Go `text/template`
-/// engine is this one function returning it.
+/// The template engine used for the `full` check: Driftless's own.
 fn engine() -> Option<Box<dyn TemplateEngine>> {
-    None
+    Some(Box::new(driftless_helm::NativeEngine::new()))
 }
 
 /// The engine of the `static` check: templates without actions render as their text.
