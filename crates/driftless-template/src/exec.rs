@@ -99,8 +99,8 @@ impl Engine for Ctx<'_> {
 
     fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, String> {
         let mut copy = self.set.clone();
-        copy.parse(name, text).map_err(|e| e.to_string())?;
-        let Some(tree) = copy.tree(name) else {
+        let main = copy.parse_main(name, text).map_err(|e| e.to_string())?;
+        let Some(tree) = main.or_else(|| copy.tree(name)) else {
             return Err(format!("template: no template {}", quote(name)));
         };
         execute_tree(&copy, &tree, data, self.budget, self.depth + 1).map_err(|e| e.to_string())

@@ -110,7 +110,7 @@ impl Object for CapabilitiesObject {
 }
 
 fn kube_fmt(k: &KubeVersion) -> String {
-    format!("{{{} {} {}}}", k.version, k.major, k.minor)
+    format!("{{{} {} {} {}}}", k.version, k.normalized, k.major, k.minor)
 }
 
 fn set_fmt(v: &[String]) -> String {
@@ -141,15 +141,19 @@ impl Object for KubeVersionObject {
         }))
     }
     fn method(&self, name: &str) -> Option<Func> {
-        let v = self.0.version.clone();
-        match name {
-            "GitVersion" | "String" => Some(Func::new(&[], move |_| Ok(Value::str(v.as_str())))),
-            _ => None,
-        }
+        let v = match name {
+            "GitVersion" => self.0.version.clone(),
+            // `String` gives the normalized version (what constraints are checked against).
+            "String" => self.0.normalized.clone(),
+            _ => return None,
+        };
+        Some(Func::new(&[], move |_| Ok(Value::str(v.as_str()))))
     }
     fn format(&self) -> String {
-        // `KubeVersion` has a `String` method on its value: `%v` prints the version.
-        self.0.version.clone()
+        // `String` has a pointer receiver: `%v` of the field prints the struct, the
+        // unexported normalized version included.
+        let k = &self.0;
+        format!("{{{} {} {} {}}}", k.version, k.normalized, k.major, k.minor)
     }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)

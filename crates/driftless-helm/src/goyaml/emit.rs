@@ -17,8 +17,9 @@ pub fn to_yaml(value: &Value) -> String {
     match value {
         Value::Object(m) if !m.is_empty() => w.mapping(m, 0, false),
         Value::Array(a) if !a.is_empty() => w.sequence(a, 0, false),
+        // A scalar document: its continuation lines and block content are indented by two.
         other => {
-            w.scalar(other, 0, false);
+            w.scalar(other, 2, false);
         }
     }
     if !w.raw_break {

@@ -104,6 +104,13 @@ fn run() -> Result<bool> {
         println!("{msg}; only Driftless's own cases are run");
     }
     cases.extend(case::load(&manifest.join("tests/cases"))?);
+    // `DRIFTLESS_HELM_CASES=a,b` runs only the cases of those names (to look into a few).
+    let only: Option<Vec<String>> = std::env::var("DRIFTLESS_HELM_CASES")
+        .ok()
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    if let Some(only) = &only {
+        cases.retain(|c| only.contains(&c.name));
+    }
     let baseline = manifest.join("tests/conformance/known-failures.txt");
     let known: BTreeSet<String> = std::fs::read_to_string(&baseline)
         .unwrap_or_default()
