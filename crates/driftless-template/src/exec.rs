@@ -347,6 +347,8 @@ impl<'t> State<'t> {
     }
 
     fn one_iteration(&mut self, pipe: &'t Pipe, list: &'t List, index: Value, elem: Dot) -> R<()> {
+        // Each iteration is a step, so that a range with an empty body is within the budget.
+        self.step()?;
         let mark = self.mark();
         if !pipe.decl.is_empty() {
             if pipe.is_assign {

@@ -113,7 +113,11 @@ impl Templates {
     /// [`Templates::parse`], returning the tree of `name` itself as Go's `t.New(name).Parse`
     /// leaves it in the new template: its own (maybe empty) text, even where the set keeps an
     /// earlier non-empty definition of that name.
-    pub(crate) fn parse_main(&mut self, name: &str, text: &str) -> Result<Option<Arc<Tree>>, Error> {
+    pub(crate) fn parse_main(
+        &mut self,
+        name: &str,
+        text: &str,
+    ) -> Result<Option<Arc<Tree>>, Error> {
         let funcs = self.funcs.clone();
         let has = |f: &str| funcs.contains_key(f) || crate::builtins::is_builtin(f);
         let trees = crate::parse::parse(name, text, &self.delims.0, &self.delims.1, &has)

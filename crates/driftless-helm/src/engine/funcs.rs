@@ -17,7 +17,10 @@ fn warn_wrap(msg: &str) -> String {
 }
 
 fn arg_str(a: &[Value], i: usize) -> String {
-    a.get(i).and_then(Value::as_str).unwrap_or_default().to_owned()
+    a.get(i)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The name Helm's `tpl` parses its text under: the root template's, `gotpl`.
@@ -40,7 +43,9 @@ pub(crate) fn funcs() -> FuncMap {
     };
     add(
         "toYaml",
-        Func::new(&[Param::Any], |a| Ok(Value::str(to_yaml(&a[0]).unwrap_or_default()))),
+        Func::new(&[Param::Any], |a| {
+            Ok(Value::str(to_yaml(&a[0]).unwrap_or_default()))
+        }),
     );
     add(
         "mustToYaml",
@@ -48,22 +53,32 @@ pub(crate) fn funcs() -> FuncMap {
     );
     add(
         "toYamlPretty",
-        Func::new(&[Param::Any], |a| Ok(Value::str(to_yaml(&a[0]).unwrap_or_default()))),
+        Func::new(&[Param::Any], |a| {
+            Ok(Value::str(to_yaml(&a[0]).unwrap_or_default()))
+        }),
     );
-    add("fromYaml", Func::new(&[Param::String], |a| Ok(from_yaml(&arg_str(a, 0)))));
+    add(
+        "fromYaml",
+        Func::new(&[Param::String], |a| Ok(from_yaml(&arg_str(a, 0)))),
+    );
     add(
         "fromYamlArray",
         Func::new(&[Param::String], |a| Ok(from_yaml_array(&arg_str(a, 0)))),
     );
     add(
         "toJson",
-        Func::new(&[Param::Any], |a| Ok(Value::str(go_json(&a[0]).unwrap_or_default()))),
+        Func::new(&[Param::Any], |a| {
+            Ok(Value::str(go_json(&a[0]).unwrap_or_default()))
+        }),
     );
     add(
         "mustToJson",
         Func::new(&[Param::Any], |a| go_json(&a[0]).map(Value::str)),
     );
-    add("fromJson", Func::new(&[Param::String], |a| Ok(from_json(&arg_str(a, 0)))));
+    add(
+        "fromJson",
+        Func::new(&[Param::String], |a| Ok(from_json(&arg_str(a, 0)))),
+    );
     add(
         "fromJsonArray",
         Func::new(&[Param::String], |a| Ok(from_json_array(&arg_str(a, 0)))),
@@ -71,10 +86,17 @@ pub(crate) fn funcs() -> FuncMap {
     add(
         "toToml",
         Func::new(&[Param::Any], |a| {
-            Ok(Value::str(super::toml::to_toml(&a[0]).unwrap_or_else(|e| e)))
+            Ok(Value::str(
+                super::toml::to_toml(&a[0]).unwrap_or_else(|e| e),
+            ))
         }),
     );
-    add("mustToToml", Func::new(&[Param::Any], |a| super::toml::to_toml(&a[0]).map(Value::str)));
+    add(
+        "mustToToml",
+        Func::new(&[Param::Any], |a| {
+            super::toml::to_toml(&a[0]).map(Value::str)
+        }),
+    );
     add(
         "lookup",
         Func::new(
@@ -82,7 +104,10 @@ pub(crate) fn funcs() -> FuncMap {
             |_| Ok(Value::Map(Dict::new())),
         ),
     );
-    add("getHostByName", Func::new(&[Param::String], |_| Ok(Value::str(""))));
+    add(
+        "getHostByName",
+        Func::new(&[Param::String], |_| Ok(Value::str(""))),
+    );
     add(
         "required",
         Func::new(&[Param::String, Param::Any], |a| {
@@ -108,7 +133,10 @@ pub(crate) fn funcs() -> FuncMap {
             ctx.execute(&arg_str(a, 0), &a[1]).map(Value::str)
         }),
     );
-    add("tpl", Func::with_engine(&[Param::String, Param::Any], None, tpl));
+    add(
+        "tpl",
+        Func::with_engine(&[Param::String, Param::Any], None, tpl),
+    );
     f
 }
 
@@ -123,7 +151,9 @@ fn tpl(ctx: &mut Ctx<'_>, a: &[Value]) -> Result<Value, String> {
             if is_parse_error(&e) {
                 Err(format!("cannot parse template {quoted}: {e}"))
             } else {
-                Err(format!("error during tpl function execution for {quoted}: {e}"))
+                Err(format!(
+                    "error during tpl function execution for {quoted}: {e}"
+                ))
             }
         }
     }

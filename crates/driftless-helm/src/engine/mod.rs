@@ -43,8 +43,27 @@ impl NativeEngine {
     }
 }
 
+/// The stack of the thread templates run on: deep enough for the budget's 1000 nested
+/// `include`s (only the pages used are committed).
+const STACK_SIZE: usize = 512 << 20;
+
 impl TemplateEngine for NativeEngine {
+    /// Runs on a thread of its own, whose stack holds the deepest nesting the budget allows.
     fn execute(&self, data: &RenderData) -> Result<Vec<(String, String)>, String> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("helm-templates".into())
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, || self.execute_here(data))
+                .map_err(|e| format!("cannot start the template thread: {e}"))?
+                .join()
+                .unwrap_or_else(|_| Err("the template engine panicked".into()))
+        })
+    }
+}
+
+impl NativeEngine {
+    fn execute_here(&self, data: &RenderData) -> Result<Vec<(String, String)>, String> {
         let mut set = Templates::new(funcs::ROOT);
         set.funcs(funcs::funcs())
             .missing_key(MissingKey::Zero)
@@ -139,4 +158,108 @@ fn release_map(data: &RenderData) -> Dict {
     m.insert("Revision", Value::Int(r.revision));
     m.insert("Service", Value::str(r.service.as_str()));
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{File, RenderOptions, load_files, render};
+
+    fn chart(template: &str) -> Result<crate::Chart, crate::Error> {
+        let file = |name: &str, data: &str| File {
+            name: name.into(),
+            data: data.as_bytes().to_vec(),
+        };
+        load_files(vec![
+            file("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n"),
+            file("values.yaml", "n: 3\n"),
+            file("secret.txt", "s3cret"),
+            file("templates/t.yaml", template),
+        ])
+    }
+
+    fn run(template: &str, engine: &NativeEngine) -> Result<String, String> {
+        let c = chart(template).map_err(|e| e.to_string())?;
+        render(
+            c,
+            &serde_json::Map::new(),
+            &RenderOptions::default(),
+            engine,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_template_looping_without_end_is_stopped_by_the_budget() {
+        let engine = NativeEngine::with_limits(Limits {
+            max_steps: 100_000,
+            ..Limits::default()
+        });
+        let err = run("a: {{ range 100000000 }}{{ end }}", &engine).err();
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("execution budget exceeded")
+                    && e.contains("top/templates/t.yaml:1:")),
+            "{err:?}"
+        );
+        // Recursion through include stops too, with Go's message naming the depth.
+        let err = run(
+            r#"{{ define "r" }}{{ include "r" . }}{{ end }}a: {{ include "r" . }}"#,
+            &NativeEngine::new(),
+        )
+        .err();
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("exceeded maximum template depth")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn huge_strings_are_stopped_by_the_output_budget() {
+        let engine = NativeEngine::with_limits(Limits {
+            max_output: 1 << 20,
+            ..Limits::default()
+        });
+        let err = run(
+            r#"a: {{ range 1000 }}{{ repeat 10000 "x" }}{{ end }}"#,
+            &engine,
+        )
+        .err();
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("execution budget exceeded")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn files_cannot_be_read_outside_the_chart() -> Result<(), String> {
+        let out = run(
+            r#"a: {{ .Files.Get "../../etc/passwd" | quote }}
+b: {{ .Files.Get "/etc/hostname" | quote }}
+c: {{ .Files.Get "secret.txt" | quote }}"#,
+            &NativeEngine::new(),
+        )?;
+        assert!(out.contains("a: \"\"\nb: \"\"\nc: \"s3cret\""), "{out}");
+        Ok(())
+    }
+
+    #[test]
+    fn errors_name_the_chart_template_line_and_column() {
+        let err = run(
+            "a: 1\nb: {{ required \"b is needed\" .Values.b }}",
+            &NativeEngine::new(),
+        )
+        .err();
+        assert_eq!(
+            err.as_deref(),
+            Some("execution error at (top/templates/t.yaml:2:6): b is needed")
+        );
+        let err = run("a: {{ .Values.n | foo }}", &NativeEngine::new()).err();
+        assert_eq!(
+            err.as_deref(),
+            Some("parse error at (top/templates/t.yaml:1): function \"foo\" not defined")
+        );
+    }
 }

@@ -25,7 +25,10 @@ impl FilesObject {
 }
 
 fn string_arg(a: &[Value]) -> String {
-    a.first().and_then(Value::as_str).unwrap_or_default().to_owned()
+    a.first()
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A `map[string]string` printed by `toYaml`, as `AsConfig`/`AsSecrets` print it.
@@ -102,7 +105,12 @@ impl Object for CapabilitiesObject {
         })
     }
     fn format(&self) -> String {
-        format!("&{{{} {} {}}}", kube_fmt(&self.0.kube_version), set_fmt(&self.0.api_versions), helm_fmt(&self.0.helm_version))
+        format!(
+            "&{{{} {} {}}}",
+            kube_fmt(&self.0.kube_version),
+            set_fmt(&self.0.api_versions),
+            helm_fmt(&self.0.helm_version)
+        )
     }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
@@ -176,7 +184,7 @@ impl Object for VersionSet {
         match name {
             "Has" => Some(Func::new(&[Param::String], move |a| {
                 let wanted = string_arg(a);
-                Ok(Value::Bool(set.iter().any(|v| *v == wanted)))
+                Ok(Value::Bool(set.contains(&wanted)))
             })),
             _ => None,
         }

@@ -18,8 +18,7 @@ pub(crate) fn to_toml(v: &Value) -> Result<String, String> {
 
 fn key(k: &str) -> String {
     if !k.is_empty()
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         k.to_owned()
@@ -39,7 +38,9 @@ fn quote(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -58,7 +59,11 @@ fn scalar(v: &Value) -> Result<Option<String>, String> {
             if f.is_nan() {
                 "nan".into()
             } else if f.is_infinite() {
-                if *f > 0.0 { "inf".into() } else { "-inf".into() }
+                if *f > 0.0 {
+                    "inf".into()
+                } else {
+                    "-inf".into()
+                }
             } else if f.fract() == 0.0 && f.abs() < 1e16 {
                 format!("{f:.1}")
             } else {
