@@ -3,6 +3,9 @@
 //! `helm template`), the YAML, JSON and TOML encoders and decoders, and `getHostByName`
 //! (empty: DNS lookups are off).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use driftless_template::{Ctx, Dict, Func, FuncMap, Param, Value, sprintf};
 
 use super::convert::{go_json, to_json, to_value};
@@ -22,6 +25,9 @@ fn arg_str(a: &[Value], i: usize) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// How deep Helm lets one name `include` itself (`recursionMaxNums`).
+pub(crate) const MAX_INCLUDE_NESTING: usize = 1000;
 
 /// The name Helm's `tpl` parses its text under: the root template's, `gotpl`.
 pub(crate) const ROOT: &str = "gotpl";
@@ -127,10 +133,30 @@ pub(crate) fn funcs() -> FuncMap {
         "fail",
         Func::new(&[Param::String], |a| Err(warn_wrap(&arg_str(a, 0)))),
     );
+    // Helm counts the `include`s of each name under way and refuses the 1001st level.
+    let included: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     add(
         "include",
-        Func::with_engine(&[Param::String, Param::Any], None, |ctx, a| {
-            ctx.execute(&arg_str(a, 0), &a[1]).map(Value::str)
+        Func::with_engine(&[Param::String, Param::Any], None, move |ctx, a| {
+            let name = arg_str(a, 0);
+            let level = {
+                let mut counts = included.lock().map_err(|_| "include: poisoned lock")?;
+                let n = counts.entry(name.clone()).or_insert(0);
+                if *n > MAX_INCLUDE_NESTING {
+                    return Err(format!(
+                        "rendering template has a nested reference name: {name}: unable to execute template"
+                    ));
+                }
+                *n += 1;
+                *n
+            };
+            let out = ctx.execute(&name, &a[1]);
+            if let Ok(mut counts) = included.lock()
+                && let Some(n) = counts.get_mut(&name)
+            {
+                *n = level - 1;
+            }
+            out.map(Value::str)
         }),
     );
     add(

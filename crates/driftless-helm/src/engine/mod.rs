@@ -25,9 +25,22 @@ use crate::render::{RenderData, TemplateEngine};
 
 /// Helm's template engine, natively: Go's `text/template` semantics, Sprig's and Helm's
 /// functions, Helm's data and error messages.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NativeEngine {
     limits: Limits,
+}
+
+impl Default for NativeEngine {
+    /// The default budget ([`Limits::default`]), with room for Helm's own limit on `include`
+    /// nesting (1000 levels of one name) to be met first, as under Helm.
+    fn default() -> Self {
+        NativeEngine {
+            limits: Limits {
+                max_depth: funcs::MAX_INCLUDE_NESTING + 100,
+                ..Limits::default()
+            },
+        }
+    }
 }
 
 impl NativeEngine {
@@ -202,15 +215,16 @@ mod tests {
                     && e.contains("top/templates/t.yaml:1:")),
             "{err:?}"
         );
-        // Recursion through include stops too, with Go's message naming the depth.
+        // Recursion through include stops at Helm's limit, with Helm's message.
         let err = run(
             r#"{{ define "r" }}{{ include "r" . }}{{ end }}a: {{ include "r" . }}"#,
             &NativeEngine::new(),
         )
         .err();
         assert!(
-            err.as_deref()
-                .is_some_and(|e| e.contains("exceeded maximum template depth")),
+            err.as_deref().is_some_and(|e| e.ends_with(
+                "error calling include: rendering template has a nested reference name: r: unable to execute template"
+            )),
             "{err:?}"
         );
     }

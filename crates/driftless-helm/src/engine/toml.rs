@@ -1,15 +1,15 @@
 //! `toToml`: a map encoded as TOML in the layout of Go's `BurntSushi/toml` encoder (keys in
-//! order, plain keys before tables, nested tables indented by two spaces).
+//! order, plain keys before tables, a blank line before each top-level table, keys and nested
+//! tables indented by two spaces per level; numbers from YAML are floats, `8080.0`). Arrays of
+//! tables are not written (an error).
 
 use driftless_template::Value;
 
 /// The TOML text of `v`, or the encoder's error.
 pub(crate) fn to_toml(v: &Value) -> Result<String, String> {
     let Value::Map(m) = v else {
-        return Err(format!(
-            "toml: top-level values must be Go maps or structs, not {}",
-            v.kind_name()
-        ));
+        // A scalar is written as its TOML value.
+        return Ok(scalar(v)?.unwrap_or_default());
     };
     let mut out = String::new();
     table(&Value::Map(m.clone()), &mut Vec::new(), &mut out)?;
@@ -93,7 +93,8 @@ fn table(v: &Value, path: &mut Vec<String>, out: &mut String) -> Result<(), Stri
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let indent = "  ".repeat(path.len().saturating_sub(1));
+    // A key is indented by its table's depth, a table's header by one less.
+    let indent = "  ".repeat(path.len());
     for (k, v) in &entries {
         if matches!(v, Value::Map(_)) {
             continue;
@@ -108,7 +109,11 @@ fn table(v: &Value, path: &mut Vec<String>, out: &mut String) -> Result<(), Stri
         }
         path.push(key(k));
         let ind = "  ".repeat(path.len() - 1);
-        out.push_str(&format!("\n{ind}[{}]\n", path.join(".")));
+        // A blank line before a top-level table, unless nothing is written yet.
+        if path.len() == 1 && !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!("{ind}[{}]\n", path.join(".")));
         table(v, path, out)?;
         path.pop();
     }
