@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use driftless_template::{Ctx, Dict, Func, FuncMap, Param, Value, sprintf};
+use driftless_template::{Dict, Engine, Func, FuncMap, Param, Value, sprintf};
 
 use super::convert::{go_json, to_json, to_value};
 
@@ -168,7 +168,7 @@ pub(crate) fn funcs() -> FuncMap {
 
 /// Helm's `tpl`: the text parsed under the root's name into a copy of the set, executed with
 /// `vals`, `<no value>` removed.
-fn tpl(ctx: &mut Ctx<'_>, a: &[Value]) -> Result<Value, String> {
+fn tpl(ctx: &mut dyn Engine, a: &[Value]) -> Result<Value, String> {
     let text = arg_str(a, 0);
     match ctx.execute_text(ROOT, &text, &a[1]) {
         Ok(out) => Ok(Value::str(out.replace("<no value>", ""))),
