@@ -10,8 +10,8 @@
 //! 3. [`process_dependencies`]: conditions, tags, aliases, `import-values`.
 //! 4. [`render_data`]: coalesced values (`.Values`), schema validation, and the top-level data of
 //!    every template (`.Chart`, `.Release`, `.Capabilities`, `.Files`, `.Template`).
-//! 5. A [`TemplateEngine`] executes the templates (the Go `text/template` engine lives in its own
-//!    crate and plugs in here).
+//! 5. A [`TemplateEngine`] executes the templates: [`NativeEngine`] is Helm's engine on the Go
+//!    `text/template` engine of `driftless-template`.
 //! 6. [`assemble`]: documents split, hooks apart, install order, `# Source:` headers, CRDs first.
 //!
 //! Hooks map onto Driftless's sync phases in [`hooks`] (as Argo CD maps Helm's hooks).
@@ -22,10 +22,12 @@ mod chart;
 mod constraint;
 mod crds;
 mod deps;
+mod engine;
 mod error;
 mod file;
 mod files;
 mod gomatch;
+mod goyaml;
 pub mod helmignore;
 pub mod hooks;
 mod output;
@@ -46,6 +48,7 @@ pub use chart::{
 pub use constraint::is_compatible_range;
 pub use crds::{Crd, crd_objects};
 pub use deps::process_dependencies;
+pub use engine::NativeEngine;
 pub use error::Error;
 pub use file::{File, MAX_CHART_SIZE};
 pub use files::Files;

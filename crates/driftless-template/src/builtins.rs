@@ -315,6 +315,11 @@ fn index_arg(index: &Value, cap: usize) -> Result<usize, String> {
 
 fn index(item: &Value, indexes: &[Value]) -> FuncResult {
     let mut item = ind(item).clone();
+    if let Value::Object(o) = &item
+        && let Some(v) = o.as_value()
+    {
+        item = v;
+    }
     if matches!(item, Value::Missing) {
         return Err("index of untyped nil".into());
     }
@@ -391,6 +396,11 @@ fn slice(item: &Value, indexes: &[Value]) -> FuncResult {
 }
 
 fn length(item: &Value) -> FuncResult {
+    if let Value::Object(o) = item
+        && let Some(v) = o.as_value()
+    {
+        return length(&v);
+    }
     match item {
         Value::Nil => Err("len of nil pointer".into()),
         Value::Missing => Err("reflect: call of reflect.Value.Type on zero Value".into()),

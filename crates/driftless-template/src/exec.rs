@@ -99,8 +99,8 @@ impl Engine for Ctx<'_> {
 
     fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, String> {
         let mut copy = self.set.clone();
-        copy.parse(name, text).map_err(|e| e.to_string())?;
-        let Some(tree) = copy.tree(name) else {
+        let main = copy.parse_main(name, text).map_err(|e| e.to_string())?;
+        let Some(tree) = main.or_else(|| copy.tree(name)) else {
             return Err(format!("template: no template {}", quote(name)));
         };
         execute_tree(&copy, &tree, data, self.budget, self.depth + 1).map_err(|e| e.to_string())
@@ -347,6 +347,8 @@ impl<'t> State<'t> {
     }
 
     fn one_iteration(&mut self, pipe: &'t Pipe, list: &'t List, index: Value, elem: Dot) -> R<()> {
+        // Each iteration is a step, so that a range with an empty body is within the budget.
+        self.step()?;
         let mark = self.mark();
         if !pipe.decl.is_empty() {
             if pipe.is_assign {
@@ -381,7 +383,12 @@ impl<'t> State<'t> {
         list: &'t List,
         else_list: Option<&'t List>,
     ) -> R<()> {
-        let val = self.eval_pipeline(dot, pipe)?;
+        let mut val = self.eval_pipeline(dot, pipe)?;
+        if let Value::Object(o) = &val
+            && let Some(v) = o.as_value()
+        {
+            val = v;
+        }
         match &val {
             Value::Int(n) | Value::Int64(n) => {
                 if pipe.decl.len() > 1 {

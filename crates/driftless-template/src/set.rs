@@ -106,18 +106,35 @@ impl Templates {
     /// Parses `text` as the template `name` (Go's `t.New(name).Parse(text)`): the templates it
     /// `define`s join the set, replacing ones of the same name unless the new one is empty.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<&mut Self, Error> {
+        self.parse_main(name, text)?;
+        Ok(self)
+    }
+
+    /// [`Templates::parse`], returning the tree of `name` itself as Go's `t.New(name).Parse`
+    /// leaves it in the new template: its own (maybe empty) text, even where the set keeps an
+    /// earlier non-empty definition of that name.
+    pub(crate) fn parse_main(
+        &mut self,
+        name: &str,
+        text: &str,
+    ) -> Result<Option<Arc<Tree>>, Error> {
         let funcs = self.funcs.clone();
         let has = |f: &str| funcs.contains_key(f) || crate::builtins::is_builtin(f);
         let trees = crate::parse::parse(name, text, &self.delims.0, &self.delims.1, &has)
             .map_err(|e| Error::parse(e.0))?;
+        let mut main = None;
         for (tname, tree) in trees {
+            let tree = Arc::new(tree);
+            if tname == name {
+                main = Some(tree.clone());
+            }
             // Go's `associate`: an empty definition does not replace an existing one.
             if tree.root.is_empty_tree() && self.trees.contains_key(&tname) {
                 continue;
             }
-            self.trees.insert(tname, Arc::new(tree));
+            self.trees.insert(tname, tree);
         }
-        Ok(self)
+        Ok(main)
     }
 
     /// The set's name.

@@ -326,6 +326,12 @@ pub trait Object: Send + Sync + Debug {
     }
     /// What `%v` prints.
     fn format(&self) -> String;
+    /// The Go map or slice this object is, when its Go type is a named map or slice type
+    /// with methods (Helm's `.Files` is a `map[string][]byte`, `.Capabilities.APIVersions` a
+    /// `[]string`): `range`, `len` and `index` see this value.
+    fn as_value(&self) -> Option<Value> {
+        None
+    }
     /// The object itself, for functions that take it back (Sprig's date functions take the
     /// `time.Time` that `now` returned).
     fn as_any(&self) -> Option<&dyn std::any::Any> {

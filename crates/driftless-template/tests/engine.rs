@@ -146,6 +146,35 @@ fn execute_text_sees_the_set_and_keeps_its_definitions_to_itself() -> Result {
 }
 
 #[test]
+fn execute_text_of_blank_text_runs_that_text_not_an_earlier_one() -> Result {
+    // Go's `t.New(name).Parse(text)` executes the new template even when its text is blank
+    // and the set keeps an earlier definition of the name: a `tpl` of blank text inside a
+    // `tpl` gives nothing (and does not run the outer text again, forever).
+    let mut t = Templates::new("tpl");
+    t.func(
+        "tpl",
+        Func::with_engine(&[Param::String, Param::Any], None, |ctx, a| {
+            ctx.execute_text("gotpl", a[0].as_str().unwrap_or_default(), &a[1])
+                .map(Value::str)
+        }),
+    );
+    t.parse("main", r#"{{tpl "<{{tpl \"  \" .}}|{{tpl \"\" .}}>" .}}"#)?;
+    assert_eq!(t.execute("main", &Value::Nil)?, "<  |>");
+    Ok(())
+}
+
+#[test]
+fn a_range_with_an_empty_body_counts_against_the_budget() {
+    let mut t = Templates::new("budget");
+    t.limits(Limits {
+        max_steps: 10_000,
+        ..Limits::default()
+    });
+    let err = run(&t, "{{range 100000000000}}{{end}}").err();
+    assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Budget));
+}
+
+#[test]
 fn a_later_parse_replaces_a_definition_unless_it_is_empty() -> Result {
     let mut t = Templates::new("set");
     t.parse("a.tpl", r#"{{define "x"}}first{{end}}"#)?;

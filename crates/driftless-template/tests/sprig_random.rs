@@ -76,3 +76,18 @@ fn rand_int_shuffle_and_rand_bytes() -> Result {
     assert_ne!(b, render("{{randBytes 24}}")?);
     Ok(())
 }
+
+#[test]
+fn bcrypt_and_htpasswd_give_go_bcrypt_hashes_that_verify() -> Result {
+    let out = render(r#"{{bcrypt "pa55"}} {{htpasswd "user" "pa55"}} {{htpasswd "a:b" "x"}}"#)?;
+    let p: Vec<&str> = out.split(' ').collect();
+    assert!(p[0].starts_with("$2a$10$") && p[0].len() == 60, "{out}");
+    assert!(bcrypt::verify("pa55", p[0])?, "{out}");
+    let (user, hash) = p[1].split_once(':').ok_or("no colon")?;
+    assert_eq!(user, "user");
+    assert!(bcrypt::verify("pa55", hash)?, "{out}");
+    assert_eq!(p[2..].join(" "), "invalid username: a:b");
+    // A random salt: two hashes of one password differ.
+    assert_ne!(render(r#"{{bcrypt "x"}}"#)?, render(r#"{{bcrypt "x"}}"#)?);
+    Ok(())
+}

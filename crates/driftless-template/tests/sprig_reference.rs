@@ -270,6 +270,10 @@ fn regex() -> Result {
             v(
                 "{{regexFindAll \"(?i)HELLO\" \"hello Hello\" -1}}|{{regexMatch \"^\\\\d{3}$\" \"123\"}}|{{regexFind \"\\\\bw\\\\w+\" \"hello world\"}}",
             ),
+            // Go's syntax: a `-` after a class escape in a class is literal (redis-ha's check).
+            v(
+                "{{regexMatch \"^[\\\\w-\\\\.]+$\" \"my-group_1.a\"}}|{{regexMatch \"^[\\\\w-]+$\" \"a.b\"}}|{{regexFind \"[\\\\d-x]+\" \"a1-x2b\"}}|{{regexFind \"[[:alpha:]-]+\" \"12ab-c3\"}}|{{regexFind \"[]a-]+\" \"x]a-y\"}}",
+            ),
         ],
     )
 }

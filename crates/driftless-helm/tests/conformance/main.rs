@@ -11,8 +11,7 @@
 //! - `static`: `helm template`'s whole output, byte for byte, for a copy of the chart whose
 //!   templates are replaced by action-free YAML (which templates render, splitting, ordering,
 //!   `# Source:` headers, hooks, the real `crds/`);
-//! - `full`: the real chart rendered byte for byte, once a template engine is wired in
-//!   ([`engine`]); skipped until then. For the cases the corpus marks `nondeterministic`
+//! - `full`: the real chart rendered byte for byte by [`engine`] (`NativeEngine`). For the cases the corpus marks `nondeterministic`
 //!   (random names, generated certificates), the reference is run twice and the lines that
 //!   differ between the two runs are masked on both sides.
 //!
@@ -42,10 +41,9 @@ use case::Case;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// The template engine used for the `full` check: none yet. Wiring the Go `text/template`
-/// engine is this one function returning it.
+/// The template engine used for the `full` check: Driftless's own.
 fn engine() -> Option<Box<dyn TemplateEngine>> {
-    None
+    Some(Box::new(driftless_helm::NativeEngine::new()))
 }
 
 /// The engine of the `static` check: templates without actions render as their text.
@@ -105,6 +103,13 @@ fn run() -> Result<bool> {
         println!("{msg}; only Driftless's own cases are run");
     }
     cases.extend(case::load(&manifest.join("tests/cases"))?);
+    // `DRIFTLESS_HELM_CASES=a,b` runs only the cases of those names (to look into a few).
+    let only: Option<Vec<String>> = std::env::var("DRIFTLESS_HELM_CASES")
+        .ok()
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    if let Some(only) = &only {
+        cases.retain(|c| only.contains(&c.name));
+    }
     let baseline = manifest.join("tests/conformance/known-failures.txt");
     let known: BTreeSet<String> = std::fs::read_to_string(&baseline)
         .unwrap_or_default()
@@ -132,7 +137,11 @@ fn run() -> Result<bool> {
             continue;
         }
         if case.error {
-            let result = outcome(check_error(&helm, case));
+            let result = outcome(check_error(
+                &helm,
+                case,
+                engine.as_deref().unwrap_or(&static_engine),
+            ));
             let (i, line) = match &result {
                 Outcome::Identical => (0, "identical error".to_owned()),
                 Outcome::Differing(why) => (1, format!("differing: {why}")),
@@ -444,7 +453,7 @@ fn check_static(helm: &Path, case: &Case) -> Result<Outcome> {
 }
 
 /// An error case: Helm's message (first line, `Error: ` removed) against Driftless's.
-fn check_error(helm: &Path, case: &Case) -> Result<Outcome> {
+fn check_error(helm: &Path, case: &Case, engine: &dyn TemplateEngine) -> Result<Outcome> {
     let chart_dir = case.dir.join("chart");
     let theirs = match reference::template_or_error(helm, case, &chart_dir, "error-1", |to| {
         prepare::copy_dir(&chart_dir, to)
@@ -461,7 +470,7 @@ fn check_error(helm: &Path, case: &Case) -> Result<Outcome> {
         .unwrap_or_default();
     let ours = match user_values(case).and_then(|user| {
         let chart = load_dir(&chart_dir)?;
-        Ok(render(chart, &user, &options(case), &static_engine)?)
+        Ok(render(chart, &user, &options(case), engine)?)
     }) {
         Ok(_) => {
             return Ok(Outcome::Differing(format!(

@@ -90,6 +90,11 @@ pub(crate) fn go_parse_float(s: &str) -> Option<f64> {
 pub(crate) fn list_items(v: &Value) -> Option<crate::value::List> {
     match v {
         Value::List(l) => Some(l.clone()),
+        // A named slice type with methods (Helm's `.Capabilities.APIVersions`).
+        Value::Object(o) => match o.as_value() {
+            Some(Value::List(l)) => Some(l),
+            _ => None,
+        },
         _ => None,
     }
 }

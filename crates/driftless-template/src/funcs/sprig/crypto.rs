@@ -309,10 +309,38 @@ fn signed(a: &[Value], key: KeyPair, now: jiff::Timestamp) -> FuncResult {
 }
 
 /// Registers the functions; `now` is the clock certificates start at.
+/// Sprig's `bcrypt`: Go's `bcrypt.GenerateFromPassword` at the default cost (10), `$2a$`; Go
+/// refuses passwords over 72 bytes.
+fn bcrypt_hash(password: &str) -> String {
+    if password.len() > 72 {
+        return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
+            .into();
+    }
+    match bcrypt::hash_with_result(password, 10) {
+        Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
+        Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
+    }
+}
+
 pub(super) fn register(m: &mut FuncMap, now: Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>) {
     let mut add = |name: &str, f: Func| {
         m.insert(name.to_string(), f);
     };
+    add(
+        "bcrypt",
+        Func::new(&[Str], |a| Ok(Value::str(bcrypt_hash(s(&a[0]))))),
+    );
+    add(
+        "htpasswd",
+        Func::new(&[Str, Str], |a| {
+            let user = s(&a[0]);
+            Ok(Value::str(if user.contains(':') {
+                format!("invalid username: {user}")
+            } else {
+                format!("{user}:{}", bcrypt_hash(s(&a[1])))
+            }))
+        }),
+    );
     add(
         "genPrivateKey",
         Func::new(&[Str], |a| {

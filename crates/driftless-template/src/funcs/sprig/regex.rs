@@ -9,8 +9,69 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
+/// Go's RE2 syntax where the `regex` crate's differs: in a class, a `-` right after a class
+/// escape (`[\\w-.]`) is a literal `-` in Go and a bad range in Rust, so it is escaped.
+fn go_syntax(re: &str) -> std::borrow::Cow<'_, str> {
+    if !re.contains('-') {
+        return re.into();
+    }
+    let chars: Vec<char> = re.chars().collect();
+    let mut out = String::with_capacity(re.len() + 4);
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            let e = chars[i + 1];
+            out.push(c);
+            out.push(e);
+            i += 2;
+            if in_class
+                && matches!(e, 'w' | 'W' | 'd' | 'D' | 's' | 'S')
+                && chars.get(i) == Some(&'-')
+                && chars.get(i + 1).is_some_and(|&n| n != ']')
+            {
+                out.push_str("\\-");
+                i += 1;
+            }
+            continue;
+        }
+        if !in_class && c == '[' {
+            in_class = true;
+            out.push(c);
+            i += 1;
+            // A `]` (after an optional `^`) first in a class is literal.
+            if chars.get(i) == Some(&'^') {
+                out.push('^');
+                i += 1;
+            }
+            if chars.get(i) == Some(&']') {
+                out.push(']');
+                i += 1;
+            }
+            continue;
+        }
+        if in_class && c == '[' && chars.get(i + 1) == Some(&':') {
+            // A POSIX class `[:alpha:]` inside a class.
+            if let Some(end) = (i + 2..chars.len().saturating_sub(1))
+                .find(|&j| chars[j] == ':' && chars[j + 1] == ']')
+            {
+                out.extend(&chars[i..end + 2]);
+                i = end + 2;
+                continue;
+            }
+        }
+        if in_class && c == ']' {
+            in_class = false;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out.into()
+}
+
 fn compile(re: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(re).map_err(|e| {
+    regex::Regex::new(&go_syntax(re)).map_err(|e| {
         let msg = e.to_string();
         let last = msg
             .lines()

@@ -1,0 +1,1 @@
+{{- define "need" }}{{ required "image.tag is required" .Values.image }}{{ end }}
