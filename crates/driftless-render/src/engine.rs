@@ -2,14 +2,10 @@
 
 use std::sync::Arc;
 
-use driftless_helm::{RenderData, TemplateEngine};
+use driftless_helm::{NativeEngine, TemplateEngine};
 
-/// The engine `render`, `diff`, `sync`, `helm template` and the controller render charts with.
-///
-/// Until the native engine of `driftless-helm` is wired in, every chart fails to render with a
-/// one-line error saying so (never an empty or partial render).
+/// The engine `render`, `diff`, `sync`, `helm template` and the controller render charts with:
+/// Helm's, native ([`NativeEngine`]).
 pub fn template_engine() -> Arc<dyn TemplateEngine + Send + Sync> {
-    Arc::new(|_: &RenderData| -> Result<Vec<(String, String)>, String> {
-        Err("the Go template engine is not wired in yet".to_owned())
-    })
+    Arc::new(NativeEngine::default())
 }

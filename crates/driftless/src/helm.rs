@@ -114,7 +114,7 @@ pub fn template(args: &TemplateArgs) -> anyhow::Result<String> {
     // The errors' own messages hold their causes: shown once, not as a chain.
     let user = options
         .merge(&mut read_file)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("chart {chart_dir}: {e}"))?;
     let chart = driftless_helm::load_dir(Path::new(chart_dir))
         .map_err(|e| anyhow::anyhow!("chart {chart_dir}: {e}"))?;
     let render = RenderOptions {
