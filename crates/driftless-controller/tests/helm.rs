@@ -312,7 +312,35 @@ async fn a_chart_that_fails_to_render_leaves_the_cluster_untouched_with_render_f
             )],
             &[],
         )?;
-        let _ = (bad, context.refresh_repository(&url));
+        // A broken template in Git (the values file fixed): RenderFailed names it, and what
+        // was applied is neither changed nor pruned.
+        let mut app = apps.get("web").await?;
+        app.spec.source.helm = Some(serde_json::from_value(json!({
+            "parameters": [{"name": "db.password", "value": "p"}],
+        }))?);
+        app.metadata.managed_fields = None;
+        apps.replace("web", &PostParams::default(), &app).await?;
+        ensure!(context.refresh_repository(&url) >= 1);
+        let message = eventually("RenderFailed naming broken.yaml", SETTLE, || async {
+            let app = apps.get("web").await.ok()?;
+            let ready = app
+                .status?
+                .conditions
+                .into_iter()
+                .find(|c| c.type_ == "Ready")?;
+            (ready.reason == "RenderFailed" && ready.message.contains("web/templates/broken.yaml"))
+                .then_some(ready.message)
+        })
+        .await?;
+        ensure!(
+            message.contains("nosuchfunc") && !message.contains('\n'),
+            "{message}"
+        );
+        let sync = apps.get("web").await?.status.and_then(|s| s.sync);
+        ensure!(
+            sync.and_then(|s| s.revision).as_deref() != Some(bad.as_str()),
+            "the broken commit was synced"
+        );
         ensure!(
             configmaps.get_opt("web-settings").await?.is_some(),
             "the applied objects were pruned"
