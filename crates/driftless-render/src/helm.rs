@@ -286,8 +286,7 @@ mod tests {
     fn engine() -> Arc<dyn TemplateEngine + Send + Sync> {
         Arc::new(
             |data: &RenderData| -> Result<Vec<(String, String)>, String> {
-                Ok(data
-                    .templates
+                data.templates
                     .iter()
                     .filter(|t| t.execute)
                     .map(|t| {
@@ -309,7 +308,7 @@ mod tests {
                                 .replace("{{V}}", &v),
                         ))
                     })
-                    .collect::<Result<Vec<_>, String>>()?)
+                    .collect::<Result<Vec<_>, String>>()
             },
         )
     }
