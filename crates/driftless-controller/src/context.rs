@@ -287,6 +287,7 @@ impl Context {
             server: crate::local::IN_CLUSTER_SERVER.to_owned(),
             cluster: cluster.clone(),
             config: None,
+            kube_version: tokio::sync::OnceCell::new(),
         });
         let (applications, writer) = reflector::store();
         let (projects, project_writer) = reflector::store();

@@ -14,6 +14,7 @@
 //! out of sync) are also notifications: the Alerts that select them send them to their
 //! Providers (webhooks, chats, commit statuses) from tasks of their own (`notify`).
 
+mod chart;
 mod clusters;
 mod context;
 mod credentials;
@@ -42,6 +43,7 @@ mod status;
 mod windows;
 pub mod workers;
 
+pub use chart::{ChartContext, helm_options};
 pub use clusters::secret::{CLUSTER, ClusterSecret, parse as parse_cluster_secret};
 pub use context::{CONTROLLER_NAME, Context, DEFAULT_CONCURRENCY, DEFAULT_NAMESPACE};
 pub use credentials::{REPO_CREDS, REPOSITORY, SECRET_TYPE_LABEL};
@@ -51,7 +53,7 @@ pub use notify::Notifier;
 pub use reconcile::{app_id, diff_options, reconcile};
 pub use repository::{KNOWN_HOSTS_CONFIG_MAP, KNOWN_HOSTS_KEY, TLS_CONFIG_MAP};
 pub use run::run;
-pub use source::{Rendered, fetch_and_render, renderers};
+pub use source::{Rendered, fetch_and_render, renderers, renderers_for};
 pub use spec::{DEFAULT_INTERVAL, MIN_INTERVAL, SpecError};
 pub use windows::{WindowState, window_states};
 

@@ -187,7 +187,14 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
     };
     let target = ctx.target(spec, &seen.me).await;
     let pinned = pinned_revision(&seen);
-    let source = source(ctx, &seen, pinned.as_deref(), spec.interval).await;
+    let source = source(
+        ctx,
+        &seen,
+        pinned.as_deref(),
+        spec.interval,
+        target.as_ref().ok(),
+    )
+    .await;
     if let Ok(render) = &source
         && render.unchanged
         && ctx.defer(&seen.me, &seen.app.spec.source.repo_url, &render.commit)
@@ -308,6 +315,35 @@ pub(crate) async fn compare(
     compared.await.map_err(|e| e.to_string())
 }
 
+/// What a Helm chart's render needs from the cluster: the destination's version (unless
+/// `kubeVersion` is set) and the `valuesFrom` objects of the Application's namespace.
+async fn chart_context(
+    ctx: &Arc<Context>,
+    seen: &Observation,
+    target: Option<&Arc<crate::clusters::Target>>,
+) -> Result<crate::ChartContext, SourceFailure> {
+    let app = seen.app.as_ref();
+    let namespace = seen.me.namespace.as_deref().unwrap_or_default();
+    let mut chart = crate::ChartContext::new(&seen.me.name, &app.destination_namespace());
+    let helm = app.spec.source.helm.as_ref();
+    if helm.and_then(|h| h.kube_version.as_ref()).is_none()
+        && let Some(target) = target
+    {
+        chart.kube_version = target.kube_version().await;
+    }
+    if let Some(helm) = helm
+        && !helm.values_from.is_empty()
+    {
+        chart.values_from = crate::chart::values_from(&ctx.client, namespace, &helm.values_from)
+            .await
+            .map_err(|message| SourceFailure {
+                reason: driftless_api::reasons::RENDER_FAILED,
+                message,
+            })?;
+    }
+    Ok(chart)
+}
+
 /// The last render when the source is not due, else a fresh fetch and render. A pinned
 /// revision is served from the last render only when that is the same commit.
 async fn source(
@@ -315,6 +351,7 @@ async fn source(
     seen: &Observation,
     pinned: Option<&str>,
     every: Duration,
+    target: Option<&Arc<crate::clusters::Target>>,
 ) -> Result<Render, SourceFailure> {
     let app = seen.app.as_ref();
     let kept = ctx.memory(&seen.me, |m| match pinned {
@@ -348,6 +385,7 @@ async fn source(
     };
     let cache = ctx.cache.clone();
     let spec = app.spec.source.clone();
+    let chart = chart_context(ctx, seen, target).await?;
     let (repository, note) =
         source_for(ctx, &spec.repo_url, app.project()).map_err(|message| SourceFailure {
             reason: driftless_api::reasons::FETCH_FAILED,
@@ -382,6 +420,7 @@ async fn source(
             &spec,
             revision.as_deref(),
             not_before,
+            &chart,
             inputs.as_deref(),
             |commit| {
                 if revision.is_none() {

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use driftless_api::Source as SourceSpec;
 use driftless_render::{
-    Decrypting, Inputs, Kustomize, MemoryTree, Plain, PlainOptions, Recorded, RenderError,
+    Decrypting, Helm, Inputs, Kustomize, MemoryTree, Plain, PlainOptions, Recorded, RenderError,
     Renderers, normalize, render_decrypted,
 };
 use driftless_resource::Manifest;
@@ -35,12 +35,22 @@ impl Rendered {
     }
 }
 
-/// The renderers of an Application's source: Kustomize for a directory with a kustomization
-/// file, else plain manifests with the spec's directory options.
+/// The renderers of an Application's source ([`renderers_for`]) with no Application context
+/// (release `release-name`, namespace `default`, Helm's default Kubernetes version).
 ///
 /// # Errors
 /// [`Error::Render`] for an invalid include or exclude glob.
 pub fn renderers(spec: &SourceSpec) -> Result<Renderers, Error> {
+    renderers_for(spec, &crate::ChartContext::new("release-name", "default"))
+}
+
+/// The renderers of an Application's source: Helm for a chart directory (a `Chart.yaml`), with
+/// `spec.source.helm` in `chart`'s context; Kustomize for a directory with a kustomization
+/// file; else plain manifests with the spec's directory options.
+///
+/// # Errors
+/// [`Error::Render`] for an invalid include or exclude glob.
+pub fn renderers_for(spec: &SourceSpec, chart: &crate::ChartContext) -> Result<Renderers, Error> {
     let directory = spec.directory.clone().unwrap_or_default();
     let options = PlainOptions {
         recursive: directory.recurse,
@@ -48,7 +58,12 @@ pub fn renderers(spec: &SourceSpec) -> Result<Renderers, Error> {
         exclude: directory.exclude.into_iter().collect(),
     };
     let plain = Plain::new(&options).map_err(|e| Error::Render(e.to_string()))?;
+    let helm = Helm::new(
+        crate::chart::helm_options(spec, chart),
+        driftless_render::template_engine(),
+    );
     Ok(Renderers::new(vec![
+        Box::new(helm),
         Box::new(Kustomize::new()),
         Box::new(plain),
     ]))
@@ -64,6 +79,7 @@ pub fn fetch_and_render(
     spec: &SourceSpec,
     revision: Option<&str>,
     not_before: Instant,
+    chart: &crate::ChartContext,
     keys: impl FnOnce() -> Result<Keys, String>,
 ) -> Result<Rendered, Error> {
     match fetch_and_render_since(
@@ -72,6 +88,7 @@ pub fn fetch_and_render(
         spec,
         revision,
         not_before,
+        chart,
         None,
         |_| {},
         keys,
@@ -128,7 +145,8 @@ impl Fresh {
 
 /// As [`fetch_and_render`], but a commit at which nothing `last` read has changed is not read
 /// or rendered ([`Fresh::Unchanged`]). `resolved` is told the commit before anything is read.
-/// A render that decrypted anything keeps no inputs: the keys are not among them, so such a
+/// A render that decrypted anything, or read `valuesFrom`, keeps no inputs: the keys (values)
+/// are not among them, so such a
 /// render is never reused for a new fetch (a fixed or rotated key Secret takes effect then).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fetch_and_render_since(
@@ -137,6 +155,7 @@ pub(crate) fn fetch_and_render_since(
     spec: &SourceSpec,
     revision: Option<&str>,
     not_before: Instant,
+    chart: &crate::ChartContext,
     last: Option<&LastInputs>,
     resolved: impl FnOnce(&str),
     keys: impl FnOnce() -> Result<Keys, String>,
@@ -163,18 +182,24 @@ pub(crate) fn fetch_and_render_since(
     }
     let dir =
         normalize(spec.path.as_deref().unwrap_or("")).map_err(|e| Error::Render(e.to_string()))?;
-    let tree = cache
-        .read_render_files(source, &found.commit, &dir, &Limits::default())
+    // A chart's values files may live elsewhere in the repository (Argo CD allows it).
+    let read = if crate::chart::reads_outside(spec.helm.as_ref(), &dir) {
+        cache.read_files(source, &found.commit, "", &Limits::default())
+    } else {
+        cache.read_render_files(source, &found.commit, &dir, &Limits::default())
+    };
+    let tree = read
         .map(MemoryTree::from)
         .map_err(|e| Error::Source(e.to_string()))?;
     let recorded = Recorded::new(&tree);
     let decrypting = Decrypting::new(&recorded, Box::new(keys));
     let manifests =
-        render_decrypted(&renderers(spec)?, &decrypting, &dir).map_err(|e| match e {
+        render_decrypted(&renderers_for(spec, chart)?, &decrypting, &dir).map_err(|e| match e {
             RenderError::Decryption(e) => Error::Decryption(e.to_string()),
             e => Error::Render(e.to_string()),
         })?;
-    let decrypted = decrypting.decrypted() > 0;
+    // Values read from the cluster are not among the tree's inputs either.
+    let decrypted = decrypting.decrypted() > 0 || !chart.values_from.is_empty();
     drop(decrypting);
     let inputs = recorded.inputs();
     let inputs = match cache.fingerprints(source, &found.commit, &[&inputs]) {

@@ -32,9 +32,11 @@ pub fn run(args: DiffArgs) -> ExitCode {
 }
 
 async fn diff_command(args: &DiffArgs) -> anyhow::Result<bool> {
-    let manifests = args.input.load()?;
     let (client, context_namespace) = args.cluster.connect().await?;
     let destination = args.app.dest_namespace.clone().unwrap_or(context_namespace);
+    let manifests = args
+        .input
+        .load_as(Some(&args.app.app), Some(&destination))?;
     let settings = compare_settings(args.app.app.clone(), SyncOptions::default(), destination);
     show(client, manifests, &settings, &DiffOptions::default()).await
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use driftless_render::{
-    Decrypting, Kustomize, LocalDir, MemoryTree, Plain, PlainOptions, Renderers, normalize,
-    render_decrypted,
+    Decrypting, Helm, HelmOptions, Kustomize, LocalDir, MemoryTree, Plain, PlainOptions, Renderers,
+    normalize, render_decrypted,
 };
 use driftless_resource::Manifest;
 use driftless_source::{Cache, Credentials, Limits, Source};
@@ -74,12 +74,41 @@ pub struct InputArgs {
     ca_file: Option<PathBuf>,
     #[command(flatten)]
     decryption: crate::keys::DecryptionArgs,
+    /// Helm chart (a directory with `Chart.yaml`): the release name [default: --app, or
+    /// `release-name`].
+    #[arg(long, help_heading = "Helm charts")]
+    release_name: Option<String>,
+    /// Helm chart: a values file, relative to the chart directory; repeatable.
+    #[arg(long = "values", short = 'f', help_heading = "Helm charts")]
+    helm_values: Vec<String>,
+    /// Helm chart: `key=value`, as `helm template --set`; repeatable.
+    #[arg(long, help_heading = "Helm charts")]
+    set: Vec<String>,
+    /// Helm chart: `key=value`, the value kept a string; repeatable.
+    #[arg(long, help_heading = "Helm charts")]
+    set_string: Vec<String>,
+    /// Helm chart: `.Capabilities.KubeVersion` [default: Helm's].
+    #[arg(long, help_heading = "Helm charts")]
+    kube_version: Option<String>,
+    /// Helm chart: leave out the charts' `crds/` directories.
+    #[arg(long, help_heading = "Helm charts")]
+    skip_crds: bool,
 }
 
 impl InputArgs {
     /// Renders the manifests, SOPS files decrypted; the resolved commit (for --repo) goes to
     /// stderr.
     pub fn load(&self) -> anyhow::Result<Vec<Manifest>> {
+        self.load_as(None, None)
+    }
+
+    /// As [`InputArgs::load`], a chart rendered for the application `app` (its default release
+    /// name) in `namespace` (`.Release.Namespace`).
+    pub fn load_as(
+        &self,
+        app: Option<&str>,
+        namespace: Option<&str>,
+    ) -> anyhow::Result<Vec<Manifest>> {
         let args = self;
         let credentials = args.credentials()?;
         let options = PlainOptions {
@@ -93,7 +122,27 @@ impl InputArgs {
         } else {
             Kustomize::new()
         };
-        let renderers = Renderers::new(vec![Box::new(kustomize), Box::new(Plain::new(&options)?)]);
+        let helm = HelmOptions {
+            release_name: args
+                .release_name
+                .as_deref()
+                .or(app)
+                .unwrap_or("release-name")
+                .to_owned(),
+            namespace: namespace.unwrap_or("default").to_owned(),
+            value_files: args.helm_values.clone(),
+            set: args.set.clone(),
+            set_string: args.set_string.clone(),
+            kube_version: args.kube_version.clone(),
+            include_crds: !args.skip_crds,
+            ..HelmOptions::default()
+        };
+        // A chart first (Argo CD's order): a directory with Chart.yaml is a Helm chart.
+        let renderers = Renderers::new(vec![
+            Box::new(Helm::new(helm, driftless_render::template_engine())),
+            Box::new(kustomize),
+            Box::new(Plain::new(&options)?),
+        ]);
         let manifests = match (&args.repo, &args.path) {
             (Some(url), _) => {
                 let source = source(url, credentials, args)?;

@@ -12,6 +12,7 @@ mod controller;
 mod crd;
 mod diff;
 mod exit;
+mod helm;
 mod import;
 mod input;
 mod keys;
@@ -45,6 +46,8 @@ enum Command {
     Sync(sync::SyncArgs),
     /// Render a Kustomize directory, byte-identical to `kubectl kustomize`.
     Kustomize(kustomize::KustomizeArgs),
+    /// Render a Helm chart directory as `helm template` does.
+    Helm(helm::HelmCli),
     /// Keep every Application equal to Git (runs until interrupted).
     Controller(controller::ControllerArgs),
     /// Print the CustomResourceDefinitions (Application, AppProject).
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Sync(args) => sync::run(args),
         Command::Kustomize(args) => exit::finish(kustomize::run(&args)),
+        Command::Helm(args) => exit::finish(helm::run(&args)),
         Command::Controller(args) => controller::run_command(args),
         Command::Crd => crd::run(),
         Command::App(args) => app::run(args),

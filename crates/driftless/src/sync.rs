@@ -67,12 +67,15 @@ pub fn run(args: SyncArgs) -> ExitCode {
 async fn sync_command(args: &SyncArgs) -> anyhow::Result<SyncReport> {
     let mut options = SyncOptions::parse(&args.sync_options)?;
     options.prune |= args.prune;
-    let manifests = args.input.load()?;
     let (client, context_namespace) = args.cluster.connect().await?;
+    let destination = args.app.dest_namespace.clone().unwrap_or(context_namespace);
+    let manifests = args
+        .input
+        .load_as(Some(&args.app.app), Some(&destination))?;
     let settings = Settings {
         app: args.app.app.clone(),
         options,
-        destination: args.app.dest_namespace.clone().unwrap_or(context_namespace),
+        destination,
         dry_run: args.dry_run,
         health_timeout: args.timeout,
         poll: Duration::from_millis(500),

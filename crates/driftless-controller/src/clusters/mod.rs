@@ -52,6 +52,27 @@ pub(crate) struct Target {
     /// The configuration impersonating clients are made from (`None` for the cluster the
     /// controller runs in: the context's).
     pub config: Option<kube::Config>,
+    /// Its Kubernetes version (`/version`'s `gitVersion`), asked once: the default
+    /// `.Capabilities.KubeVersion` of the Helm charts deployed to it.
+    pub kube_version: tokio::sync::OnceCell<String>,
+}
+
+impl Target {
+    /// The cluster's version ([`Target::kube_version`]), or `None` when `/version` does not
+    /// answer (asked again next time; Helm's default is used meanwhile).
+    pub async fn kube_version(&self) -> Option<String> {
+        self.kube_version
+            .get_or_try_init(|| async {
+                self.cluster
+                    .client()
+                    .apiserver_version()
+                    .await
+                    .map(|info| info.git_version)
+            })
+            .await
+            .ok()
+            .cloned()
+    }
 }
 
 impl std::fmt::Debug for Target {
@@ -292,6 +313,7 @@ async fn connect(
         server: secret.server.clone(),
         cluster: Arc::new(cluster),
         config: Some(config),
+        kube_version: tokio::sync::OnceCell::new(),
     })
 }
 

@@ -43,6 +43,10 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
         source.target_revision = Some(revision.clone());
     }
     let keys = args.decryption.keys();
+    let chart = driftless_controller::ChartContext::new(
+        &app.metadata.name.clone().unwrap_or_default(),
+        &app.destination_namespace(),
+    );
     let rendered = tokio::task::spawn_blocking(move || {
         fetch_and_render(
             &Cache::new(cache_dir),
@@ -50,6 +54,7 @@ pub async fn run(apps: &Apps, args: &DiffArgs) -> anyhow::Result<ExitCode> {
             &source,
             None,
             std::time::Instant::now(),
+            &chart,
             || keys.map_err(|e| format!("{e:#}")),
         )
     })
