@@ -68,6 +68,22 @@ pub struct ApplicationSpec {
     /// controller's default key Secret, if it has one (`--decryption-secret`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decryption: Option<Decryption>,
+    /// Applications that must be Synced and Healthy at their current revision before this one
+    /// syncs (Flux's field): until they are, it applies nothing and its Ready condition is
+    /// False with reason `DependencyNotReady`, naming the first that is not. A cycle is
+    /// `InvalidSpec`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<DependencyReference>,
+}
+
+/// Another Application, by name (docs/application.md, `spec.dependsOn`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub struct DependencyReference {
+    /// Its name.
+    pub name: String,
+    /// Its namespace. Default: the namespace of the Application that names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// Decryption of SOPS files while rendering (docs/secrets.md).

@@ -88,6 +88,9 @@ pub mod reasons {
     pub const COMPARE_FAILED: &str = "CompareFailed";
     /// The spec is invalid (bad interval, bad sync option...).
     pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// An Application of `spec.dependsOn` is missing, or not Synced and Healthy at its current
+    /// revision (the message names it and why); nothing is compared or applied until it is.
+    pub const DEPENDENCY_NOT_READY: &str = "DependencyNotReady";
     /// A sync window of the project blocks automated syncs now.
     pub const SYNC_WINDOW_BLOCKED: &str = "SyncWindowBlocked";
     /// Objects of the destination namespace belong to no Application.

@@ -14,9 +14,9 @@ mod project;
 mod status;
 
 pub use application::{
-    Application, ApplicationSpec, Automated, Backoff, Decryption, Destination, DirectorySource,
-    HelmFileParameter, HelmParameter, HelmSource, IgnoreDifference, LocalSecretReference, Retry,
-    Source, SyncPolicy, ValuesReference,
+    Application, ApplicationSpec, Automated, Backoff, Decryption, DependencyReference, Destination,
+    DirectorySource, HelmFileParameter, HelmParameter, HelmSource, IgnoreDifference,
+    LocalSecretReference, Retry, Source, SyncPolicy, ValuesReference,
 };
 pub use conditions::{Condition, ConditionStatus, condition_types, reasons};
 pub use notification::{

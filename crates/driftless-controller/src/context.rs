@@ -100,6 +100,8 @@ pub struct Context {
     pub(crate) apps: Mutex<HashMap<ObjectRef<Application>, AppMemory>>,
     /// Which Applications a new commit of each repository changed, to reconcile them first.
     pub(crate) triages: triage::Triages,
+    /// Who depends on whom (`spec.dependsOn`), to wake dependents when a dependency changes.
+    pub(crate) dependents: Mutex<crate::dependencies::Index>,
 }
 
 /// What `run` takes from the context once.
@@ -337,6 +339,7 @@ impl Context {
             receiver: Mutex::new(Some(receiver)),
             apps: Mutex::new(HashMap::new()),
             triages: triage::Triages::default(),
+            dependents: Mutex::default(),
         })
     }
 
@@ -433,6 +436,25 @@ impl Context {
     /// Wakes every Application; returns how many.
     pub(crate) fn wake_all(&self) -> usize {
         self.wake_where(|_| true)
+    }
+
+    /// Records `app` as the watch delivered it (`deleted`: gone) and wakes the Applications
+    /// that depend on it, so they go on as soon as it is ready; returns how many.
+    pub(crate) fn wake_dependents(&self, app: &Application, deleted: bool) -> usize {
+        let woken = self
+            .dependents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .saw(app, deleted);
+        for dependent in &woken {
+            let id = crate::app_id(
+                dependent.namespace.as_deref().unwrap_or_default(),
+                &dependent.name,
+            );
+            // The receiver is gone only when the controller stops.
+            let _ = self.triggers.send(id);
+        }
+        woken.len()
     }
 
     fn wake_where(&self, wanted: impl Fn(&Application) -> bool) -> usize {

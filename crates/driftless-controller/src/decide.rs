@@ -34,6 +34,9 @@ pub(crate) enum Verdict {
     Deleted,
     /// The spec is invalid: nothing happens until it changes.
     InvalidSpec(String),
+    /// A dependency (`spec.dependsOn`) is missing or not ready: nothing is compared or
+    /// applied until it is.
+    DependencyNotReady(String),
     /// The source could not be fetched or rendered; the last good state stays.
     SourceFailed {
         /// `FetchFailed` or `RenderFailed`.
@@ -87,6 +90,7 @@ pub(crate) const GUARDS: &[Guard] = &[
     deleted,
     request,
     invalid_spec,
+    dependencies,
     source_failed,
     cluster_unreachable,
     compare_failed,
@@ -167,6 +171,25 @@ fn invalid_spec(seen: &Observation, decision: &mut Decision) -> Flow {
             let message = error.to_string();
             stop_operations(seen, decision, &format!("invalid spec: {message}"));
             decision.verdict = Verdict::InvalidSpec(message);
+            Flow::Stop
+        }
+    }
+}
+
+/// A cycle of `spec.dependsOn` → an invalid spec; a dependency not ready → wait for it (its
+/// changes wake this Application). A waiting request hears why.
+fn dependencies(seen: &Observation, decision: &mut Decision) -> Flow {
+    use crate::dependencies::Blocked;
+    match &seen.blocked {
+        None => Flow::Continue,
+        Some(Blocked::Cycle(message)) => {
+            stop_operations(seen, decision, &format!("invalid spec: {message}"));
+            decision.verdict = Verdict::InvalidSpec(message.clone());
+            Flow::Stop
+        }
+        Some(Blocked::NotReady(message)) => {
+            stop_operations(seen, decision, &format!("waiting: {message}"));
+            decision.verdict = Verdict::DependencyNotReady(message.clone());
             Flow::Stop
         }
     }
@@ -366,6 +389,7 @@ mod tests {
             Verdict::Compared => "compared",
             Verdict::Deleted => "deleted",
             Verdict::InvalidSpec(_) => "invalid-spec",
+            Verdict::DependencyNotReady(_) => "dependency-not-ready",
             Verdict::SourceFailed { .. } => "source-failed",
             Verdict::CompareFailed(_) => "compare-failed",
             Verdict::ClusterUnreachable(_) => "cluster-unreachable",
@@ -397,6 +421,15 @@ mod tests {
 
     fn invalid(mut seen: Observation) -> Observation {
         seen.spec = crate::spec::validate(&application(serde_json::json!({"interval": "soon"})));
+        seen.source = None;
+        seen.compare = None;
+        seen
+    }
+
+    fn waiting(mut seen: Observation) -> Observation {
+        seen.blocked = Some(crate::dependencies::Blocked::NotReady(
+            "dependency apps/a is not Synced (OutOfSync)".to_owned(),
+        ));
         seen.source = None;
         seen.compare = None;
         seen
@@ -490,6 +523,32 @@ mod tests {
                 synced_before(with_request(with_op(observation(), op)))
             },
             ("report", "compared", true, None),
+        ),
+        (
+            "a dependency not ready holds a new commit",
+            || waiting(drifted(observation())),
+            ("report", "dependency-not-ready", false, None),
+        ),
+        (
+            "a dependency not ready answers a request",
+            || waiting(with_request(observation())),
+            (
+                "report",
+                "dependency-not-ready",
+                true,
+                Some(OperationPhase::Failed),
+            ),
+        ),
+        (
+            "a dependency cycle is an invalid spec",
+            || {
+                let mut seen = drifted(observation());
+                seen.blocked = Some(crate::dependencies::Blocked::Cycle(
+                    "spec.dependsOn: a cycle: apps/a → apps/a".to_owned(),
+                ));
+                seen
+            },
+            ("report", "invalid-spec", false, None),
         ),
         (
             "a failed source keeps the last good state",

@@ -92,6 +92,7 @@ pub fn observation() -> Observation {
         unowned: None,
         target: None,
         deferred: false,
+        blocked: None,
         app: Arc::new(app),
     }
 }

@@ -20,6 +20,7 @@ mod context;
 mod credentials;
 mod decide;
 mod decryption;
+mod dependencies;
 mod duration;
 mod events;
 #[cfg(test)]

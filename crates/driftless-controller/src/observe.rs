@@ -64,6 +64,9 @@ pub(crate) struct Observation {
     /// Applications it did change are still to be reconciled: this one waits for them
     /// ([`crate::triage`]), nothing compared, nothing written.
     pub deferred: bool,
+    /// Set when `spec.dependsOn` keeps the Application from going on (a dependency not ready,
+    /// or a cycle): nothing is fetched, compared or applied.
+    pub blocked: Option<crate::dependencies::Blocked>,
 }
 
 /// How an Application being deleted goes.
@@ -169,6 +172,7 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
         unowned: None,
         target: None,
         deferred: false,
+        blocked: None,
         previous,
         app,
     };
@@ -185,6 +189,18 @@ pub(crate) async fn observe(app: Arc<Application>, ctx: &Arc<Context>) -> Observ
         }
         return seen;
     };
+    // Dependencies gate the start of a sync; one already going on finishes.
+    let going =
+        seen.previous.operation_state.as_ref().is_some_and(|op| {
+            matches!(op.phase, OperationPhase::Running | OperationPhase::Retrying)
+        });
+    if !going
+        && let Err(blocked) =
+            crate::dependencies::check(&seen.app, |other| ctx.applications.get(other))
+    {
+        seen.blocked = Some(blocked);
+        return seen;
+    }
     let target = ctx.target(spec, &seen.me).await;
     let pinned = pinned_revision(&seen);
     let source = source(

@@ -100,6 +100,15 @@ pub(crate) fn status(
             )],
             ..base
         },
+        // The last comparison stands (nothing was compared now); Ready says what it waits for.
+        Verdict::DependencyNotReady(message) => ApplicationStatus {
+            conditions: vec![ready(
+                ConditionStatus::False,
+                reasons::DEPENDENCY_NOT_READY,
+                message,
+            )],
+            ..base
+        },
         Verdict::ClusterUnreachable(message) => ApplicationStatus {
             sync: unknown(render.map(|r| r.commit.clone()).or_else(previous_revision)),
             conditions: vec![ready(

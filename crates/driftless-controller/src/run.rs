@@ -69,6 +69,7 @@ pub async fn run(
         .backoff(driftless_cluster::WatchBackoff::default())
         .reflect(writer)
         .inspect_ok(forgotten(context.clone()))
+        .inspect_ok(dependents(context.clone()))
         .applied_objects()
         .inspect_ok(move |app| seen.caught_up(app))
         .predicate_filter(
@@ -255,6 +256,20 @@ fn error_policy(app: Arc<Application>, error: &Error, ctx: Arc<Context>) -> Acti
     let delay = crate::report::backoff(failures).min(crate::spec::retry_bound(&app));
     tracing::debug!(application = %app.name_any(), %error, failures, delay_ms = delay.as_millis(), "retrying after a failure");
     Action::requeue(delay)
+}
+
+/// Wakes the dependents of an Application the watch saw change (its status included: that is
+/// how a dependency becoming ready reaches them at once).
+fn dependents(context: Arc<Context>) -> impl Fn(&watcher::Event<Application>) {
+    move |event| match event {
+        watcher::Event::Apply(app) | watcher::Event::InitApply(app) => {
+            context.wake_dependents(app, false);
+        }
+        watcher::Event::Delete(app) => {
+            context.wake_dependents(app, true);
+        }
+        watcher::Event::Init | watcher::Event::InitDone => {}
+    }
 }
 
 /// Forgets an Application the watch saw deleted (one without the finalizer is never reconciled

@@ -1,6 +1,7 @@
 //! One health rule per kind. Each module documents exactly what it reads and decides.
 
 pub mod apiservice;
+pub mod application;
 pub mod crd;
 pub mod cronjob;
 pub mod daemonset;

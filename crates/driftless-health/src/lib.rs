@@ -154,6 +154,7 @@ pub fn assess(obj: &Value) -> HealthStatus {
         ("apiregistration.k8s.io", "APIService") => kinds::apiservice::assess,
         ("", "Namespace") => kinds::namespace::assess,
         ("apiextensions.k8s.io", "CustomResourceDefinition") => kinds::crd::assess,
+        ("driftless.dev", "Application") => kinds::application::assess,
         _ => kinds::generic::assess,
     };
     rule(obj)

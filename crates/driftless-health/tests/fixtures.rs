@@ -155,6 +155,34 @@ const CASES: &[(&str, Health, &str)] = &[
     ("job/suspended.yaml", Health::Suspended, "suspended"),
     ("job/complete-then-suspended.yaml", Health::Healthy, ""),
     ("cronjob/healthy.yaml", Health::Healthy, ""),
+    ("application/synced-healthy.yaml", Health::Healthy, ""),
+    (
+        "application/no-status-yet.yaml",
+        Health::Progressing,
+        "current spec",
+    ),
+    (
+        "application/generation-not-observed.yaml",
+        Health::Progressing,
+        "current spec",
+    ),
+    ("application/syncing.yaml", Health::Progressing, "syncing"),
+    ("application/degraded.yaml", Health::Degraded, "timed out"),
+    (
+        "application/sync-failed.yaml",
+        Health::Degraded,
+        "SyncFailed",
+    ),
+    (
+        "application/out-of-sync.yaml",
+        Health::Progressing,
+        "OutOfSync",
+    ),
+    (
+        "application/waiting-for-dependency.yaml",
+        Health::Progressing,
+        "DependencyNotReady",
+    ),
     ("cronjob/never-scheduled.yaml", Health::Healthy, ""),
     ("cronjob/suspended.yaml", Health::Suspended, "suspended"),
     (
