@@ -19,7 +19,8 @@ pub struct SealArgs {
     /// The Secret manifest (YAML or JSON, one or more documents) [default: standard input].
     file: Option<PathBuf>,
     /// The controller's certificate (PEM), as `kubeseal --fetch-cert` prints it
-    /// [default: fetched from the controller's Service through the API server].
+    /// [default: fetched from the controller's Service through the API server (not yet tested
+    /// against a real controller)].
     #[arg(long, env = "SEALED_SECRETS_CERT")]
     cert: Option<PathBuf>,
     /// strict (the default: same name and namespace), namespace-wide or cluster-wide; replaces
