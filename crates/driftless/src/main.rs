@@ -20,6 +20,7 @@ mod kustomize;
 mod proj;
 mod remote;
 mod render;
+mod seal;
 mod secret;
 mod sync;
 mod table;
@@ -62,6 +63,8 @@ enum Command {
     Trace(trace::TraceArgs),
     /// SOPS files without sops: encrypt (with .sops.yaml creation rules), decrypt, keygen.
     Secret(secret::SecretCli),
+    /// Seal a Secret manifest into a SealedSecret for the sealed-secrets controller (as kubeseal).
+    Seal(seal::SealArgs),
     /// Convert Argo CD and Flux objects into Driftless ones; --adopt takes over what they manage.
     Import(import::ImportArgs),
 }
@@ -81,5 +84,6 @@ fn main() -> ExitCode {
         Command::Trace(args) => trace::run(args),
         Command::Import(args) => import::run(args),
         Command::Secret(args) => secret::run(args),
+        Command::Seal(args) => seal::run(args),
     }
 }

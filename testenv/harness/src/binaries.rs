@@ -150,6 +150,28 @@ pub fn reference_helm() -> Result<PathBuf, Error> {
     })
 }
 
+/// The real sealed-secrets controller (pinned as `SEALED_SECRETS_VERSION`) that `testenv/build`
+/// installs, with its CRD: `$DRIFTLESS_SEALED_SECRETS_DIR` when set, otherwise
+/// `sealed-secrets-<version>/` in the cache directory; it holds `bin/controller` and `crd.yaml`.
+///
+/// Fails with an error naming `testenv/build` when either is not there.
+pub fn reference_sealed_secrets() -> Result<PathBuf, Error> {
+    let dir = match std::env::var_os("DRIFTLESS_SEALED_SECRETS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let version = version("SEALED_SECRETS_VERSION").ok_or(Error::NoCacheDir)?;
+            cache_root()?.join(format!("sealed-secrets-{version}"))
+        }
+    };
+    for file in ["bin/controller", "crd.yaml"] {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Err(Error::MissingBinary { path });
+        }
+    }
+    Ok(dir)
+}
+
 /// A tool `testenv/build` builds: `$variable` when set, else `relative` (a path under the cache
 /// root); an error naming the path when the file is not there.
 fn cached_tool(
@@ -185,6 +207,7 @@ mod tests {
             "KUSTOMIZE_VERSION",
             "SOPS_VERSION",
             "HELM_VERSION",
+            "SEALED_SECRETS_VERSION",
         ] {
             let value = version(key).unwrap_or_default();
             assert!(value.starts_with('v'), "{key} = {value:?}");

@@ -27,10 +27,11 @@ mod git_daemon;
 mod namespace;
 pub mod process;
 pub mod proxy;
+mod sealed_secrets;
 
 pub use binaries::{
-    Binaries, kubernetes_version, reference_helm, reference_kustomize, reference_sops,
-    reference_yaml,
+    Binaries, kubernetes_version, reference_helm, reference_kustomize, reference_sealed_secrets,
+    reference_sops, reference_yaml,
 };
 pub use control_plane::{Component, ControlPlane, FAKE_NODE, Options};
 pub use crd::{install_crd, install_project_crds};
@@ -39,6 +40,7 @@ pub use git::git;
 pub use git_daemon::GitDaemon;
 pub use namespace::{TestNamespace, with_namespace};
 pub use proxy::{ApiProxy, Faults};
+pub use sealed_secrets::SealedSecretsController;
 
 use std::future::Future;
 use std::sync::OnceLock;
