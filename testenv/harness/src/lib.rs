@@ -24,6 +24,7 @@ mod crd;
 mod error;
 mod git;
 mod git_daemon;
+mod gpg;
 mod namespace;
 pub mod process;
 pub mod proxy;
@@ -37,6 +38,7 @@ pub use crd::{install_crd, install_project_crds};
 pub use error::Error;
 pub use git::git;
 pub use git_daemon::GitDaemon;
+pub use gpg::{GpgKey, gpg_key};
 pub use namespace::{TestNamespace, with_namespace};
 pub use proxy::{ApiProxy, Faults};
 
