@@ -373,57 +373,16 @@ async fn a_wrong_key_or_a_missing_key_secret_leaves_the_cluster_untouched_with_d
     .await?
 }
 
-/// A new GnuPG key without a passphrase (ed25519, with a cv25519 encryption subkey) in a new
-/// GNUPGHOME: (home, fingerprint, the armored private key).
-fn gpg_key() -> anyhow::Result<(tempfile::TempDir, String, String)> {
-    use std::os::unix::fs::PermissionsExt;
-    let home = tempfile::tempdir()?;
-    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700))?;
-    let gpg = |args: &[&str]| -> anyhow::Result<String> {
-        let out = Command::new("gpg")
-            .args([
-                "--batch",
-                "--quiet",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                "",
-            ])
-            .args(args)
-            .env("GNUPGHOME", home.path())
-            .output()?;
-        ensure!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(String::from_utf8(out.stdout)?)
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "Driftless Test <t@example.com>",
-        "ed25519",
-        "cert",
-        "never",
-    ])?;
-    let listing = gpg(&["--list-secret-keys", "--with-colons"])?;
-    let fp = listing
-        .lines()
-        .find_map(|l| l.strip_prefix("fpr:"))
-        .and_then(|rest| rest.split(':').find(|f| !f.is_empty()))
-        .context("no fingerprint")?
-        .to_owned();
-    gpg(&["--quick-add-key", &fp, "cv25519", "encr", "never"])?;
-    let armored = gpg(&["--export-secret-keys", "--armor", &fp])?;
-    Ok((home, fp, armored))
-}
-
 #[tokio::test]
 async fn an_asc_key_in_the_key_secret_decrypts_files_sops_encrypted_for_pgp() -> anyhow::Result<()>
 {
     controller()?;
     with_namespace("sops-pgp", |client, ns| async move {
-        let (home, fp, armored) = gpg_key()?;
+        let driftless_testenv::GpgKey {
+            home,
+            fingerprint: fp,
+            armored,
+        } = driftless_testenv::gpg_key("ed25519", "cv25519")?;
         let dir = tempfile::tempdir()?;
         std::fs::write(
             dir.path().join("secret.yaml"),

@@ -40,12 +40,35 @@ pub enum Entry {
 
 /// Decrypts every value the metadata's rule says is encrypted, verifying the MAC.
 pub fn decrypt(root: &mut Node, meta: &Metadata, key: &[u8; 32]) -> Result<(), ErrorKind> {
-    let mut hash = Sha512::new();
-    if meta.mac_only_encrypted {
-        hash.update(MAC_ONLY_ENCRYPTED_INIT);
-    }
-    let mut path = Vec::new();
-    walk(root, &mut path, meta, key, &mut hash)?;
+    let mut hash = mac_hash(meta);
+    each_leaf(root, &mut Vec::new(), &mut |leaf, path| match leaf {
+        Leaf::Comment(text) => {
+            // sops decrypts comments that are encrypted and keeps the others.
+            if meta.rule.encrypts(path)
+                && let Ok(Plain::Comment(plain) | Plain::Str(plain)) =
+                    value::decrypt(text, key, &aad(path))
+            {
+                *text = plain;
+            }
+            Ok(())
+        }
+        Leaf::Scalar(plain) => {
+            let encrypted = meta.rule.encrypts(path);
+            if encrypted {
+                let Plain::Str(text) = &*plain else {
+                    return Err(failed(
+                        path,
+                        "expected an encrypted value, found a plain non-string",
+                    ));
+                };
+                *plain = value::decrypt(text, key, &aad(path)).map_err(|r| failed(path, r))?;
+            }
+            if (!meta.mac_only_encrypted || encrypted) && !matches!(plain, Plain::Comment(_)) {
+                hash.update(value::mac_bytes(plain));
+            }
+            Ok(())
+        }
+    })?;
     let computed = hex_upper(&hash.finalize());
     let stored = match value::decrypt(&meta.mac, key, &meta.last_modified) {
         Ok(Plain::Str(s)) => s,
@@ -58,121 +81,19 @@ pub fn decrypt(root: &mut Node, meta: &Metadata, key: &[u8; 32]) -> Result<(), E
     }
 }
 
-fn walk(
-    node: &mut Node,
-    path: &mut Vec<String>,
-    meta: &Metadata,
-    key: &[u8; 32],
-    hash: &mut Sha512,
-) -> Result<(), ErrorKind> {
-    match node {
-        Node::Null => Ok(()),
-        Node::Map(entries) => {
-            for entry in entries {
-                match entry {
-                    Entry::Comment(text) => {
-                        // sops decrypts comments that are encrypted and keeps the others.
-                        if meta.rule.encrypts(path)
-                            && let Ok(Plain::Comment(plain) | Plain::Str(plain)) =
-                                value::decrypt(text, key, &aad(path))
-                        {
-                            *text = plain;
-                        }
-                    }
-                    Entry::Pair(k, v) => {
-                        path.push(k.clone());
-                        let r = walk(v, path, meta, key, hash);
-                        path.pop();
-                        r?;
-                    }
-                }
-            }
-            Ok(())
-        }
-        Node::List(items) | Node::Documents(items) => {
-            for item in items {
-                walk(item, path, meta, key, hash)?;
-            }
-            Ok(())
-        }
-        Node::Scalar(plain) => {
-            let encrypted = meta.rule.encrypts(path);
-            if encrypted {
-                let Plain::Str(text) = &*plain else {
-                    return Err(ErrorKind::Value {
-                        path: path.join(":"),
-                        reason: "expected an encrypted value, found a plain non-string",
-                    });
-                };
-                *plain =
-                    value::decrypt(text, key, &aad(path)).map_err(|reason| ErrorKind::Value {
-                        path: path.join(":"),
-                        reason,
-                    })?;
-            }
-            if (!meta.mac_only_encrypted || encrypted) && !matches!(plain, Plain::Comment(_)) {
-                hash.update(value::mac_bytes(plain));
-            }
-            Ok(())
-        }
-    }
-}
-
 /// Encrypts every value the metadata's rule says is to be encrypted, as sops does, and returns
 /// the encrypted MAC over the plaintext values (authenticated with `meta.last_modified`).
 pub fn encrypt(root: &mut Node, meta: &Metadata, key: &[u8; 32]) -> Result<String, ErrorKind> {
-    let mut hash = Sha512::new();
-    if meta.mac_only_encrypted {
-        hash.update(MAC_ONLY_ENCRYPTED_INIT);
-    }
-    let mut path = Vec::new();
-    seal(root, &mut path, meta, key, &mut hash)?;
-    let mac = Plain::Str(hex_upper(&hash.finalize()));
-    value::encrypt(&mac, key, &meta.last_modified).map_err(|reason| ErrorKind::Value {
-        path: "sops:mac".into(),
-        reason,
-    })
-}
-
-fn seal(
-    node: &mut Node,
-    path: &mut Vec<String>,
-    meta: &Metadata,
-    key: &[u8; 32],
-    hash: &mut Sha512,
-) -> Result<(), ErrorKind> {
-    let failed = |path: &[String], reason| ErrorKind::Value {
-        path: path.join(":"),
-        reason,
-    };
-    match node {
-        Node::Null => Ok(()),
-        Node::Map(entries) => {
-            for entry in entries {
-                match entry {
-                    Entry::Comment(text) => {
-                        if meta.rule.encrypts(path) {
-                            *text = value::encrypt(&Plain::Comment(text.clone()), key, &aad(path))
-                                .map_err(|r| failed(path, r))?;
-                        }
-                    }
-                    Entry::Pair(k, v) => {
-                        path.push(k.clone());
-                        let r = seal(v, path, meta, key, hash);
-                        path.pop();
-                        r?;
-                    }
-                }
+    let mut hash = mac_hash(meta);
+    each_leaf(root, &mut Vec::new(), &mut |leaf, path| match leaf {
+        Leaf::Comment(text) => {
+            if meta.rule.encrypts(path) {
+                *text = value::encrypt(&Plain::Comment(text.clone()), key, &aad(path))
+                    .map_err(|r| failed(path, r))?;
             }
             Ok(())
         }
-        Node::List(items) | Node::Documents(items) => {
-            for item in items {
-                seal(item, path, meta, key, hash)?;
-            }
-            Ok(())
-        }
-        Node::Scalar(plain) => {
+        Leaf::Scalar(plain) => {
             let encrypted = meta.rule.encrypts(path);
             if (!meta.mac_only_encrypted || encrypted) && !matches!(plain, Plain::Comment(_)) {
                 hash.update(value::mac_bytes(plain));
@@ -184,6 +105,70 @@ fn seal(
             }
             Ok(())
         }
+    })?;
+    let mac = Plain::Str(hex_upper(&hash.finalize()));
+    value::encrypt(&mac, key, &meta.last_modified).map_err(|reason| ErrorKind::Value {
+        path: "sops:mac".into(),
+        reason,
+    })
+}
+
+/// The MAC's hash before any value: primed when `mac_only_encrypted` is set.
+fn mac_hash(meta: &Metadata) -> Sha512 {
+    let mut hash = Sha512::new();
+    if meta.mac_only_encrypted {
+        hash.update(MAC_ONLY_ENCRYPTED_INIT);
+    }
+    hash
+}
+
+/// A value the walk reaches: a comment entry of a mapping, or a scalar.
+enum Leaf<'a> {
+    Comment(&'a mut String),
+    Scalar(&'a mut Plain),
+}
+
+/// What [`each_leaf`] calls with each leaf and its key path.
+type Visit<'v> = dyn FnMut(Leaf<'_>, &[String]) -> Result<(), ErrorKind> + 'v;
+
+/// Calls `visit` with every comment and scalar of `node` in document order, with its key path
+/// (`null`s are skipped: never encrypted, not part of the MAC); the first error stops the walk.
+fn each_leaf(
+    node: &mut Node,
+    path: &mut Vec<String>,
+    visit: &mut Visit<'_>,
+) -> Result<(), ErrorKind> {
+    match node {
+        Node::Null => Ok(()),
+        Node::Map(entries) => {
+            for entry in entries {
+                match entry {
+                    Entry::Comment(text) => visit(Leaf::Comment(text), path)?,
+                    Entry::Pair(k, v) => {
+                        path.push(k.clone());
+                        let r = each_leaf(v, path, visit);
+                        path.pop();
+                        r?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Node::List(items) | Node::Documents(items) => {
+            for item in items {
+                each_leaf(item, path, visit)?;
+            }
+            Ok(())
+        }
+        Node::Scalar(plain) => visit(Leaf::Scalar(plain), path),
+    }
+}
+
+/// A value that does not decrypt or encrypt, named by its key path.
+fn failed(path: &[String], reason: &'static str) -> ErrorKind {
+    ErrorKind::Value {
+        path: path.join(":"),
+        reason,
     }
 }
 

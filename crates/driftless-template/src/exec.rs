@@ -64,19 +64,12 @@ impl Dot {
     }
 }
 
-/// The handle an engine-aware function ([`Func::with_engine`]) gets: it executes other
+/// The [`Engine`] an engine-aware function ([`Func::with_engine`]) gets: it executes other
 /// templates of the same set, within the same budget and depth limit.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     set: &'a Templates,
     budget: &'a Budget,
     depth: usize,
-}
-
-impl Ctx<'_> {
-    /// The template set being executed.
-    pub fn templates(&self) -> &Templates {
-        self.set
-    }
 }
 
 impl Engine for Ctx<'_> {

@@ -75,7 +75,7 @@ type EngineFn = dyn Fn(&mut dyn Engine, &[Value]) -> FuncResult + Send + Sync;
 
 /// What an engine-aware function ([`Func::with_engine`]) can ask of the execution it runs in:
 /// to execute other templates of the same set, within the same budget and depth limit. The
-/// executor's [`Ctx`](crate::Ctx) is the one implementation.
+/// executor's handle is the one implementation.
 pub trait Engine {
     /// Executes the template `name` with `data` as dot into a new string (Helm's `include`).
     /// The error is Go's message (`template: ...`).

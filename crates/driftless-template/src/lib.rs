@@ -30,7 +30,6 @@ mod value;
 
 pub use builtins::{html_escape, js_escape, query_escape};
 pub use error::{Error, ErrorKind};
-pub use exec::Ctx;
 pub use fmt::{format_value, sprint, sprintf, sprintln};
 pub use func::Engine;
 pub use func::{Func, FuncMap, FuncResult, Param};

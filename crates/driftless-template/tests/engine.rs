@@ -1,5 +1,5 @@
 //! Functions that call back into the template set (Helm's `include`, checked against Go), the
-//! execution budget, the depth limit, and `Ctx::execute_text` (what Helm's `tpl` is built on).
+//! execution budget, the depth limit, and `Engine::execute_text` (what Helm's `tpl` is built on).
 
 mod support;
 

@@ -229,44 +229,13 @@ fn decrypt_and_render_find_keys_as_sops_does_and_render_masks_secrets() -> Resul
 
 #[test]
 fn an_armored_pgp_key_given_with_decryption_key_decrypts_a_file_sops_encrypted_for_pgp() -> Result {
-    use std::os::unix::fs::PermissionsExt;
-    let gnupg = tempfile::tempdir()?;
-    std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700))?;
-    let gpg = |args: &[&str]| -> Result<String> {
-        let out = Command::new("gpg")
-            .args([
-                "--batch",
-                "--quiet",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                "",
-            ])
-            .args(args)
-            .env("GNUPGHOME", gnupg.path())
-            .output()?;
-        ok(out)
-    };
-    gpg(&[
-        "--quick-gen-key",
-        "T <t@example.com>",
-        "ed25519",
-        "cert",
-        "never",
-    ])?;
-    let listing = gpg(&["--list-secret-keys", "--with-colons"])?;
-    let fp = listing
-        .lines()
-        .find_map(|l| l.strip_prefix("fpr:"))
-        .and_then(|rest| rest.split(':').find(|f| !f.is_empty()))
-        .ok_or("no fingerprint")?
-        .to_owned();
-    gpg(&["--quick-add-key", &fp, "cv25519", "encr", "never"])?;
+    let driftless_testenv::GpgKey {
+        home: gnupg,
+        fingerprint: fp,
+        armored,
+    } = driftless_testenv::gpg_key("ed25519", "cv25519")?;
     let repo = tempfile::tempdir()?;
-    std::fs::write(
-        repo.path().join("key.asc"),
-        gpg(&["--export-secret-keys", "--armor", &fp])?,
-    )?;
+    std::fs::write(repo.path().join("key.asc"), armored)?;
     std::fs::write(repo.path().join("app.env"), "TOKEN=marker-pgp-cli\n")?;
     let out = Command::new(sops_bin()?)
         .current_dir(repo.path())

@@ -78,6 +78,14 @@ pub enum Error {
         /// What it wrote to standard error.
         stderr: String,
     },
+    /// A `gpg` command exited unsuccessfully.
+    #[error("gpg {args}: {stderr}")]
+    Gpg {
+        /// Its arguments.
+        args: String,
+        /// What it wrote to standard error.
+        stderr: String,
+    },
     /// The shared control plane of this test binary failed to start earlier.
     #[error("the shared test control plane failed to start: {0}")]
     Shared(String),
