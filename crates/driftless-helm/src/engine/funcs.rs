@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use driftless_template::{Dict, Engine, Func, FuncMap, Param, Value, sprintf};
 
-use super::convert::{go_json, to_json, to_value};
+use super::convert::{go_json, to_json};
+use super::data::to_value;
 
 /// Helm's markers around a `required`/`fail` message, found again in the error.
 pub(crate) const WARN_START: &str = "HELM_ERR_START";
@@ -204,7 +205,7 @@ fn yaml_first(s: &str) -> Result<serde_json::Value, String> {
 fn from_yaml(s: &str) -> Value {
     let m = Dict::new();
     match yaml_first(s) {
-        Ok(serde_json::Value::Object(o)) => return Value::Map(super::convert::map(&o)),
+        Ok(serde_json::Value::Object(o)) => return Value::Map(super::data::map(&o)),
         Ok(serde_json::Value::Null) => {}
         Ok(other) => m.insert(
             "Error",
@@ -250,7 +251,7 @@ fn json_parse(s: &str) -> Result<serde_json::Value, String> {
 fn from_json(s: &str) -> Value {
     let m = Dict::new();
     match json_parse(s) {
-        Ok(serde_json::Value::Object(o)) => return Value::Map(super::convert::map(&o)),
+        Ok(serde_json::Value::Object(o)) => return Value::Map(super::data::map(&o)),
         Ok(serde_json::Value::Null) => {}
         Ok(other) => m.insert(
             "Error",

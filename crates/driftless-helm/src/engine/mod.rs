@@ -12,6 +12,7 @@
 //!   engine's budget ([`driftless_template::Limits`]).
 
 mod convert;
+mod data;
 mod errors;
 mod funcs;
 mod objects;
@@ -109,7 +110,7 @@ fn scope_maps(data: &RenderData) -> Vec<Dict> {
     let root_values = data
         .scopes
         .first()
-        .map(|s| convert::map(&s.values))
+        .map(|s| data::map(&s.values))
         .unwrap_or_default();
     let release = release_map(data);
     let capabilities = Value::Object(Arc::new(objects::CapabilitiesObject(Arc::new(
@@ -123,9 +124,9 @@ fn scope_maps(data: &RenderData) -> Vec<Dict> {
                 .values_path
                 .as_ref()
                 .and_then(|path| table_at(&root_values, path))
-                .unwrap_or_else(|| convert::map(&scope.values));
+                .unwrap_or_else(|| data::map(&scope.values));
             let m = Dict::new();
-            m.insert("Chart", Value::Map(convert::map(&scope.chart)));
+            m.insert("Chart", Value::Map(data::map(&scope.chart)));
             m.insert(
                 "Files",
                 Value::Object(Arc::new(objects::FilesObject(Arc::new(scope.files())))),

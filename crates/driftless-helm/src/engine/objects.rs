@@ -246,7 +246,7 @@ pub(crate) fn object_json(o: &dyn Object) -> Option<Value> {
         )));
     }
     if let Some(c) = any.downcast_ref::<CapabilitiesObject>() {
-        return Some(super::convert::to_value(&c.0.to_json()));
+        return Some(super::data::to_value(&c.0.to_json()));
     }
     if let Some(k) = any.downcast_ref::<KubeVersionObject>() {
         let mut m = std::collections::BTreeMap::new();
@@ -264,7 +264,7 @@ pub(crate) fn object_json(o: &dyn Object) -> Option<Value> {
             api_versions: Vec::new(),
             helm_version: h.0.clone(),
         };
-        return Some(super::convert::to_value(&caps.to_json()["HelmVersion"]));
+        return Some(super::data::to_value(&caps.to_json()["HelmVersion"]));
     }
     None
 }
