@@ -27,7 +27,6 @@ mod error;
 mod file;
 mod files;
 mod gomatch;
-mod goyaml;
 pub mod helmignore;
 pub mod hooks;
 mod output;

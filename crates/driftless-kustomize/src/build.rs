@@ -139,7 +139,7 @@ fn drop_empty_annotations(r: &mut Resource) {
 
 /// Builds and prints the way `kustomize build` does.
 pub fn build_yaml(fs: &dyn FileSystem, dir: &str, options: &Options) -> Result<String, Error> {
-    Ok(crate::emit::to_yaml_stream(&build(fs, dir, options)?))
+    Ok(driftless_goyaml::to_yaml_stream(&build(fs, dir, options)?))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

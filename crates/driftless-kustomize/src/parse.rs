@@ -312,45 +312,14 @@ pub fn parse_kustomization(text: &str, file: &str) -> Result<Value, YamlError> {
 
 /// kustomize's YAML reading of a kustomization goes through a writer that leaves NEL (U+0085)
 /// unescaped inside a quoted scalar and a reader that takes it for a line break there: each
-/// string comes out folded as [`fold_nel`] does.
+/// string comes out folded as [`driftless_goyaml::fold_nel`] does.
 fn fold_nel_everywhere(v: &mut Value) {
     match v {
-        Value::String(s) if s.contains('\u{85}') => *s = fold_nel(s),
+        Value::String(s) if s.contains('\u{85}') => *s = driftless_goyaml::fold_nel(s),
         Value::Array(items) => items.iter_mut().for_each(fold_nel_everywhere),
         Value::Object(m) => m.values_mut().for_each(fold_nel_everywhere),
         _ => {}
     }
-}
-
-/// YAML's line folding of a quoted scalar, for NEL (U+0085) as the only line break: the spaces
-/// and tabs around a run of breaks go, one break becomes a space, and n breaks n - 1 newlines.
-pub(crate) fn fold_nel(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\u{85}' {
-            out.push(c);
-            continue;
-        }
-        while out.ends_with([' ', '\t']) {
-            out.pop();
-        }
-        let mut breaks = 1;
-        while let Some(&next) = chars.peek() {
-            match next {
-                '\u{85}' => breaks += 1,
-                ' ' | '\t' => {}
-                _ => break,
-            }
-            chars.next();
-        }
-        if breaks == 1 {
-            out.push(' ');
-        } else {
-            out.extend(std::iter::repeat_n('\n', breaks - 1));
-        }
-    }
-    out
 }
 
 /// The source text of the plain scalar value of `key` in `text` (`key: 1.0 # note` gives
@@ -513,14 +482,6 @@ mod tests {
         assert_eq!(scalar_spelling(text, "c").as_deref(), Some("1.0"));
         assert_eq!(scalar_spelling(text, "d").as_deref(), Some("Null"));
         assert_eq!(scalar_spelling(text, "e"), None);
-    }
-
-    #[test]
-    fn folds_nel_as_yaml_folds_a_line_break() {
-        assert_eq!(fold_nel("x\u{85}y"), "x y");
-        assert_eq!(fold_nel("x \t\u{85} y"), "x y");
-        assert_eq!(fold_nel("x\u{85}\u{85}\u{85}y"), "x\n\ny");
-        assert_eq!(fold_nel("no break"), "no break");
     }
 
     #[test]

@@ -478,7 +478,7 @@ pub(crate) fn label_selector_matches(sel: &str, labels: &serde_json::Map<String,
 fn unreadable_after_json(obj: &serde_json::Map<String, Value>) -> Option<String> {
     fn find(v: &Value, at: &mut String) -> bool {
         match v {
-            Value::String(s) => crate::emit::unreadable_literal(s),
+            Value::String(s) => driftless_goyaml::unreadable_literal(s),
             Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
                 let len = at.len();
                 at.push_str(&format!("/{i}"));

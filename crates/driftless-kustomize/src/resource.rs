@@ -344,7 +344,7 @@ pub(crate) fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
-        Value::Number(n) => crate::scalar::format_number(n),
+        Value::Number(n) => driftless_goyaml::scalar::format_number(n),
         other => other.to_string(),
     }
 }

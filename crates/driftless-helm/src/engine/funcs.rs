@@ -36,7 +36,7 @@ pub(crate) const ROOT: &str = "gotpl";
 /// `toYaml`'s text, or the encoder's error.
 pub(crate) fn to_yaml(v: &Value) -> Result<String, String> {
     let json = to_json(v)?;
-    let text = crate::goyaml::to_yaml(&json);
+    let text = driftless_goyaml::to_yaml(&json);
     Ok(text.strip_suffix('\n').unwrap_or(&text).to_owned())
 }
 

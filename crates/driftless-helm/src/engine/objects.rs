@@ -40,7 +40,7 @@ fn yaml_of(entries: std::collections::BTreeMap<String, String>) -> Value {
         .into_iter()
         .map(|(k, v)| (k, serde_json::Value::String(v)))
         .collect();
-    let text = crate::goyaml::to_yaml(&serde_json::Value::Object(m));
+    let text = driftless_goyaml::to_yaml(&serde_json::Value::Object(m));
     Value::str(text.strip_suffix('\n').unwrap_or(&text))
 }
 

@@ -1,7 +1,5 @@
-//! The YAML writer whose output matches `kustomize build` byte for byte.
-//!
-//! kustomize prints each resource by encoding it as JSON and re-encoding that JSON as YAML with
-//! the YAML 1.1 encoder behind `sigs.k8s.io/yaml`. The observable rules reproduced here:
+//! The YAML writer of `sigs.k8s.io/yaml`: a value encoded as JSON, re-encoded as YAML by the
+//! YAML 1.1 encoder (go-yaml v2). The observable rules reproduced here:
 //! mapping keys in "natural" order (runs of digits compare as numbers, non-letters before
 //! letters); block style everywhere, sequences under a mapping key not indented; strings plain
 //! unless a YAML 1.1 reader would take them for something else (then double quoted), or unless a
@@ -19,8 +17,9 @@ pub fn to_yaml(value: &Value) -> String {
     match value {
         Value::Object(m) if !m.is_empty() => w.mapping(m, 0, false),
         Value::Array(a) if !a.is_empty() => w.sequence(a, 0, false),
+        // A scalar document: its continuation lines and block content are indented by two.
         other => {
-            w.scalar(other, 0, false);
+            w.scalar(other, 2, false);
         }
     }
     if !w.raw_break {
@@ -140,11 +139,11 @@ impl Writer {
                 self.push(&s);
             }
             Value::String(s) => {
-                // kustomize's JSON round trip leaves U+0085 unescaped inside a quoted scalar,
+                // The JSON round trip leaves U+0085 unescaped inside a quoted scalar,
                 // where the YAML reader folds that line break into a space.
                 let folded;
                 let s = if s.contains('\u{85}') {
-                    folded = crate::parse::fold_nel(s);
+                    folded = crate::fold_nel(s);
                     folded.as_str()
                 } else {
                     s.as_str()
@@ -334,7 +333,7 @@ impl Writer {
 /// ("found a tab character where an indentation space is expected"). That encoder allows a
 /// block where this module's analysis does, except that a tab, which the final output's encoder
 /// treats as a special character, is ordinary text to it.
-pub(crate) fn unreadable_literal(s: &str) -> bool {
+pub fn unreadable_literal(s: &str) -> bool {
     s.starts_with('\t') && s.chars().any(is_break) && analyze(&s.replace('\t', "x")).block
 }
 
