@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use anyhow::{Context as _, ensure};
 use base64::Engine;
 use driftless_api::{Application, ApplicationStatus, SyncStatusCode};
 use driftless_controller::Context;
-use driftless_testenv::{Component, ControlPlane, eventually, with_namespace};
+use driftless_testenv::{Component, ControlPlane, eventually, git, with_namespace};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::Client;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -92,16 +91,6 @@ async fn apply_secret(
     Ok(())
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
 /// A repository whose `deploy/` holds the ConfigMap `settings` with `mode: <mode>`.
 fn repository(dir: &Path, mode: &str) -> anyhow::Result<String> {
     git(dir, &["init", "-q", "-b", "main"])?;
@@ -128,7 +117,7 @@ fn commit(dir: &Path, maps: &[(&str, &str)]) -> anyhow::Result<String> {
     }
     git(dir, &["add", "-A"])?;
     git(dir, &["commit", "-qm", "change"])?;
-    git(dir, &["rev-parse", "HEAD"])
+    Ok(git(dir, &["rev-parse", "HEAD"])?)
 }
 
 /// An automated Application `name` (prune, self-heal) of `url` deploying to `destination`.

@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::{commit, ready_reason, synced_at};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -73,38 +75,6 @@ fn sops_encrypt(
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(String::from_utf8(out.stdout)?)
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
-/// Writes `files` (and removes `gone`), commits; returns the commit.
-fn commit(dir: &Path, files: &[(&str, String)], gone: &[&str]) -> anyhow::Result<String> {
-    if !dir.join(".git").exists() {
-        git(dir, &["init", "-q", "-b", "main"])?;
-        git(dir, &["config", "user.email", "t@example.com"])?;
-        git(dir, &["config", "user.name", "t"])?;
-    }
-    for (path, text) in files {
-        let path = dir.join(path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(path, text)?;
-    }
-    for path in gone {
-        std::fs::remove_file(dir.join(path))?;
-    }
-    git(dir, &["add", "-A"])?;
-    git(dir, &["commit", "-qm", "change"])?;
-    git(dir, &["rev-parse", "HEAD"])
 }
 
 /// The files of both applications, each value carrying `tag`, encrypted for `recipient`.
@@ -187,21 +157,6 @@ async fn put_keys(secrets: &Api<Secret>, name: &str, identities: &[&str]) -> any
     Ok(())
 }
 
-async fn synced_at(apps: &Api<Application>, name: &str, revision: &str) -> anyhow::Result<()> {
-    let synced = eventually(&format!("{name} synced at {revision}"), SETTLE, || async {
-        let app = apps.get(name).await.ok()?;
-        let sync = app.status?.sync?;
-        (sync.status == SyncStatusCode::Synced && sync.revision.as_deref() == Some(revision))
-            .then_some(())
-    })
-    .await;
-    if synced.is_err() {
-        let conditions = apps.get(name).await?.status.map(|s| s.conditions);
-        anyhow::bail!("{name} not synced at {revision}: {conditions:?}");
-    }
-    Ok(())
-}
-
 /// Waits until the Secret `name` has `key` = `value`.
 async fn holds(secrets: &Api<Secret>, name: &str, key: &str, value: &str) -> anyhow::Result<()> {
     eventually(
@@ -214,25 +169,6 @@ async fn holds(secrets: &Api<Secret>, name: &str, key: &str, value: &str) -> any
     )
     .await?;
     Ok(())
-}
-
-/// The `Ready` condition's reason and message once its reason is `reason`.
-async fn ready_reason(apps: &Api<Application>, name: &str, reason: &str) -> anyhow::Result<String> {
-    eventually(
-        &format!("{name} Ready with reason {reason}"),
-        SETTLE,
-        || async {
-            let app = apps.get(name).await.ok()?;
-            let ready = app
-                .status?
-                .conditions
-                .into_iter()
-                .find(|c| c.type_ == "Ready")?;
-            (ready.reason == reason).then_some(ready.message)
-        },
-    )
-    .await
-    .map_err(Into::into)
 }
 
 #[tokio::test]

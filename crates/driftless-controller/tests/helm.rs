@@ -6,13 +6,13 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
+use support::{commit, ready_reason, synced_at};
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
-use driftless_api::{Application, SyncStatusCode};
+use driftless_api::Application;
 use driftless_controller::Context;
 use driftless_testenv::{eventually, with_namespace};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -33,72 +33,6 @@ fn controller() -> anyhow::Result<Arc<Context>> {
         Ok(context)
     })?;
     CONTEXT.get().cloned().context("no context")
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git").args(args).current_dir(dir).output()?;
-    ensure!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
-/// Writes `files` (and removes `gone`), commits; returns the commit.
-fn commit(dir: &Path, files: &[(&str, String)], gone: &[&str]) -> anyhow::Result<String> {
-    if !dir.join(".git").exists() {
-        git(dir, &["init", "-q", "-b", "main"])?;
-        git(dir, &["config", "user.email", "t@example.com"])?;
-        git(dir, &["config", "user.name", "t"])?;
-    }
-    for (path, text) in files {
-        let path = dir.join(path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(path, text)?;
-    }
-    for path in gone {
-        std::fs::remove_file(dir.join(path))?;
-    }
-    git(dir, &["add", "-A"])?;
-    git(dir, &["commit", "-qm", "change"])?;
-    git(dir, &["rev-parse", "HEAD"])
-}
-
-async fn synced_at(apps: &Api<Application>, name: &str, revision: &str) -> anyhow::Result<()> {
-    let synced = eventually(&format!("{name} synced at {revision}"), SETTLE, || async {
-        let app = apps.get(name).await.ok()?;
-        let sync = app.status?.sync?;
-        (sync.status == SyncStatusCode::Synced && sync.revision.as_deref() == Some(revision))
-            .then_some(())
-    })
-    .await;
-    if synced.is_err() {
-        let conditions = apps.get(name).await?.status.map(|s| s.conditions);
-        anyhow::bail!("{name} not synced at {revision}: {conditions:?}");
-    }
-    Ok(())
-}
-
-/// The `Ready` condition's reason and message once its reason is `reason`.
-async fn ready_reason(apps: &Api<Application>, name: &str, reason: &str) -> anyhow::Result<String> {
-    eventually(
-        &format!("{name} Ready with reason {reason}"),
-        SETTLE,
-        || async {
-            let app = apps.get(name).await.ok()?;
-            let ready = app
-                .status?
-                .conditions
-                .into_iter()
-                .find(|c| c.type_ == "Ready")?;
-            (ready.reason == reason).then_some(ready.message)
-        },
-    )
-    .await
-    .map_err(Into::into)
 }
 
 const CHART: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\n";

@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
-use driftless_api::{Application, SyncStatusCode};
+use driftless_api::Application;
 use driftless_controller::Context;
-use driftless_testenv::{eventually, git, with_namespace};
+use driftless_testenv::{eventually, with_namespace};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::ResourceExt;
@@ -53,21 +53,7 @@ fn counter(name: &str) -> anyhow::Result<u64> {
 
 /// Writes `files` and commits them; returns the commit.
 fn commit(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<String> {
-    if !dir.join(".git").exists() {
-        git(dir, &["init", "-q", "-b", "main"])?;
-        git(dir, &["config", "user.email", "t@example.com"])?;
-        git(dir, &["config", "user.name", "t"])?;
-    }
-    for (path, text) in files {
-        let path = dir.join(path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(path, text)?;
-    }
-    git(dir, &["add", "-A"])?;
-    git(dir, &["commit", "-qm", "change"])?;
-    Ok(git(dir, &["rev-parse", "HEAD"])?)
+    support::commit(dir, files, &[])
 }
 
 fn config_map(name: &str, mode: &str) -> String {
@@ -92,13 +78,7 @@ fn application(ns: &str, name: &str, url: &str, path: &str) -> anyhow::Result<Ap
 /// Waits until every Application of `names` is Synced at `revision`.
 async fn synced_at(apps: &Api<Application>, names: &[&str], revision: &str) -> anyhow::Result<()> {
     for name in names {
-        eventually(&format!("{name} synced at {revision}"), SETTLE, || async {
-            let app = apps.get(name).await.ok()?;
-            let sync = app.status?.sync?;
-            (sync.status == SyncStatusCode::Synced && sync.revision.as_deref() == Some(revision))
-                .then_some(())
-        })
-        .await?;
+        support::synced_at(apps, name, revision).await?;
     }
     Ok(())
 }

@@ -56,3 +56,83 @@ where
         .clone()
         .map_err(anyhow::Error::msg)
 }
+
+/// How long the helpers below wait for the controller.
+#[allow(dead_code)] // not every test binary uses every helper
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// Writes `files` (and removes `gone`) in the repository `dir`, made on first use, and
+/// commits; returns the commit.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn commit(
+    dir: &std::path::Path,
+    files: &[(&str, String)],
+    gone: &[&str],
+) -> anyhow::Result<String> {
+    use driftless_testenv::git;
+    if !dir.join(".git").exists() {
+        git(dir, &["init", "-q", "-b", "main"])?;
+        git(dir, &["config", "user.email", "t@example.com"])?;
+        git(dir, &["config", "user.name", "t"])?;
+    }
+    for (path, text) in files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    for path in gone {
+        std::fs::remove_file(dir.join(path))?;
+    }
+    git(dir, &["add", "-A"])?;
+    git(dir, &["commit", "-qm", "change"])?;
+    Ok(git(dir, &["rev-parse", "HEAD"])?)
+}
+
+/// Waits until the Application `name` is Synced at `revision`; else fails with its conditions.
+#[allow(dead_code)] // not every test binary uses every helper
+pub async fn synced_at(
+    apps: &kube::Api<driftless_api::Application>,
+    name: &str,
+    revision: &str,
+) -> anyhow::Result<()> {
+    let synced =
+        driftless_testenv::eventually(&format!("{name} synced at {revision}"), SETTLE, || async {
+            let app = apps.get(name).await.ok()?;
+            let sync = app.status?.sync?;
+            (sync.status == driftless_api::SyncStatusCode::Synced
+                && sync.revision.as_deref() == Some(revision))
+            .then_some(())
+        })
+        .await;
+    if synced.is_err() {
+        let conditions = apps.get(name).await?.status.map(|s| s.conditions);
+        anyhow::bail!("{name} not synced at {revision}: {conditions:?}");
+    }
+    Ok(())
+}
+
+/// The `Ready` condition's message once its reason is `reason`.
+#[allow(dead_code)] // not every test binary uses every helper
+pub async fn ready_reason(
+    apps: &kube::Api<driftless_api::Application>,
+    name: &str,
+    reason: &str,
+) -> anyhow::Result<String> {
+    driftless_testenv::eventually(
+        &format!("{name} Ready with reason {reason}"),
+        SETTLE,
+        || async {
+            let app = apps.get(name).await.ok()?;
+            let ready = app
+                .status?
+                .conditions
+                .into_iter()
+                .find(|c| c.type_ == "Ready")?;
+            (ready.reason == reason).then_some(ready.message)
+        },
+    )
+    .await
+    .map_err(Into::into)
+}
